@@ -1,0 +1,29 @@
+//! The accounts service's data layer.
+//!
+//! - [`schema`]: what `diesel print-schema` writes for the migrated database.
+//! - [`account`] and [`api_key`]: model structs and the queries on them. Callers use these
+//!   functions; SQL does not leave this crate.
+//! - [`pool`]: an r2d2 pool whose every connection carries the service's timeouts.
+//! - [`MIGRATIONS`]: the repository's `migrations/`, embedded at compile time.
+
+pub mod account;
+pub mod api_key;
+pub mod pool;
+pub mod schema;
+
+pub use account::{Account, AccountChanges, AccountStatus, NewAccount};
+pub use api_key::{ApiKey, NewApiKey};
+pub use pool::{PgPool, PoolError, PoolSettings, build_pool};
+
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+
+/// Every migration of the repository, in diesel's order. `build.rs` re-embeds them when
+/// `migrations/` changes.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// Keyset pages never return more rows than this, whatever the caller asks.
+pub const MAX_PAGE_SIZE: i64 = 500;
+
+fn clamp_page_size(limit: i64) -> i64 {
+    limit.clamp(1, MAX_PAGE_SIZE)
+}

@@ -1,0 +1,121 @@
+//! Finding the PostgreSQL server programs installed on this machine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{OnlineError, Result};
+
+/// The oldest major version the throwaway cluster supports.
+const MIN_MAJOR: u32 = 14;
+
+/// A directory holding `initdb`, `pg_ctl` and `postgres`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgBinaries {
+    bindir: PathBuf,
+}
+
+impl PgBinaries {
+    /// Looks, in order: `PLUMB_PG_BINDIR`, PATH, `pg_config --bindir`, and the newest of
+    /// `/usr/lib/postgresql/*/bin` (Debian's layout, where nothing is on PATH by default).
+    pub fn locate() -> Result<Self> {
+        let candidates = std::env::var_os("PLUMB_PG_BINDIR")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain(on_path())
+            .chain(from_pg_config())
+            .chain(debian_bindirs());
+        for dir in candidates {
+            if has_server_programs(&dir) {
+                let found = Self { bindir: dir };
+                found.check_version()?;
+                return Ok(found);
+            }
+        }
+        Err(OnlineError::NoBinaries)
+    }
+
+    pub fn bindir(&self) -> &Path {
+        &self.bindir
+    }
+
+    pub fn initdb(&self) -> PathBuf {
+        self.bindir.join("initdb")
+    }
+
+    pub fn pg_ctl(&self) -> PathBuf {
+        self.bindir.join("pg_ctl")
+    }
+
+    /// The version `initdb --version` reports, e.g. "15.19".
+    pub fn version(&self) -> Result<String> {
+        let output = Command::new(self.initdb())
+            .arg("--version")
+            .output()
+            .map_err(OnlineError::io(format!(
+                "running {} --version",
+                self.initdb().display()
+            )))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(text
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    fn check_version(&self) -> Result<()> {
+        let version = self.version()?;
+        let major = version
+            .split(['.', 'b', 'r'])
+            .next()
+            .and_then(|m| m.parse::<u32>().ok());
+        match major {
+            Some(major) if major >= MIN_MAJOR => Ok(()),
+            _ => Err(OnlineError::TooOld {
+                bindir: self.bindir.clone(),
+                found: version,
+            }),
+        }
+    }
+}
+
+fn has_server_programs(dir: &Path) -> bool {
+    ["initdb", "pg_ctl"]
+        .iter()
+        .all(|name| dir.join(name).is_file())
+}
+
+fn on_path() -> Vec<PathBuf> {
+    let Some(path) = std::env::var_os("PATH") else {
+        return Vec::new();
+    };
+    std::env::split_paths(&path)
+        .filter(|dir| dir.join("initdb").is_file())
+        // initdb on PATH is often a link into the real bindir, where pg_ctl and postgres live.
+        .filter_map(|dir| std::fs::canonicalize(dir.join("initdb")).ok())
+        .filter_map(|initdb| initdb.parent().map(Path::to_path_buf))
+        .collect()
+}
+
+fn from_pg_config() -> Option<PathBuf> {
+    let output = Command::new("pg_config").arg("--bindir").output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+fn debian_bindirs() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") else {
+        return Vec::new();
+    };
+    let mut versions: Vec<(u32, PathBuf)> = entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let major = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((major, entry.path().join("bin")))
+        })
+        .collect();
+    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.into_iter().map(|(_, dir)| dir).collect()
+}

@@ -1,0 +1,177 @@
+//! PostgreSQL connection URLs: pointing one at another database, and naming it in messages
+//! without ever showing its password.
+
+use std::fmt;
+
+use diesel::{Connection, PgConnection};
+use url::Url;
+
+use crate::{OnlineError, Result};
+
+/// A `postgres://` or `postgresql://` URL. `Display` and `Debug` hide the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: Url,
+}
+
+impl DatabaseUrl {
+    pub fn parse(text: &str) -> Result<Self> {
+        let url = Url::parse(text.trim()).map_err(|e| OnlineError::InvalidUrl {
+            reason: e.to_string(),
+        })?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(OnlineError::InvalidUrl {
+                reason: format!("the scheme is {:?}", url.scheme()),
+            });
+        }
+        Ok(Self { url })
+    }
+
+    /// A URL for a server reached through a Unix socket directory.
+    pub fn for_socket(socket_dir: &std::path::Path, port: u16, user: &str, database: &str) -> Self {
+        let mut url = Url::parse("postgresql:///").expect("a constant URL parses");
+        url.set_path(database);
+        url.query_pairs_mut()
+            .append_pair("host", &socket_dir.to_string_lossy())
+            .append_pair("port", &port.to_string())
+            .append_pair("user", user);
+        Self { url }
+    }
+
+    /// The same server and credentials, another database.
+    pub fn with_database(&self, database: &str) -> Self {
+        let mut url = self.url.clone();
+        url.set_path(database);
+        Self { url }
+    }
+
+    /// The database named in the URL; libpq defaults it to the user name.
+    pub fn database(&self) -> Option<String> {
+        let path = self.url.path().trim_start_matches('/');
+        let decoded = percent_decode(path);
+        (!decoded.is_empty())
+            .then_some(decoded)
+            .or_else(|| self.query("dbname"))
+    }
+
+    /// "host H port P, database D": what messages say about the server.
+    pub fn describe(&self) -> String {
+        let host = self
+            .query("host")
+            .or_else(|| {
+                self.url
+                    .host_str()
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "localhost".to_owned());
+        let port = self
+            .query("port")
+            .or_else(|| self.url.port().map(|p| p.to_string()))
+            .unwrap_or_else(|| "5432".to_owned());
+        let database = self
+            .database()
+            .unwrap_or_else(|| "(the user's default)".to_owned());
+        format!("host {host} port {port}, database {database}")
+    }
+
+    /// The full URL, password included: for libpq, never for people.
+    pub fn expose(&self) -> &str {
+        self.url.as_str()
+    }
+
+    pub fn connect(&self) -> Result<PgConnection> {
+        PgConnection::establish(self.expose()).map_err(|e| OnlineError::Connect {
+            target: self.describe(),
+            reason: one_line(&e.to_string()),
+        })
+    }
+
+    fn query(&self, key: &str) -> Option<String> {
+        self.url
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// libpq's messages span lines ("...failed\n\tIs the server running..."); a log line should not.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.url.clone();
+        if shown.password().is_some() {
+            // Only fails for URLs that cannot have credentials, which a postgres URL can.
+            let _ = shown.set_password(Some("*****"));
+        }
+        f.write_str(shown.as_str())
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_names_host_and_database_but_never_the_password() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:6543/accounts").unwrap();
+        assert_eq!(
+            url.describe(),
+            "host db.internal port 6543, database accounts"
+        );
+        assert!(!url.to_string().contains("s3cret"));
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert!(url.expose().contains("s3cret"));
+    }
+
+    #[test]
+    fn with_database_keeps_server_and_query() {
+        let url = DatabaseUrl::parse("postgresql://u@h/one?sslmode=disable").unwrap();
+        let other = url.with_database("two");
+        assert_eq!(other.expose(), "postgresql://u@h/two?sslmode=disable");
+        assert_eq!(other.database().as_deref(), Some("two"));
+    }
+
+    #[test]
+    fn socket_urls_name_the_socket_directory() {
+        let url = DatabaseUrl::for_socket(
+            std::path::Path::new("/tmp/plumb-pg-x"),
+            5499,
+            "postgres",
+            "postgres",
+        );
+        assert_eq!(
+            url.describe(),
+            "host /tmp/plumb-pg-x port 5499, database postgres"
+        );
+        assert_eq!(url.with_database("t1").database().as_deref(), Some("t1"));
+    }
+
+    #[test]
+    fn other_schemes_and_garbage_are_refused() {
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://x/y"),
+            Err(OnlineError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("host=x dbname=y"),
+            Err(OnlineError::InvalidUrl { .. })
+        ));
+    }
+}

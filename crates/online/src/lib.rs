@@ -1,0 +1,27 @@
+//! Everything in plumb that talks to a live PostgreSQL.
+//!
+//! - [`PgServer`]: the server to use — `DATABASE_URL` when it is set, otherwise a
+//!   [`ThrowawayCluster`] started from the installed binaries and removed afterwards.
+//! - [`TestDatabase`]: a database of its own for each test, cloned from a template that has the
+//!   migrations applied, so tests run in parallel.
+//! - [`verify`]: migrations applied, reverted and applied again on a fresh database.
+
+mod binaries;
+mod cluster;
+mod conninfo;
+mod error;
+mod migrations;
+mod process;
+mod server;
+mod testdb;
+pub mod verify;
+
+pub use binaries::PgBinaries;
+pub use cluster::{ThrowawayCluster, sweep_leftover_clusters};
+pub use conninfo::DatabaseUrl;
+pub use error::OnlineError;
+pub use migrations::{MigrationFolder, MigrationFolders};
+pub use server::PgServer;
+pub use testdb::TestDatabase;
+
+pub type Result<T, E = OnlineError> = std::result::Result<T, E>;

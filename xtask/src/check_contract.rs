@@ -1,0 +1,87 @@
+//! `cargo xtask check-contract`: one line per stage, then the exit code of the worst stage.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use plumb_online::verify::verify_migrations;
+use plumb_online::{MigrationFolders, PgServer};
+
+use crate::workspace;
+
+/// Clean.
+const CLEAN: u8 = 0;
+/// A check found a problem.
+const FAILED: u8 = 1;
+/// Something could not be read or reached, so the checks could not run.
+const UNREADABLE: u8 = 2;
+
+pub fn run(root: &Path, live: bool) -> ExitCode {
+    println!("check-contract: {}", root.display());
+    let mut worst = CLEAN;
+    if live {
+        worst = worst.max(live_stage(root));
+    } else {
+        println!("live: skipped (--no-live)");
+    }
+    ExitCode::from(worst)
+}
+
+/// Migrations apply, revert and apply again on a fresh database.
+fn live_stage(root: &Path) -> u8 {
+    let started = Instant::now();
+    let folders = match workspace::migrations_dir(root)
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|dir| MigrationFolders::read(&dir).map_err(|e| e.to_string()))
+    {
+        Ok(folders) => folders,
+        Err(error) => {
+            eprintln!("error: {error}");
+            println!("live: could not run");
+            return UNREADABLE;
+        }
+    };
+    let server = match PgServer::from_env() {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("error: {error}");
+            println!("live: could not run");
+            return UNREADABLE;
+        }
+    };
+    let outcome = verify_migrations(&server, &folders);
+    let elapsed = started.elapsed().as_secs_f64();
+    match outcome {
+        Ok(verification) => match verification.failure {
+            None => {
+                println!(
+                    "live: ok, {} migrations apply, revert and apply again on a fresh database ({}, {elapsed:.1}s)",
+                    verification.migrations,
+                    server.describe()
+                );
+                CLEAN
+            }
+            Some(failure) => {
+                let relative = failure
+                    .file
+                    .strip_prefix(root)
+                    .unwrap_or(&failure.file)
+                    .to_path_buf();
+                let shown = plumb_online::verify::MigrationFailure {
+                    file: relative,
+                    ..failure
+                };
+                eprintln!("error[live-migration-failed]: {shown}");
+                println!(
+                    "live: failed, a migration does not apply or revert on a fresh database ({elapsed:.1}s)"
+                );
+                FAILED
+            }
+        },
+        Err(error) => {
+            eprintln!("error: {error}");
+            println!("live: could not run");
+            UNREADABLE
+        }
+    }
+}
