@@ -22,6 +22,6 @@ pub use conninfo::DatabaseUrl;
 pub use error::OnlineError;
 pub use migrations::{MigrationFolder, MigrationFolders};
 pub use server::PgServer;
-pub use testdb::TestDatabase;
+pub use testdb::{TestDatabase, sweep_leftover_databases};
 
 pub type Result<T, E = OnlineError> = std::result::Result<T, E>;

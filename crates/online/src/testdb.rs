@@ -36,6 +36,12 @@ impl<'s> TestDatabase<'s> {
         Self::create(server, Some(&template))
     }
 
+    /// [`TestDatabase::migrated`] on the process's shared server ([`PgServer::shared`]): what a
+    /// test usually wants.
+    pub fn shared_migrated(migrations_dir: &Path) -> Result<TestDatabase<'static>> {
+        TestDatabase::migrated(PgServer::shared()?, migrations_dir)
+    }
+
     /// A new, empty database.
     pub fn empty(server: &'s PgServer) -> Result<Self> {
         Self::create(server, None)
@@ -272,9 +278,9 @@ fn sweep_once(server: &PgServer, admin: &mut PgConnection) {
     }
 }
 
-/// Drops the test databases of this host whose owning process no longer runs; returns their
-/// names.
-pub(crate) fn sweep_leftover_databases(server: &PgServer, admin: &mut PgConnection) -> Vec<String> {
+/// Drops the test databases of this host whose owning process no longer runs (a test run that
+/// was killed); returns their names. Test databases are labelled with their owner when created.
+pub fn sweep_leftover_databases(server: &PgServer, admin: &mut PgConnection) -> Vec<String> {
     let sql = format!(
         "SELECT datname AS name, shobj_description(oid, 'pg_database') AS comment FROM pg_database \
          WHERE shobj_description(oid, 'pg_database') LIKE {}",

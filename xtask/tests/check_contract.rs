@@ -1,0 +1,264 @@
+//! `cargo xtask check-contract` as a user runs it: its lines, its exit codes.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn check_contract(workspace: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .arg("check-contract")
+        .arg("--workspace")
+        .arg(workspace);
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A workspace holding a copy of the repository's migrations, to break one way or another.
+fn copy_of_repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repository().join("migrations"),
+        &dir.path().join("migrations"),
+    );
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn add_migration(workspace: &Path, folder: &str, up: &str, down: &str) {
+    let dir = workspace.join("migrations").join(folder);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("up.sql"), up).unwrap();
+    fs::write(dir.join("down.sql"), down).unwrap();
+}
+
+#[test]
+fn the_repository_passes() {
+    let (code, stdout, stderr) = run(&mut check_contract(&repository()));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("live: ok, 7 migrations apply, revert and apply again"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn without_database_url_it_uses_a_throwaway_cluster() {
+    let (code, stdout, stderr) = run(check_contract(&repository()).env_remove("DATABASE_URL"));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("a throwaway cluster"), "{stdout}");
+}
+
+#[test]
+fn an_unreachable_database_url_is_one_clear_line_without_the_password() {
+    let mut command = check_contract(&repository());
+    command.env(
+        "DATABASE_URL",
+        "postgres://deploy:hunter2@127.0.0.1:1/accounts_prod",
+    );
+    let (code, stdout, stderr) = run(&mut command);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(
+        error[0].contains("host 127.0.0.1 port 1, database accounts_prod"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2") && !stdout.contains("hunter2"));
+}
+
+#[test]
+fn a_url_that_is_not_postgres_is_refused() {
+    let mut command = check_contract(&repository());
+    command.env("DATABASE_URL", "mysql://root@localhost/db");
+    let (code, _, stderr) = run(&mut command);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a PostgreSQL URL"), "{stderr}");
+}
+
+#[test]
+fn a_failing_up_names_the_folder_and_postgres_error() {
+    let workspace = copy_of_repository();
+    let folder = "2026-04-01-000000-0000_add_broken_column";
+    add_migration(
+        workspace.path(),
+        folder,
+        "SET lock_timeout = '2s';\n\nALTER TABLE acounts ADD COLUMN nickname TEXT;\n",
+        "ALTER TABLE accounts DROP COLUMN nickname;\n",
+    );
+    let (code, stdout, stderr) = run(&mut check_contract(workspace.path()));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error[live-migration-failed]: migrations/{folder}/up.sql: applying {folder} failed: relation \"acounts\" does not exist"
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.contains("live: failed"), "{stdout}");
+}
+
+#[test]
+fn where_postgres_gives_a_position_the_error_points_at_line_and_column() {
+    let workspace = copy_of_repository();
+    let folder = "2026-04-01-000000-0000_add_typo";
+    add_migration(
+        workspace.path(),
+        folder,
+        "SET lock_timeout = '2s';\n\nALTER TABLE accounts\n    ADD COLUMN nickname TEXT NOT NUL;\n",
+        "ALTER TABLE accounts DROP COLUMN nickname;\n",
+    );
+    let (code, _, stderr) = run(&mut check_contract(workspace.path()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("migrations/{folder}/up.sql:4:34: applying {folder} failed: syntax error at or near \"NUL\"")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_down_that_does_not_run_is_caught() {
+    let workspace = copy_of_repository();
+    let folder = "2026-04-01-000000-0000_add_nickname";
+    add_migration(
+        workspace.path(),
+        folder,
+        "ALTER TABLE accounts ADD COLUMN nickname TEXT;\n",
+        "ALTER TABLE accounts DROP COLUMN nick_name;\n",
+    );
+    let (code, _, stderr) = run(&mut check_contract(workspace.path()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("migrations/{folder}/down.sql: ")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("reverting {folder} failed")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("column \"nick_name\" of relation \"accounts\" does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn concurrently_with_another_statement_fails_even_outside_a_transaction() {
+    // diesel sends the file as one string; PostgreSQL runs several statements in one string as a
+    // transaction, which CREATE INDEX CONCURRENTLY refuses.
+    let workspace = copy_of_repository();
+    let folder = "2026-04-01-000000-0000_index_email_status";
+    add_migration(
+        workspace.path(),
+        folder,
+        "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY accounts_status_idx ON accounts (status);\n",
+        "DROP INDEX CONCURRENTLY accounts_status_idx;\n",
+    );
+    fs::write(
+        workspace
+            .path()
+            .join("migrations")
+            .join(folder)
+            .join("metadata.toml"),
+        "run_in_transaction = false\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&mut check_contract(workspace.path()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("CREATE INDEX CONCURRENTLY cannot"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn diesel_toml_names_the_migrations_directory() {
+    let workspace = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repository().join("migrations"),
+        &workspace.path().join("db/migrations"),
+    );
+    fs::write(
+        workspace.path().join("diesel.toml"),
+        "[migrations_directory]\ndir = \"db/migrations\"\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&mut check_contract(workspace.path()));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("7 migrations"), "{stdout}");
+}
+
+#[test]
+fn unreadable_migrations_exit_2_naming_the_place() {
+    let workspace = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(&mut check_contract(workspace.path()));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!(
+            "cannot read the migrations in {}",
+            workspace.path().join("migrations").display()
+        )),
+        "{stderr}"
+    );
+
+    fs::create_dir_all(
+        workspace
+            .path()
+            .join("migrations/2026-01-01-000000-0000_no_up"),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&mut check_contract(workspace.path()));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("the folder 2026-01-01-000000-0000_no_up has no up.sql"),
+        "{stderr}"
+    );
+
+    let copy = copy_of_repository();
+    let folder = copy
+        .path()
+        .join("migrations/2026-03-16-100000-0000_index_accounts_display_name");
+    fs::write(folder.join("metadata.toml"), "run_in_transaction = maybe\n").unwrap();
+    let (code, _, stderr) = run(&mut check_contract(copy.path()));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("metadata.toml"), "{stderr}");
+}
+
+#[test]
+fn no_live_skips_the_live_stage_and_says_so() {
+    let mut command = check_contract(&repository());
+    command
+        .arg("--no-live")
+        .env("DATABASE_URL", "postgres://x@127.0.0.1:1/unused");
+    let (code, stdout, _) = run(&mut command);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("live: skipped (--no-live)"), "{stdout}");
+}
