@@ -7,7 +7,7 @@ use std::time::Instant;
 use plumb_online::verify::verify_migrations;
 use plumb_online::{MigrationFolders, PgServer};
 
-use crate::workspace;
+use crate::{schemas, workspace};
 
 /// Clean.
 const CLEAN: u8 = 0;
@@ -18,13 +18,33 @@ const UNREADABLE: u8 = 2;
 
 pub fn run(root: &Path, live: bool) -> ExitCode {
     println!("check-contract: {}", root.display());
-    let mut worst = CLEAN;
+    let mut worst = schemas_stage(root);
     if live {
         worst = worst.max(live_stage(root));
     } else {
         println!("live: skipped (--no-live)");
     }
     ExitCode::from(worst)
+}
+
+/// The committed API schemas are what the contract crate generates.
+fn schemas_stage(root: &Path) -> u8 {
+    match schemas::check(root) {
+        Ok(drift) if drift.is_clean() => {
+            println!("schemas: ok, {} files up to date", drift.up_to_date);
+            CLEAN
+        }
+        Ok(drift) => {
+            eprintln!("{}", drift.report());
+            println!("schemas: failed, {} files out of date", drift.out_of_date());
+            FAILED
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            println!("schemas: could not run");
+            UNREADABLE
+        }
+    }
 }
 
 /// Migrations apply, revert and apply again on a fresh database.

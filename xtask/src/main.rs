@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's own commands.
 
 mod check_contract;
+mod schemas;
 mod workspace;
 
 use std::path::PathBuf;
@@ -27,6 +28,17 @@ enum Task {
         #[arg(long)]
         no_live: bool,
     },
+    /// Writes schemas/ from the contract crate: one JSON Schema per API version, type and
+    /// direction, and the OpenAPI document.
+    Schemas {
+        /// Change nothing; list every file that is stale, missing or no longer generated and
+        /// exit 1 if there is any.
+        #[arg(long)]
+        check: bool,
+        /// The workspace whose schemas/ to write or check (default: this one).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,6 +54,41 @@ fn main() -> ExitCode {
         Task::CheckContract { workspace, no_live } => {
             let root = workspace.unwrap_or_else(workspace::this_workspace);
             check_contract::run(&root, !no_live)
+        }
+        Task::Schemas { check, workspace } => {
+            let root = workspace.unwrap_or_else(workspace::this_workspace);
+            schemas_task(&root, check)
+        }
+    }
+}
+
+fn schemas_task(root: &std::path::Path, check: bool) -> ExitCode {
+    let outcome = if check {
+        schemas::check(root)
+    } else {
+        schemas::write(root)
+    };
+    match outcome {
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+        Ok(drift) if check && !drift.is_clean() => {
+            eprintln!("{}", drift.report());
+            ExitCode::from(1)
+        }
+        Ok(drift) if check => {
+            println!("schemas: ok, {} files up to date", drift.up_to_date);
+            ExitCode::SUCCESS
+        }
+        Ok(drift) => {
+            println!(
+                "schemas: wrote {}, removed {}, {} already up to date",
+                drift.stale.len() + drift.missing.len(),
+                drift.extra.len(),
+                drift.up_to_date
+            );
+            ExitCode::SUCCESS
         }
     }
 }

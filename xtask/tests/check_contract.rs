@@ -31,13 +31,15 @@ fn run(command: &mut Command) -> (i32, String, String) {
     )
 }
 
-/// A workspace holding a copy of the repository's migrations, to break one way or another.
+/// A workspace holding a copy of the repository's migrations and API schemas, to break one
+/// way or another.
 fn copy_of_repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(
         &repository().join("migrations"),
         &dir.path().join("migrations"),
     );
+    copy_dir(&repository().join("schemas"), &dir.path().join("schemas"));
     dir
 }
 
@@ -66,9 +68,35 @@ fn the_repository_passes() {
     let (code, stdout, stderr) = run(&mut check_contract(&repository()));
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
+        stdout.contains("schemas: ok, 21 files up to date"),
+        "{stdout}"
+    );
+    assert!(
         stdout.contains("live: ok, 7 migrations apply, revert and apply again"),
         "{stdout}"
     );
+}
+
+#[test]
+fn stale_schemas_fail_the_check_before_the_live_stage() {
+    let workspace = copy_of_repository();
+    fs::write(
+        workspace.path().join("schemas/v1/Account.response.json"),
+        "{}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&mut check_contract(workspace.path()));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("schemas/v1/Account.response.json is stale"),
+        "{stderr}"
+    );
+    let stages: Vec<&str> = stdout.lines().skip(1).collect();
+    assert!(
+        stages[0].starts_with("schemas: failed, 1 files out of date"),
+        "{stdout}"
+    );
+    assert!(stages[1].starts_with("live: ok"), "{stdout}");
 }
 
 #[test]
@@ -205,6 +233,10 @@ fn diesel_toml_names_the_migrations_directory() {
     copy_dir(
         &repository().join("migrations"),
         &workspace.path().join("db/migrations"),
+    );
+    copy_dir(
+        &repository().join("schemas"),
+        &workspace.path().join("schemas"),
     );
     fs::write(
         workspace.path().join("diesel.toml"),
