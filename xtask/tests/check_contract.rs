@@ -72,7 +72,7 @@ fn the_repository_passes() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("live: ok, 7 migrations apply, revert and apply again"),
+        stdout.contains("live: ok, 8 migrations apply, revert and apply again"),
         "{stdout}"
     );
 }
@@ -245,7 +245,7 @@ fn diesel_toml_names_the_migrations_directory() {
     .unwrap();
     let (code, stdout, stderr) = run(&mut check_contract(workspace.path()));
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("7 migrations"), "{stdout}");
+    assert!(stdout.contains("8 migrations"), "{stdout}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::Text;
+use diesel::sql_types::{Nullable, Text};
 
 use crate::clamp_page_size;
 use crate::schema::accounts;
@@ -74,58 +74,161 @@ impl FromSql<Text, Pg> for AccountStatus {
     }
 }
 
-/// One row of `accounts`.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+/// Whether queries name `accounts.display_name`.
+///
+/// Code of a release that runs before the column exists (or while the feature flag that gates
+/// it is off) must not name it in any statement: `Skip` reads it as absent and writes nothing to
+/// it. `Use` reads it (NULL for rows the backfill has not reached) and writes it when given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayNameColumn {
+    Skip,
+    Use,
+}
+
+/// The columns of `accounts` that every release has had.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = accounts, check_for_backend(Pg))]
+pub struct AccountBase {
+    pub id: i64,
+    pub email: String,
+    pub status: AccountStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One row of `accounts`. `display_name` is `None` when it was skipped or is still NULL.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: i64,
     pub email: String,
     pub status: AccountStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub display_name: String,
+    pub display_name: Option<String>,
+}
+
+impl From<(AccountBase, Option<String>)> for Account {
+    fn from((base, display_name): (AccountBase, Option<String>)) -> Self {
+        Account {
+            id: base.id,
+            email: base.email,
+            status: base.status,
+            created_at: base.created_at,
+            updated_at: base.updated_at,
+            display_name,
+        }
+    }
 }
 
 /// What a new account needs; the id and timestamps come from the database.
-#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
-#[diesel(table_name = accounts, check_for_backend(Pg))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAccount<'a> {
     pub email: &'a str,
     pub status: AccountStatus,
-    pub display_name: &'a str,
-}
-
-/// A partial update: `None` leaves a column as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq, AsChangeset)]
-#[diesel(table_name = accounts, check_for_backend(Pg))]
-pub struct AccountChanges<'a> {
-    pub email: Option<&'a str>,
-    pub status: Option<AccountStatus>,
+    /// Written only with [`DisplayNameColumn::Use`].
     pub display_name: Option<&'a str>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[diesel(table_name = accounts, check_for_backend(Pg))]
+struct NewAccountBase<'a> {
+    email: &'a str,
+    status: AccountStatus,
+}
+
+/// A partial update: `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountChanges<'a> {
+    pub email: Option<&'a str>,
+    pub status: Option<AccountStatus>,
+    /// Written only with [`DisplayNameColumn::Use`].
+    pub display_name: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = accounts, check_for_backend(Pg))]
+struct AccountBaseChanges<'a> {
+    email: Option<&'a str>,
+    status: Option<AccountStatus>,
+}
+
+/// `NULL` in place of the column, when it must not be named.
+fn skipped() -> diesel::expression::SqlLiteral<Nullable<Text>> {
+    diesel::dsl::sql::<Nullable<Text>>("NULL")
+}
+
+type Row = (AccountBase, Option<String>);
+
 impl Account {
-    pub fn create(conn: &mut PgConnection, new: &NewAccount<'_>) -> QueryResult<Account> {
-        diesel::insert_into(accounts::table)
-            .values(new)
-            .returning(Account::as_returning())
-            .get_result(conn)
+    pub fn create(
+        conn: &mut PgConnection,
+        new: &NewAccount<'_>,
+        column: DisplayNameColumn,
+    ) -> QueryResult<Account> {
+        let base = NewAccountBase {
+            email: new.email,
+            status: new.status,
+        };
+        let insert = diesel::insert_into(accounts::table);
+        let row: Row = match (column, new.display_name) {
+            (DisplayNameColumn::Use, Some(name)) => insert
+                .values((&base, accounts::display_name.eq(name)))
+                .returning((
+                    AccountBase::as_returning(),
+                    accounts::display_name.nullable(),
+                ))
+                .get_result(conn)?,
+            (DisplayNameColumn::Use, None) => insert
+                .values(&base)
+                .returning((
+                    AccountBase::as_returning(),
+                    accounts::display_name.nullable(),
+                ))
+                .get_result(conn)?,
+            (DisplayNameColumn::Skip, _) => insert
+                .values(&base)
+                .returning((AccountBase::as_returning(), skipped()))
+                .get_result(conn)?,
+        };
+        Ok(row.into())
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Account>> {
-        accounts::table
-            .find(id)
-            .select(Account::as_select())
-            .first(conn)
-            .optional()
+    pub fn find(
+        conn: &mut PgConnection,
+        id: i64,
+        column: DisplayNameColumn,
+    ) -> QueryResult<Option<Account>> {
+        let query = accounts::table.find(id);
+        let row: Option<Row> = match column {
+            DisplayNameColumn::Use => query
+                .select((AccountBase::as_select(), accounts::display_name.nullable()))
+                .first(conn)
+                .optional()?,
+            DisplayNameColumn::Skip => query
+                .select((AccountBase::as_select(), skipped()))
+                .first(conn)
+                .optional()?,
+        };
+        Ok(row.map(Account::from))
     }
 
-    pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<Account>> {
-        accounts::table
-            .filter(accounts::email.eq(email))
-            .select(Account::as_select())
-            .first(conn)
-            .optional()
+    pub fn find_by_email(
+        conn: &mut PgConnection,
+        email: &str,
+        column: DisplayNameColumn,
+    ) -> QueryResult<Option<Account>> {
+        let query = accounts::table.filter(accounts::email.eq(email));
+        let row: Option<Row> = match column {
+            DisplayNameColumn::Use => query
+                .select((AccountBase::as_select(), accounts::display_name.nullable()))
+                .first(conn)
+                .optional()?,
+            DisplayNameColumn::Skip => query
+                .select((AccountBase::as_select(), skipped()))
+                .first(conn)
+                .optional()?,
+        };
+        Ok(row.map(Account::from))
     }
 
     /// One keyset page in id order: the accounts after `after` (from the start when `None`),
@@ -134,13 +237,21 @@ impl Account {
         conn: &mut PgConnection,
         after: Option<i64>,
         limit: i64,
+        column: DisplayNameColumn,
     ) -> QueryResult<Vec<Account>> {
-        accounts::table
+        let query = accounts::table
             .filter(accounts::id.gt(after.unwrap_or(i64::MIN)))
             .order(accounts::id.asc())
-            .limit(clamp_page_size(limit))
-            .select(Account::as_select())
-            .load(conn)
+            .limit(clamp_page_size(limit));
+        let rows: Vec<Row> = match column {
+            DisplayNameColumn::Use => query
+                .select((AccountBase::as_select(), accounts::display_name.nullable()))
+                .load(conn)?,
+            DisplayNameColumn::Skip => query
+                .select((AccountBase::as_select(), skipped()))
+                .load(conn)?,
+        };
+        Ok(rows.into_iter().map(Account::from).collect())
     }
 
     /// Applies `changes` and stamps `updated_at`; `None` when no account has that id.
@@ -148,12 +259,38 @@ impl Account {
         conn: &mut PgConnection,
         id: i64,
         changes: &AccountChanges<'_>,
+        column: DisplayNameColumn,
     ) -> QueryResult<Option<Account>> {
+        let base = AccountBaseChanges {
+            email: changes.email,
+            status: changes.status,
+        };
         // `updated_at` always changes, so the changeset is never empty.
-        diesel::update(accounts::table.find(id))
-            .set((changes, accounts::updated_at.eq(diesel::dsl::now)))
-            .returning(Account::as_returning())
-            .get_result(conn)
-            .optional()
+        let update = diesel::update(accounts::table.find(id));
+        let stamp = accounts::updated_at.eq(diesel::dsl::now);
+        let row: Option<Row> = match (column, changes.display_name) {
+            (DisplayNameColumn::Use, Some(name)) => update
+                .set((&base, stamp, accounts::display_name.eq(name)))
+                .returning((
+                    AccountBase::as_returning(),
+                    accounts::display_name.nullable(),
+                ))
+                .get_result(conn)
+                .optional()?,
+            (DisplayNameColumn::Use, None) => update
+                .set((&base, stamp))
+                .returning((
+                    AccountBase::as_returning(),
+                    accounts::display_name.nullable(),
+                ))
+                .get_result(conn)
+                .optional()?,
+            (DisplayNameColumn::Skip, _) => update
+                .set((&base, stamp))
+                .returning((AccountBase::as_returning(), skipped()))
+                .get_result(conn)
+                .optional()?,
+        };
+        Ok(row.map(Account::from))
     }
 }

@@ -3,16 +3,23 @@
 //! - [`schema`]: what `diesel print-schema` writes for the migrated database.
 //! - [`account`] and [`api_key`]: model structs and the queries on them. Callers use these
 //!   functions; SQL does not leave this crate.
+//! - [`feature_flag`]: flags stored in the database.
+//! - [`schema_state`]: the columns `schema.rs` expects and how the database at hand has them.
 //! - [`pool`]: an r2d2 pool whose every connection carries the service's timeouts.
 //! - [`MIGRATIONS`]: the repository's `migrations/`, embedded at compile time.
 
 pub mod account;
 pub mod api_key;
+pub mod feature_flag;
 pub mod pool;
 pub mod schema;
+pub mod schema_state;
 
-pub use account::{Account, AccountChanges, AccountStatus, NewAccount};
+pub use account::{
+    Account, AccountBase, AccountChanges, AccountStatus, DisplayNameColumn, NewAccount,
+};
 pub use api_key::{ApiKey, NewApiKey};
+pub use feature_flag::FeatureFlag;
 pub use pool::{PgPool, PoolError, PoolSettings, build_pool};
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};

@@ -22,6 +22,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feature_flags (name) {
+        name -> Text,
+        enabled -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> accounts (account_id));
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, api_keys,);
+diesel::allow_tables_to_appear_in_same_query!(accounts, api_keys, feature_flags,);
