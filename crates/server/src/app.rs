@@ -1,0 +1,125 @@
+//! The application: routes, how malformed input becomes JSON errors, and starting the server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::Server, web};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::flags::Flags;
+use crate::state::AppState;
+
+/// Builds the state: a pool (failing now if the database does not answer), flags read once.
+pub fn state(config: &Config) -> anyhow::Result<AppState> {
+    let pool = plumb_model::build_pool(&config.database_url, &config.pool)?;
+    let flags = Arc::new(Flags::default());
+    let mut conn = pool.get()?;
+    flags.refresh(&mut conn)?;
+    let openapi = plumb_contract::openapi::document()?;
+    Ok(AppState {
+        pool,
+        flags,
+        admin_token: config.admin_token.as_deref().map(Arc::from),
+        openapi: Arc::new(openapi),
+    })
+}
+
+/// Every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(crate::health::routes)
+        .configure(crate::accounts::routes)
+        .configure(crate::admin::routes)
+        .route("/openapi.json", web::get().to(openapi));
+}
+
+async fn openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.openapi.as_ref())
+}
+
+pub async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not allowed on {}", request.method(), request.path()),
+    )
+    .error_response()
+}
+
+async fn no_such_endpoint(request: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    ApiError::not_found(format!(
+        "no endpoint {} {}",
+        request.method(),
+        request.path()
+    ))
+    .error_response()
+}
+
+fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let api = match &error {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::too_large(format!("the body is larger than {limit} bytes"))
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::malformed("the body must be JSON, sent as Content-Type: application/json")
+        }
+        JsonPayloadError::Deserialize(inner) => {
+            ApiError::malformed(format!("the body does not match the request type: {inner}"))
+        }
+        other => ApiError::malformed(format!("the body could not be read: {other}")),
+    };
+    api.into()
+}
+
+fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::malformed(format!("the path is not valid: {error}")).into()
+}
+
+fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::malformed(format!("the query string is not valid: {error}")).into()
+}
+
+/// Binds and starts the server (without signal handling: the caller decides when it stops)
+/// and the flag refresher. Returns the server, to await or stop, and the addresses it listens on.
+pub fn launch(config: &Config, state: AppState) -> std::io::Result<(Server, Vec<SocketAddr>)> {
+    let refresh_every = config.flag_refresh;
+    let body_limit = config.body_limit;
+    let data = web::Data::new(state.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(json_error),
+            )
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .configure(routes)
+            .default_service(web::to(no_such_endpoint))
+    })
+    .workers(config.workers)
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
+    .disable_signals()
+    .bind(config.bind)?;
+    let addresses = server.addrs();
+    actix_web::rt::spawn(refresh_flags(state, refresh_every));
+    Ok((server.run(), addresses))
+}
+
+/// Re-reads the flags every interval: a change made through another instance reaches this one
+/// within that time.
+async fn refresh_flags(state: AppState, every: Duration) {
+    let mut ticks = actix_web::rt::time::interval(every);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = state.db(|conn, flags| Ok(flags.refresh(conn)?)).await {
+            tracing::warn!(%error, "could not re-read the feature flags; keeping the last ones");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! `plumb-server`: serves the accounts API until SIGTERM or SIGINT, then finishes the requests
+//! in flight and exits 0. Exit 2: the configuration or the database is not usable.
+
+use std::process::ExitCode;
+
+use diesel_migrations::MigrationHarness;
+use plumb_server::Config;
+use plumb_server::app::{launch, state};
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
+        .init();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if config.run_migrations
+        && let Err(error) = migrate(&config)
+    {
+        eprintln!("error: {error:#}");
+        return ExitCode::from(2);
+    }
+    match actix_web::rt::System::new().block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn migrate(config: &Config) -> anyhow::Result<()> {
+    use diesel::Connection;
+    let mut conn = diesel::PgConnection::establish(&config.database_url)
+        .map_err(|e| anyhow::anyhow!("cannot connect to apply migrations: {e}"))?;
+    let applied = conn
+        .run_pending_migrations(plumb_model::MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(count = applied.len(), "applied pending migrations");
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let state = state(&config).map_err(|e| e.context("the database is not usable"))?;
+    let (server, addresses) = launch(&config, state)?;
+    for address in &addresses {
+        tracing::info!(%address, "listening");
+    }
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let signal = wait_for_signal().await;
+        tracing::info!(
+            signal,
+            "stopping: no new connections, finishing requests in flight"
+        );
+        handle.stop(true).await;
+    });
+    server.await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for signals; stop the process with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}

@@ -1,0 +1,175 @@
+//! The `plumb-server` binary: configuration errors, and a graceful stop on SIGTERM and SIGINT.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use serde_json::Value;
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plumb-server"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PLUMB_") || name == "DATABASE_URL" {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Starts the binary and waits for the address it listens on.
+fn start(database_url: &str, vars: &[(&str, &str)]) -> (Child, String) {
+    let mut command = binary();
+    command
+        .env("DATABASE_URL", database_url)
+        .env("PLUMB_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info");
+    command
+        .envs(vars.iter().copied())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server logged that it listens")
+            .unwrap();
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, format!("http://{address}"))
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_then_exits_0() {
+    let db = common::database();
+    let (mut child, base) = start(db.url().expose(), &[("PLUMB_LOCK_TIMEOUT_MS", "20000")]);
+    let mut holder: diesel::PgConnection = db.connect().unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;")
+        .unwrap();
+
+    let url = format!("{base}/v1/accounts");
+    let in_flight = std::thread::spawn(move || {
+        let mut response = agent().get(&url).call().unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_json::<Value>().unwrap(),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&child, "TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still draining the request in flight"
+    );
+    assert!(
+        agent().get(&format!("{base}/healthz")).call().is_err(),
+        "no new connections once stopping"
+    );
+
+    holder.batch_execute("ROLLBACK").unwrap();
+    let (status, body) = in_flight.join().unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(wait(&mut child, Duration::from_secs(10)).success());
+}
+
+#[test]
+fn sigint_stops_gracefully_too() {
+    let db = common::database();
+    let (mut child, base) = start(db.url().expose(), &[]);
+    assert_eq!(
+        agent()
+            .get(&format!("{base}/healthz"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    signal(&child, "INT");
+    assert!(wait(&mut child, Duration::from_secs(10)).success());
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_every_problem() {
+    let output = binary().env("PLUMB_POOL_SIZE", "0").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DATABASE_URL is not set"), "{stderr}");
+    assert!(
+        stderr.contains("PLUMB_POOL_SIZE: expected a whole number from 1 to 1000, got \"0\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unreachable_database_exits_2() {
+    let output = binary()
+        .env(
+            "DATABASE_URL",
+            "postgres://svc:pa55word@127.0.0.1:1/accounts",
+        )
+        .env("PLUMB_POOL_TIMEOUT_MS", "300")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the database is not usable"), "{stderr}");
+    assert!(!stderr.contains("pa55word"), "{stderr}");
+}
+
+#[test]
+fn run_migrations_prepares_an_empty_database() {
+    let server = plumb_online::PgServer::shared().unwrap();
+    let db = plumb_online::TestDatabase::empty(server).unwrap();
+    let (mut child, base) = start(db.url().expose(), &[("PLUMB_RUN_MIGRATIONS", "true")]);
+    let mut response = agent()
+        .post(&format!("{base}/v2/accounts"))
+        .send_json(serde_json::json!({ "email": "m@example.com" }))
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        201,
+        "{}",
+        response.body_mut().read_to_string().unwrap()
+    );
+    signal(&child, "TERM");
+    assert!(wait(&mut child, Duration::from_secs(10)).success());
+}
