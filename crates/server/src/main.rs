@@ -19,6 +19,19 @@ fn main() -> ExitCode {
                 && std::env::var_os("NO_COLOR").is_none(),
         )
         .init();
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("-h" | "--help") => {
+            print_help();
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!(
+                "error: unexpected argument {other:?}: plumb-server is configured by environment variables (see --help)"
+            );
+            return ExitCode::from(2);
+        }
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -38,6 +51,19 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn print_help() {
+    println!(
+        "plumb-server: the accounts API (/v1, /v2), /healthz, /readyz, /openapi.json, /admin/flags"
+    );
+    println!(
+        "Stops gracefully on SIGTERM or SIGINT. Exit code 2: configuration or database not usable.\n"
+    );
+    println!("Environment:");
+    for (name, default, meaning) in plumb_server::config::VARIABLES {
+        println!("  {name:<28} {meaning} [default: {default}]");
     }
 }
 

@@ -173,3 +173,17 @@ fn run_migrations_prepares_an_empty_database() {
     signal(&child, "TERM");
     assert!(wait(&mut child, Duration::from_secs(10)).success());
 }
+
+#[test]
+fn help_lists_every_variable() {
+    let output = binary().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for (name, _, _) in plumb_server::config::VARIABLES {
+        assert!(help.contains(name), "{name} missing from --help");
+    }
+    assert_eq!(
+        binary().arg("--port").output().unwrap().status.code(),
+        Some(2)
+    );
+}
