@@ -159,6 +159,23 @@ fn skipped() -> diesel::expression::SqlLiteral<Nullable<Text>> {
 
 type Row = (AccountBase, Option<String>);
 
+/// Runs a query on `accounts`, selecting the columns `column` allows.
+fn load(
+    conn: &mut PgConnection,
+    query: accounts::BoxedQuery<'_, Pg>,
+    column: DisplayNameColumn,
+) -> QueryResult<Vec<Account>> {
+    let rows: Vec<Row> = match column {
+        DisplayNameColumn::Use => query
+            .select((AccountBase::as_select(), accounts::display_name.nullable()))
+            .load(conn)?,
+        DisplayNameColumn::Skip => query
+            .select((AccountBase::as_select(), skipped()))
+            .load(conn)?,
+    };
+    Ok(rows.into_iter().map(Account::from).collect())
+}
+
 impl Account {
     pub fn create(
         conn: &mut PgConnection,
@@ -198,18 +215,9 @@ impl Account {
         id: i64,
         column: DisplayNameColumn,
     ) -> QueryResult<Option<Account>> {
-        let query = accounts::table.find(id);
-        let row: Option<Row> = match column {
-            DisplayNameColumn::Use => query
-                .select((AccountBase::as_select(), accounts::display_name.nullable()))
-                .first(conn)
-                .optional()?,
-            DisplayNameColumn::Skip => query
-                .select((AccountBase::as_select(), skipped()))
-                .first(conn)
-                .optional()?,
-        };
-        Ok(row.map(Account::from))
+        Ok(load(conn, accounts::table.find(id).into_boxed(), column)?
+            .into_iter()
+            .next())
     }
 
     pub fn find_by_email(
@@ -217,18 +225,10 @@ impl Account {
         email: &str,
         column: DisplayNameColumn,
     ) -> QueryResult<Option<Account>> {
-        let query = accounts::table.filter(accounts::email.eq(email));
-        let row: Option<Row> = match column {
-            DisplayNameColumn::Use => query
-                .select((AccountBase::as_select(), accounts::display_name.nullable()))
-                .first(conn)
-                .optional()?,
-            DisplayNameColumn::Skip => query
-                .select((AccountBase::as_select(), skipped()))
-                .first(conn)
-                .optional()?,
-        };
-        Ok(row.map(Account::from))
+        let query = accounts::table
+            .filter(accounts::email.eq(email))
+            .into_boxed();
+        Ok(load(conn, query, column)?.into_iter().next())
     }
 
     /// One keyset page in id order: the accounts after `after` (from the start when `None`),
@@ -242,16 +242,9 @@ impl Account {
         let query = accounts::table
             .filter(accounts::id.gt(after.unwrap_or(i64::MIN)))
             .order(accounts::id.asc())
-            .limit(clamp_page_size(limit));
-        let rows: Vec<Row> = match column {
-            DisplayNameColumn::Use => query
-                .select((AccountBase::as_select(), accounts::display_name.nullable()))
-                .load(conn)?,
-            DisplayNameColumn::Skip => query
-                .select((AccountBase::as_select(), skipped()))
-                .load(conn)?,
-        };
-        Ok(rows.into_iter().map(Account::from).collect())
+            .limit(clamp_page_size(limit))
+            .into_boxed();
+        load(conn, query, column)
     }
 
     /// Applies `changes` and stamps `updated_at`; `None` when no account has that id.
