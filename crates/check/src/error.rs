@@ -1,0 +1,22 @@
+use std::path::{Path, PathBuf};
+
+/// Input the checker could not read: exit code 2, with the reason and the place.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {reason}", path.display())]
+    Invalid { path: PathBuf, reason: String },
+}
+
+impl InputError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Findings and the rules that produce them: every rule has a stable code, a kebab-case name,
+//! a default severity, and a docs page under `docs/rules/`.
+
+use serde::Serialize;
+
+use crate::source::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A rule's identity. Codes never change once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+macro_rules! rules {
+    ($($ident:ident = $code:literal $name:literal $severity:ident $summary:literal;)*) => {
+        $(pub const $ident: Rule = Rule { code: $code, name: $name, severity: Severity::$severity, summary: $summary };)*
+        /// Every rule, in code order.
+        pub const RULES: &[Rule] = &[$($ident),*];
+    };
+}
+
+rules! {
+    ADD_COLUMN_REQUIRED = "M001" "add-column-required" Error "NOT NULL column without a default added to an existing table";
+    ADD_COLUMN_REWRITE = "M002" "add-column-rewrite" Error "column added to an existing table in a way that rewrites it";
+    SET_NOT_NULL_SCAN = "M003" "set-not-null-scan" Error "SET NOT NULL without a validated CHECK (col IS NOT NULL) scans under ACCESS EXCLUSIVE";
+    INDEX_NOT_CONCURRENT = "M004" "index-not-concurrent" Error "index on an existing table built without CONCURRENTLY";
+    DROP_INDEX_NOT_CONCURRENT = "M005" "drop-index-not-concurrent" Error "index of an existing table dropped without CONCURRENTLY";
+    CONCURRENTLY_IN_TRANSACTION = "M006" "concurrently-in-transaction" Error "CONCURRENTLY inside a transaction block fails";
+    CONSTRAINT_WITHOUT_NOT_VALID = "M007" "constraint-without-not-valid" Error "CHECK or FOREIGN KEY added to an existing table without NOT VALID";
+    VALIDATE_SAME_TRANSACTION = "M008" "validate-same-transaction" Error "constraint validated in the transaction that added it";
+    UNIQUE_WITHOUT_INDEX = "M009" "unique-without-index" Error "UNIQUE or PRIMARY KEY added to an existing table without USING INDEX";
+    COLUMN_TYPE_REWRITE = "M010" "column-type-rewrite" Error "column type change that rewrites an existing table";
+    RENAME_COLUMN = "M011" "rename-column" Error "column of an existing table renamed";
+    RENAME_TABLE = "M012" "rename-table" Error "existing table renamed";
+    DROP_COLUMN_PRE_DEPLOY = "M013" "drop-column-pre-deploy" Error "column dropped in a pre-deploy migration";
+    UNBATCHED_UPDATE = "M014" "unbatched-update" Error "UPDATE or DELETE of an existing table in a migration";
+    LOCK_TIMEOUT_MISSING = "M015" "lock-timeout-missing" Error "lock taken on an existing table with no lock_timeout in force";
+    DOWN_MISSING = "M016" "down-missing" Error "migration without a down.sql";
+    SYNTAX_ERROR = "M017" "syntax-error" Error "SQL that does not parse";
+    UNMODELLED_STATEMENT = "M900" "unmodelled-statement" Note "statement the replay does not model";
+    UNUSED_SUPPRESSION = "M901" "unused-suppression" Warning "suppression that suppresses nothing";
+    INVALID_SUPPRESSION = "M902" "invalid-suppression" Error "suppression without a known rule or a reason";
+}
+
+/// Looks a rule up by code or name.
+pub fn rule(name_or_code: &str) -> Option<Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(name_or_code) || r.name == name_or_code)
+}
+
+/// One thing that would break production, where, and the safe way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    #[serde(flatten)]
+    pub span: Span,
+    pub message: String,
+    pub help: String,
+}
+
+impl Finding {
+    pub fn new(
+        rule: Rule,
+        span: Span,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Finding {
+            code: rule.code,
+            name: rule.name,
+            severity: rule.severity,
+            span,
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+}

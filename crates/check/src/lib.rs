@@ -1,0 +1,191 @@
+//! plumb's static checker: reads a diesel workspace, knows no database.
+//!
+//! Family M: every migration's `up.sql` is parsed (squawk-syntax, error-tolerant) and its
+//! statements checked in diesel's order against the schema the earlier migrations left, then
+//! replayed into it. See `docs/rules/` for each rule.
+
+pub mod error;
+pub mod finding;
+pub mod migrations;
+mod replay;
+pub mod report;
+mod rules;
+pub mod schema;
+pub mod settings;
+pub mod source;
+pub mod syntax;
+
+use std::path::Path;
+
+pub use error::InputError;
+pub use finding::{Finding, RULES, Rule, Severity};
+pub use migrations::{Migration, POST_DEPLOY_MARK, read_migrations};
+pub use schema::Schema;
+pub use settings::Settings;
+
+use crate::finding as f;
+use crate::source::Source;
+
+/// What a check found, and the schema the migrations build.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// The text of every file a finding may point into, by its path as findings show it.
+    pub sources: std::collections::BTreeMap<std::path::PathBuf, String>,
+    pub migrations: usize,
+    pub statements: usize,
+    pub schema: Schema,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+/// Reads the settings and the migrations under `root` and checks them.
+pub fn check_workspace(root: &Path, pg_version: Option<u32>) -> Result<Report, InputError> {
+    let mut settings = Settings::load(root)?;
+    if let Some(version) = pg_version {
+        settings.pg_version = version;
+    }
+    let migrations = read_migrations(&settings.migrations_dir)?;
+    Ok(check_migrations(&migrations, &settings))
+}
+
+/// Checks migrations, in the order given, against the schema each one finds.
+pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report {
+    let mut schema = Schema::default();
+    let mut findings = Vec::new();
+    let mut statements = 0;
+    let mut sources = std::collections::BTreeMap::new();
+    for migration in migrations {
+        let source = Source::new(
+            relative(&settings.root, &migration.up_path()),
+            migration.up.clone(),
+        );
+        let parsed = syntax::parse(&migration.up);
+        statements += parsed.statements.len();
+        let checked = !settings.is_excluded(&migration.up_path())
+            && settings
+                .skip_before
+                .as_deref()
+                .is_none_or(|before| migration.version.as_str() >= before);
+        let mut state = rules::MigrationState::new(
+            migration,
+            &schema,
+            parsed.statements.len(),
+            settings.pg_version,
+        );
+        let mut local = Vec::new();
+        for range in first_error_per_statement(&migration.up, &parsed.errors) {
+            local.push(Finding::new(
+                f::SYNTAX_ERROR,
+                source.span(range.0.0, range.0.1),
+                format!("PostgreSQL would reject this statement: {}", range.1),
+                "fix the SQL; the other statements of the file are still checked",
+            ));
+        }
+        for statement in &parsed.statements {
+            let hits = state.check(&schema, statement);
+            let mut used = vec![false; statement.allows.len()];
+            for hit in hits {
+                let allowed = statement.allows.iter().position(|a| {
+                    !a.reason.is_empty()
+                        && f::rule(&a.rule).is_some_and(|r| r.code == hit.rule.code)
+                });
+                match allowed {
+                    Some(index) => used[index] = true,
+                    None => local.push(Finding::new(
+                        hit.rule,
+                        source.span(hit.range.0, hit.range.1),
+                        hit.message,
+                        hit.help,
+                    )),
+                }
+            }
+            for (allow, used) in statement.allows.iter().zip(used) {
+                let span = source.span(allow.range.0, allow.range.1);
+                if f::rule(&allow.rule).is_none() {
+                    local.push(Finding::new(f::INVALID_SUPPRESSION, span, format!("`{}` is not a rule name or code", allow.rule), "write `-- plumb: allow <rule-name-or-code> <reason>`; `plumb check --list-rules` lists the rules"));
+                } else if allow.reason.is_empty() {
+                    local.push(Finding::new(f::INVALID_SUPPRESSION, span, format!("the suppression of `{}` gives no reason", allow.rule), "say why the statement is safe after the rule's name, so that reviewers can judge it"));
+                } else if !used {
+                    local.push(Finding::new(
+                        f::UNUSED_SUPPRESSION,
+                        span,
+                        format!(
+                            "`{}` does not fire on the statement after this suppression",
+                            allow.rule
+                        ),
+                        "remove the suppression",
+                    ));
+                }
+            }
+            replay::apply(&mut schema, &statement.kind);
+        }
+        if migration
+            .down
+            .as_deref()
+            .is_none_or(|d| d.trim().is_empty())
+        {
+            local.push(Finding::new(
+                f::DOWN_MISSING,
+                source.span(0, 0),
+                format!(
+                    "{} has no down.sql (or an empty one): the release cannot be rolled back",
+                    migration.name
+                ),
+                "write a down.sql that restores exactly the schema this up.sql changed",
+            ));
+        }
+        local.sort_by_key(|a| (a.span.line, a.span.column));
+        if checked && !local.is_empty() {
+            sources.insert(source.path.clone(), migration.up.clone());
+            findings.extend(local);
+        }
+    }
+    let findings = findings
+        .into_iter()
+        .filter_map(|mut finding| match settings.severities.get(finding.code) {
+            Some(None) => None,
+            Some(Some(severity)) => {
+                finding.severity = *severity;
+                Some(finding)
+            }
+            None => Some(finding),
+        })
+        .collect();
+    Report {
+        findings,
+        sources,
+        migrations: migrations.len(),
+        statements,
+        schema,
+    }
+}
+
+/// The parser reports every token it cannot place; people need the first of each statement.
+fn first_error_per_statement<'e>(
+    text: &str,
+    errors: &'e [(syntax::Range, String)],
+) -> Vec<&'e (syntax::Range, String)> {
+    let mut kept: Vec<&(syntax::Range, String)> = Vec::new();
+    for error in errors {
+        let after_last = kept.last().is_none_or(|last| {
+            text.get(last.0.0..error.0.0)
+                .is_some_and(|between| between.contains(';'))
+        });
+        if after_last {
+            kept.push(error);
+        }
+    }
+    kept
+}
+
+fn relative(root: &Path, path: &Path) -> std::path::PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}

@@ -1,0 +1,88 @@
+//! `plumb check`: the static checker's command line. Exit 0: clean (notes and warnings only);
+//! 1: a finding at error level; 2: the input could not be read.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use plumb_check::report::{Format, render};
+use plumb_check::{RULES, Severity, check_workspace};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "plumb",
+    version,
+    about = "Ship PostgreSQL schema changes with zero downtime"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks every migration against the schema the earlier ones build.
+    Check {
+        /// The workspace (where plumb.toml or diesel.toml is); default: the current directory.
+        path: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
+        /// The PostgreSQL major version the migrations run on (default: plumb.toml's, else 15).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(9..=30))]
+        pg_version: Option<u32>,
+        /// List the rules and exit.
+        #[arg(long)]
+        list_rules: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+fn main() -> ExitCode {
+    let Command::Check {
+        path,
+        format,
+        pg_version,
+        list_rules,
+    } = Cli::parse().command;
+    if list_rules {
+        for rule in RULES {
+            println!(
+                "{} {:<30} {:<8} {}",
+                rule.code,
+                rule.name,
+                rule.severity.as_str(),
+                rule.summary
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let root = path.unwrap_or_else(|| PathBuf::from("."));
+    let report = match check_workspace(&root, pg_version) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: cannot read the input: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let format = match format {
+        OutputFormat::Human => Format::Human,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Github => Format::Github,
+        OutputFormat::Sarif => Format::Sarif,
+    };
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    print!("{}", render(&report, format, colour));
+    if report.count(Severity::Error) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,219 @@
+//! Applies statements to the schema model, as PostgreSQL would.
+
+use crate::schema::{Column, Constraint, ConstraintKind, Index, Schema, Table};
+use crate::syntax::{Action, ColumnDef, ConstraintDef, StatementKind};
+
+/// The name PostgreSQL gives an unnamed constraint.
+fn default_constraint_name(table: &str, column: Option<&str>, kind: ConstraintKind) -> String {
+    let column = column.unwrap_or("");
+    match kind {
+        ConstraintKind::PrimaryKey => format!("{table}_pkey"),
+        ConstraintKind::Unique => format!("{table}_{column}_key"),
+        ConstraintKind::Check => format!("{table}_{column}_check"),
+        ConstraintKind::ForeignKey => format!("{table}_{column}_fkey"),
+        ConstraintKind::NotNull => format!("{table}_{column}_not_null"),
+        ConstraintKind::Exclude => format!("{table}_{column}_excl"),
+    }
+}
+
+fn add_constraint(schema: &mut Schema, table: &str, column: Option<&str>, def: &ConstraintDef) {
+    let name = def
+        .name
+        .clone()
+        .unwrap_or_else(|| default_constraint_name(table, column, def.kind));
+    if matches!(
+        def.kind,
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique
+    ) {
+        schema.indexes.insert(
+            name.clone(),
+            Index {
+                name: name.clone(),
+                table: table.to_owned(),
+                unique: true,
+            },
+        );
+    }
+    let Some(t) = schema.tables.get_mut(table) else {
+        return;
+    };
+    let proves_not_null = def.proves_not_null.clone().or_else(|| {
+        (def.kind == ConstraintKind::NotNull)
+            .then(|| column.map(str::to_owned))
+            .flatten()
+    });
+    if def.kind == ConstraintKind::NotNull
+        && !def.not_valid
+        && let Some(c) = proves_not_null.as_deref().and_then(|c| t.column_mut(c))
+    {
+        c.nullable = false;
+    }
+    t.constraints.retain(|c| c.name != name);
+    t.constraints.push(Constraint {
+        name,
+        kind: def.kind,
+        validated: !def.not_valid,
+        proves_not_null,
+    });
+}
+
+fn add_column(schema: &mut Schema, table: &str, def: &ColumnDef) {
+    if let Some(t) = schema.tables.get_mut(table) {
+        t.columns.retain(|c| c.name != def.name);
+        t.columns.push(Column {
+            name: def.name.clone(),
+            sql_type: def.sql_type.clone(),
+            nullable: !def.not_null,
+            has_default: def.default.is_some() || def.fills_rows.is_some(),
+        });
+    }
+    for constraint in &def.constraints {
+        if constraint.kind != ConstraintKind::NotNull {
+            add_constraint(schema, table, Some(&def.name), constraint);
+        }
+    }
+}
+
+pub fn apply(schema: &mut Schema, statement: &StatementKind) {
+    match statement {
+        StatementKind::CreateTable {
+            table,
+            columns,
+            constraints,
+        } => {
+            schema.tables.insert(
+                table.clone(),
+                Table {
+                    name: table.clone(),
+                    ..Table::default()
+                },
+            );
+            for column in columns {
+                add_column(schema, table, column);
+            }
+            for constraint in constraints {
+                add_constraint(schema, table, None, constraint);
+            }
+        }
+        StatementKind::AlterTable { table, actions } => {
+            for (_, action) in actions {
+                apply_action(schema, table, action);
+            }
+        }
+        StatementKind::CreateIndex {
+            name: Some(name),
+            table,
+            unique,
+            ..
+        } => {
+            schema.indexes.insert(
+                name.clone(),
+                Index {
+                    name: name.clone(),
+                    table: table.clone(),
+                    unique: *unique,
+                },
+            );
+        }
+        StatementKind::DropIndex { names, .. } => {
+            for name in names {
+                schema.indexes.remove(name);
+            }
+        }
+        StatementKind::DropTable { tables } => {
+            for table in tables {
+                schema.tables.remove(table);
+                schema.indexes.retain(|_, index| &index.table != table);
+            }
+        }
+        StatementKind::CreateEnum { name, values } => {
+            schema.enums.insert(name.clone(), values.clone());
+        }
+        StatementKind::AddEnumValue { name, value } => {
+            schema
+                .enums
+                .entry(name.clone())
+                .or_default()
+                .push(value.clone());
+        }
+        _ => {}
+    }
+}
+
+fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
+    match action {
+        Action::AddColumn(def) => add_column(schema, table, def),
+        Action::AddConstraint(def) => add_constraint(schema, table, None, def),
+        Action::RenameTable { to } => {
+            if let Some(mut moved) = schema.tables.remove(table) {
+                moved.name = to.clone();
+                schema.tables.insert(to.clone(), moved);
+            }
+            for index in schema.indexes.values_mut().filter(|i| i.table == table) {
+                index.table = to.clone();
+            }
+        }
+        _ => {
+            let Some(t) = schema.tables.get_mut(table) else {
+                return;
+            };
+            match action {
+                Action::DropColumn { column } => t.columns.retain(|c| &c.name != column),
+                Action::SetNotNull { column } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.nullable = false),
+                Action::DropNotNull { column } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.nullable = true),
+                Action::SetType { column, sql_type } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.sql_type = sql_type.clone()),
+                Action::SetDefault { column, .. } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.has_default = true),
+                Action::DropDefault { column } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.has_default = false),
+                Action::ValidateConstraint { name } => {
+                    let mut proven = None;
+                    for c in t.constraints.iter_mut().filter(|c| &c.name == name) {
+                        c.validated = true;
+                        if c.kind == ConstraintKind::NotNull {
+                            proven = c.proves_not_null.clone();
+                        }
+                    }
+                    if let Some(column) = proven.and_then(|p| t.column_mut(&p)) {
+                        column.nullable = false;
+                    }
+                }
+                Action::DropConstraint { name } => {
+                    t.constraints.retain(|c| &c.name != name);
+                    schema.indexes.remove(name);
+                }
+                Action::RenameColumn { from, to } => {
+                    t.column_mut(from)
+                        .into_iter()
+                        .for_each(|c| c.name = to.clone());
+                    for c in t
+                        .constraints
+                        .iter_mut()
+                        .filter(|c| c.proves_not_null.as_ref() == Some(from))
+                    {
+                        c.proves_not_null = Some(to.clone());
+                    }
+                }
+                Action::RenameConstraint { from, to } => t
+                    .constraints
+                    .iter_mut()
+                    .filter(|c| &c.name == from)
+                    .for_each(|c| c.name = to.clone()),
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The schema the migrations build, as far as safety rules need it.
+
+use std::collections::BTreeMap;
+
+/// A column type, normalised: `character varying(20)` and `varchar(20)` are the same
+/// `SqlType { name: "varchar", modifiers: [20] }`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SqlType {
+    pub name: String,
+    pub modifiers: Vec<i64>,
+    pub array: bool,
+}
+
+impl SqlType {
+    /// Parses a type as written in SQL (`varchar(20)`, `timestamp with time zone`, `int[]`).
+    pub fn parse(text: &str) -> SqlType {
+        let lower = text.to_lowercase();
+        let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+        let array = collapsed.ends_with("[]") || collapsed.ends_with(" array");
+        let base = collapsed
+            .trim_end_matches("[]")
+            .trim_end_matches(" array")
+            .trim();
+        let (head, modifiers) = match base.split_once('(') {
+            Some((head, rest)) => {
+                let inner = rest.split(')').next().unwrap_or_default();
+                let modifiers = inner
+                    .split(',')
+                    .filter_map(|m| m.trim().parse::<i64>().ok())
+                    .collect();
+                let tail = rest
+                    .split_once(')')
+                    .map(|(_, t)| t.trim())
+                    .unwrap_or_default();
+                (
+                    format!("{} {tail}", head.trim()).trim().to_owned(),
+                    modifiers,
+                )
+            }
+            None => (base.to_owned(), Vec::new()),
+        };
+        let name = canonical_name(
+            head.rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .trim_matches('"'),
+        );
+        SqlType {
+            name: name.to_owned(),
+            modifiers,
+            array,
+        }
+    }
+
+    /// Whether `ALTER COLUMN ... TYPE new` skips the table rewrite (and, for these, any scan):
+    /// PostgreSQL's binary-coercible changes that keep every existing value valid.
+    pub fn changes_without_rewrite(&self, new: &SqlType) -> bool {
+        if self.array != new.array {
+            return false;
+        }
+        let widened = |old: &[i64], new: &[i64]| match (old.first(), new.first()) {
+            (_, None) => true,
+            (Some(o), Some(n)) => n >= o,
+            (None, Some(_)) => false,
+        };
+        match (self.name.as_str(), new.name.as_str()) {
+            (a, b) if a == b && self.modifiers == new.modifiers => true,
+            ("varchar", "varchar") | ("bit varying", "bit varying") => {
+                widened(&self.modifiers, &new.modifiers)
+            }
+            ("varchar" | "bpchar", "text") | ("text", "varchar") if new.modifiers.is_empty() => {
+                true
+            }
+            ("numeric", "numeric") => match (self.modifiers.as_slice(), new.modifiers.as_slice()) {
+                (_, []) => true,
+                ([p, s], [p2, s2]) => p2 >= p && s2 == s,
+                ([p], [p2]) => p2 >= p,
+                ([p], [p2, 0]) => p2 >= p,
+                _ => false,
+            },
+            ("cidr", "inet") => true,
+            _ => false,
+        }
+    }
+}
+
+fn canonical_name(name: &str) -> &str {
+    match name {
+        "character varying" | "varchar" => "varchar",
+        "character" | "char" | "bpchar" => "bpchar",
+        "int" | "integer" | "int4" | "serial" | "serial4" => "int4",
+        "bigint" | "int8" | "bigserial" | "serial8" => "int8",
+        "smallint" | "int2" | "smallserial" | "serial2" => "int2",
+        "boolean" | "bool" => "bool",
+        "double precision" | "float8" => "float8",
+        "real" | "float4" => "float4",
+        "decimal" | "numeric" => "numeric",
+        "timestamp with time zone" | "timestamptz" => "timestamptz",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        "time with time zone" | "timetz" => "timetz",
+        "time" | "time without time zone" => "time",
+        "varbit" | "bit varying" => "bit varying",
+        other => other,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub sql_type: SqlType,
+    pub nullable: bool,
+    pub has_default: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    Check,
+    ForeignKey,
+    NotNull,
+    Exclude,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub name: String,
+    pub kind: ConstraintKind,
+    pub validated: bool,
+    /// For a CHECK of the form `col IS NOT NULL` (or a NOT NULL constraint): that column.
+    pub proves_not_null: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub constraints: Vec<Constraint>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    pub fn constraint(&self, name: &str) -> Option<&Constraint> {
+        self.constraints.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    pub name: String,
+    pub table: String,
+    pub unique: bool,
+}
+
+/// Tables, indexes and enum types by name (unqualified, as PostgreSQL folds them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Schema {
+    pub tables: BTreeMap<String, Table>,
+    pub indexes: BTreeMap<String, Index>,
+    pub enums: BTreeMap<String, Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqlType;
+
+    #[test]
+    fn synonyms_and_modifiers_are_normalised() {
+        assert_eq!(
+            SqlType::parse("character varying(20)"),
+            SqlType::parse("VARCHAR (20)")
+        );
+        assert_eq!(
+            SqlType::parse("timestamp with time zone").name,
+            "timestamptz"
+        );
+        assert_eq!(SqlType::parse("numeric(10, 2)").modifiers, [10, 2]);
+        assert!(SqlType::parse("int[]").array);
+        assert_eq!(
+            SqlType::parse("public.\"money_amount\"").name,
+            "money_amount"
+        );
+    }
+
+    #[test]
+    fn binary_coercible_changes_are_known() {
+        let t = SqlType::parse;
+        assert!(t("varchar(20)").changes_without_rewrite(&t("varchar(40)")));
+        assert!(!t("varchar(40)").changes_without_rewrite(&t("varchar(20)")));
+        assert!(t("varchar(40)").changes_without_rewrite(&t("text")));
+        assert!(t("numeric(10,2)").changes_without_rewrite(&t("numeric(12,2)")));
+        assert!(!t("numeric(10,2)").changes_without_rewrite(&t("numeric(12,3)")));
+        assert!(!t("int4").changes_without_rewrite(&t("int8")));
+        assert!(!t("text").changes_without_rewrite(&t("varchar(10)")));
+    }
+}

@@ -1,0 +1,159 @@
+//! `plumb.toml`'s `[check]` and `[rules]`, or diesel's conventions when there is none.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::InputError;
+use crate::finding::{Severity, rule};
+
+/// The PostgreSQL major version rules assume when none is configured.
+pub const DEFAULT_PG_VERSION: u32 = 15;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub root: PathBuf,
+    pub migrations_dir: PathBuf,
+    pub pg_version: u32,
+    /// Paths (relative to the root, `*` matching any run of characters) not checked; their
+    /// migrations are still replayed.
+    pub exclude: Vec<String>,
+    /// Migrations of versions before this are replayed but not checked.
+    pub skip_before: Option<String>,
+    /// Per rule (by code): a new severity, or `None` for off.
+    pub severities: BTreeMap<&'static str, Option<Severity>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlumbToml {
+    check: Option<CheckSection>,
+    rules: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    columns: toml::Table,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct CheckSection {
+    migrations: Option<PathBuf>,
+    pg_version: Option<u32>,
+    exclude: Option<Vec<String>>,
+    skip_before: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DieselToml {
+    migrations_directory: Option<DieselMigrations>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DieselMigrations {
+    dir: PathBuf,
+}
+
+fn read_toml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T, InputError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| InputError::Invalid {
+            path: path.to_path_buf(),
+            reason: e.to_string().trim().replace('\n', " "),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(InputError::io(path, e)),
+    }
+}
+
+impl Settings {
+    /// Reads `root/plumb.toml`; without one, `diesel.toml`'s migrations directory, else
+    /// `migrations/`.
+    pub fn load(root: &Path) -> Result<Settings, InputError> {
+        let plumb_path = root.join("plumb.toml");
+        let plumb: PlumbToml = read_toml(&plumb_path)?;
+        let _ = &plumb.columns;
+        let check = plumb.check.unwrap_or_default();
+        let migrations = match check.migrations {
+            Some(dir) => dir,
+            None => read_toml::<DieselToml>(&root.join("diesel.toml"))?
+                .migrations_directory
+                .map(|m| m.dir)
+                .unwrap_or_else(|| PathBuf::from("migrations")),
+        };
+        let mut severities = BTreeMap::new();
+        for (name, level) in plumb.rules.unwrap_or_default() {
+            let invalid = |reason: String| InputError::Invalid {
+                path: plumb_path.clone(),
+                reason,
+            };
+            let found =
+                rule(&name).ok_or_else(|| invalid(format!("[rules] names no rule {name:?}")))?;
+            let severity = match level.as_str() {
+                "error" => Some(Severity::Error),
+                "warning" => Some(Severity::Warning),
+                "note" => Some(Severity::Note),
+                "off" => None,
+                other => {
+                    return Err(invalid(format!(
+                        "[rules] {name} = {other:?}: expected error, warning, note or off"
+                    )));
+                }
+            };
+            severities.insert(found.code, severity);
+        }
+        Ok(Settings {
+            root: root.to_path_buf(),
+            migrations_dir: root.join(migrations),
+            pg_version: check.pg_version.unwrap_or(DEFAULT_PG_VERSION),
+            exclude: check.exclude.unwrap_or_default(),
+            skip_before: check.skip_before,
+            severities,
+        })
+    }
+
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        let relative = path
+            .strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        self.exclude
+            .iter()
+            .any(|pattern| matches_pattern(pattern, &relative))
+    }
+}
+
+/// `*` matches any run of characters; a pattern matching a folder matches what is inside it.
+fn matches_pattern(pattern: &str, path: &str) -> bool {
+    fn matches(pattern: &[u8], text: &[u8]) -> bool {
+        match pattern.split_first() {
+            None => text.is_empty() || text.first() == Some(&b'/'),
+            Some((b'*', rest)) => (0..=text.len()).any(|i| matches(rest, &text[i..])),
+            Some((c, rest)) => text
+                .split_first()
+                .is_some_and(|(t, text)| t == c && matches(rest, text)),
+        }
+    }
+    matches(pattern.trim_end_matches('/').as_bytes(), path.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_pattern;
+
+    #[test]
+    fn patterns() {
+        assert!(matches_pattern(
+            "migrations/2019-*",
+            "migrations/2019-01-01-000000_x/up.sql"
+        ));
+        assert!(matches_pattern("migrations/old", "migrations/old/up.sql"));
+        assert!(!matches_pattern(
+            "migrations/old",
+            "migrations/older/up.sql"
+        ));
+        assert!(!matches_pattern(
+            "migrations/2019-*",
+            "migrations/2020-01-01_x/up.sql"
+        ));
+    }
+}

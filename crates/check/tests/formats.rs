@@ -1,0 +1,126 @@
+//! The output formats, and the command line's exit codes.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+mod common;
+
+use std::process::Command;
+
+use common::{M, check, workspace};
+use plumb_check::report::{Format, render};
+use serde_json::Value;
+
+fn sample() -> plumb_check::Report {
+    check(&[M(
+        "index",
+        "CREATE INDEX accounts_note_idx ON accounts (note);\n",
+        None,
+    )])
+}
+
+#[test]
+fn json_has_findings_with_exactly_the_documented_keys_and_a_summary() {
+    let value: Value = serde_json::from_str(&render(&sample(), Format::Json, false)).unwrap();
+    let finding = value["findings"][0].as_object().unwrap();
+    let mut keys: Vec<&str> = finding.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "code",
+            "column",
+            "end_column",
+            "end_line",
+            "file",
+            "help",
+            "line",
+            "message",
+            "name",
+            "severity"
+        ]
+    );
+    assert_eq!(finding["code"], "M004");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["line"], 1);
+    assert_eq!(value["summary"]["errors"], 2);
+    assert_eq!(value["summary"]["migrations"], 2);
+}
+
+#[test]
+fn github_annotations_and_sarif() {
+    let report = sample();
+    insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("format-github", render(&report, Format::Github, false));
+    });
+    let sarif: Value = serde_json::from_str(&render(&report, Format::Sarif, false)).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "M004");
+    let index = result["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"][index]["id"],
+        "M004"
+    );
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
+}
+
+#[test]
+fn human_output_has_no_colour_unless_asked() {
+    assert!(!render(&sample(), Format::Human, false).contains('\x1b'));
+    assert!(render(&sample(), Format::Human, true).contains('\x1b'));
+}
+
+fn plumb(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn exit_codes_say_clean_findings_or_unreadable() {
+    let clean = workspace(&[]);
+    let (code, stdout, _) = plumb(&["check", clean.path().to_str().unwrap()]);
+    assert_eq!(
+        (code, stdout.trim()),
+        (
+            0,
+            "1 migrations, 2 statements: 0 errors, 0 warnings, 0 notes"
+        )
+    );
+
+    let bad = workspace(&[M(
+        "index",
+        "CREATE INDEX accounts_note_idx ON accounts (note);\n",
+        None,
+    )]);
+    let (code, stdout, _) = plumb(&["check", bad.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1);
+    assert!(serde_json::from_str::<Value>(&stdout).is_ok());
+
+    let (code, _, stderr) = plumb(&["check", "/nonexistent/workspace"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read the input: /nonexistent/workspace/migrations"),
+        "{stderr}"
+    );
+
+    let notes_only = workspace(&[M("view", "CREATE VIEW v AS SELECT 1;\n", None)]);
+    assert_eq!(
+        plumb(&["check", notes_only.path().to_str().unwrap()]).0,
+        0,
+        "notes do not fail the check"
+    );
+
+    let (code, stdout, _) = plumb(&["check", "--list-rules"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), plumb_check::RULES.len());
+}

@@ -1,0 +1,130 @@
+//! Suppressions in SQL comments and settings in plumb.toml.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+mod common;
+
+use common::{M, check, codes, human, workspace};
+use plumb_check::{Severity, check_workspace};
+
+const ADD_INDEX: &str = "SET lock_timeout = '2s';\n-- plumb: allow index-not-concurrent the table holds 40 rows, the build takes a millisecond\nCREATE INDEX accounts_note_idx ON accounts (note);\n";
+
+#[test]
+fn a_suppression_with_a_reason_silences_its_rule_on_the_next_statement_only() {
+    let report = check(&[M(
+        "index",
+        &format!("{ADD_INDEX}CREATE INDEX accounts_amount_idx ON accounts (amount);\n"),
+        None,
+    )]);
+    assert_eq!(codes(&report), ["M004"], "{}", human(&report));
+    assert_eq!(report.findings[0].span.line, 4);
+    let by_code = check(&[M(
+        "index",
+        &ADD_INDEX.replace("index-not-concurrent", "M004"),
+        None,
+    )]);
+    assert!(codes(&by_code).is_empty(), "{}", human(&by_code));
+}
+
+#[test]
+fn suppressions_that_are_unused_unknown_or_unexplained_are_reported() {
+    let report = check(&[M(
+        "suppressions",
+        "SET lock_timeout = '2s';\n\
+         -- plumb: allow rename-column nothing is renamed here\n\
+         ALTER TABLE accounts ADD COLUMN a text;\n\
+         -- plumb: allow no-such-rule because\n\
+         ALTER TABLE accounts ADD COLUMN b text;\n\
+         -- plumb: allow index-not-concurrent\n\
+         CREATE INDEX accounts_note_idx ON accounts (note);\n",
+        None,
+    )]);
+    assert_eq!(
+        codes(&report),
+        ["M901", "M902", "M902", "M004"],
+        "{}",
+        human(&report)
+    );
+    insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("suppressions", human(&report));
+    });
+}
+
+fn with_plumb_toml(toml: &str) -> tempfile::TempDir {
+    let dir = workspace(&[
+        M("update", "UPDATE accounts SET note = 'x';\n", None),
+        M(
+            "index",
+            "SET lock_timeout = '2s';\nCREATE INDEX accounts_note_idx ON accounts (note);\n",
+            None,
+        ),
+    ]);
+    std::fs::write(dir.path().join("plumb.toml"), toml).unwrap();
+    dir
+}
+
+#[test]
+fn rules_can_be_made_warnings_notes_or_off() {
+    let dir = with_plumb_toml("[rules]\nunbatched-update = \"warning\"\nM004 = \"off\"\n");
+    let report = check_workspace(dir.path(), None).unwrap();
+    assert_eq!(codes(&report), ["M014"]);
+    assert_eq!(report.findings[0].severity, Severity::Warning);
+}
+
+#[test]
+fn excluded_paths_and_old_migrations_are_replayed_but_not_checked() {
+    let excluded = with_plumb_toml("[check]\nexclude = [\"migrations/*_update\"]\n");
+    assert_eq!(
+        codes(&check_workspace(excluded.path(), None).unwrap()),
+        ["M004"]
+    );
+    let skipped = with_plumb_toml("[check]\nskip-before = \"202602020000000000\"\n");
+    let report = check_workspace(skipped.path(), None).unwrap();
+    assert_eq!(codes(&report), ["M004"], "{}", human(&report));
+    // The skipped history still builds the schema the later migrations are checked against.
+    assert!(report.schema.tables.contains_key("accounts"));
+}
+
+#[test]
+fn diesel_toml_and_plumb_toml_name_the_migrations_directory() {
+    let dir = workspace(&[]);
+    std::fs::rename(dir.path().join("migrations"), dir.path().join("db")).unwrap();
+    assert!(
+        check_workspace(dir.path(), None).is_err(),
+        "no migrations/ and no setting"
+    );
+    std::fs::write(
+        dir.path().join("diesel.toml"),
+        "[migrations_directory]\ndir = \"db\"\n",
+    )
+    .unwrap();
+    assert_eq!(check_workspace(dir.path(), None).unwrap().migrations, 1);
+    std::fs::write(
+        dir.path().join("plumb.toml"),
+        "[check]\nmigrations = \"db\"\npg-version = 16\n",
+    )
+    .unwrap();
+    assert_eq!(check_workspace(dir.path(), None).unwrap().migrations, 1);
+}
+
+#[test]
+fn bad_settings_are_input_errors_naming_the_file() {
+    for (toml, expected) in [
+        (
+            "[rules]\nno-such-rule = \"off\"\n",
+            "[rules] names no rule \"no-such-rule\"",
+        ),
+        (
+            "[rules]\nunbatched-update = \"loud\"\n",
+            "expected error, warning, note or off",
+        ),
+        ("[check]\npg-versoin = 15\n", "unknown field `pg-versoin`"),
+        ("[check\n", "plumb.toml"),
+    ] {
+        let dir = with_plumb_toml(toml);
+        let error = check_workspace(dir.path(), None).unwrap_err().to_string();
+        assert!(
+            error.contains("plumb.toml") && error.contains(expected),
+            "{error}"
+        );
+    }
+}
