@@ -19,6 +19,7 @@ const UNREADABLE: u8 = 2;
 pub fn run(root: &Path, live: bool) -> ExitCode {
     println!("check-contract: {}", root.display());
     let mut worst = schemas_stage(root);
+    worst = worst.max(migrations_stage(root));
     if live {
         worst = worst.max(live_stage(root));
     } else {
@@ -42,6 +43,40 @@ fn schemas_stage(root: &Path) -> u8 {
         Err(error) => {
             eprintln!("error: {error:#}");
             println!("schemas: could not run");
+            UNREADABLE
+        }
+    }
+}
+
+/// Family M: every migration against the schema the earlier ones build (`plumb check`).
+fn migrations_stage(root: &Path) -> u8 {
+    use plumb_check::Severity;
+    use plumb_check::report::{Format, render, summary_line};
+    match plumb_check::check_workspace(root, None) {
+        Ok(report) => {
+            if !report.findings.is_empty() {
+                let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none();
+                let text = render(&report, Format::Human, colour);
+                // The findings; the summary line goes on the stage's own line below.
+                eprint!(
+                    "{}",
+                    text.rsplit_once("\n\n")
+                        .map(|(findings, _)| format!("{findings}\n\n"))
+                        .unwrap_or(text)
+                );
+            }
+            let failed = report.count(Severity::Error) > 0;
+            println!(
+                "migrations: {}, {}",
+                if failed { "failed" } else { "ok" },
+                summary_line(&report)
+            );
+            if failed { FAILED } else { CLEAN }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            println!("migrations: could not run");
             UNREADABLE
         }
     }

@@ -67,12 +67,14 @@ fn add_migration(workspace: &Path, folder: &str, up: &str, down: &str) {
 fn the_repository_passes() {
     let (code, stdout, stderr) = run(&mut check_contract(&repository()));
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(
-        stdout.contains("schemas: ok, 21 files up to date"),
-        "{stdout}"
+    let stages: Vec<&str> = stdout.lines().skip(1).collect();
+    assert_eq!(stages[0], "schemas: ok, 21 files up to date", "{stdout}");
+    assert_eq!(
+        stages[1],
+        "migrations: ok, 8 migrations, 15 statements: 0 errors, 0 warnings, 0 notes"
     );
     assert!(
-        stdout.contains("live: ok, 8 migrations apply, revert and apply again"),
+        stages[2].starts_with("live: ok, 8 migrations apply, revert and apply again"),
         "{stdout}"
     );
 }
@@ -96,7 +98,33 @@ fn stale_schemas_fail_the_check_before_the_live_stage() {
         stages[0].starts_with("schemas: failed, 1 files out of date"),
         "{stdout}"
     );
-    assert!(stages[1].starts_with("live: ok"), "{stdout}");
+    assert!(stages[1].starts_with("migrations: ok"), "{stdout}");
+    assert!(stages[2].starts_with("live: ok"), "{stdout}");
+}
+
+#[test]
+fn an_unsafe_migration_fails_the_static_stage_naming_the_rule() {
+    let workspace = copy_of_repository();
+    add_migration(
+        workspace.path(),
+        "2026-05-01-000000-0000_add_required_column",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
+        "ALTER TABLE accounts DROP COLUMN tier;\n",
+    );
+    let (code, stdout, stderr) = run(check_contract(workspace.path()).arg("--no-live"));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error[M001 add-column-required]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("migrations/2026-05-01-000000-0000_add_required_column/up.sql:2:22"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("migrations: failed, 9 migrations, 17 statements: 1 errors"),
+        "{stdout}"
+    );
 }
 
 #[test]

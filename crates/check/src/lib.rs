@@ -62,12 +62,11 @@ pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report
     let mut findings = Vec::new();
     let mut statements = 0;
     let mut sources = std::collections::BTreeMap::new();
-    for migration in migrations {
+    for (migration, parsed) in migrations.iter().zip(parse_all(migrations)) {
         let source = Source::new(
             relative(&settings.root, &migration.up_path()),
             migration.up.clone(),
         );
-        let parsed = syntax::parse(&migration.up);
         statements += parsed.statements.len();
         let checked = !settings.is_excluded(&migration.up_path())
             && settings
@@ -166,6 +165,30 @@ pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report
         statements,
         schema,
     }
+}
+
+/// Parses every `up.sql` on all cores: files are independent; only the replay is sequential.
+fn parse_all(migrations: &[Migration]) -> Vec<syntax::Parsed> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(migrations.len().max(1));
+    let chunk = migrations.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = migrations
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|m| syntax::parse(&m.up))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// The parser reports every token it cannot place; people need the first of each statement.

@@ -40,6 +40,12 @@ impl Paint {
 fn human(report: &Report, colour: bool) -> String {
     let paint = Paint(colour);
     let mut out = String::new();
+    // One line index per file, however many findings point into it.
+    let sources: std::collections::BTreeMap<_, _> = report
+        .sources
+        .iter()
+        .map(|(path, text)| (path, Source::new(path.clone(), text.clone())))
+        .collect();
     for finding in &report.findings {
         let level = match finding.severity {
             Severity::Error => paint.wrap("1;31", "error"),
@@ -65,8 +71,7 @@ fn human(report: &Report, colour: bool) -> String {
             span.line,
             span.column
         );
-        if let Some(text) = report.sources.get(&span.file) {
-            let source = Source::new(span.file.clone(), text.clone());
+        if let Some(source) = sources.get(&span.file) {
             let line = source.line(span.line);
             let underline_len = if span.end_line == span.line {
                 span.end_column.saturating_sub(span.column).max(1)
