@@ -124,3 +124,26 @@ fn exit_codes_say_clean_findings_or_unreadable() {
     assert_eq!(code, 0);
     assert_eq!(stdout.lines().count(), plumb_check::RULES.len());
 }
+
+#[test]
+fn every_rule_has_a_docs_page_and_an_index_entry() {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+    let index = std::fs::read_to_string(docs.join("README.md")).unwrap();
+    for rule in plumb_check::RULES {
+        let page = std::fs::read_to_string(docs.join(format!("{}.md", rule.name)))
+            .unwrap_or_else(|_| panic!("docs/rules/{}.md is missing", rule.name));
+        assert!(
+            page.starts_with(&format!("# {} `{}`", rule.code, rule.name)),
+            "{}",
+            rule.name
+        );
+        assert!(
+            index.contains(&format!(
+                "| {} | [{}]({}.md) |",
+                rule.code, rule.name, rule.name
+            )),
+            "{}",
+            rule.name
+        );
+    }
+}

@@ -128,3 +128,29 @@ fn bad_settings_are_input_errors_naming_the_file() {
         );
     }
 }
+
+#[test]
+fn folders_with_and_without_the_subversion_run_in_diesels_order() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "2026-01-02-000000_c",
+        "2026-01-01-000000-0001_b",
+        "2026-01-01-000000_a",
+        ".hidden",
+    ] {
+        let folder = dir.path().join("migrations").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("up.sql"), "SELECT 1;\n").unwrap();
+    }
+    let migrations = plumb_check::read_migrations(&dir.path().join("migrations")).unwrap();
+    let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "2026-01-01-000000_a",
+            "2026-01-01-000000-0001_b",
+            "2026-01-02-000000_c"
+        ]
+    );
+    assert_eq!(migrations[1].version, "202601010000000001");
+}
