@@ -1,6 +1,6 @@
 //! Applies statements to the schema model, as PostgreSQL would.
 
-use crate::schema::{Column, Constraint, ConstraintKind, Index, Schema, Table};
+use crate::schema::{Column, Constraint, ConstraintKind, DefaultKind, Index, Schema, Table};
 use crate::syntax::{Action, ColumnDef, ConstraintDef, StatementKind};
 
 /// The name PostgreSQL gives an unnamed constraint.
@@ -64,7 +64,12 @@ fn add_column(schema: &mut Schema, table: &str, def: &ColumnDef) {
             name: def.name.clone(),
             sql_type: def.sql_type.clone(),
             nullable: !def.not_null,
-            has_default: def.default.is_some() || def.fills_rows.is_some(),
+            default: match (def.fills_rows, &def.default) {
+                (Some(what), _) => Some(DefaultKind::Volatile {
+                    function: what.to_owned(),
+                }),
+                (None, default) => default.clone(),
+            },
         });
     }
     for constraint in &def.constraints {
@@ -171,14 +176,14 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
                     .column_mut(column)
                     .into_iter()
                     .for_each(|c| c.sql_type = sql_type.clone()),
-                Action::SetDefault { column, .. } => t
+                Action::SetDefault { column, default } => t
                     .column_mut(column)
                     .into_iter()
-                    .for_each(|c| c.has_default = true),
+                    .for_each(|c| c.default = Some(default.clone())),
                 Action::DropDefault { column } => t
                     .column_mut(column)
                     .into_iter()
-                    .for_each(|c| c.has_default = false),
+                    .for_each(|c| c.default = None),
                 Action::ValidateConstraint { name } => {
                     let mut proven = None;
                     for c in t.constraints.iter_mut().filter(|c| &c.name == name) {

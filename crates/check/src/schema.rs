@@ -104,12 +104,22 @@ fn canonical_name(name: &str) -> &str {
     }
 }
 
+/// How a column default is computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultKind {
+    /// A constant or a stable expression (`now()`): stored once in the catalog (PostgreSQL 11+).
+    Constant,
+    /// Evaluated per row (`gen_random_uuid()`, a sequence, an identity or generated column):
+    /// adding a column with it rewrites the table.
+    Volatile { function: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub name: String,
     pub sql_type: SqlType,
     pub nullable: bool,
-    pub has_default: bool,
+    pub default: Option<DefaultKind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use squawk_syntax::{SourceFile, SyntaxKind as K, SyntaxNode};
 
+pub use crate::schema::DefaultKind;
 use crate::schema::{ConstraintKind, SqlType};
 
 /// A byte range in the file.
@@ -133,15 +134,6 @@ pub enum Action {
     Unmodelled {
         what: String,
     },
-}
-
-/// How a column default is computed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DefaultKind {
-    /// A constant or a stable expression (`now()`): stored once in the catalog (PostgreSQL 11+).
-    Constant,
-    /// Evaluated per row: adding a column with it rewrites the table.
-    Volatile { function: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -564,3 +564,38 @@ fn the_reference_repository_passes_clean() {
             .contains_key("accounts_display_name_idx")
     );
 }
+
+#[test]
+fn the_replay_records_types_defaults_and_validation() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let report = plumb_check::check_workspace(&root, None).unwrap();
+    let created_at = report.schema.tables["accounts"]
+        .column("created_at")
+        .unwrap();
+    assert_eq!(
+        created_at.default,
+        Some(plumb_check::schema::DefaultKind::Constant),
+        "now() is stable"
+    );
+    assert_eq!(created_at.sql_type.name, "timestamptz");
+    assert!(
+        report.schema.tables["api_keys"]
+            .constraint("api_keys_token_hash_key")
+            .unwrap()
+            .validated
+    );
+
+    let report = check(&[M(
+        "new_table",
+        "CREATE TABLE t (id bigserial PRIMARY KEY, token uuid DEFAULT gen_random_uuid(), seen timestamptz DEFAULT now());\n",
+        None,
+    )]);
+    let t = &report.schema.tables["t"];
+    let volatile = |c: &str| {
+        matches!(
+            t.column(c).unwrap().default,
+            Some(plumb_check::schema::DefaultKind::Volatile { .. })
+        )
+    };
+    assert!(volatile("id") && volatile("token") && !volatile("seen"));
+}
