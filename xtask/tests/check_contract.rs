@@ -298,7 +298,7 @@ fn unreadable_migrations_exit_2_naming_the_place() {
     let (code, _, stderr) = run(&mut check_contract(workspace.path()));
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("the folder 2026-01-01-000000-0000_no_up has no up.sql"),
+        stderr.contains("2026-01-01-000000-0000_no_up: a migration folder with no up.sql"),
         "{stderr}"
     );
 

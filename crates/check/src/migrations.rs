@@ -59,7 +59,16 @@ pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>, InputError> {
 
 fn read_one(dir: &Path, name: String) -> Result<Migration, InputError> {
     let up_path = dir.join("up.sql");
-    let up = fs::read_to_string(&up_path).map_err(|e| InputError::io(&up_path, e))?;
+    let up = match fs::read_to_string(&up_path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(InputError::Invalid {
+                path: dir.to_path_buf(),
+                reason: "a migration folder with no up.sql".into(),
+            });
+        }
+        Err(e) => return Err(InputError::io(&up_path, e)),
+    };
     let down_path = dir.join("down.sql");
     let down = match fs::read_to_string(&down_path) {
         Ok(text) => Some(text),

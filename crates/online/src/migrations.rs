@@ -15,7 +15,6 @@ use diesel::migration::{
     self, Migration, MigrationMetadata, MigrationName, MigrationSource, MigrationVersion,
 };
 use diesel::pg::Pg;
-use serde::Deserialize;
 
 use crate::{OnlineError, Result};
 
@@ -30,11 +29,6 @@ pub struct MigrationFolder {
     pub path: PathBuf,
     /// From `metadata.toml`; diesel's default is true.
     pub run_in_transaction: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Metadata {
-    run_in_transaction: Option<bool>,
 }
 
 /// Which script of a migration.
@@ -73,35 +67,6 @@ pub enum ScriptFailure {
 }
 
 impl MigrationFolder {
-    fn read(path: PathBuf) -> Result<Self> {
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let version = name.split('_').next().unwrap_or_default().replace('-', "");
-        let metadata_file = path.join("metadata.toml");
-        let metadata = match fs::read_to_string(&metadata_file) {
-            Ok(text) => toml::from_str::<Metadata>(&text).map_err(|e| OnlineError::Migrations {
-                path: metadata_file.clone(),
-                reason: e.to_string().trim().to_owned(),
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Metadata::default(),
-            Err(e) => {
-                return Err(OnlineError::io(format!(
-                    "reading {}",
-                    metadata_file.display()
-                ))(e));
-            }
-        };
-        Ok(Self {
-            name,
-            version,
-            run_in_transaction: metadata.run_in_transaction.unwrap_or(true),
-            path,
-        })
-    }
-
     pub fn script(&self, script: Script) -> PathBuf {
         self.path.join(script.file_name())
     }
@@ -169,30 +134,24 @@ pub struct MigrationFolders {
 }
 
 impl MigrationFolders {
-    /// Reads `dir` as diesel does: every folder not starting with `.` is a migration and must
-    /// hold an `up.sql`; they run in the order of their versions.
+    /// Reads `dir` as diesel does (through the checker's reader, the one way plumb reads a
+    /// migrations directory): every folder not starting with `.` is a migration and must hold
+    /// an `up.sql`; they run in the order of their versions.
     pub fn read(dir: &Path) -> Result<Self> {
-        let fail = |reason: String| OnlineError::Migrations {
-            path: dir.to_path_buf(),
-            reason,
-        };
-        let entries = fs::read_dir(dir).map_err(|e| fail(e.to_string()))?;
-        let mut folders = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| fail(e.to_string()))?;
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') || !path.is_dir() {
-                continue;
-            }
-            if !path.join("up.sql").is_file() {
-                return Err(fail(format!(
-                    "the folder {} has no up.sql",
-                    entry.file_name().to_string_lossy()
-                )));
-            }
-            folders.push(MigrationFolder::read(path)?);
-        }
-        folders.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
+        let migrations =
+            plumb_check::read_migrations(dir).map_err(|error| OnlineError::Migrations {
+                path: dir.to_path_buf(),
+                reason: error.to_string(),
+            })?;
+        let folders = migrations
+            .into_iter()
+            .map(|m| MigrationFolder {
+                name: m.name,
+                version: m.version,
+                path: m.dir,
+                run_in_transaction: m.run_in_transaction,
+            })
+            .collect();
         Ok(Self {
             dir: dir.to_path_buf(),
             folders,
