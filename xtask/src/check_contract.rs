@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use plumb_online::verify::verify_migrations;
+use plumb_online::verify::{LiveOptions, verify_migrations};
 use plumb_online::{MigrationFolders, PgServer};
 
 use crate::{schemas, workspace};
@@ -16,12 +16,12 @@ const FAILED: u8 = 1;
 /// Something could not be read or reached, so the checks could not run.
 const UNREADABLE: u8 = 2;
 
-pub fn run(root: &Path, live: bool) -> ExitCode {
+pub fn run(root: &Path, live: Option<LiveOptions>) -> ExitCode {
     println!("check-contract: {}", root.display());
     let mut worst = schemas_stage(root);
     worst = worst.max(migrations_stage(root));
-    if live {
-        worst = worst.max(live_stage(root));
+    if let Some(options) = live {
+        worst = worst.max(live_stage(root, options));
     } else {
         println!("live: skipped (--no-live)");
     }
@@ -83,7 +83,7 @@ fn migrations_stage(root: &Path) -> u8 {
 }
 
 /// Migrations apply, revert and apply again on a fresh database.
-fn live_stage(root: &Path) -> u8 {
+fn live_stage(root: &Path, options: LiveOptions) -> u8 {
     let started = Instant::now();
     let folders = match workspace::migrations_dir(root)
         .map_err(|e| format!("{e:#}"))
@@ -104,35 +104,83 @@ fn live_stage(root: &Path) -> u8 {
             return UNREADABLE;
         }
     };
-    let outcome = verify_migrations(&server, &folders);
+    let settings = match plumb_check::Settings::load(root) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            println!("live: could not run");
+            return UNREADABLE;
+        }
+    };
+    let outcome = verify_migrations(&server, &folders, &settings, options);
     let elapsed = started.elapsed().as_secs_f64();
     match outcome {
-        Ok(verification) => match verification.failure {
-            None => {
-                println!(
-                    "live: ok, {} migrations apply, revert and apply again on a fresh database ({}, {elapsed:.1}s)",
-                    verification.migrations,
-                    server.describe()
+        Ok(verification) => {
+            for (table, why) in &verification.unseeded {
+                eprintln!(
+                    "note: the live stage could not seed `{table}` ({why}); it was observed empty"
                 );
-                CLEAN
             }
-            Some(failure) => {
-                let relative = failure
-                    .file
-                    .strip_prefix(root)
-                    .unwrap_or(&failure.file)
-                    .to_path_buf();
-                let shown = plumb_online::verify::MigrationFailure {
-                    file: relative,
-                    ..failure
+            if !verification.findings.is_empty() {
+                let report = plumb_check::Report {
+                    findings: verification.findings.clone(),
+                    sources: Default::default(),
+                    migrations: verification.migrations,
+                    statements: 0,
+                    schema: Default::default(),
                 };
-                eprintln!("error[live-migration-failed]: {shown}");
-                println!(
-                    "live: failed, a migration does not apply or revert on a fresh database ({elapsed:.1}s)"
+                let text =
+                    plumb_check::report::render(&report, plumb_check::report::Format::Human, false);
+                eprint!(
+                    "{}",
+                    text.rsplit_once("\n\n")
+                        .map(|(findings, _)| format!("{findings}\n\n"))
+                        .unwrap_or(text)
                 );
-                FAILED
             }
-        },
+            for line in &verification.confirmations {
+                println!("  {line}");
+            }
+            let errors = verification
+                .findings
+                .iter()
+                .filter(|f| f.severity == plumb_check::Severity::Error)
+                .count();
+            let warnings = verification.findings.len() - errors;
+            match verification.failure {
+                Some(failure) => {
+                    let relative = failure
+                        .file
+                        .strip_prefix(root)
+                        .unwrap_or(&failure.file)
+                        .to_path_buf();
+                    let shown = plumb_online::verify::MigrationFailure {
+                        file: relative,
+                        ..failure
+                    };
+                    eprintln!("error[live-migration-failed]: {shown}");
+                    println!(
+                        "live: failed, a migration does not apply or revert on a fresh database ({elapsed:.1}s)"
+                    );
+                    FAILED
+                }
+                None if errors > 0 => {
+                    println!(
+                        "live: failed, {errors} errors, {warnings} warnings on a fresh database ({}, {elapsed:.1}s)",
+                        server.describe()
+                    );
+                    FAILED
+                }
+                None => {
+                    println!(
+                        "live: ok, {} migrations apply, revert to the same catalog and apply again on a fresh database, {warnings} warnings ({}, {elapsed:.1}s)",
+                        verification.migrations,
+                        server.describe()
+                    );
+                    CLEAN
+                }
+            }
+        }
         Err(error) => {
             eprintln!("error: {error}");
             println!("live: could not run");

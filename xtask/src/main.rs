@@ -27,6 +27,12 @@ enum Task {
         /// Skip the checks that need a PostgreSQL server.
         #[arg(long)]
         no_live: bool,
+        /// Rows the live stage gives every table that exists before a migration.
+        #[arg(long, value_name = "N", default_value_t = 20_000)]
+        seed_rows: u32,
+        /// ACCESS EXCLUSIVE held longer than this on an existing table is a finding.
+        #[arg(long, value_name = "MS", default_value_t = 100)]
+        lock_threshold_ms: u64,
     },
     /// Writes schemas/ from the contract crate: one JSON Schema per API version, type and
     /// direction, and the OpenAPI document.
@@ -55,9 +61,18 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.task {
-        Task::CheckContract { workspace, no_live } => {
+        Task::CheckContract {
+            workspace,
+            no_live,
+            seed_rows,
+            lock_threshold_ms,
+        } => {
             let root = workspace.unwrap_or_else(workspace::this_workspace);
-            check_contract::run(&root, !no_live)
+            let live = (!no_live).then_some(plumb_online::verify::LiveOptions {
+                seed_rows,
+                lock_threshold: std::time::Duration::from_millis(lock_threshold_ms),
+            });
+            check_contract::run(&root, live)
         }
         Task::Schemas { check, workspace } => {
             let root = workspace.unwrap_or_else(workspace::this_workspace);

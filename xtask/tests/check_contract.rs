@@ -74,7 +74,9 @@ fn the_repository_passes() {
         "migrations: ok, 8 migrations, 15 statements: 0 errors, 0 warnings, 0 notes"
     );
     assert!(
-        stages[2].starts_with("live: ok, 8 migrations apply, revert and apply again"),
+        stages[2].starts_with(
+            "live: ok, 8 migrations apply, revert to the same catalog and apply again"
+        ),
         "{stdout}"
     );
 }
@@ -321,4 +323,104 @@ fn no_live_skips_the_live_stage_and_says_so() {
     let (code, stdout, _) = run(&mut command);
     assert_eq!(code, 0);
     assert!(stdout.contains("live: skipped (--no-live)"), "{stdout}");
+}
+
+/// check-contract's live stage on a copy of the repository with one more migration.
+fn live_with(folder: &str, up: &str, down: &str, extra: &[&str]) -> (i32, String, String) {
+    let workspace = copy_of_repository();
+    add_migration(workspace.path(), folder, up, down);
+    if up.contains("CONCURRENTLY") {
+        let metadata = workspace
+            .path()
+            .join("migrations")
+            .join(folder)
+            .join("metadata.toml");
+        fs::write(metadata, "run_in_transaction = false\n").unwrap();
+    }
+    let mut command = check_contract(workspace.path());
+    command.args(["--seed-rows", "2000"]).args(extra);
+    run(&mut command)
+}
+
+#[test]
+fn a_down_that_forgets_an_index_is_caught_naming_it() {
+    let (code, stdout, stderr) = live_with(
+        "2026-05-01-000000-0000_index_status",
+        "CREATE INDEX CONCURRENTLY accounts_status_idx ON accounts (status);\n",
+        "SELECT 1;\n",
+        &[],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error[L002 live-down-not-reversing]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("index accounts_status_idx is left over"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("migrations/2026-05-01-000000-0000_index_status/down.sql"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_migration_that_rewrites_a_table_is_caught_and_confirms_the_static_rule() {
+    let (code, stdout, stderr) = live_with(
+        "2026-05-01-000000-0000_add_token",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();\n",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN token;\n",
+        &[],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error[M002 add-column-rewrite]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error[L005 live-table-rewrite]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("rewrote `accounts`"), "{stderr}");
+    assert!(stdout.contains("M002 add-column-rewrite at migrations/2026-05-01-000000-0000_add_token/up.sql:2: confirmed: accounts"), "{stdout}");
+}
+
+#[test]
+fn a_migration_that_holds_access_exclusive_while_it_works_is_caught() {
+    let (code, stdout, stderr) = live_with(
+        "2026-05-01-000000-0000_slow",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;\nSELECT pg_sleep(0.4);\n",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN nickname;\n",
+        &["--lock-threshold-ms", "150"],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error[L006 live-long-exclusive-lock]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("held ACCESS EXCLUSIVE on `accounts` for about"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_schema_change_the_replay_does_not_see_is_reported() {
+    let (code, stdout, stderr) = live_with(
+        "2026-05-01-000000-0000_sneaky",
+        "SET lock_timeout = '2s';\nDO $$ BEGIN EXECUTE 'ALTER TABLE accounts ADD COLUMN sneaky text'; END $$;\n",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN sneaky;\n",
+        &[],
+    );
+    assert_eq!(code, 0, "warnings and notes do not fail: {stdout}{stderr}");
+    assert!(
+        stderr.contains("warning[L003 live-replay-mismatch]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the database has column `accounts.sneaky`, the replay does not"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("live: ok, 9 migrations apply, revert to the same catalog and apply again on a fresh database, 1 warnings"), "{stdout}");
 }

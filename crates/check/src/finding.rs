@@ -58,6 +58,11 @@ rules! {
     LOCK_TIMEOUT_MISSING = "M015" "lock-timeout-missing" Error "lock taken on an existing table with no lock_timeout in force";
     DOWN_MISSING = "M016" "down-missing" Error "migration without a down.sql";
     SYNTAX_ERROR = "M017" "syntax-error" Error "SQL that does not parse";
+    LIVE_MIGRATION_FAILED = "L001" "live-migration-failed" Error "migration PostgreSQL refuses on a fresh database";
+    LIVE_DOWN_NOT_REVERSING = "L002" "live-down-not-reversing" Error "down.sql that does not restore the schema up.sql changed";
+    LIVE_REPLAY_MISMATCH = "L003" "live-replay-mismatch" Warning "schema the database reports differs from the static replay";
+    LIVE_TABLE_REWRITE = "L005" "live-table-rewrite" Error "migration rewrote a table or index that existed before it";
+    LIVE_LONG_EXCLUSIVE_LOCK = "L006" "live-long-exclusive-lock" Error "migration held ACCESS EXCLUSIVE on an existing table longer than the threshold";
     UNMODELLED_STATEMENT = "M900" "unmodelled-statement" Note "statement the replay does not model";
     UNUSED_SUPPRESSION = "M901" "unused-suppression" Warning "suppression that suppresses nothing";
     INVALID_SUPPRESSION = "M902" "invalid-suppression" Error "suppression without a known rule or a reason";

@@ -167,6 +167,21 @@ pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report
     }
 }
 
+/// The schema after each migration, as the static replay builds it (for comparison with what a
+/// database reports).
+pub fn replay_each(migrations: &[Migration]) -> Vec<Schema> {
+    let mut schema = Schema::default();
+    parse_all(migrations)
+        .into_iter()
+        .map(|parsed| {
+            for statement in &parsed.statements {
+                replay::apply(&mut schema, &statement.kind);
+            }
+            schema.clone()
+        })
+        .collect()
+}
+
 /// Parses every `up.sql` on all cores: files are independent; only the replay is sequential.
 fn parse_all(migrations: &[Migration]) -> Vec<syntax::Parsed> {
     let threads = std::thread::available_parallelism()

@@ -7,11 +7,13 @@
 //! - [`verify`]: migrations applied, reverted and applied again on a fresh database.
 
 mod binaries;
+pub mod catalog;
 mod cluster;
 mod conninfo;
 mod error;
 mod migrations;
 mod process;
+mod seed;
 mod server;
 mod testdb;
 pub mod verify;

@@ -131,6 +131,8 @@ impl fmt::Display for MigrationFolder {
 pub struct MigrationFolders {
     pub dir: PathBuf,
     pub folders: Vec<MigrationFolder>,
+    /// The same migrations as the checker reads them (their SQL, their post-deploy mark).
+    pub migrations: Vec<plumb_check::Migration>,
 }
 
 impl MigrationFolders {
@@ -144,17 +146,18 @@ impl MigrationFolders {
                 reason: error.to_string(),
             })?;
         let folders = migrations
-            .into_iter()
+            .iter()
             .map(|m| MigrationFolder {
-                name: m.name,
-                version: m.version,
-                path: m.dir,
+                name: m.name.clone(),
+                version: m.version.clone(),
+                path: m.dir.clone(),
                 run_in_transaction: m.run_in_transaction,
             })
             .collect();
         Ok(Self {
             dir: dir.to_path_buf(),
             folders,
+            migrations,
         })
     }
 

@@ -1,4 +1,5 @@
-//! Fresh-database verification: every migration applies, reverts and applies again.
+//! The live stage: each migration applied to a fresh database while it is observed, compared
+//! with the static replay, reverted and compared with the catalog before it, and applied again.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -7,8 +8,21 @@ use diesel::migration::MigrationConnection;
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
 use diesel_migrations::MigrationHarness;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
+use plumb_check::finding as f;
+use plumb_check::source::Source;
+use plumb_check::{Finding, Schema, Settings};
+
+use crate::catalog::Catalog;
 use crate::conninfo::one_line;
 use crate::migrations::{MigrationFolder, MigrationFolders, Script, ScriptError, ScriptFailure};
+use crate::seed::reseed_tables;
 use crate::server::PgServer;
 use crate::testdb::TestDatabase;
 use crate::{OnlineError, Result};
@@ -74,52 +88,413 @@ impl fmt::Display for MigrationFailure {
     }
 }
 
-/// What the verification found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verification {
-    pub migrations: usize,
-    /// The first failure; later migrations depend on it, so nothing after it ran.
-    pub failure: Option<MigrationFailure>,
+/// How the live stage observes migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveOptions {
+    /// Rows given to every table that exists before a migration runs.
+    pub seed_rows: u32,
+    /// ACCESS EXCLUSIVE held longer than this on an existing table is a finding.
+    pub lock_threshold: Duration,
 }
 
-/// Creates an empty database on `server`, applies every migration of `dir` in diesel's order,
-/// reverts them all, applies them again, and drops the database.
-pub fn verify_migrations(server: &PgServer, folders: &MigrationFolders) -> Result<Verification> {
+impl Default for LiveOptions {
+    fn default() -> Self {
+        Self {
+            seed_rows: 20_000,
+            lock_threshold: Duration::from_millis(100),
+        }
+    }
+}
+
+/// What the live stage found.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub migrations: usize,
+    /// The first migration PostgreSQL refused; nothing after it ran.
+    pub failure: Option<MigrationFailure>,
+    /// Families L: down.sql not reversing, replay mismatches, rewrites, long locks.
+    pub findings: Vec<Finding>,
+    /// For each static M finding about a lock or a rewrite: whether the live run confirmed it.
+    pub confirmations: Vec<String>,
+    /// Tables that could not be seeded, with why.
+    pub unseeded: Vec<(String, String)>,
+}
+
+/// On an empty database on `server`, for each migration in diesel's order: seeds the tables
+/// that exist, applies it while a second connection watches its locks, compares the schema with
+/// the static replay, reverts it and compares the catalog with the one before, and applies it
+/// again.
+pub fn verify_migrations(
+    server: &PgServer,
+    folders: &MigrationFolders,
+    settings: &Settings,
+    options: LiveOptions,
+) -> Result<Verification> {
     let database = TestDatabase::empty(server)?;
     let mut conn = database.connect()?;
+    let query_error = |context: &str| {
+        let target = database.url().describe();
+        let context = context.to_owned();
+        move |source| OnlineError::Query {
+            context,
+            target,
+            source,
+        }
+    };
     // What `run_pending_migrations` does first: create `__diesel_schema_migrations`.
-    conn.setup().map_err(|source| OnlineError::Query {
-        context: "creating diesel's migrations table".to_owned(),
-        target: database.url().describe(),
-        source,
-    })?;
-    let count = folders.folders.len();
+    conn.setup()
+        .map_err(query_error("creating diesel's migrations table"))?;
+    let replayed = plumb_check::replay_each(&folders.migrations);
+    let predicted = plumb_check::check_migrations(&folders.migrations, settings).findings;
+    let mut report = Verification {
+        migrations: folders.folders.len(),
+        failure: None,
+        findings: Vec::new(),
+        confirmations: Vec::new(),
+        unseeded: Vec::new(),
+    };
+    let mut reported_gaps = BTreeSet::new();
+    for ((folder, migration), replay) in folders
+        .folders
+        .iter()
+        .zip(&folders.migrations)
+        .zip(&replayed)
+    {
+        tracing::debug!(migration = %folder.name, "live");
+        let before = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+        for (table, why) in reseed_tables(&mut conn, &before, options.seed_rows) {
+            if !report.unseeded.iter().any(|(t, _)| t == &table) {
+                report.unseeded.push((table, why));
+            }
+        }
+        let nodes_before = relfilenodes(&mut conn).map_err(query_error("reading relfilenodes"))?;
+        let (outcome, locks) = traced(&mut conn, database.url(), |conn| {
+            conn.run_migration(folder).map(drop)
+        })?;
+        if let Err(error) = outcome {
+            report.failure = Some(describe_failure(folder, Pass::Up, error.as_ref()));
+            return Ok(report);
+        }
+        let up_file = source(settings, &folder.script(Script::Up));
+        let nodes_after = relfilenodes(&mut conn).map_err(query_error("reading relfilenodes"))?;
+        let mut rewritten = Vec::new();
+        for (relation, node) in &nodes_before {
+            if nodes_after.get(relation).is_some_and(|after| after != node) {
+                rewritten.push(relation.clone());
+            }
+        }
+        for relation in &rewritten {
+            report.findings.push(Finding::new(
+                f::LIVE_TABLE_REWRITE,
+                up_file.span(0, 0),
+                format!("{} rewrote `{relation}` (its relfilenode changed), which existed before it and held seeded rows: a rewrite copies the whole relation under ACCESS EXCLUSIVE", folder.name),
+                "use the expand, backfill and contract forms: add nullable or with a constant default, backfill in batches, change types through a new column",
+            ));
+        }
+        let mut long_locks = Vec::new();
+        for (relation, held) in &locks {
+            if before.tables.contains_key(relation) && *held > options.lock_threshold {
+                long_locks.push(relation.clone());
+                report.findings.push(Finding::new(
+                    f::LIVE_LONG_EXCLUSIVE_LOCK,
+                    up_file.span(0, 0),
+                    format!("{} held ACCESS EXCLUSIVE on `{relation}` for about {} ms (threshold {} ms, {} seeded rows): every query on the table waited", folder.name, held.as_millis(), options.lock_threshold.as_millis(), options.seed_rows),
+                    "keep lock-taking statements catalog-only and short: scans belong in VALIDATE, data changes in backfills, each in its own transaction",
+                ));
+            }
+        }
+        confirm(
+            &mut report.confirmations,
+            &predicted,
+            folder,
+            &rewritten,
+            &long_locks,
+            &locks,
+        );
 
-    let passes: [(Pass, Box<dyn Iterator<Item = &MigrationFolder>>); 3] = [
-        (Pass::Up, Box::new(folders.folders.iter())),
-        (Pass::Down, Box::new(folders.folders.iter().rev())),
-        (Pass::UpAgain, Box::new(folders.folders.iter())),
-    ];
-    for (pass, order) in passes {
-        for folder in order {
-            tracing::debug!(%pass, migration = %folder.name, "migration");
-            let outcome = match pass {
-                Pass::Up | Pass::UpAgain => conn.run_migration(folder).map(drop),
-                Pass::Down => conn.revert_migration(folder).map(drop),
-            };
-            if let Err(error) = outcome {
-                let failure = describe_failure(folder, pass, error.as_ref());
-                return Ok(Verification {
-                    migrations: count,
-                    failure: Some(failure),
-                });
+        let after = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+        for gap in replay_differences(&after, replay) {
+            if reported_gaps.insert(gap.clone()) {
+                report.findings.push(Finding::new(
+                    f::LIVE_REPLAY_MISMATCH,
+                    up_file.span(0, 0),
+                    format!("after {}, {gap}", folder.name),
+                    "the static rules reason from the replay: review this migration by hand, and report the gap if the database is right",
+                ));
+            }
+        }
+
+        if migration.down.is_some() {
+            if let Err(error) = conn.revert_migration(folder) {
+                report.failure = Some(describe_failure(folder, Pass::Down, error.as_ref()));
+                return Ok(report);
+            }
+            let reverted = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+            let differences = before.differences(&reverted);
+            if !differences.is_empty() {
+                let list: Vec<String> = differences.iter().map(ToString::to_string).collect();
+                report.findings.push(Finding::new(
+                    f::LIVE_DOWN_NOT_REVERSING,
+                    source(settings, &folder.script(Script::Down)).span(0, 0),
+                    format!(
+                        "after {}'s up.sql then down.sql, the schema is not what it was before: {}",
+                        folder.name,
+                        list.join("; ")
+                    ),
+                    "make down.sql undo exactly what up.sql did, object by object",
+                ));
+            }
+            if let Err(error) = conn.run_migration(folder) {
+                report.failure = Some(describe_failure(folder, Pass::UpAgain, error.as_ref()));
+                return Ok(report);
             }
         }
     }
-    Ok(Verification {
-        migrations: count,
-        failure: None,
+    Ok(report)
+}
+
+type RunOutcome = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Runs `work` on `conn` while another connection polls `pg_locks` for the ACCESS EXCLUSIVE
+/// locks `conn` holds; returns how long each relation's lock was seen held.
+fn traced(
+    conn: &mut PgConnection,
+    url: &crate::DatabaseUrl,
+    run: impl FnOnce(&mut PgConnection) -> RunOutcome,
+) -> Result<(RunOutcome, BTreeMap<String, Duration>)> {
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = Integer)]
+        pid: i32,
+    }
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = Text)]
+        relation: String,
+    }
+    let pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(conn)
+        .map_err(|source| OnlineError::Query {
+            context: "reading the backend pid".into(),
+            target: url.describe(),
+            source,
+        })?
+        .pid;
+    let mut observer = url.connect()?;
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut seen: BTreeMap<String, (Instant, Instant)> = BTreeMap::new();
+            while !stop.load(Ordering::Relaxed) {
+                let held: Vec<Held> = diesel::sql_query(
+                    "SELECT c.relname::text AS relation FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                     WHERE l.pid = $1 AND l.granted AND l.mode = 'AccessExclusiveLock'",
+                )
+                .bind::<Integer, _>(pid)
+                .load(&mut observer)
+                .unwrap_or_default();
+                let now = Instant::now();
+                for row in held {
+                    seen.entry(row.relation).and_modify(|(_, last)| *last = now).or_insert((now, now));
+                }
+                std::thread::sleep(Duration::from_micros(500));
+            }
+            seen.into_iter().map(|(relation, (first, last))| (relation, last - first)).collect()
+        });
+        let outcome = run(conn);
+        stop.store(true, Ordering::Relaxed);
+        let locks = watcher.join().unwrap_or_default();
+        Ok((outcome, locks))
     })
+}
+
+fn relfilenodes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeMap<String, i64>> {
+    #[derive(QueryableByName)]
+    struct Node {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = BigInt)]
+        node: i64,
+    }
+    let nodes: Vec<Node> = diesel::sql_query(
+        "SELECT c.relname::text AS name, c.relfilenode::bigint AS node FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'p') AND c.relname <> '__diesel_schema_migrations'",
+    )
+    .load(conn)?;
+    Ok(nodes.into_iter().map(|n| (n.name, n.node)).collect())
+}
+
+/// Says, for each static finding about a lock or a rewrite in this migration, what was seen.
+fn confirm(
+    out: &mut Vec<String>,
+    predicted: &[Finding],
+    folder: &MigrationFolder,
+    rewritten: &[String],
+    long_locks: &[String],
+    locks: &BTreeMap<String, Duration>,
+) {
+    let marker = format!("{}/up.sql", folder.name);
+    for finding in predicted
+        .iter()
+        .filter(|f| f.span.file.to_string_lossy().ends_with(&marker))
+    {
+        let longest = locks.values().max().map(|d| d.as_millis()).unwrap_or(0);
+        let verdict = match finding.code {
+            "M002" | "M010" if !rewritten.is_empty() => {
+                format!("confirmed: {} rewritten", rewritten.join(", "))
+            }
+            "M002" | "M010" => "not observed: no relation was rewritten".to_owned(),
+            "M003" | "M004" | "M005" | "M007" | "M008" | "M009" | "M014"
+                if !long_locks.is_empty() =>
+            {
+                format!(
+                    "confirmed: ACCESS EXCLUSIVE held too long on {}",
+                    long_locks.join(", ")
+                )
+            }
+            "M003" | "M005" | "M007" | "M008" | "M009" => {
+                format!("not observed: ACCESS EXCLUSIVE held at most {longest} ms")
+            }
+            _ => continue,
+        };
+        out.push(format!(
+            "{} {} at {}:{}: {verdict}",
+            finding.code,
+            finding.name,
+            finding.span.file.display(),
+            finding.span.line
+        ));
+    }
+}
+
+/// Where the database and the replay disagree, one sentence each.
+fn replay_differences(catalog: &Catalog, replay: &Schema) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in catalog
+        .tables
+        .keys()
+        .filter(|t| !replay.tables.contains_key(*t))
+    {
+        out.push(format!(
+            "the database has table `{name}`, the replay does not"
+        ));
+    }
+    for name in replay
+        .tables
+        .keys()
+        .filter(|t| !catalog.tables.contains_key(*t))
+    {
+        out.push(format!(
+            "the replay has table `{name}`, the database does not"
+        ));
+    }
+    for (name, table) in &catalog.tables {
+        let Some(modelled) = replay.tables.get(name) else {
+            continue;
+        };
+        for column in &table.columns {
+            let Some(other) = modelled.column(&column.name) else {
+                out.push(format!(
+                    "the database has column `{name}.{}`, the replay does not",
+                    column.name
+                ));
+                continue;
+            };
+            let live_type = plumb_check::schema::SqlType::parse(&column.sql_type);
+            if live_type != other.sql_type {
+                out.push(format!(
+                    "`{name}.{}` is {} in the database, {} in the replay",
+                    column.name, column.sql_type, other.sql_type.name
+                ));
+            }
+            if column.not_null == other.nullable {
+                let says = |not_null: bool| if not_null { "NOT NULL" } else { "nullable" };
+                out.push(format!(
+                    "`{name}.{}` is {} in the database, {} in the replay",
+                    column.name,
+                    says(column.not_null),
+                    says(!other.nullable)
+                ));
+            }
+        }
+        for column in modelled
+            .columns
+            .iter()
+            .filter(|c| !table.columns.iter().any(|l| l.name == c.name))
+        {
+            out.push(format!(
+                "the replay has column `{name}.{}`, the database does not",
+                column.name
+            ));
+        }
+        for (constraint, live) in table
+            .constraints
+            .iter()
+            .filter(|(_, c)| !c.definition.starts_with("NOT NULL "))
+        {
+            match modelled.constraint(constraint) {
+                None => out.push(format!(
+                    "the database has constraint `{constraint}` on `{name}`, the replay does not"
+                )),
+                Some(other) if other.validated != live.validated => out.push(format!(
+                    "constraint `{constraint}` on `{name}` is {} in the database, {} in the replay",
+                    if live.validated {
+                        "validated"
+                    } else {
+                        "not validated"
+                    },
+                    if other.validated {
+                        "validated"
+                    } else {
+                        "not validated"
+                    }
+                )),
+                Some(_) => {}
+            }
+        }
+        for constraint in modelled
+            .constraints
+            .iter()
+            .filter(|c| !table.constraints.contains_key(&c.name))
+        {
+            out.push(format!(
+                "the replay has constraint `{}` on `{name}`, the database does not",
+                constraint.name
+            ));
+        }
+    }
+    for (name, index) in &catalog.indexes {
+        if !replay.indexes.contains_key(name) {
+            out.push(format!(
+                "the database has index `{name}`, the replay does not"
+            ));
+        } else if !index.valid {
+            out.push(format!("index `{name}` is INVALID in the database"));
+        }
+    }
+    for name in replay
+        .indexes
+        .keys()
+        .filter(|i| !catalog.indexes.contains_key(*i))
+    {
+        out.push(format!(
+            "the replay has index `{name}`, the database does not"
+        ));
+    }
+    if catalog.enums != replay.enums {
+        out.push("the enum types differ between the database and the replay".to_owned());
+    }
+    out
+}
+
+/// A script as findings show it: relative to the workspace root.
+fn source(settings: &Settings, path: &std::path::Path) -> Source {
+    let relative = path
+        .strip_prefix(&settings.root)
+        .unwrap_or(path)
+        .to_path_buf();
+    Source::new(relative, std::fs::read_to_string(path).unwrap_or_default())
 }
 
 fn describe_failure(

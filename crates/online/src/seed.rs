@@ -1,0 +1,197 @@
+//! Rows for the tables that exist before a migration, so that what the migration does to a
+//! table in use — rewrite it, scan it, hold a lock while it works — takes measurable time.
+//!
+//! Every column gets a value, as if every backfill had run: in a real deploy a backfill runs
+//! between the migration that adds a column and the one that enforces it, and backfills are
+//! not migrations.
+
+use diesel::PgConnection;
+use diesel::connection::SimpleConnection;
+
+use crate::catalog::{Catalog, CatalogTable};
+
+/// Empties every table of `catalog` and gives each `rows` rows, parents before the tables that
+/// reference them. Returns the tables it could not seed, with why (a CHECK or a type it cannot
+/// satisfy): those are observed empty.
+pub fn reseed_tables(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    rows: u32,
+) -> Vec<(String, String)> {
+    let mut skipped = Vec::new();
+    if catalog.tables.is_empty() {
+        return skipped;
+    }
+    let all: Vec<String> = catalog.tables.keys().map(|t| quote(t)).collect();
+    if let Err(error) = conn.batch_execute(&format!(
+        "TRUNCATE {} RESTART IDENTITY CASCADE",
+        all.join(", ")
+    )) {
+        skipped.push(("(all tables)".to_owned(), error.to_string()));
+        return skipped;
+    }
+    let mut pending: Vec<&String> = catalog.tables.keys().collect();
+    let mut seeded: Vec<String> = Vec::new();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|name| {
+            let table = &catalog.tables[*name];
+            let parents = foreign_keys(table);
+            if parents
+                .iter()
+                .any(|(_, parent, _)| parent != *name && pending_contains(catalog, &seeded, parent))
+            {
+                return true;
+            }
+            match insert_sql(name, table, &parents, rows) {
+                Ok(sql) => {
+                    if let Err(error) = conn.batch_execute(&sql) {
+                        skipped.push(((*name).clone(), error.to_string()));
+                    }
+                }
+                Err(why) => skipped.push(((*name).clone(), why)),
+            }
+            seeded.push((*name).clone());
+            false
+        });
+        if pending.len() == before {
+            // A cycle of references: seed the rest without waiting for their parents.
+            for name in pending.drain(..) {
+                skipped.push((
+                    name.clone(),
+                    "it is part of a cycle of foreign keys".to_owned(),
+                ));
+            }
+        }
+    }
+    skipped
+}
+
+fn pending_contains(catalog: &Catalog, seeded: &[String], parent: &str) -> bool {
+    catalog.tables.contains_key(parent) && !seeded.iter().any(|s| s == parent)
+}
+
+/// `(column, parent table, parent column)` of each single-column foreign key.
+fn foreign_keys(table: &CatalogTable) -> Vec<(String, String, String)> {
+    table
+        .constraints
+        .values()
+        .filter_map(|c| {
+            let rest = c.definition.strip_prefix("FOREIGN KEY (")?;
+            let (column, rest) = rest.split_once(") REFERENCES ")?;
+            let (parent, rest) = rest.split_once('(')?;
+            let parent_column = rest.split(')').next()?;
+            (!column.contains(',')).then(|| {
+                (
+                    column.trim().to_owned(),
+                    parent.trim().to_owned(),
+                    parent_column.trim().to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn insert_sql(
+    name: &str,
+    table: &CatalogTable,
+    parents: &[(String, String, String)],
+    rows: u32,
+) -> Result<String, String> {
+    let mut columns = Vec::new();
+    let mut values = Vec::new();
+    let mut ctes = Vec::new();
+    for column in table
+        .columns
+        .iter()
+        .filter(|c| !c.generated && c.default.is_none())
+    {
+        let value = if let Some((_, parent, parent_column)) =
+            parents.iter().find(|(c, _, _)| c == &column.name)
+        {
+            let alias = format!("p{}", ctes.len());
+            ctes.push(format!(
+                "{alias} AS (SELECT array_agg({} ORDER BY {}) AS ids FROM {})",
+                quote(parent_column),
+                quote(parent_column),
+                quote(parent)
+            ));
+            format!("{alias}.ids[1 + (n % cardinality({alias}.ids))]")
+        } else {
+            match value_for(&column.sql_type, name, &column.name) {
+                Some(value) => value,
+                None if !column.not_null => continue,
+                None => {
+                    return Err(format!(
+                        "no seed value for column {} of type {}",
+                        column.name, column.sql_type
+                    ));
+                }
+            }
+        };
+        columns.push(quote(&column.name));
+        values.push(value);
+    }
+    let from: String = ctes
+        .iter()
+        .map(|c| format!(", {}", c.split(" AS ").next().unwrap_or_default()))
+        .collect();
+    let with = if ctes.is_empty() {
+        String::new()
+    } else {
+        format!("WITH {} ", ctes.join(", "))
+    };
+    let target = if columns.is_empty() {
+        format!(
+            "{} SELECT FROM generate_series(1, {rows}) AS n",
+            quote(name)
+        )
+    } else {
+        format!(
+            "{} ({}) SELECT {} FROM generate_series(1, {rows}) AS n{from}",
+            quote(name),
+            columns.join(", "),
+            values.join(", ")
+        )
+    };
+    Ok(format!("{with}INSERT INTO {target}"))
+}
+
+/// A distinct, valid value for row `n` of a column of this type.
+fn value_for(sql_type: &str, table: &str, column: &str) -> Option<String> {
+    let base = sql_type.split('(').next().unwrap_or(sql_type).trim();
+    let length: Option<u32> = sql_type.split_once('(').and_then(|(_, r)| {
+        r.trim_end_matches(')')
+            .split(',')
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    });
+    let text = |max: Option<u32>| {
+        let value = format!("'{table}-{column}-' || n");
+        match max {
+            Some(max) => format!("right({value}, {max})"),
+            None => value,
+        }
+    };
+    Some(match base {
+        "smallint" => "(n % 32000)::smallint".to_owned(),
+        "integer" | "bigint" | "numeric" | "real" | "double precision" => format!("n::{sql_type}"),
+        "text" => text(None),
+        "character varying" | "character" => text(length),
+        "boolean" => "(n % 2 = 0)".to_owned(),
+        "timestamp with time zone" | "timestamp without time zone" => {
+            "now() - n * interval '1 second'".to_owned()
+        }
+        "date" => "current_date - (n % 3650)".to_owned(),
+        "uuid" => "gen_random_uuid()".to_owned(),
+        "jsonb" | "json" => format!("'{{}}'::{base}"),
+        "bytea" => "int4send(n)".to_owned(),
+        _ => return None,
+    })
+}
