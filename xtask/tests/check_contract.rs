@@ -424,3 +424,47 @@ fn a_schema_change_the_replay_does_not_see_is_reported() {
     );
     assert!(stdout.contains("live: ok, 9 migrations apply, revert to the same catalog and apply again on a fresh database, 1 warnings"), "{stdout}");
 }
+
+#[test]
+fn schema_rs_that_disagrees_with_the_migrated_database_is_caught_at_its_line() {
+    let workspace = copy_of_repository();
+    fs::copy(
+        repository().join("diesel.toml"),
+        workspace.path().join("diesel.toml"),
+    )
+    .unwrap();
+    let schema_rs = workspace.path().join("crates/model/src/schema.rs");
+    fs::create_dir_all(schema_rs.parent().unwrap()).unwrap();
+    let original = fs::read_to_string(repository().join("crates/model/src/schema.rs")).unwrap();
+    let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
+    assert_eq!(
+        code, 0,
+        "no schema.rs yet, nothing to compare: {stdout}{stderr}"
+    );
+
+    fs::write(
+        &schema_rs,
+        original.replace("display_name -> Text,", "display_name -> Nullable<Text>,"),
+    )
+    .unwrap();
+    add_migration(
+        workspace.path(),
+        "2026-05-01-000000-0000_add_nickname",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;\n",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN nickname;\n",
+    );
+    let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("`accounts.display_name` is `Nullable<Text>` in schema.rs; the database column (text NOT NULL) makes it `Text`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--> crates/model/src/schema.rs:10:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("print-schema would add `accounts.nickname -> Nullable<Text>`"),
+        "{stderr}"
+    );
+}

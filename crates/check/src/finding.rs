@@ -61,6 +61,7 @@ rules! {
     LIVE_MIGRATION_FAILED = "L001" "live-migration-failed" Error "migration PostgreSQL refuses on a fresh database";
     LIVE_DOWN_NOT_REVERSING = "L002" "live-down-not-reversing" Error "down.sql that does not restore the schema up.sql changed";
     LIVE_REPLAY_MISMATCH = "L003" "live-replay-mismatch" Warning "schema the database reports differs from the static replay";
+    LIVE_SCHEMA_RS_DRIFT = "L004" "live-schema-rs-drift" Error "schema.rs that does not match the migrated database";
     LIVE_TABLE_REWRITE = "L005" "live-table-rewrite" Error "migration rewrote a table or index that existed before it";
     LIVE_LONG_EXCLUSIVE_LOCK = "L006" "live-long-exclusive-lock" Error "migration held ACCESS EXCLUSIVE on an existing table longer than the threshold";
     UNMODELLED_STATEMENT = "M900" "unmodelled-statement" Note "statement the replay does not model";

@@ -11,6 +11,7 @@ mod replay;
 pub mod report;
 mod rules;
 pub mod schema;
+pub mod schema_rs;
 pub mod settings;
 pub mod source;
 pub mod syntax;

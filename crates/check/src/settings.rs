@@ -15,6 +15,8 @@ pub const DEFAULT_PG_VERSION: u32 = 15;
 pub struct Settings {
     pub root: PathBuf,
     pub migrations_dir: PathBuf,
+    /// diesel's `schema.rs`: `[check] schema-rs`, else `diesel.toml`'s `print_schema.file`.
+    pub schema_rs: Option<PathBuf>,
     pub pg_version: u32,
     /// Paths (relative to the root, `*` matching any run of characters) not checked; their
     /// migrations are still replayed.
@@ -38,6 +40,7 @@ struct PlumbToml {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct CheckSection {
     migrations: Option<PathBuf>,
+    schema_rs: Option<PathBuf>,
     pg_version: Option<u32>,
     exclude: Option<Vec<String>>,
     skip_before: Option<String>,
@@ -46,6 +49,12 @@ struct CheckSection {
 #[derive(Debug, Default, Deserialize)]
 struct DieselToml {
     migrations_directory: Option<DieselMigrations>,
+    print_schema: Option<DieselPrintSchema>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DieselPrintSchema {
+    file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,13 +81,12 @@ impl Settings {
         let plumb: PlumbToml = read_toml(&plumb_path)?;
         let _ = &plumb.columns;
         let check = plumb.check.unwrap_or_default();
-        let migrations = match check.migrations {
-            Some(dir) => dir,
-            None => read_toml::<DieselToml>(&root.join("diesel.toml"))?
-                .migrations_directory
-                .map(|m| m.dir)
-                .unwrap_or_else(|| PathBuf::from("migrations")),
-        };
+        let diesel: DieselToml = read_toml(&root.join("diesel.toml"))?;
+        let migrations = check
+            .migrations
+            .or(diesel.migrations_directory.map(|m| m.dir))
+            .unwrap_or_else(|| PathBuf::from("migrations"));
+        let schema_rs = check.schema_rs.or(diesel.print_schema.and_then(|p| p.file));
         let mut severities = BTreeMap::new();
         for (name, level) in plumb.rules.unwrap_or_default() {
             let invalid = |reason: String| InputError::Invalid {
@@ -103,6 +111,7 @@ impl Settings {
         Ok(Settings {
             root: root.to_path_buf(),
             migrations_dir: root.join(migrations),
+            schema_rs: schema_rs.map(|file| root.join(file)),
             pg_version: check.pg_version.unwrap_or(DEFAULT_PG_VERSION),
             exclude: check.exclude.unwrap_or_default(),
             skip_before: check.skip_before,

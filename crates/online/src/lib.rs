@@ -13,6 +13,7 @@ mod conninfo;
 mod error;
 mod migrations;
 mod process;
+mod schema_drift;
 mod seed;
 mod server;
 mod testdb;

@@ -250,7 +250,45 @@ pub fn verify_migrations(
             }
         }
     }
+    if let Some(path) = settings.schema_rs.as_deref().filter(|p| p.is_file()) {
+        let catalog = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+        report
+            .findings
+            .extend(schema_rs_findings(settings, path, &catalog));
+    }
     Ok(report)
+}
+
+/// `schema.rs` against the database every migration built.
+fn schema_rs_findings(
+    settings: &Settings,
+    path: &std::path::Path,
+    catalog: &Catalog,
+) -> Vec<Finding> {
+    let file = source(settings, path);
+    let at = |line: usize| {
+        let offset: usize = file
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let end = offset + file.line(line).len();
+        file.span(offset, end)
+    };
+    let help = "regenerate it: run the migrations, then `diesel print-schema` (or fix the migration that disagrees)";
+    match plumb_check::schema_rs::parse(&file.text) {
+        Err(error) => vec![Finding::new(
+            f::LIVE_SCHEMA_RS_DRIFT,
+            at(error.line),
+            format!("schema.rs cannot be read: {}", error.message),
+            help,
+        )],
+        Ok(declared) => crate::schema_drift::schema_rs_drift(catalog, &declared)
+            .into_iter()
+            .map(|(line, message)| Finding::new(f::LIVE_SCHEMA_RS_DRIFT, at(line), message, help))
+            .collect(),
+    }
 }
 
 type RunOutcome = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;

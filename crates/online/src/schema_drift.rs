@@ -1,0 +1,213 @@
+//! `schema.rs` against the migrated database: the judgement `diesel print-schema` would give,
+//! made without diesel_cli, from the catalog.
+
+use plumb_check::schema_rs::SchemaRs;
+
+use crate::catalog::{Catalog, CatalogColumn, CatalogTable};
+
+/// The diesel SQL type print-schema writes for a column, and its `#[max_length]`.
+fn diesel_type(column: &CatalogColumn) -> (String, Option<u32>) {
+    let (base, array) = match column.sql_type.strip_suffix("[]") {
+        Some(element) => (element, true),
+        None => (column.sql_type.as_str(), false),
+    };
+    let name = base.split('(').next().unwrap_or(base).trim();
+    let length = base
+        .split_once('(')
+        .and_then(|(_, r)| r.trim_end_matches(')').parse::<u32>().ok());
+    let (ty, max_length) = match name {
+        "bigint" => ("Int8".to_owned(), None),
+        "integer" => ("Int4".to_owned(), None),
+        "smallint" => ("Int2".to_owned(), None),
+        "text" => ("Text".to_owned(), None),
+        "character varying" => ("Varchar".to_owned(), length),
+        "character" => ("Bpchar".to_owned(), length),
+        "boolean" => ("Bool".to_owned(), None),
+        "timestamp with time zone" => ("Timestamptz".to_owned(), None),
+        "timestamp without time zone" => ("Timestamp".to_owned(), None),
+        "date" => ("Date".to_owned(), None),
+        "time without time zone" => ("Time".to_owned(), None),
+        "numeric" => ("Numeric".to_owned(), None),
+        "real" => ("Float4".to_owned(), None),
+        "double precision" => ("Float8".to_owned(), None),
+        "uuid" => ("Uuid".to_owned(), None),
+        "jsonb" => ("Jsonb".to_owned(), None),
+        "json" => ("Json".to_owned(), None),
+        "bytea" => ("Bytea".to_owned(), None),
+        "interval" => ("Interval".to_owned(), None),
+        "inet" => ("Inet".to_owned(), None),
+        "cidr" => ("Cidr".to_owned(), None),
+        "macaddr" => ("MacAddr".to_owned(), None),
+        "money" => ("Money".to_owned(), None),
+        "oid" => ("Oid".to_owned(), None),
+        // A type of the database's own (an enum): print-schema names it in CamelCase.
+        other => (
+            camel_case(other.rsplit('.').next().unwrap_or(other).trim_matches('"')),
+            None,
+        ),
+    };
+    let ty = if array {
+        format!("Array<Nullable<{ty}>>")
+    } else {
+        ty
+    };
+    let ty = if column.not_null {
+        ty
+    } else {
+        format!("Nullable<{ty}>")
+    };
+    (ty, max_length)
+}
+
+fn camel_case(name: &str) -> String {
+    name.split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn primary_key(table: &CatalogTable) -> Option<Vec<String>> {
+    table.constraints.values().find_map(|c| {
+        let columns = c
+            .definition
+            .strip_prefix("PRIMARY KEY (")?
+            .strip_suffix(')')?;
+        Some(
+            columns
+                .split(',')
+                .map(|c| c.trim().trim_matches('"').to_owned())
+                .collect(),
+        )
+    })
+}
+
+/// `(child, parent, column)` for each single-column foreign key to the parent's primary key.
+fn joinables(catalog: &Catalog) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (child, table) in &catalog.tables {
+        for constraint in table.constraints.values() {
+            let Some(rest) = constraint.definition.strip_prefix("FOREIGN KEY (") else {
+                continue;
+            };
+            let Some((column, rest)) = rest.split_once(") REFERENCES ") else {
+                continue;
+            };
+            let Some((parent, parent_column)) = rest.split_once('(') else {
+                continue;
+            };
+            let parent_column = parent_column.split(')').next().unwrap_or_default();
+            let parent = parent.trim().to_owned();
+            let to_key = catalog
+                .tables
+                .get(&parent)
+                .and_then(primary_key)
+                .is_some_and(|pk| pk == [parent_column]);
+            if !column.contains(',') && to_key {
+                out.push((child.clone(), parent, column.trim().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// Where `schema.rs` and the database disagree: the line of `schema.rs` and what is wrong.
+pub fn schema_rs_drift(catalog: &Catalog, schema_rs: &SchemaRs) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (name, table) in &catalog.tables {
+        let Some(pk) = primary_key(table) else {
+            continue;
+        };
+        let Some(declared) = schema_rs.tables.iter().find(|t| &t.name == name) else {
+            out.push((
+                1,
+                format!("print-schema would add table `{name}`, which the migrated database has"),
+            ));
+            continue;
+        };
+        if declared.primary_key != pk {
+            out.push((
+                declared.line,
+                format!(
+                    "`{name}`'s primary key is ({}) in schema.rs, ({}) in the database",
+                    declared.primary_key.join(", "),
+                    pk.join(", ")
+                ),
+            ));
+        }
+        for column in &table.columns {
+            let (expected, max_length) = diesel_type(column);
+            match declared.columns.iter().find(|c| c.name == column.name) {
+                None => out.push((declared.line, format!("print-schema would add `{}.{} -> {expected}`", name, column.name))),
+                Some(c) if c.sql_type != expected => out.push((
+                    c.line,
+                    format!("`{name}.{}` is `{}` in schema.rs; the database column ({}{}) makes it `{expected}`", column.name, c.sql_type, column.sql_type, if column.not_null { " NOT NULL" } else { ", nullable" }),
+                )),
+                Some(c) if c.max_length != max_length => out.push((
+                    c.line,
+                    format!("`{name}.{}` has max_length {:?} in schema.rs, {:?} in the database", column.name, c.max_length, max_length),
+                )),
+                Some(_) => {}
+            }
+        }
+        for column in declared
+            .columns
+            .iter()
+            .filter(|c| !table.columns.iter().any(|l| l.name == c.name))
+        {
+            out.push((
+                column.line,
+                format!(
+                    "schema.rs has `{name}.{}`, which the migrated database does not",
+                    column.name
+                ),
+            ));
+        }
+    }
+    for table in schema_rs
+        .tables
+        .iter()
+        .filter(|t| !catalog.tables.contains_key(&t.name))
+    {
+        out.push((
+            table.line,
+            format!(
+                "schema.rs has table `{}`, which the migrated database does not",
+                table.name
+            ),
+        ));
+    }
+    let expected = joinables(catalog);
+    for (child, parent, column) in &expected {
+        if !schema_rs
+            .joinables
+            .iter()
+            .any(|j| &j.child == child && &j.parent == parent && &j.column == column)
+        {
+            out.push((
+                1,
+                format!(
+                    "print-schema would add `diesel::joinable!({child} -> {parent} ({column}));`"
+                ),
+            ));
+        }
+    }
+    for joinable in &schema_rs.joinables {
+        if !expected.iter().any(|(c, p, col)| {
+            c == &joinable.child && p == &joinable.parent && col == &joinable.column
+        }) {
+            out.push((
+                joinable.line,
+                format!(
+                    "schema.rs joins {} to {} on {}, a foreign key the database does not have",
+                    joinable.child, joinable.parent, joinable.column
+                ),
+            ));
+        }
+    }
+    out
+}
