@@ -387,22 +387,24 @@ fn a_migration_that_rewrites_a_table_is_caught_and_confirms_the_static_rule() {
 }
 
 #[test]
-fn a_migration_that_holds_access_exclusive_while_it_works_is_caught() {
-    let (code, stdout, stderr) = live_with(
-        "2026-05-01-000000-0000_slow",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;\nSELECT pg_sleep(0.4);\n",
+fn a_migration_that_holds_access_exclusive_while_it_scans_is_caught() {
+    // The ALTER takes ACCESS EXCLUSIVE and keeps it until the migration's transaction commits,
+    // so the UPDATE's pass over every row runs under it.
+    let workspace = copy_of_repository();
+    add_migration(
+        workspace.path(),
+        "2026-05-01-000000-0000_add_and_fill_nickname",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;\nUPDATE accounts SET nickname = upper(email);\n",
         "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN nickname;\n",
-        &["--lock-threshold-ms", "150"],
     );
+    let mut command = check_contract(workspace.path());
+    command.args(["--seed-rows", "60000", "--lock-threshold-ms", "40"]);
+    let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(
-        stderr.contains("error[L006 live-long-exclusive-lock]"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("held ACCESS EXCLUSIVE on `accounts` for about"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("error[M014 unbatched-update]"), "{stderr}");
+    assert!(stderr.contains("error[L006 live-long-exclusive-lock]"), "{stderr}");
+    assert!(stderr.contains("held ACCESS EXCLUSIVE on `accounts` for about"), "{stderr}");
+    assert!(stdout.contains("M014 unbatched-update at migrations/2026-05-01-000000-0000_add_and_fill_nickname/up.sql:3: confirmed"), "{stdout}");
 }
 
 #[test]
