@@ -117,9 +117,7 @@ fn live_stage(root: &Path, options: LiveOptions) -> u8 {
     match outcome {
         Ok(verification) => {
             for (table, why) in &verification.unseeded {
-                eprintln!(
-                    "note: the live stage could not seed `{table}` ({why}); it was observed empty"
-                );
+                eprintln!("note: live stage: {table} {why}");
             }
             if !verification.findings.is_empty() {
                 let report = plumb_check::Report {

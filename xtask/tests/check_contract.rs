@@ -71,7 +71,7 @@ fn the_repository_passes() {
     assert_eq!(stages[0], "schemas: ok, 21 files up to date", "{stdout}");
     assert_eq!(
         stages[1],
-        "migrations: ok, 8 migrations, 15 statements: 0 errors, 0 warnings, 0 notes"
+        "migrations: ok, 8 migrations, 16 statements: 0 errors, 0 warnings, 0 notes"
     );
     assert!(
         stages[2].starts_with(
@@ -124,7 +124,7 @@ fn an_unsafe_migration_fails_the_static_stage_naming_the_rule() {
         "{stderr}"
     );
     assert!(
-        stdout.contains("migrations: failed, 9 migrations, 17 statements: 1 errors"),
+        stdout.contains("migrations: failed, 9 migrations, 18 statements: 1 errors"),
         "{stdout}"
     );
 }
@@ -402,8 +402,14 @@ fn a_migration_that_holds_access_exclusive_while_it_scans_is_caught() {
     let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(stderr.contains("error[M014 unbatched-update]"), "{stderr}");
-    assert!(stderr.contains("error[L006 live-long-exclusive-lock]"), "{stderr}");
-    assert!(stderr.contains("held ACCESS EXCLUSIVE on `accounts` for about"), "{stderr}");
+    assert!(
+        stderr.contains("error[L006 live-long-exclusive-lock]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("held ACCESS EXCLUSIVE on `accounts` for about"),
+        "{stderr}"
+    );
     assert!(stdout.contains("M014 unbatched-update at migrations/2026-05-01-000000-0000_add_and_fill_nickname/up.sql:3: confirmed"), "{stdout}");
 }
 
@@ -469,4 +475,49 @@ fn schema_rs_that_disagrees_with_the_migrated_database_is_caught_at_its_line() {
         stderr.contains("print-schema would add `accounts.nickname -> Nullable<Text>`"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_migration_that_fails_only_on_the_made_up_rows_is_observed_on_empty_tables() {
+    // Every seeded account has the default status, so a unique index on it cannot be built on
+    // the seeded rows; on the empty table it can.
+    let (code, stdout, stderr) = live_with(
+        "2026-05-01-000000-0000_unique_status",
+        "CREATE UNIQUE INDEX CONCURRENTLY accounts_status_key ON accounts (status);\n",
+        "DROP INDEX CONCURRENTLY accounts_status_key;\n",
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "note: live stage: 2026-05-01-000000-0000_unique_status it fails on the seeded rows"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("it was observed on empty tables"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("live: ok, 9 migrations"), "{stdout}");
+}
+
+#[test]
+fn tables_that_cannot_be_seeded_are_named_and_observed_empty() {
+    let workspace = copy_of_repository();
+    add_migration(
+        workspace.path(),
+        "2026-05-01-000000-0000_check_email",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD CONSTRAINT accounts_email_at CHECK (email LIKE '%@%') NOT VALID;\n",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP CONSTRAINT accounts_email_at;\n",
+    );
+    add_migration(
+        workspace.path(),
+        "2026-05-02-000000-0000_validate_email",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_at;\n",
+        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP CONSTRAINT accounts_email_at;\nALTER TABLE accounts ADD CONSTRAINT accounts_email_at CHECK (email LIKE '%@%') NOT VALID;\n",
+    );
+    let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("note: live stage: accounts could not be seeded (new row for relation \"accounts\" violates check constraint \"accounts_email_at\")"), "{stderr}");
+    assert!(stderr.contains("note: live stage: api_keys could not be seeded (it references accounts, which has no rows)"), "{stderr}");
 }

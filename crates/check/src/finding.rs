@@ -56,6 +56,7 @@ rules! {
     DROP_COLUMN_PRE_DEPLOY = "M013" "drop-column-pre-deploy" Error "column dropped in a pre-deploy migration";
     UNBATCHED_UPDATE = "M014" "unbatched-update" Error "UPDATE or DELETE of an existing table in a migration";
     LOCK_TIMEOUT_MISSING = "M015" "lock-timeout-missing" Error "lock taken on an existing table with no lock_timeout in force";
+    DROP_TABLE_PRE_DEPLOY = "M018" "drop-table-pre-deploy" Error "table dropped in a pre-deploy migration";
     DOWN_MISSING = "M016" "down-missing" Error "migration without a down.sql";
     SYNTAX_ERROR = "M017" "syntax-error" Error "SQL that does not parse";
     LIVE_MIGRATION_FAILED = "L001" "live-migration-failed" Error "migration PostgreSQL refuses on a fresh database";

@@ -7,7 +7,7 @@
 pub mod error;
 pub mod finding;
 pub mod migrations;
-mod replay;
+pub(crate) mod replay;
 pub mod report;
 mod rules;
 pub mod schema;
@@ -74,12 +74,8 @@ pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report
                 .skip_before
                 .as_deref()
                 .is_none_or(|before| migration.version.as_str() >= before);
-        let mut state = rules::MigrationState::new(
-            migration,
-            &schema,
-            parsed.statements.len(),
-            settings.pg_version,
-        );
+        let mut state =
+            rules::MigrationState::new(migration, parsed.statements.len(), settings.pg_version);
         let mut local = Vec::new();
         for range in first_error_per_statement(&migration.up, &parsed.errors) {
             local.push(Finding::new(
@@ -195,7 +191,7 @@ fn parse_all(migrations: &[Migration]) -> Vec<syntax::Parsed> {
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|m| syntax::parse(&m.up))
+                        .map(|m| parse_guarded(&m.up))
                         .collect::<Vec<_>>()
                 })
             })
@@ -204,6 +200,15 @@ fn parse_all(migrations: &[Migration]) -> Vec<syntax::Parsed> {
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
+    })
+}
+
+/// The parser asserts on inputs it cannot handle (a multi-megabyte statement can exhaust its
+/// step budget): such a file becomes one syntax error, never a panic or a lost migration.
+fn parse_guarded(text: &str) -> syntax::Parsed {
+    std::panic::catch_unwind(|| syntax::parse(text)).unwrap_or_else(|_| syntax::Parsed {
+        statements: Vec::new(),
+        errors: vec![((0, 0), "the SQL parser gave up on this file".to_owned())],
     })
 }
 

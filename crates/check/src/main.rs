@@ -65,13 +65,30 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let root = path.unwrap_or_else(|| PathBuf::from("."));
-    let report = match check_workspace(&root, pg_version) {
+    let mut report = match check_workspace(&root, pg_version) {
         Ok(report) => report,
         Err(error) => {
             eprintln!("error: cannot read the input: {error}");
             return ExitCode::from(2);
         }
     };
+    // Findings name files relative to the workspace; show them relative to where plumb runs,
+    // so that annotations land on the right file in a repository holding several workspaces.
+    if root != std::path::Path::new(".") {
+        let shown = |file: &std::path::Path| {
+            let path = root.join(file);
+            path.strip_prefix("./")
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or(path)
+        };
+        for finding in &mut report.findings {
+            finding.span.file = shown(&finding.span.file);
+        }
+        report.sources = std::mem::take(&mut report.sources)
+            .into_iter()
+            .map(|(file, text)| (shown(&file), text))
+            .collect();
+    }
     let format = match format {
         OutputFormat::Human => Format::Human,
         OutputFormat::Json => Format::Json,

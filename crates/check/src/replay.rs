@@ -3,28 +3,33 @@
 use crate::schema::{Column, Constraint, ConstraintKind, DefaultKind, Index, Schema, Table};
 use crate::syntax::{Action, ColumnDef, ConstraintDef, StatementKind};
 
-/// The name PostgreSQL gives an unnamed constraint.
-fn default_constraint_name(table: &str, column: Option<&str>, kind: ConstraintKind) -> String {
-    let column = column.unwrap_or("");
-    match kind {
+/// The name a constraint has: its own, or the one PostgreSQL gives an unnamed constraint.
+pub fn constraint_name(table: &str, def: &ConstraintDef) -> String {
+    if let Some(name) = &def.name {
+        return name.clone();
+    }
+    let columns = def.columns.join("_");
+    match def.kind {
         ConstraintKind::PrimaryKey => format!("{table}_pkey"),
-        ConstraintKind::Unique => format!("{table}_{column}_key"),
-        ConstraintKind::Check => format!("{table}_{column}_check"),
-        ConstraintKind::ForeignKey => format!("{table}_{column}_fkey"),
-        ConstraintKind::NotNull => format!("{table}_{column}_not_null"),
-        ConstraintKind::Exclude => format!("{table}_{column}_excl"),
+        ConstraintKind::Unique => format!("{table}_{columns}_key"),
+        ConstraintKind::ForeignKey => format!("{table}_{columns}_fkey"),
+        ConstraintKind::Check if def.columns.len() == 1 => format!("{table}_{columns}_check"),
+        ConstraintKind::Check => format!("{table}_check"),
+        ConstraintKind::NotNull => format!("{table}_{columns}_not_null"),
+        ConstraintKind::Exclude => format!("{table}_{columns}_excl"),
     }
 }
 
-fn add_constraint(schema: &mut Schema, table: &str, column: Option<&str>, def: &ConstraintDef) {
-    let name = def
-        .name
-        .clone()
-        .unwrap_or_else(|| default_constraint_name(table, column, def.kind));
+fn add_constraint(schema: &mut Schema, table: &str, def: &ConstraintDef) {
+    let name = constraint_name(table, def);
     if matches!(
         def.kind,
         ConstraintKind::PrimaryKey | ConstraintKind::Unique
     ) {
+        // USING INDEX: the index becomes the constraint's, under the constraint's name.
+        if let Some(index) = &def.using_index {
+            schema.indexes.remove(index);
+        }
         schema.indexes.insert(
             name.clone(),
             Index {
@@ -37,11 +42,14 @@ fn add_constraint(schema: &mut Schema, table: &str, column: Option<&str>, def: &
     let Some(t) = schema.tables.get_mut(table) else {
         return;
     };
-    let proves_not_null = def.proves_not_null.clone().or_else(|| {
-        (def.kind == ConstraintKind::NotNull)
-            .then(|| column.map(str::to_owned))
-            .flatten()
-    });
+    if def.kind == ConstraintKind::PrimaryKey {
+        for column in &def.columns {
+            t.column_mut(column)
+                .into_iter()
+                .for_each(|c| c.nullable = false);
+        }
+    }
+    let proves_not_null = def.proves_not_null.clone();
     if def.kind == ConstraintKind::NotNull
         && !def.not_valid
         && let Some(c) = proves_not_null.as_deref().and_then(|c| t.column_mut(c))
@@ -54,6 +62,7 @@ fn add_constraint(schema: &mut Schema, table: &str, column: Option<&str>, def: &
         kind: def.kind,
         validated: !def.not_valid,
         proves_not_null,
+        columns: def.columns.clone(),
     });
 }
 
@@ -74,7 +83,7 @@ fn add_column(schema: &mut Schema, table: &str, def: &ColumnDef) {
     }
     for constraint in &def.constraints {
         if constraint.kind != ConstraintKind::NotNull {
-            add_constraint(schema, table, Some(&def.name), constraint);
+            add_constraint(schema, table, constraint);
         }
     }
 }
@@ -97,7 +106,7 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
                 add_column(schema, table, column);
             }
             for constraint in constraints {
-                add_constraint(schema, table, None, constraint);
+                add_constraint(schema, table, constraint);
             }
         }
         StatementKind::AlterTable { table, actions } => {
@@ -148,7 +157,19 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
 fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
     match action {
         Action::AddColumn(def) => add_column(schema, table, def),
-        Action::AddConstraint(def) => add_constraint(schema, table, None, def),
+        Action::AddConstraint(def) => add_constraint(schema, table, def),
+        Action::RenameConstraint { from, to } => {
+            if let Some(mut index) = schema.indexes.remove(from) {
+                index.name = to.clone();
+                schema.indexes.insert(to.clone(), index);
+            }
+            if let Some(t) = schema.tables.get_mut(table) {
+                t.constraints
+                    .iter_mut()
+                    .filter(|c| &c.name == from)
+                    .for_each(|c| c.name = to.clone());
+            }
+        }
         Action::RenameTable { to } => {
             if let Some(mut moved) = schema.tables.remove(table) {
                 moved.name = to.clone();
@@ -163,7 +184,22 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
                 return;
             };
             match action {
-                Action::DropColumn { column } => t.columns.retain(|c| &c.name != column),
+                Action::DropColumn { column } => {
+                    // Constraints on the column go with it.
+                    t.columns.retain(|c| &c.name != column);
+                    let gone: Vec<String> = t
+                        .constraints
+                        .iter()
+                        .filter(|c| {
+                            c.columns.contains(column) || c.proves_not_null.as_ref() == Some(column)
+                        })
+                        .map(|c| c.name.clone())
+                        .collect();
+                    t.constraints.retain(|c| !gone.contains(&c.name));
+                    for name in gone {
+                        schema.indexes.remove(&name);
+                    }
+                }
                 Action::SetNotNull { column } => t
                     .column_mut(column)
                     .into_iter()
@@ -172,7 +208,9 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
                     .column_mut(column)
                     .into_iter()
                     .for_each(|c| c.nullable = true),
-                Action::SetType { column, sql_type } => t
+                Action::SetType {
+                    column, sql_type, ..
+                } => t
                     .column_mut(column)
                     .into_iter()
                     .for_each(|c| c.sql_type = sql_type.clone()),

@@ -164,7 +164,7 @@ fn sarif(report: &Report) -> String {
                 "id": rule.code,
                 "name": rule.name,
                 "shortDescription": { "text": rule.summary },
-                "helpUri": format!("docs/rules/{}.md", rule.name),
+                "help": { "text": format!("docs/rules/{}.md in the plumb repository", rule.name) },
                 "defaultConfiguration": { "level": sarif_level(rule.severity) },
             })
         })
@@ -204,6 +204,7 @@ fn sarif(report: &Report) -> String {
                 "rules": rules,
             } },
             "results": results,
+            "columnKind": "unicodeCodePoints",
         }],
     });
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();

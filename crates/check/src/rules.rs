@@ -21,37 +21,55 @@ pub struct Hit {
 pub struct MigrationState<'m> {
     migration: &'m Migration,
     pg_version: u32,
-    /// Tables that existed before this migration: the ones live traffic uses.
-    existing: BTreeSet<String>,
+    /// Tables this migration created (followed through renames). Every other table is taken to
+    /// be in use by the live release, including ones the replay never saw created.
+    created: BTreeSet<String>,
     statement_count: usize,
     explicit_transaction: bool,
-    lock_timeout: bool,
-    lock_timeout_local: bool,
+    /// `lock_timeout` as SET for the session, and as SET LOCAL for the open transaction.
+    timeout_session: bool,
+    timeout_local: Option<bool>,
+    /// The session value when BEGIN ran, which ROLLBACK restores.
+    timeout_at_begin: Option<bool>,
     /// Constraints added NOT VALID in the transaction still open.
     not_valid_in_transaction: BTreeSet<String>,
+    /// Tables whose ACCESS EXCLUSIVE lock the open transaction holds.
+    locked_in_transaction: BTreeSet<String>,
 }
 
 impl<'m> MigrationState<'m> {
-    pub fn new(
-        migration: &'m Migration,
-        schema: &Schema,
-        statement_count: usize,
-        pg_version: u32,
-    ) -> Self {
+    pub fn new(migration: &'m Migration, statement_count: usize, pg_version: u32) -> Self {
         Self {
             migration,
             pg_version,
-            existing: schema.tables.keys().cloned().collect(),
+            created: BTreeSet::new(),
             statement_count,
             explicit_transaction: false,
-            lock_timeout: false,
-            lock_timeout_local: false,
+            timeout_session: false,
+            timeout_local: None,
+            timeout_at_begin: None,
             not_valid_in_transaction: BTreeSet::new(),
+            locked_in_transaction: BTreeSet::new(),
         }
     }
 
     fn is_existing(&self, table: &str) -> bool {
-        self.existing.contains(table)
+        !self.created.contains(table)
+    }
+
+    fn lock_timeout(&self) -> bool {
+        self.timeout_local.unwrap_or(self.timeout_session)
+    }
+
+    /// Foreign keys of `constraints` that reference a table in use: declaring them takes SHARE
+    /// ROW EXCLUSIVE on that table, which waits in its lock queue.
+    fn referenced_existing<'c>(
+        &self,
+        constraints: impl Iterator<Item = &'c crate::syntax::ConstraintDef>,
+    ) -> Option<String> {
+        constraints
+            .filter_map(|c| c.references.clone())
+            .find(|t| self.is_existing(t))
     }
 
     /// diesel's transaction, an explicit BEGIN, or the implicit transaction PostgreSQL gives a
@@ -76,11 +94,35 @@ impl<'m> MigrationState<'m> {
         match &statement.kind {
             StatementKind::AlterTable { table, actions } if self.is_existing(table) => {
                 self.lock_timeout_check(&mut hit, range, &format!("ALTER TABLE {table}"));
+                let only_validates = actions
+                    .iter()
+                    .all(|(_, a)| matches!(a, Action::ValidateConstraint { .. }));
+                if !only_validates && self.in_transaction() {
+                    self.locked_in_transaction.insert(table.clone());
+                }
                 for (action_range, action) in actions {
                     self.check_action(schema, table, actions, *action_range, action, &mut hit);
                 }
             }
-            StatementKind::AlterTable { actions, .. } => {
+            StatementKind::AlterTable { table, actions } => {
+                let new_keys = actions.iter().filter_map(|(_, a)| match a {
+                    Action::AddConstraint(c) => Some(c),
+                    _ => None,
+                });
+                if let Some(parent) = self.referenced_existing(new_keys) {
+                    self.lock_timeout_check(
+                        &mut hit,
+                        range,
+                        &format!("a foreign key from {table} to {parent}"),
+                    );
+                }
+                if let Some((_, Action::RenameTable { to })) = actions
+                    .iter()
+                    .find(|(_, a)| matches!(a, Action::RenameTable { .. }))
+                {
+                    self.created.remove(table);
+                    self.created.insert(to.clone());
+                }
                 for (action_range, action) in actions {
                     if let Action::Unmodelled { what } = action {
                         hit(
@@ -97,7 +139,17 @@ impl<'m> MigrationState<'m> {
                 constraints,
                 columns,
             } => {
-                let _ = (table, constraints, columns);
+                let keys = constraints
+                    .iter()
+                    .chain(columns.iter().flat_map(|c| c.constraints.iter()));
+                if let Some(parent) = self.referenced_existing(keys) {
+                    self.lock_timeout_check(
+                        &mut hit,
+                        range,
+                        &format!("CREATE TABLE {table}, whose foreign key locks {parent},"),
+                    );
+                }
+                self.created.insert(table.clone());
             }
             StatementKind::CreateIndex {
                 table,
@@ -147,6 +199,19 @@ impl<'m> MigrationState<'m> {
             StatementKind::DropTable { tables } => {
                 if let Some(table) = tables.iter().find(|t| self.is_existing(t)) {
                     self.lock_timeout_check(&mut hit, range, &format!("DROP TABLE {table}"));
+                    if !self.migration.post_deploy {
+                        hit(
+                            f::DROP_TABLE_PRE_DEPLOY,
+                            range,
+                            format!(
+                                "`{table}` is dropped before the new release rolls out, while the release that is live still uses it"
+                            ),
+                            "drop it in a migration marked `-- plumb: post-deploy` once no code of the release being deployed references it",
+                        );
+                    }
+                }
+                for table in tables {
+                    self.created.remove(table);
                 }
             }
             StatementKind::Update { table } | StatementKind::Delete { table }
@@ -167,18 +232,33 @@ impl<'m> MigrationState<'m> {
                 );
             }
             StatementKind::SetLockTimeout { value, local } => {
-                let effective = !*local || self.in_transaction();
-                self.lock_timeout = *value == TimeoutValue::Positive && effective;
-                self.lock_timeout_local = *local;
-            }
-            StatementKind::ResetLockTimeout => self.lock_timeout = false,
-            StatementKind::Begin => self.explicit_transaction = true,
-            StatementKind::Commit | StatementKind::Rollback => {
-                self.explicit_transaction = false;
-                self.not_valid_in_transaction.clear();
-                if self.lock_timeout_local {
-                    self.lock_timeout = false;
+                let positive = *value == TimeoutValue::Positive;
+                if !*local {
+                    self.timeout_session = positive;
+                    self.timeout_local = None;
+                } else if self.in_transaction() {
+                    // SET LOCAL outside a transaction block has no effect.
+                    self.timeout_local = Some(positive);
                 }
+            }
+            StatementKind::ResetLockTimeout => {
+                self.timeout_session = false;
+                self.timeout_local = None;
+            }
+            StatementKind::Begin => {
+                self.explicit_transaction = true;
+                self.timeout_at_begin = Some(self.timeout_session);
+            }
+            StatementKind::Commit | StatementKind::Rollback => {
+                if matches!(statement.kind, StatementKind::Rollback) {
+                    // ROLLBACK undoes the SETs made in the transaction.
+                    self.timeout_session = self.timeout_at_begin.unwrap_or(self.timeout_session);
+                }
+                self.explicit_transaction = false;
+                self.timeout_local = None;
+                self.timeout_at_begin = None;
+                self.not_valid_in_transaction.clear();
+                self.locked_in_transaction.clear();
             }
             StatementKind::Unmodelled { what } => {
                 hit(
@@ -199,7 +279,7 @@ impl<'m> MigrationState<'m> {
         range: Range,
         what: &str,
     ) {
-        if !self.lock_timeout {
+        if !self.lock_timeout() {
             hit(
                 f::LOCK_TIMEOUT_MISSING,
                 range,
@@ -249,6 +329,34 @@ impl<'m> MigrationState<'m> {
         let current = schema.tables.get(table);
         match action {
             Action::AddColumn(column) => {
+                for constraint in &column.constraints {
+                    match constraint.kind {
+                        ConstraintKind::Unique | ConstraintKind::PrimaryKey => hit(
+                            f::UNIQUE_WITHOUT_INDEX,
+                            range,
+                            format!(
+                                "`{table}.{}` is added with an inline UNIQUE or PRIMARY KEY: its index is built under ACCESS EXCLUSIVE",
+                                column.name
+                            ),
+                            "add the column plain; CREATE UNIQUE INDEX CONCURRENTLY; then ADD CONSTRAINT ... UNIQUE USING INDEX",
+                        ),
+                        ConstraintKind::Check | ConstraintKind::ForeignKey => hit(
+                            f::CONSTRAINT_WITHOUT_NOT_VALID,
+                            range,
+                            format!(
+                                "`{table}.{}` is added with an inline {} constraint, which PostgreSQL checks against every row while holding its lock",
+                                column.name,
+                                if constraint.kind == ConstraintKind::Check {
+                                    "CHECK"
+                                } else {
+                                    "REFERENCES"
+                                }
+                            ),
+                            "add the column plain, then ADD CONSTRAINT ... NOT VALID, and VALIDATE it in a later migration",
+                        ),
+                        _ => {}
+                    }
+                }
                 if let Some(what) = column.fills_rows {
                     hit(
                         f::ADD_COLUMN_REWRITE,
@@ -357,11 +465,14 @@ impl<'m> MigrationState<'m> {
                             ),
                             "add it NOT VALID (catalog only), then VALIDATE CONSTRAINT in a later migration: it scans without blocking writes",
                         );
-                    } else if let Some(name) = &constraint.name {
-                        self.not_valid_in_transaction.insert(name.clone());
+                    } else {
+                        self.not_valid_in_transaction
+                            .insert(crate::replay::constraint_name(table, constraint));
                     }
                 }
-                ConstraintKind::Unique | ConstraintKind::PrimaryKey if !constraint.using_index => {
+                ConstraintKind::Unique | ConstraintKind::PrimaryKey
+                    if constraint.using_index.is_none() =>
+                {
                     hit(
                         f::UNIQUE_WITHOUT_INDEX,
                         range,
@@ -374,18 +485,42 @@ impl<'m> MigrationState<'m> {
                 _ => {}
             },
             Action::ValidateConstraint { name }
-                if self.in_transaction() && self.not_valid_in_transaction.contains(name) =>
+                if self.in_transaction()
+                    && (self.not_valid_in_transaction.contains(name)
+                        || self.locked_in_transaction.contains(table)) =>
             {
+                let why = if self.not_valid_in_transaction.contains(name) {
+                    "the transaction that added it, which still holds the ADD's ACCESS EXCLUSIVE lock"
+                } else {
+                    "a transaction that already holds ACCESS EXCLUSIVE on the table (an earlier ALTER TABLE)"
+                };
                 hit(
                     f::VALIDATE_SAME_TRANSACTION,
                     range,
                     format!(
-                        "`{name}` is validated in the transaction that added it, which still holds the ADD's ACCESS EXCLUSIVE lock: the full scan blocks reads and writes"
+                        "`{name}` is validated in {why}: the full scan blocks reads and writes"
                     ),
                     "VALIDATE in a later migration, so it runs in its own transaction under SHARE UPDATE EXCLUSIVE",
                 );
             }
-            Action::SetType { column, sql_type } => {
+            Action::SetType {
+                column,
+                sql_type,
+                using: true,
+            } => hit(
+                f::COLUMN_TYPE_REWRITE,
+                range,
+                format!(
+                    "changing `{table}.{column}` to {} with a USING expression computes a new value for every row: PostgreSQL rewrites `{table}` under ACCESS EXCLUSIVE",
+                    describe(sql_type)
+                ),
+                "add a column of the new type, fill it with a batched backfill, switch reads, then drop the old column post-deploy",
+            ),
+            Action::SetType {
+                column,
+                sql_type,
+                using: false,
+            } => {
                 let old = current
                     .and_then(|t| t.column(column))
                     .map(|c| c.sql_type.clone());

@@ -45,6 +45,12 @@ impl SqlType {
                 .unwrap_or_default()
                 .trim_matches('"'),
         );
+        // `char` alone is char(1), as PostgreSQL stores it.
+        let modifiers = if name == "bpchar" && modifiers.is_empty() {
+            vec![1]
+        } else {
+            modifiers
+        };
         SqlType {
             name: name.to_owned(),
             modifiers,
@@ -68,9 +74,8 @@ impl SqlType {
             ("varchar", "varchar") | ("bit varying", "bit varying") => {
                 widened(&self.modifiers, &new.modifiers)
             }
-            ("varchar" | "bpchar", "text") | ("text", "varchar") if new.modifiers.is_empty() => {
-                true
-            }
+            // bpchar to text strips trailing spaces through a function: a rewrite.
+            ("varchar", "text") | ("text", "varchar") if new.modifiers.is_empty() => true,
             ("numeric", "numeric") => match (self.modifiers.as_slice(), new.modifiers.as_slice()) {
                 (_, []) => true,
                 ([p, s], [p2, s2]) => p2 >= p && s2 == s,
@@ -92,7 +97,7 @@ fn canonical_name(name: &str) -> &str {
         "bigint" | "int8" | "bigserial" | "serial8" => "int8",
         "smallint" | "int2" | "smallserial" | "serial2" => "int2",
         "boolean" | "bool" => "bool",
-        "double precision" | "float8" => "float8",
+        "double precision" | "float8" | "float" => "float8",
         "real" | "float4" => "float4",
         "decimal" | "numeric" => "numeric",
         "timestamp with time zone" | "timestamptz" => "timestamptz",
@@ -139,6 +144,8 @@ pub struct Constraint {
     pub validated: bool,
     /// For a CHECK of the form `col IS NOT NULL` (or a NOT NULL constraint): that column.
     pub proves_not_null: Option<String>,
+    /// The columns it constrains (for a CHECK, those its expression reads).
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -209,5 +216,10 @@ mod tests {
         assert!(!t("numeric(10,2)").changes_without_rewrite(&t("numeric(12,3)")));
         assert!(!t("int4").changes_without_rewrite(&t("int8")));
         assert!(!t("text").changes_without_rewrite(&t("varchar(10)")));
+        assert!(
+            !t("char(8)").changes_without_rewrite(&t("text")),
+            "bpchar to text goes through a function"
+        );
+        assert_eq!(t("char"), t("character(1)"));
     }
 }

@@ -102,9 +102,12 @@ pub enum Action {
     DropNotNull {
         column: String,
     },
+    /// `using`: a USING expression other than the column itself (or a plain cast of it),
+    /// which PostgreSQL evaluates for every row.
     SetType {
         column: String,
         sql_type: SqlType,
+        using: bool,
     },
     SetDefault {
         column: String,
@@ -153,9 +156,13 @@ pub struct ConstraintDef {
     pub name: Option<String>,
     pub kind: ConstraintKind,
     pub not_valid: bool,
-    /// `UNIQUE USING INDEX` / `PRIMARY KEY USING INDEX`: built beforehand, concurrently.
-    pub using_index: bool,
+    /// `UNIQUE USING INDEX i` / `PRIMARY KEY USING INDEX i`: the index, built beforehand.
+    pub using_index: Option<String>,
     pub proves_not_null: Option<String>,
+    /// The constrained columns (for CHECK: the columns its expression reads), in order.
+    pub columns: Vec<String>,
+    /// For a foreign key: the referenced table.
+    pub references: Option<String>,
 }
 
 /// Functions whose value differs per row; a default calling one rewrites the table.
@@ -525,6 +532,11 @@ fn column_def(node: &SyntaxNode) -> Option<ColumnDef> {
             _ => def.constraints.extend(constraint_def(&clause)),
         }
     }
+    for constraint in &mut def.constraints {
+        if constraint.columns.is_empty() {
+            constraint.columns.push(def.name.clone());
+        }
+    }
     Some(def)
 }
 
@@ -555,32 +567,121 @@ fn constraint_def(node: &SyntaxNode) -> Option<ConstraintDef> {
     let name = child(node, &[K::CONSTRAINT_NAME_CLAUSE])
         .and_then(|c| child(&c, &[K::CONSTRAINT_NAME]))
         .map(|n| ident(&n.text().to_string()));
+    let expression = check_expression(node);
     let proves_not_null = match kind {
-        ConstraintKind::Check => is_not_null_check(node),
+        ConstraintKind::Check => expression.as_ref().and_then(is_not_null_check),
         ConstraintKind::NotNull => node
             .children()
             .find(|c| matches!(c.kind(), K::NAME_REF | K::COLUMN_NAME_REF))
             .map(|n| ident(&n.text().to_string())),
         _ => None,
     };
+    let mut columns: Vec<String> = Vec::new();
+    let referenced = |list_kind: K| -> Vec<String> {
+        node.children()
+            .find(|c| c.kind() == list_kind)
+            .map(|list| {
+                list.descendants()
+                    .filter(|n| n.kind() == K::COLUMN_NAME_REF)
+                    .map(|n| ident(&n.text().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match kind {
+        ConstraintKind::Check => {
+            for name in expression
+                .iter()
+                .flat_map(|e| e.descendants())
+                .filter(|n| n.kind() == K::NAME_REF)
+            {
+                let name = ident(&name.text().to_string());
+                if !columns.contains(&name) {
+                    columns.push(name);
+                }
+            }
+        }
+        ConstraintKind::ForeignKey => columns = referenced(K::FOREIGN_KEY_COLUMN_LIST),
+        _ => {
+            columns = node
+                .descendants()
+                .filter(|n| n.kind() == K::CONSTRAINT_COLUMN_REF_LIST)
+                .flat_map(|list| {
+                    list.children()
+                        .filter(|c| c.kind() == K::COLUMN_NAME_REF)
+                        .collect::<Vec<_>>()
+                })
+                .map(|n| ident(&n.text().to_string()))
+                .collect()
+        }
+    }
+    let references = (kind == ConstraintKind::ForeignKey)
+        .then(|| {
+            node.children()
+                .find(|c| matches!(c.kind(), K::TABLE_NAME_REF | K::PATH | K::PATH_REF))
+                .and_then(|n| name_in(&n))
+        })
+        .flatten();
     Some(ConstraintDef {
         name,
         kind,
         not_valid: has_descendant(node, K::NOT_VALID),
-        using_index: node.descendants().any(|n| n.kind() == K::USING_INDEX_NAME),
+        using_index: node
+            .descendants()
+            .find(|n| n.kind() == K::USING_INDEX_NAME)
+            .and_then(|n| {
+                n.children()
+                    .find(|c| !matches!(c.kind(), K::WHITESPACE))
+                    .and_then(|c| name_in(&c))
+                    .or_else(|| {
+                        let text = n.text().to_string();
+                        let name = text
+                            .trim()
+                            .trim_start_matches("USING")
+                            .trim_start_matches("using")
+                            .trim()
+                            .trim_start_matches("INDEX")
+                            .trim_start_matches("index");
+                        Some(ident(name.trim()))
+                    })
+            }),
         proves_not_null,
+        columns,
+        references,
     })
 }
 
-/// `CHECK (col IS NOT NULL)`: the column it proves never NULL.
-fn is_not_null_check(node: &SyntaxNode) -> Option<String> {
-    let text = node.text().to_string().to_lowercase();
-    let inner = text.split_once("check")?.1;
-    let inner = inner.split(" not valid").next().unwrap_or(inner);
-    let cleaned: String = inner.chars().filter(|c| !matches!(c, '(' | ')')).collect();
-    let words: Vec<&str> = cleaned.split_whitespace().collect();
-    match words.as_slice() {
-        [column, "is", "not", "null"] => Some(ident(column)),
+/// The expression of a CHECK constraint.
+fn check_expression(node: &SyntaxNode) -> Option<SyntaxNode> {
+    (node.kind() == K::CHECK_CONSTRAINT).then(|| {
+        node.children().find(|c| {
+            !matches!(
+                c.kind(),
+                K::CONSTRAINT_NAME_CLAUSE | K::NOT_VALID | K::NO_INHERIT
+            )
+        })
+    })?
+}
+
+/// `CHECK (col IS NOT NULL)` (in any parentheses): the column it proves never NULL.
+fn is_not_null_check(expression: &SyntaxNode) -> Option<String> {
+    let mut expression = expression.clone();
+    while expression.kind() == K::PAREN_EXPR {
+        expression = expression.children().next()?;
+    }
+    if expression.kind() != K::BIN_EXPR {
+        return None;
+    }
+    let parts: Vec<SyntaxNode> = expression.children().collect();
+    match parts.as_slice() {
+        [column, operator, value]
+            if column.kind() == K::NAME_REF
+                && operator.kind() == K::IS_NOT
+                && has_descendant(value, K::NULL_KW)
+                && value.text().to_string().trim().eq_ignore_ascii_case("null") =>
+        {
+            Some(ident(&column.text().to_string()))
+        }
         _ => None,
     }
 }
@@ -643,14 +744,26 @@ fn action(node: &SyntaxNode) -> Option<Action> {
             match option.kind() {
                 K::SET_NOT_NULL => Action::SetNotNull { column },
                 K::DROP_NOT_NULL => Action::DropNotNull { column },
-                K::SET_TYPE => Action::SetType {
-                    column,
-                    sql_type: SqlType::parse(
-                        &type_node(&option)
-                            .map(|n| n.text().to_string())
-                            .unwrap_or_default(),
-                    ),
-                },
+                K::SET_TYPE => {
+                    let using = child(&option, &[K::USING_EXPR]).is_some_and(|u| {
+                        let expression: String = u
+                            .text()
+                            .to_string()
+                            .to_lowercase()
+                            .split_whitespace()
+                            .collect();
+                        let expression = expression.trim_start_matches("using");
+                        expression != column && !expression.starts_with(&format!("{column}::"))
+                    });
+                    let text = type_node(&option)
+                        .map(|n| n.text().to_string())
+                        .unwrap_or_default();
+                    Action::SetType {
+                        sql_type: SqlType::parse(&text),
+                        column,
+                        using,
+                    }
+                }
                 K::SET_DEFAULT => Action::SetDefault {
                     column,
                     default: default_kind(&option),

@@ -104,7 +104,12 @@ fn exit_codes_say_clean_findings_or_unreadable() {
     )]);
     let (code, stdout, _) = plumb(&["check", bad.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(code, 1);
-    assert!(serde_json::from_str::<Value>(&stdout).is_ok());
+    let value: Value = serde_json::from_str(&stdout).unwrap();
+    let file = value["findings"][0]["file"].as_str().unwrap();
+    assert!(
+        file.starts_with(bad.path().to_str().unwrap()),
+        "paths are shown from where plumb runs: {file}"
+    );
 
     let (code, _, stderr) = plumb(&["check", "/nonexistent/workspace"]);
     assert_eq!(code, 2);

@@ -599,3 +599,255 @@ fn the_replay_records_types_defaults_and_validation() {
     };
     assert!(volatile("id") && volatile("token") && !volatile("seen"));
 }
+
+// Regressions found in review: each safe form stays silent, each unsafe one fires.
+
+#[test]
+fn a_check_named_like_postgres_names_it_still_proves_not_null() {
+    let report = check(&[
+        M(
+            "check",
+            &format!(
+                "{TIMEOUT}ALTER TABLE accounts ADD CONSTRAINT accounts_note_check CHECK ((note IS NOT NULL)) NOT VALID;\n"
+            ),
+            None,
+        ),
+        M(
+            "validate",
+            &format!("{TIMEOUT}ALTER TABLE accounts VALIDATE CONSTRAINT accounts_note_check;\n"),
+            None,
+        ),
+        M(
+            "enforce",
+            &format!("{TIMEOUT}ALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n"),
+            None,
+        ),
+    ]);
+    assert!(codes(&report).is_empty(), "{}", human(&report));
+}
+
+#[test]
+fn unnamed_constraints_get_postgres_names() {
+    let report = check(&[
+        M(
+            "check",
+            &format!("{TIMEOUT}ALTER TABLE accounts ADD CHECK (note IS NOT NULL) NOT VALID;\n"),
+            None,
+        ),
+        M(
+            "validate",
+            &format!("{TIMEOUT}ALTER TABLE accounts VALIDATE CONSTRAINT accounts_note_check;\n"),
+            None,
+        ),
+        M(
+            "enforce",
+            &format!("{TIMEOUT}ALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n"),
+            None,
+        ),
+    ]);
+    assert!(codes(&report).is_empty(), "{}", human(&report));
+    let same = check(&[M(
+        "both",
+        &format!(
+            "{TIMEOUT}ALTER TABLE accounts ADD CHECK (amount > 0) NOT VALID;\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_amount_check;\n"
+        ),
+        None,
+    )]);
+    assert_eq!(codes(&same), ["M008"], "{}", human(&same));
+}
+
+#[test]
+fn char_to_text_and_using_rewrite() {
+    let report = check(&[M(
+        "types",
+        &format!(
+            "{TIMEOUT}ALTER TABLE accounts ALTER COLUMN email TYPE text USING lower(email);\nALTER TABLE accounts ALTER COLUMN note TYPE text USING note::text;\n"
+        ),
+        None,
+    )]);
+    assert_eq!(
+        codes(&report),
+        ["M010"],
+        "only the USING that computes: {}",
+        human(&report)
+    );
+    let report = check(&[
+        M(
+            "add",
+            &format!("{TIMEOUT}ALTER TABLE accounts ADD COLUMN code char(8);\n"),
+            None,
+        ),
+        M(
+            "widen",
+            &format!("{TIMEOUT}ALTER TABLE accounts ALTER COLUMN code TYPE text;\n"),
+            None,
+        ),
+    ]);
+    assert_eq!(codes(&report), ["M010"], "{}", human(&report));
+}
+
+#[test]
+fn inline_constraints_on_an_added_column_are_checked() {
+    let report = check(&[M(
+        "inline",
+        &format!(
+            "{TIMEOUT}ALTER TABLE accounts ADD COLUMN ref text UNIQUE;\nALTER TABLE accounts ADD COLUMN score int CHECK (score >= 0);\nALTER TABLE accounts ADD COLUMN parent bigint REFERENCES accounts (id);\n"
+        ),
+        None,
+    )]);
+    assert_eq!(
+        codes(&report),
+        ["M009", "M007", "M007"],
+        "{}",
+        human(&report)
+    );
+}
+
+#[test]
+fn a_new_table_referencing_an_existing_one_needs_a_lock_timeout() {
+    let report = check(&[M(
+        "new",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n",
+        None,
+    )]);
+    assert_eq!(codes(&report), ["M015"], "{}", human(&report));
+    let with = check(&[M(
+        "new",
+        &format!(
+            "{TIMEOUT}CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n"
+        ),
+        None,
+    )]);
+    assert!(codes(&with).is_empty(), "{}", human(&with));
+}
+
+#[test]
+fn tables_the_replay_never_saw_created_count_as_in_use() {
+    let report = check(&[
+        M(
+            "unmodelled",
+            "-- plumb: allow unmodelled-statement created from a query\nCREATE TABLE archive AS SELECT * FROM accounts;\n",
+            None,
+        ),
+        M(
+            "index",
+            &format!("{TIMEOUT}CREATE INDEX archive_email_idx ON archive (email);\n"),
+            None,
+        ),
+    ]);
+    assert_eq!(codes(&report), ["M004"], "{}", human(&report));
+}
+
+#[test]
+fn dropping_a_table_in_use_before_deploy_is_caught() {
+    let report = check(&[M("drop", &format!("{TIMEOUT}DROP TABLE accounts;\n"), None)]);
+    assert_eq!(codes(&report), ["M018"], "{}", human(&report));
+    let post = check(&[M(
+        "drop",
+        &format!("-- plumb: post-deploy\n{TIMEOUT}DROP TABLE accounts;\n"),
+        None,
+    )]);
+    assert!(codes(&post).is_empty(), "{}", human(&post));
+}
+
+#[test]
+fn validate_after_another_alter_in_the_same_transaction_is_caught() {
+    let report = check(&[
+        M(
+            "add",
+            &format!(
+                "{TIMEOUT}ALTER TABLE accounts ADD CONSTRAINT positive CHECK (amount > 0) NOT VALID;\n"
+            ),
+            None,
+        ),
+        M(
+            "both",
+            &format!(
+                "{TIMEOUT}ALTER TABLE accounts ADD COLUMN nick text;\nALTER TABLE accounts VALIDATE CONSTRAINT positive;\n"
+            ),
+            None,
+        ),
+    ]);
+    assert_eq!(codes(&report), ["M008"], "{}", human(&report));
+}
+
+#[test]
+fn lock_timeout_follows_transactions() {
+    let kept = check(&[M(
+        "kept",
+        "SET lock_timeout = '2s';\nBEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;\nALTER TABLE accounts ADD COLUMN a text;\n",
+        Some("run_in_transaction = false\n"),
+    )]);
+    assert!(
+        codes(&kept).is_empty(),
+        "the session value survives COMMIT: {}",
+        human(&kept)
+    );
+    let undone = check(&[M(
+        "undone",
+        "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nALTER TABLE accounts ADD COLUMN a text;\n",
+        Some("run_in_transaction = false\n"),
+    )]);
+    assert_eq!(
+        codes(&undone),
+        ["M015"],
+        "ROLLBACK undoes the SET: {}",
+        human(&undone)
+    );
+}
+
+#[test]
+fn using_index_and_dropped_columns_keep_the_replay_right() {
+    let report = check(&[
+        M(
+            "index",
+            "CREATE UNIQUE INDEX CONCURRENTLY accounts_email_idx2 ON accounts (email);\n",
+            NO_TX,
+        ),
+        M(
+            "attach",
+            &format!(
+                "{TIMEOUT}ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE USING INDEX accounts_email_idx2;\n"
+            ),
+            None,
+        ),
+        M(
+            "check",
+            &format!(
+                "{TIMEOUT}ALTER TABLE accounts ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID;\n"
+            ),
+            None,
+        ),
+        M(
+            "validate",
+            &format!("{TIMEOUT}ALTER TABLE accounts VALIDATE CONSTRAINT note_nn;\n"),
+            None,
+        ),
+        M(
+            "drop",
+            &format!("-- plumb: post-deploy\n{TIMEOUT}ALTER TABLE accounts DROP COLUMN note;\n"),
+            None,
+        ),
+        M(
+            "readd",
+            &format!("{TIMEOUT}ALTER TABLE accounts ADD COLUMN note text;\n"),
+            None,
+        ),
+        M(
+            "enforce",
+            &format!("{TIMEOUT}ALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n"),
+            None,
+        ),
+    ]);
+    assert_eq!(
+        codes(&report),
+        ["M003"],
+        "the old proof went with the dropped column: {}",
+        human(&report)
+    );
+    assert!(report.schema.indexes.contains_key("accounts_email_key"));
+    assert!(
+        !report.schema.indexes.contains_key("accounts_email_idx2"),
+        "USING INDEX renames the index"
+    );
+}

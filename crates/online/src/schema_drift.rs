@@ -86,8 +86,24 @@ fn primary_key(table: &CatalogTable) -> Option<Vec<String>> {
     })
 }
 
-/// `(child, parent, column)` for each single-column foreign key to the parent's primary key.
+/// `(child, parent, column)` for each single-column foreign key to the parent's primary key, as
+/// print-schema keeps them: no key of a table to itself, and no pair of tables joined by more
+/// than one key (`joinable!` could not say which).
 fn joinables(catalog: &Catalog) -> Vec<(String, String, String)> {
+    let all = all_joinables(catalog);
+    all.iter()
+        .filter(|(child, parent, _)| child != parent)
+        .filter(|(child, parent, _)| {
+            all.iter()
+                .filter(|(c, p, _)| c == child && p == parent)
+                .count()
+                == 1
+        })
+        .cloned()
+        .collect()
+}
+
+fn all_joinables(catalog: &Catalog) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for (child, table) in &catalog.tables {
         for constraint in table.constraints.values() {

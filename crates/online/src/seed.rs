@@ -43,7 +43,18 @@ pub fn reseed_tables(
             {
                 return true;
             }
-            match insert_sql(name, table, &parents, rows) {
+            if let Some((_, parent, _)) = parents
+                .iter()
+                .find(|(_, p, _)| skipped.iter().any(|(s, _)| s == p))
+            {
+                skipped.push((
+                    (*name).clone(),
+                    format!("it references {parent}, which has no rows"),
+                ));
+                seeded.push((*name).clone());
+                return false;
+            }
+            match insert_sql(name, table, &parents, rows, &catalog.enums) {
                 Ok(sql) => {
                     if let Err(error) = conn.batch_execute(&sql) {
                         skipped.push(((*name).clone(), error.to_string()));
@@ -69,6 +80,34 @@ pub fn reseed_tables(
 
 fn pending_contains(catalog: &Catalog, seeded: &[String], parent: &str) -> bool {
     catalog.tables.contains_key(parent) && !seeded.iter().any(|s| s == parent)
+}
+
+/// Removes every row of every table of `catalog`.
+pub fn empty_tables(conn: &mut PgConnection, catalog: &Catalog) -> diesel::QueryResult<()> {
+    if catalog.tables.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<String> = catalog.tables.keys().map(|t| quote(t)).collect();
+    conn.batch_execute(&format!(
+        "TRUNCATE {} RESTART IDENTITY CASCADE",
+        all.join(", ")
+    ))
+}
+
+/// A type as `format_type` writes it, without its modifiers: `timestamp(3) with time zone`
+/// is a `timestamp with time zone`.
+pub(crate) fn without_modifiers(sql_type: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in sql_type.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `(column, parent table, parent column)` of each single-column foreign key.
@@ -101,6 +140,7 @@ fn insert_sql(
     table: &CatalogTable,
     parents: &[(String, String, String)],
     rows: u32,
+    catalog_enums: &std::collections::BTreeMap<String, Vec<String>>,
 ) -> Result<String, String> {
     let mut columns = Vec::new();
     let mut values = Vec::new();
@@ -122,7 +162,7 @@ fn insert_sql(
             ));
             format!("{alias}.ids[1 + (n % cardinality({alias}.ids))]")
         } else {
-            match value_for(&column.sql_type, name, &column.name) {
+            match value_for(&column.sql_type, name, &column.name, catalog_enums) {
                 Some(value) => value,
                 None if !column.not_null => continue,
                 None => {
@@ -162,26 +202,31 @@ fn insert_sql(
 }
 
 /// A distinct, valid value for row `n` of a column of this type.
-fn value_for(sql_type: &str, table: &str, column: &str) -> Option<String> {
-    let base = sql_type.split('(').next().unwrap_or(sql_type).trim();
-    let length: Option<u32> = sql_type.split_once('(').and_then(|(_, r)| {
-        r.trim_end_matches(')')
-            .split(',')
-            .next()?
-            .trim()
-            .parse()
-            .ok()
-    });
+fn value_for(
+    sql_type: &str,
+    table: &str,
+    column: &str,
+    enums: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Option<String> {
+    if sql_type.ends_with("[]") {
+        return Some(format!("'{{}}'::{sql_type}"));
+    }
+    let base = without_modifiers(sql_type);
+    let length: Option<u32> = sql_type
+        .split_once('(')
+        .and_then(|(_, r)| r.split([')', ',']).next()?.trim().parse().ok());
+    let literal = |text: &str| text.replace('\'', "''");
     let text = |max: Option<u32>| {
-        let value = format!("'{table}-{column}-' || n");
+        let value = format!("'{}-{}-' || n", literal(table), literal(column));
         match max {
             Some(max) => format!("right({value}, {max})"),
             None => value,
         }
     };
-    Some(match base {
+    Some(match base.as_str() {
         "smallint" => "(n % 32000)::smallint".to_owned(),
-        "integer" | "bigint" | "numeric" | "real" | "double precision" => format!("n::{sql_type}"),
+        "integer" | "bigint" | "real" | "double precision" => format!("n::{base}"),
+        "numeric" => format!("0::{sql_type}"),
         "text" => text(None),
         "character varying" | "character" => text(length),
         "boolean" => "(n % 2 = 0)".to_owned(),
@@ -192,6 +237,9 @@ fn value_for(sql_type: &str, table: &str, column: &str) -> Option<String> {
         "uuid" => "gen_random_uuid()".to_owned(),
         "jsonb" | "json" => format!("'{{}}'::{base}"),
         "bytea" => "int4send(n)".to_owned(),
-        _ => return None,
+        other => {
+            let labels = enums.get(other.trim_matches('"'))?;
+            format!("'{}'::{sql_type}", literal(labels.first()?))
+        }
     })
 }
