@@ -66,7 +66,7 @@ pub fn reseed_tables(
             false
         });
         if pending.len() == before {
-            // A cycle of references: seed the rest without waiting for their parents.
+            // A cycle of foreign keys: these tables are left empty, and said so.
             for name in pending.drain(..) {
                 skipped.push((
                     name.clone(),
