@@ -18,7 +18,7 @@ use crate::server::PgServer;
 use crate::{OnlineError, Result};
 
 const OWNER_TAG: &str = "plumb-test owner=";
-const TEMPLATE_TAG: &str = "plumb-template dir=";
+const TEMPLATE_TAG: &str = "plumb-template ";
 
 /// A database that exists until this value is dropped.
 #[derive(Debug)]
@@ -189,7 +189,11 @@ fn build_template(
         .dir
         .canonicalize()
         .unwrap_or_else(|_| folders.dir.clone());
-    let comment = quote_literal(&format!("{TEMPLATE_TAG}{}", dir.display()));
+    let comment = quote_literal(&format!(
+        "{TEMPLATE_TAG}host={} dir={}",
+        hostname(),
+        dir.display()
+    ));
     for sql in [
         format!(
             "ALTER DATABASE {} RENAME TO {}",
@@ -205,19 +209,31 @@ fn build_template(
     Ok(())
 }
 
-/// Templates of the same directory built from older migrations are dead weight; those still in
-/// use by a clone under way are left for next time.
+/// Templates are dead weight once their migrations changed (an older template of the same
+/// directory) or their directory is gone (a CI clone in a temporary directory); on this host
+/// those are dropped. One a clone is still being made from is left for next time.
 fn drop_older_templates(server: &PgServer, admin: &mut PgConnection, current: &str, comment: &str) {
     let sql = format!(
-        "SELECT datname AS name, NULL::text AS comment FROM pg_database \
+        "SELECT datname AS name, shobj_description(oid, 'pg_database') AS comment FROM pg_database \
          WHERE datname LIKE 'plumb\\_tpl\\_%' AND datname <> {} \
-           AND shobj_description(oid, 'pg_database') = {comment}",
-        quote_literal(current)
+           AND shobj_description(oid, 'pg_database') LIKE {}",
+        quote_literal(current),
+        quote_literal(&format!("{TEMPLATE_TAG}%"))
     );
     let Ok(rows) = diesel::sql_query(sql).load::<DatabaseRow>(admin) else {
         return;
     };
+    let ours = format!("{TEMPLATE_TAG}host={} dir=", hostname());
+    let current_comment = comment.trim_matches('\'').replace("''", "'");
     for row in rows {
+        let Some(dir) = row.comment.as_deref().and_then(|c| c.strip_prefix(&ours)) else {
+            continue;
+        };
+        let outdated = row.comment.as_deref() == Some(current_comment.as_str())
+            || !std::path::Path::new(dir).exists();
+        if !outdated {
+            continue;
+        }
         for sql in [
             format!(
                 "ALTER DATABASE {} IS_TEMPLATE false",

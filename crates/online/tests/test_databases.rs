@@ -119,3 +119,44 @@ fn nix_hostname() -> String {
         .trim()
         .to_owned()
 }
+
+#[test]
+fn templates_of_directories_that_are_gone_are_dropped() {
+    let server = PgServer::shared().unwrap();
+    let host = nix_hostname();
+    let mut admin = server.connect().unwrap();
+    let stale = format!("plumb_tpl_gone_{}", std::process::id());
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {stale}"),
+        format!("CREATE DATABASE {stale}"),
+        format!(
+            "COMMENT ON DATABASE {stale} IS 'plumb-template host={host} dir=/nonexistent/plumb/{stale}/migrations'"
+        ),
+        format!("ALTER DATABASE {stale} IS_TEMPLATE true"),
+    ] {
+        admin.batch_execute(&sql).unwrap();
+    }
+    // Building a template for a fresh copy of the migrations sweeps the stale one.
+    let copy = tempfile::tempdir().unwrap();
+    let dir = copy.path().join("migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(migrations_dir()).unwrap() {
+        let entry = entry.unwrap();
+        let target = dir.join(entry.file_name());
+        std::fs::create_dir_all(&target).unwrap();
+        for file in std::fs::read_dir(entry.path()).unwrap() {
+            let file = file.unwrap();
+            std::fs::copy(file.path(), target.join(file.file_name())).unwrap();
+        }
+    }
+    std::fs::write(
+        dir.join("2026-01-12-090000-0000_create_accounts/down.sql"),
+        "DROP TABLE accounts; -- changed\n",
+    )
+    .unwrap();
+    let _db = TestDatabase::shared_migrated(&dir).unwrap();
+    assert!(
+        !database_exists(server, &stale),
+        "the template of a directory that is gone was dropped"
+    );
+}
