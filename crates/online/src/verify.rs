@@ -9,19 +9,19 @@ use diesel::result::{DatabaseErrorInformation, Error as DieselError};
 use diesel_migrations::MigrationHarness;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text};
 use plumb_check::finding as f;
 use plumb_check::source::Source;
-use plumb_check::{Finding, Schema, Settings};
+use plumb_check::{Finding, Settings};
 
 use crate::catalog::Catalog;
 use crate::conninfo::one_line;
 use crate::migrations::{MigrationFolder, MigrationFolders, Script, ScriptError, ScriptFailure};
+use crate::observe::{relfilenodes, traced};
+use crate::replay_compare::replay_differences;
 use crate::seed::reseed_tables;
 use crate::server::PgServer;
 use crate::testdb::TestDatabase;
@@ -331,78 +331,6 @@ fn schema_rs_findings(
     }
 }
 
-type RunOutcome = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-/// Runs `work` on `conn` while another connection polls `pg_locks` for the ACCESS EXCLUSIVE
-/// locks `conn` holds; returns how long each relation's lock was seen held.
-fn traced(
-    conn: &mut PgConnection,
-    url: &crate::DatabaseUrl,
-    run: impl FnOnce(&mut PgConnection) -> RunOutcome,
-) -> Result<(RunOutcome, BTreeMap<String, Duration>)> {
-    #[derive(QueryableByName)]
-    struct Pid {
-        #[diesel(sql_type = Integer)]
-        pid: i32,
-    }
-    #[derive(QueryableByName)]
-    struct Held {
-        #[diesel(sql_type = Text)]
-        relation: String,
-    }
-    let pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
-        .get_result::<Pid>(conn)
-        .map_err(|source| OnlineError::Query {
-            context: "reading the backend pid".into(),
-            target: url.describe(),
-            source,
-        })?
-        .pid;
-    let mut observer = url.connect()?;
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let watcher = scope.spawn(|| {
-            let mut seen: BTreeMap<String, (Instant, Instant)> = BTreeMap::new();
-            while !stop.load(Ordering::Relaxed) {
-                let held: Vec<Held> = diesel::sql_query(
-                    "SELECT c.relname::text AS relation FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                     WHERE l.pid = $1 AND l.granted AND l.mode = 'AccessExclusiveLock'",
-                )
-                .bind::<Integer, _>(pid)
-                .load(&mut observer)
-                .unwrap_or_default();
-                let now = Instant::now();
-                for row in held {
-                    seen.entry(row.relation).and_modify(|(_, last)| *last = now).or_insert((now, now));
-                }
-                std::thread::sleep(Duration::from_micros(500));
-            }
-            seen.into_iter().map(|(relation, (first, last))| (relation, last - first)).collect()
-        });
-        let outcome = run(conn);
-        stop.store(true, Ordering::Relaxed);
-        let locks = watcher.join().unwrap_or_default();
-        Ok((outcome, locks))
-    })
-}
-
-fn relfilenodes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeMap<String, i64>> {
-    #[derive(QueryableByName)]
-    struct Node {
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = BigInt)]
-        node: i64,
-    }
-    let nodes: Vec<Node> = diesel::sql_query(
-        "SELECT c.relname::text AS name, c.relfilenode::bigint AS node FROM pg_class c \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'p') AND c.relname <> '__diesel_schema_migrations'",
-    )
-    .load(conn)?;
-    Ok(nodes.into_iter().map(|n| (n.name, n.node)).collect())
-}
-
 /// Says, for each static finding about a lock or a rewrite in this migration, what was seen.
 fn confirm(
     out: &mut Vec<String>,
@@ -443,126 +371,6 @@ fn confirm(
             finding.span.line
         ));
     }
-}
-
-/// Where the database and the replay disagree, one sentence each.
-fn replay_differences(catalog: &Catalog, replay: &Schema) -> Vec<String> {
-    let mut out = Vec::new();
-    for name in catalog
-        .tables
-        .keys()
-        .filter(|t| !replay.tables.contains_key(*t))
-    {
-        out.push(format!(
-            "the database has table `{name}`, the replay does not"
-        ));
-    }
-    for name in replay
-        .tables
-        .keys()
-        .filter(|t| !catalog.tables.contains_key(*t))
-    {
-        out.push(format!(
-            "the replay has table `{name}`, the database does not"
-        ));
-    }
-    for (name, table) in &catalog.tables {
-        let Some(modelled) = replay.tables.get(name) else {
-            continue;
-        };
-        for column in &table.columns {
-            let Some(other) = modelled.column(&column.name) else {
-                out.push(format!(
-                    "the database has column `{name}.{}`, the replay does not",
-                    column.name
-                ));
-                continue;
-            };
-            let live_type = plumb_check::schema::SqlType::parse(&column.sql_type);
-            if live_type != other.sql_type {
-                out.push(format!(
-                    "`{name}.{}` is {} in the database, {} in the replay",
-                    column.name, column.sql_type, other.sql_type.name
-                ));
-            }
-            if column.not_null == other.nullable {
-                let says = |not_null: bool| if not_null { "NOT NULL" } else { "nullable" };
-                out.push(format!(
-                    "`{name}.{}` is {} in the database, {} in the replay",
-                    column.name,
-                    says(column.not_null),
-                    says(!other.nullable)
-                ));
-            }
-        }
-        for column in modelled
-            .columns
-            .iter()
-            .filter(|c| !table.columns.iter().any(|l| l.name == c.name))
-        {
-            out.push(format!(
-                "the replay has column `{name}.{}`, the database does not",
-                column.name
-            ));
-        }
-        for (constraint, live) in table
-            .constraints
-            .iter()
-            .filter(|(_, c)| !c.definition.starts_with("NOT NULL "))
-        {
-            match modelled.constraint(constraint) {
-                None => out.push(format!(
-                    "the database has constraint `{constraint}` on `{name}`, the replay does not"
-                )),
-                Some(other) if other.validated != live.validated => out.push(format!(
-                    "constraint `{constraint}` on `{name}` is {} in the database, {} in the replay",
-                    if live.validated {
-                        "validated"
-                    } else {
-                        "not validated"
-                    },
-                    if other.validated {
-                        "validated"
-                    } else {
-                        "not validated"
-                    }
-                )),
-                Some(_) => {}
-            }
-        }
-        for constraint in modelled
-            .constraints
-            .iter()
-            .filter(|c| !table.constraints.contains_key(&c.name))
-        {
-            out.push(format!(
-                "the replay has constraint `{}` on `{name}`, the database does not",
-                constraint.name
-            ));
-        }
-    }
-    for (name, index) in &catalog.indexes {
-        if !replay.indexes.contains_key(name) {
-            out.push(format!(
-                "the database has index `{name}`, the replay does not"
-            ));
-        } else if !index.valid {
-            out.push(format!("index `{name}` is INVALID in the database"));
-        }
-    }
-    for name in replay
-        .indexes
-        .keys()
-        .filter(|i| !catalog.indexes.contains_key(*i))
-    {
-        out.push(format!(
-            "the replay has index `{name}`, the database does not"
-        ));
-    }
-    if catalog.enums != replay.enums {
-        out.push("the enum types differ between the database and the replay".to_owned());
-    }
-    out
 }
 
 /// A script as findings show it: relative to the workspace root.
