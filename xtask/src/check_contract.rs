@@ -7,7 +7,7 @@ use std::time::Instant;
 use plumb_online::verify::{LiveOptions, verify_migrations};
 use plumb_online::{MigrationFolders, PgServer};
 
-use crate::{schemas, workspace};
+use crate::schemas;
 
 /// Clean.
 const CLEAN: u8 = 0;
@@ -51,21 +51,10 @@ fn schemas_stage(root: &Path) -> u8 {
 /// Family M: every migration against the schema the earlier ones build (`plumb check`).
 fn migrations_stage(root: &Path) -> u8 {
     use plumb_check::Severity;
-    use plumb_check::report::{Format, render, summary_line};
+    use plumb_check::report::summary_line;
     match plumb_check::check_workspace(root, None) {
         Ok(report) => {
-            if !report.findings.is_empty() {
-                let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
-                    && std::env::var_os("NO_COLOR").is_none();
-                let text = render(&report, Format::Human, colour);
-                // The findings; the summary line goes on the stage's own line below.
-                eprint!(
-                    "{}",
-                    text.rsplit_once("\n\n")
-                        .map(|(findings, _)| format!("{findings}\n\n"))
-                        .unwrap_or(text)
-                );
-            }
+            print_findings(&report);
             let failed = report.count(Severity::Error) > 0;
             println!(
                 "migrations: {}, {}",
@@ -85,10 +74,15 @@ fn migrations_stage(root: &Path) -> u8 {
 /// Migrations apply, revert and apply again on a fresh database.
 fn live_stage(root: &Path, options: LiveOptions) -> u8 {
     let started = Instant::now();
-    let folders = match workspace::migrations_dir(root)
-        .map_err(|e| format!("{e:#}"))
-        .and_then(|dir| MigrationFolders::read(&dir).map_err(|e| e.to_string()))
-    {
+    let settings = match plumb_check::Settings::load(root) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            println!("live: could not run");
+            return UNREADABLE;
+        }
+    };
+    let folders = match MigrationFolders::read(&settings.migrations_dir) {
         Ok(folders) => folders,
         Err(error) => {
             eprintln!("error: {error}");
@@ -98,14 +92,6 @@ fn live_stage(root: &Path, options: LiveOptions) -> u8 {
     };
     let server = match PgServer::from_env() {
         Ok(server) => server,
-        Err(error) => {
-            eprintln!("error: {error}");
-            println!("live: could not run");
-            return UNREADABLE;
-        }
-    };
-    let settings = match plumb_check::Settings::load(root) {
-        Ok(settings) => settings,
         Err(error) => {
             eprintln!("error: {error}");
             println!("live: could not run");
@@ -127,14 +113,7 @@ fn live_stage(root: &Path, options: LiveOptions) -> u8 {
                     statements: 0,
                     schema: Default::default(),
                 };
-                let text =
-                    plumb_check::report::render(&report, plumb_check::report::Format::Human, false);
-                eprint!(
-                    "{}",
-                    text.rsplit_once("\n\n")
-                        .map(|(findings, _)| format!("{findings}\n\n"))
-                        .unwrap_or(text)
-                );
+                print_findings(&report);
             }
             for line in &verification.confirmations {
                 println!("  {line}");
@@ -185,4 +164,11 @@ fn live_stage(root: &Path, options: LiveOptions) -> u8 {
             UNREADABLE
         }
     }
+}
+
+/// Findings rustc-style on stderr; the stage's own line carries the summary.
+fn print_findings(report: &plumb_check::Report) {
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    eprint!("{}", plumb_check::report::human_findings(report, colour));
 }

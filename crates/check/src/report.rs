@@ -37,7 +37,8 @@ impl Paint {
     }
 }
 
-fn human(report: &Report, colour: bool) -> String {
+/// The findings alone, rustc-style, each followed by a blank line (no summary line).
+pub fn human_findings(report: &Report, colour: bool) -> String {
     let paint = Paint(colour);
     let mut out = String::new();
     // One line index per file, however many findings point into it.
@@ -93,8 +94,15 @@ fn human(report: &Report, colour: bool) -> String {
         }
         let _ = writeln!(out, "{:width$} = help: {}\n", "", finding.help);
     }
-    let _ = writeln!(out, "{}", summary_line(report));
     out
+}
+
+fn human(report: &Report, colour: bool) -> String {
+    format!(
+        "{}{}\n",
+        human_findings(report, colour),
+        summary_line(report)
+    )
 }
 
 pub fn summary_line(report: &Report) -> String {
