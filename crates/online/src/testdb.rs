@@ -140,7 +140,12 @@ fn template_for(server: &PgServer, migrations_dir: &Path) -> Result<String> {
     };
     lock(&mut admin, "pg_advisory_lock")
         .map_err(|source| query_error(server, "locking the template", source))?;
-    let outcome = build_template(server, &mut admin, &folders, &name);
+    let comment = template_comment(&folders);
+    let outcome = build_template(server, &mut admin, &folders, &name, &comment);
+    if outcome.is_ok() {
+        // Whether this process built the template or found it, sweep the dead ones.
+        drop_older_templates(server, &mut admin, &name, &comment);
+    }
     let _ = lock(&mut admin, "pg_advisory_unlock");
     outcome?;
     built.insert(key, name.clone());
@@ -152,6 +157,7 @@ fn build_template(
     admin: &mut PgConnection,
     folders: &MigrationFolders,
     name: &str,
+    comment: &str,
 ) -> Result<()> {
     if database_exists(server, admin, name)? {
         return Ok(());
@@ -185,15 +191,7 @@ fn build_template(
         );
         return Err(error);
     }
-    let dir = folders
-        .dir
-        .canonicalize()
-        .unwrap_or_else(|_| folders.dir.clone());
-    let comment = quote_literal(&format!(
-        "{TEMPLATE_TAG}host={} dir={}",
-        hostname(),
-        dir.display()
-    ));
+    let comment = quote_literal(comment);
     for sql in [
         format!(
             "ALTER DATABASE {} RENAME TO {}",
@@ -205,8 +203,16 @@ fn build_template(
     ] {
         execute(server, admin, "finishing the template database", &sql)?;
     }
-    drop_older_templates(server, admin, name, &comment);
     Ok(())
+}
+
+/// What a template says of itself: the host and the migrations directory it was built from.
+fn template_comment(folders: &MigrationFolders) -> String {
+    let dir = folders
+        .dir
+        .canonicalize()
+        .unwrap_or_else(|_| folders.dir.clone());
+    format!("{TEMPLATE_TAG}host={} dir={}", hostname(), dir.display())
 }
 
 /// Templates are dead weight once their migrations changed (an older template of the same
@@ -224,13 +230,12 @@ fn drop_older_templates(server: &PgServer, admin: &mut PgConnection, current: &s
         return;
     };
     let ours = format!("{TEMPLATE_TAG}host={} dir=", hostname());
-    let current_comment = comment.trim_matches('\'').replace("''", "'");
     for row in rows {
         let Some(dir) = row.comment.as_deref().and_then(|c| c.strip_prefix(&ours)) else {
             continue;
         };
-        let outdated = row.comment.as_deref() == Some(current_comment.as_str())
-            || !std::path::Path::new(dir).exists();
+        let outdated =
+            row.comment.as_deref() == Some(comment) || !std::path::Path::new(dir).exists();
         if !outdated {
             continue;
         }
