@@ -50,11 +50,68 @@ pub enum OnlineError {
     #[error("building the migrated template database: {0}")]
     Template(String),
 
+    /// What was asked cannot be: a bad option, a table or column that does not exist.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// The database is not in a state to do it yet (rows still NULL, earlier migrations
+    /// pending); nothing was changed.
+    #[error("{0}")]
+    Refused(String),
+
+    #[error(
+        "{what}: gave up after {attempts} attempt(s) in {:.1} s, each stopped by lock_timeout ({} ms){}",
+        elapsed.as_secs_f64(),
+        lock_timeout.as_millis(),
+        blocked_by(blockers)
+    )]
+    LockBudgetExhausted {
+        what: String,
+        attempts: u32,
+        elapsed: std::time::Duration,
+        lock_timeout: std::time::Duration,
+        blockers: Vec<String>,
+    },
+
+    #[error(
+        "another runner is migrating this database ({holder}); waited {} s for it",
+        waited.as_secs()
+    )]
+    RunnerBusy {
+        holder: String,
+        waited: std::time::Duration,
+    },
+
+    #[error("{what}: {message}")]
+    StepFailed { what: String, message: String },
+
     #[error("the shared PostgreSQL server could not be started earlier in this process: {0}")]
     SharedServer(String),
 }
 
+fn blocked_by(blockers: &[String]) -> String {
+    if blockers.is_empty() {
+        String::new()
+    } else {
+        format!("; blocked by {}", blockers.join("; "))
+    }
+}
+
 impl OnlineError {
+    /// Whether the input was at fault (an option, a URL, a name, a migrations directory)
+    /// rather than the database or the work: commands exit 2 for these, 1 for the rest.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            OnlineError::InvalidUrl { .. }
+                | OnlineError::Connect { .. }
+                | OnlineError::Migrations { .. }
+                | OnlineError::Invalid(_)
+                | OnlineError::NoBinaries
+                | OnlineError::TooOld { .. }
+        )
+    }
+
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> OnlineError {
         let context = context.into();
         move |source| OnlineError::Io { context, source }

@@ -29,6 +29,8 @@ pub struct MigrationFolder {
     pub path: PathBuf,
     /// From `metadata.toml`; diesel's default is true.
     pub run_in_transaction: bool,
+    /// Marked `-- plumb: post-deploy`: runs once only the new release serves.
+    pub post_deploy: bool,
 }
 
 /// Which script of a migration.
@@ -152,6 +154,7 @@ impl MigrationFolders {
                 version: m.version.clone(),
                 path: m.dir.clone(),
                 run_in_transaction: m.run_in_transaction,
+                post_deploy: m.post_deploy,
             })
             .collect();
         Ok(Self {

@@ -1,69 +1,214 @@
-//! Watching a migration run: which ACCESS EXCLUSIVE locks it holds and for how long (seen from
-//! a second connection in `pg_locks`), and which relations it rewrites (`relfilenode`).
+//! Watching a session do its work from a second connection: which locks it waits for and holds
+//! and for how long (`pg_locks`), who blocks it (`pg_blocking_pids`), and which relations it
+//! rewrites (`relfilenode`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
 use crate::{OnlineError, Result};
 
 pub(crate) type RunOutcome = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-/// Runs `work` on `conn` while another connection polls `pg_locks` for the ACCESS EXCLUSIVE
-/// locks `conn` holds; returns how long each relation's lock was seen held.
-pub(crate) fn traced(
-    conn: &mut PgConnection,
-    url: &crate::DatabaseUrl,
-    run: impl FnOnce(&mut PgConnection) -> RunOutcome,
-) -> Result<(RunOutcome, BTreeMap<String, Duration>)> {
+/// One stretch of time a lock on a relation was seen granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub relation: String,
+    /// As `pg_locks` names it: `AccessExclusiveLock`, `ShareUpdateExclusiveLock`, ...
+    pub mode: String,
+    pub from: Instant,
+    pub to: Instant,
+}
+
+impl Hold {
+    pub fn duration(&self) -> Duration {
+        self.to - self.from
+    }
+}
+
+/// What a second connection saw of one session while it worked.
+#[derive(Debug, Clone, Default)]
+pub struct LockTrace {
+    /// Every hold of a relation lock stronger than ROW EXCLUSIVE, in the order they began.
+    pub holds: Vec<Hold>,
+    /// How long the session was seen waiting for a lock.
+    pub waited: Duration,
+    /// The sessions seen blocking it: "pid 123 (psql): SELECT ...".
+    pub blockers: BTreeSet<String>,
+}
+
+impl LockTrace {
+    /// The longest ACCESS EXCLUSIVE hold of each relation.
+    pub fn exclusive_by_relation(&self) -> BTreeMap<String, Duration> {
+        let mut longest = BTreeMap::new();
+        for hold in self
+            .holds
+            .iter()
+            .filter(|h| h.mode == "AccessExclusiveLock")
+        {
+            let entry = longest
+                .entry(hold.relation.clone())
+                .or_insert(Duration::ZERO);
+            *entry = (*entry).max(hold.duration());
+        }
+        longest
+    }
+
+    /// Time during which at least one ACCESS EXCLUSIVE lock was held.
+    pub fn exclusive_total(&self) -> Duration {
+        let mut spans: Vec<(Instant, Instant)> = self
+            .holds
+            .iter()
+            .filter(|h| h.mode == "AccessExclusiveLock")
+            .map(|h| (h.from, h.to))
+            .collect();
+        spans.sort();
+        let mut total = Duration::ZERO;
+        let mut current: Option<(Instant, Instant)> = None;
+        for (from, to) in spans {
+            current = match current {
+                Some((a, b)) if from <= b => Some((a, b.max(to))),
+                Some((a, b)) => {
+                    total += b - a;
+                    Some((from, to))
+                }
+                None => Some((from, to)),
+            };
+        }
+        if let Some((a, b)) = current {
+            total += b - a;
+        }
+        total
+    }
+}
+
+/// The backend pid of `conn`.
+pub(crate) fn backend_pid(conn: &mut PgConnection) -> diesel::QueryResult<i32> {
     #[derive(QueryableByName)]
     struct Pid {
         #[diesel(sql_type = Integer)]
         pid: i32,
     }
+    Ok(diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(conn)?
+        .pid)
+}
+
+/// Runs `work` on `conn` while `observer` (another connection to the same database) polls what
+/// `conn`'s backend waits for and holds.
+pub(crate) fn watch<T>(
+    conn: &mut PgConnection,
+    observer: &mut PgConnection,
+    work: impl FnOnce(&mut PgConnection) -> T,
+) -> diesel::QueryResult<(T, LockTrace)> {
+    let pid = backend_pid(conn)?;
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| poll(observer, pid, &stop));
+        let outcome = work(conn);
+        stop.store(true, Ordering::Relaxed);
+        let trace = watcher.join().unwrap_or_default();
+        Ok((outcome, trace))
+    })
+}
+
+fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
     #[derive(QueryableByName)]
-    struct Held {
+    struct Lock {
         #[diesel(sql_type = Text)]
         relation: String,
+        #[diesel(sql_type = Text)]
+        mode: String,
+        #[diesel(sql_type = Bool)]
+        granted: bool,
     }
-    let pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
-        .get_result::<Pid>(conn)
-        .map_err(|source| OnlineError::Query {
+    #[derive(QueryableByName)]
+    struct Blocker {
+        #[diesel(sql_type = Nullable<Text>)]
+        who: Option<String>,
+    }
+    let mut trace = LockTrace::default();
+    let mut open: BTreeMap<(String, String), (Instant, Instant)> = BTreeMap::new();
+    let mut last_poll = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let locks: Vec<Lock> = diesel::sql_query(
+            "SELECT coalesce(c.relname::text, l.locktype) AS relation, l.mode::text AS mode, l.granted \
+             FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation \
+             WHERE l.pid = $1 AND (NOT l.granted OR (l.locktype = 'relation' AND l.mode NOT IN \
+             ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')))",
+        )
+        .bind::<Integer, _>(pid)
+        .load(observer)
+        .unwrap_or_default();
+        let now = Instant::now();
+        if locks.iter().any(|l| !l.granted) {
+            trace.waited += now - last_poll;
+            let blockers: Vec<Blocker> = diesel::sql_query(
+                "SELECT format('pid %s (%s): %s', b.pid, coalesce(nullif(b.application_name, ''), 'no application_name'), \
+                 left(regexp_replace(b.query, '\\s+', ' ', 'g'), 120)) AS who \
+                 FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids($1))",
+            )
+            .bind::<Integer, _>(pid)
+            .load(observer)
+            .unwrap_or_default();
+            trace
+                .blockers
+                .extend(blockers.into_iter().filter_map(|b| b.who));
+        }
+        for lock in locks.into_iter().filter(|l| l.granted) {
+            let key = (lock.relation, lock.mode);
+            match open.get_mut(&key) {
+                // Seen by the poll before this one: the same hold. A poll that missed it ends
+                // the hold; the next sighting is a new acquisition.
+                Some((_, last)) if *last == last_poll => *last = now,
+                Some(span) => {
+                    let (from, to) = std::mem::replace(span, (now, now));
+                    trace.holds.push(Hold {
+                        relation: key.0.clone(),
+                        mode: key.1.clone(),
+                        from,
+                        to,
+                    });
+                }
+                None => {
+                    open.insert(key, (now, now));
+                }
+            }
+        }
+        last_poll = now;
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    for ((relation, mode), (from, to)) in open {
+        trace.holds.push(Hold {
+            relation,
+            mode,
+            from,
+            to,
+        });
+    }
+    trace.holds.sort_by_key(|h| h.from);
+    trace
+}
+
+/// Runs `run` on `conn` while another connection polls `pg_locks`; returns how long each
+/// relation's ACCESS EXCLUSIVE lock was seen held.
+pub(crate) fn traced(
+    conn: &mut PgConnection,
+    url: &crate::DatabaseUrl,
+    run: impl FnOnce(&mut PgConnection) -> RunOutcome,
+) -> Result<(RunOutcome, BTreeMap<String, Duration>)> {
+    let mut observer = url.connect()?;
+    let (outcome, trace) =
+        watch(conn, &mut observer, run).map_err(|source| OnlineError::Query {
             context: "reading the backend pid".into(),
             target: url.describe(),
             source,
-        })?
-        .pid;
-    let mut observer = url.connect()?;
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let watcher = scope.spawn(|| {
-            let mut seen: BTreeMap<String, (Instant, Instant)> = BTreeMap::new();
-            while !stop.load(Ordering::Relaxed) {
-                let held: Vec<Held> = diesel::sql_query(
-                    "SELECT c.relname::text AS relation FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                     WHERE l.pid = $1 AND l.granted AND l.mode = 'AccessExclusiveLock'",
-                )
-                .bind::<Integer, _>(pid)
-                .load(&mut observer)
-                .unwrap_or_default();
-                let now = Instant::now();
-                for row in held {
-                    seen.entry(row.relation).and_modify(|(_, last)| *last = now).or_insert((now, now));
-                }
-                std::thread::sleep(Duration::from_micros(500));
-            }
-            seen.into_iter().map(|(relation, (first, last))| (relation, last - first)).collect()
-        });
-        let outcome = run(conn);
-        stop.store(true, Ordering::Relaxed);
-        let locks = watcher.join().unwrap_or_default();
-        Ok((outcome, locks))
-    })
+        })?;
+    Ok((outcome, trace.exclusive_by_relation()))
 }
 
 pub(crate) fn relfilenodes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeMap<String, i64>> {

@@ -15,6 +15,7 @@ use crate::conninfo::DatabaseUrl;
 use crate::migrations::MigrationFolders;
 use crate::process::{hostname, is_alive};
 use crate::server::PgServer;
+use crate::sql::{quote_ident, quote_literal};
 use crate::{OnlineError, Result};
 
 const OWNER_TAG: &str = "plumb-test owner=";
@@ -353,12 +354,4 @@ fn query_error(server: &PgServer, context: &str, source: diesel::result::Error) 
         target: server.url().describe(),
         source,
     }
-}
-
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }

@@ -188,8 +188,8 @@ pub fn verify_migrations(
                     .filter(|i| !before.indexes.contains_key(*i))
                 {
                     let _ = diesel::sql_query(format!(
-                        "DROP INDEX IF EXISTS \"{}\"",
-                        index.replace('"', "\"\"")
+                        "DROP INDEX IF EXISTS {}",
+                        crate::sql::quote_ident(index)
                     ))
                     .execute(&mut conn);
                 }

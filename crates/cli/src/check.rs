@@ -1,40 +1,26 @@
-//! `plumb check`: the static checker's command line. Exit 0: clean (notes and warnings only);
-//! 1: a finding at error level; 2: the input could not be read.
+//! `plumb check`: the static checker. Exit 0: clean (notes and warnings only); 1: a finding at
+//! error level; 2: the input could not be read.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use plumb_check::report::{Format, render};
 use plumb_check::{RULES, Severity, check_workspace};
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "plumb",
-    version,
-    about = "Ship PostgreSQL schema changes with zero downtime"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Checks every migration against the schema the earlier ones build.
-    Check {
-        /// The workspace (where plumb.toml or diesel.toml is); default: the current directory.
-        path: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-        format: OutputFormat,
-        /// The PostgreSQL major version the migrations run on (default: plumb.toml's, else 15).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(9..=30))]
-        pg_version: Option<u32>,
-        /// List the rules and exit.
-        #[arg(long)]
-        list_rules: bool,
-    },
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The workspace (where plumb.toml or diesel.toml is); default: the current directory.
+    path: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// The PostgreSQL major version the migrations run on (default: plumb.toml's, else 15).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(9..=30))]
+    pg_version: Option<u32>,
+    /// List the rules and exit.
+    #[arg(long)]
+    list_rules: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -45,13 +31,13 @@ enum OutputFormat {
     Sarif,
 }
 
-fn main() -> ExitCode {
-    let Command::Check {
+pub fn run(args: CheckArgs) -> ExitCode {
+    let CheckArgs {
         path,
         format,
         pg_version,
         list_rules,
-    } = Cli::parse().command;
+    } = args;
     if list_rules {
         for rule in RULES {
             println!(
@@ -74,11 +60,11 @@ fn main() -> ExitCode {
     };
     // Findings name files relative to the workspace; show them relative to where plumb runs,
     // so that annotations land on the right file in a repository holding several workspaces.
-    if root != std::path::Path::new(".") {
-        let shown = |file: &std::path::Path| {
+    if root != Path::new(".") {
+        let shown = |file: &Path| {
             let path = root.join(file);
             path.strip_prefix("./")
-                .map(std::path::Path::to_path_buf)
+                .map(Path::to_path_buf)
                 .unwrap_or(path)
         };
         for finding in &mut report.findings {

@@ -1,0 +1,34 @@
+//! `plumb`: check a workspace's schema changes, and run them against a live database.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "plumb",
+    version,
+    about = "Ship PostgreSQL schema changes with zero downtime"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks every migration against the schema the earlier ones build.
+    Check(plumb::check::CheckArgs),
+    #[command(flatten)]
+    Online(plumb::online::OnlineCommand),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Check(args) => plumb::check::run(args),
+        Command::Online(command) => {
+            plumb::online::init_logging();
+            plumb::online::run(command)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! `plumb check`'s exit codes and paths, through the binary.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn plumb(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A workspace whose migrations are one table, then `up` if given.
+fn workspace(up: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, sql: &str| {
+        let folder = dir.path().join("migrations").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("up.sql"), sql).unwrap();
+        std::fs::write(folder.join("down.sql"), "SELECT 1;\n").unwrap();
+    };
+    write(
+        "2026-01-01-000000-0000_base",
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, note text);\nCREATE INDEX accounts_note_idx ON accounts (note);\n",
+    );
+    if let Some(up) = up {
+        write("2026-02-01-000000-0000_change", up);
+    }
+    dir
+}
+
+fn path(dir: &tempfile::TempDir) -> &str {
+    dir.path().to_str().unwrap()
+}
+
+#[test]
+fn exit_codes_say_clean_findings_or_unreadable() {
+    let clean = workspace(None);
+    let (code, stdout, _) = plumb(&["check", path(&clean)]);
+    assert_eq!(
+        (code, stdout.trim()),
+        (
+            0,
+            "1 migrations, 2 statements: 0 errors, 0 warnings, 0 notes"
+        )
+    );
+
+    let bad = workspace(Some("CREATE INDEX accounts_id_idx ON accounts (id);\n"));
+    let (code, stdout, _) = plumb(&["check", path(&bad), "--format", "json"]);
+    assert_eq!(code, 1);
+    let value: Value = serde_json::from_str(&stdout).unwrap();
+    let file = value["findings"][0]["file"].as_str().unwrap();
+    assert!(
+        file.starts_with(path(&bad)),
+        "paths are shown from where plumb runs: {file}"
+    );
+
+    let (code, _, stderr) = plumb(&["check", "/nonexistent/workspace"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read the input: /nonexistent/workspace/migrations"),
+        "{stderr}"
+    );
+
+    let notes_only = workspace(Some("CREATE VIEW v AS SELECT 1;\n"));
+    assert_eq!(
+        plumb(&["check", path(&notes_only)]).0,
+        0,
+        "notes do not fail the check"
+    );
+
+    let (code, stdout, _) = plumb(&["check", "--list-rules"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), plumb_check::RULES.len());
+}
+
+#[test]
+fn database_commands_without_database_url_exit_2_saying_what_to_set() {
+    let dir = workspace(None);
+    for args in [
+        vec!["migrate", "--workspace", path(&dir)],
+        vec!["backfill", "--table", "accounts", "--column", "note", "--set", "'x'"],
+        vec!["not-null", "accounts.note"],
+    ] {
+        let (code, _, stderr) = plumb(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: DATABASE_URL is not set"), "{stderr}");
+    }
+}

@@ -1,0 +1,540 @@
+//! The backfill engine: fills a column of existing rows in keyset batches, sized to a target
+//! batch time, with its progress in the database so that a killed job resumes.
+//!
+//! Every batch is one transaction that also advances the cursor in `plumb_backfills`, so what
+//! is committed and what the cursor says never disagree. Workers of one backfill take turns
+//! through a row lock on that cursor. A batch touches only rows that still match the pending
+//! predicate, re-checked by the UPDATE itself, so a value the application wrote in the meantime
+//! is never overwritten.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::PgConnection;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+
+use crate::lock_retry::{LockPolicy, LockSession};
+use crate::sql::quote_ident as quote;
+use crate::{DatabaseUrl, OnlineError, Result};
+
+/// What to fill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backfill {
+    /// Names the job and its progress row: run it again under the same name to resume.
+    pub name: String,
+    pub table: String,
+    /// A single-column unique key to walk in order (the primary key).
+    pub key: String,
+    pub column: String,
+    /// SQL for the new value, evaluated on the row (`lower(email)`, `'unknown'`).
+    pub expression: String,
+    /// SQL that is true for rows still to fill (`display_name IS NULL`).
+    pub pending: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackfillOptions {
+    /// Batches are resized after each one to take about this long.
+    pub target_batch_time: Duration,
+    pub first_batch: i64,
+    pub min_batch: i64,
+    pub max_batch: i64,
+    /// Pause between batches, leaving room to the application's own queries.
+    pub pause: Duration,
+    /// Each batch waits at most `lock_timeout` for the rows it updates, and is retried within
+    /// the policy's budget.
+    pub policy: LockPolicy,
+}
+
+impl Default for BackfillOptions {
+    fn default() -> Self {
+        Self {
+            target_batch_time: Duration::from_millis(200),
+            first_batch: 500,
+            min_batch: 10,
+            max_batch: 20_000,
+            pause: Duration::from_millis(20),
+            policy: LockPolicy {
+                lock_timeout: Duration::from_secs(2),
+                statement_timeout: Duration::from_secs(60),
+                ..LockPolicy::default()
+            },
+        }
+    }
+}
+
+/// Reported after each batch.
+#[derive(Debug, Clone)]
+pub struct BackfillProgress {
+    /// Rows filled by this run so far.
+    pub filled: i64,
+    /// Rows that needed filling when this run started.
+    pub to_fill: i64,
+    pub batch_size: i64,
+    pub rows_per_second: f64,
+    /// The key the next batch starts after.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackfillOutcome {
+    /// Every row that matched the predicate is filled; verified by a final count.
+    Complete,
+    /// Stopped on request; the next run resumes after the last committed batch.
+    Stopped,
+    /// The walk ended but rows written since keep matching the predicate.
+    RowsLeft(i64),
+}
+
+#[derive(Debug, Clone)]
+pub struct BackfillReport {
+    pub outcome: BackfillOutcome,
+    /// Whether an earlier run had committed progress that this one resumed from.
+    pub resumed: bool,
+    /// Rows filled by this run.
+    pub filled: i64,
+    /// Over every run of this backfill.
+    pub filled_in_total: i64,
+    pub batches: i64,
+    pub elapsed: Duration,
+}
+
+/// The progress table, created on first use.
+const PROGRESS_DDL: &str = "CREATE TABLE IF NOT EXISTS plumb_backfills (
+    name text PRIMARY KEY,
+    table_name text NOT NULL,
+    key_name text NOT NULL,
+    column_name text NOT NULL,
+    expression text NOT NULL,
+    pending text NOT NULL,
+    cursor text,
+    upper_bound text,
+    passes integer NOT NULL DEFAULT 1,
+    batch_size bigint NOT NULL,
+    rows_filled bigint NOT NULL DEFAULT 0,
+    batches bigint NOT NULL DEFAULT 0,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz
+)";
+
+/// A walk that ends with rows left (written NULL meanwhile) starts over this many times.
+const MAX_PASSES: i32 = 3;
+
+/// Runs (or resumes) `backfill` until it is complete, `stop` is set, or an error.
+pub fn run_backfill(
+    url: &DatabaseUrl,
+    backfill: &Backfill,
+    options: &BackfillOptions,
+    stop: &AtomicBool,
+    on_progress: &mut dyn FnMut(&BackfillProgress),
+) -> Result<BackfillReport> {
+    let started = Instant::now();
+    let mut session = LockSession::open(url, &options.policy, "plumb backfill")?;
+    let target = session.target().to_owned();
+    let fail = |context: &str| {
+        let target = target.clone();
+        let context = format!("backfill {}: {context}", backfill.name);
+        move |source| OnlineError::Query {
+            context,
+            target,
+            source,
+        }
+    };
+    let conn = &mut session.conn;
+    diesel::sql_query(format!(
+        "SELECT set_config('statement_timeout', '{}ms', false)",
+        options.policy.statement_timeout.as_millis().max(1)
+    ))
+    .execute(conn)
+    .map_err(fail("setting statement_timeout"))?;
+    let key_type = key_type(conn, backfill)?;
+    let sql = Statements::new(backfill, &key_type);
+    conn.transaction(|conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7091853218312645121)").execute(conn)?;
+        conn.batch_execute(PROGRESS_DDL)
+    })
+    .map_err(fail("creating plumb_backfills"))?;
+    let resumed = register(conn, backfill, options, &sql)?;
+    let to_fill = count(conn, &sql.count_pending).map_err(fail("counting the rows to fill"))?;
+    if to_fill > 0 {
+        // Finished before, yet rows need filling again (written NULL since): walk again.
+        let bound = max_key(conn, &sql.max_key).map_err(fail("reading the last key"))?;
+        diesel::sql_query(
+            "UPDATE plumb_backfills SET finished_at = NULL, cursor = NULL, upper_bound = $2, passes = 1, updated_at = now() \
+             WHERE name = $1 AND finished_at IS NOT NULL",
+        )
+        .bind::<Text, _>(&backfill.name)
+        .bind::<Nullable<Text>, _>(bound)
+        .execute(conn)
+        .map_err(fail("reopening the finished backfill"))?;
+    }
+
+    let mut report = BackfillReport {
+        outcome: BackfillOutcome::Stopped,
+        resumed,
+        filled: 0,
+        filled_in_total: 0,
+        batches: 0,
+        elapsed: Duration::ZERO,
+    };
+    let mut backoff_failures = 0u32;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let attempt = session
+            .conn
+            .transaction(|conn| batch(conn, backfill, options, &sql));
+        let step = match attempt {
+            Ok(step) => step,
+            Err(error) if session.is_lock_timeout(&error) => {
+                backoff_failures += 1;
+                if backoff_failures >= options.policy.max_attempts {
+                    return Err(OnlineError::LockBudgetExhausted {
+                        what: format!("backfill {}: a batch", backfill.name),
+                        attempts: backoff_failures,
+                        elapsed: started.elapsed(),
+                        lock_timeout: options.policy.lock_timeout,
+                        blockers: Vec::new(),
+                    });
+                }
+                tracing::warn!(backfill = %backfill.name, attempt = backoff_failures, "batch stopped by lock_timeout; retrying");
+                std::thread::sleep(options.policy.first_backoff * backoff_failures);
+                continue;
+            }
+            Err(error) => {
+                return Err(OnlineError::StepFailed {
+                    what: format!("backfill {}: a batch", backfill.name),
+                    message: crate::conninfo::one_line(&error.to_string()),
+                });
+            }
+        };
+        backoff_failures = 0;
+        match step {
+            Batch::Filled {
+                filled,
+                total,
+                cursor,
+                size,
+            } => {
+                report.filled += filled;
+                report.filled_in_total = total;
+                report.batches += 1;
+                let seconds = started.elapsed().as_secs_f64().max(1e-9);
+                on_progress(&BackfillProgress {
+                    filled: report.filled,
+                    to_fill,
+                    batch_size: size,
+                    rows_per_second: report.filled as f64 / seconds,
+                    cursor,
+                });
+                std::thread::sleep(options.pause);
+            }
+            Batch::Finished { total } => {
+                report.filled_in_total = total;
+                report.outcome = BackfillOutcome::Complete;
+                break;
+            }
+            Batch::Left { left } => {
+                report.outcome = BackfillOutcome::RowsLeft(left);
+                break;
+            }
+        }
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// The SQL of one backfill, with its identifiers quoted once.
+#[derive(Debug)]
+struct Statements {
+    /// $1 cursor (text, or NULL at the start), $2 upper bound, $3 batch size.
+    fill: String,
+    count_pending: String,
+    max_key: String,
+}
+
+impl Statements {
+    fn new(b: &Backfill, key_type: &str) -> Self {
+        let (t, k, c) = (quote(&b.table), quote(&b.key), quote(&b.column));
+        let (expr, pending) = (&b.expression, &b.pending);
+        Self {
+            fill: format!(
+                "WITH batch AS (\
+                   SELECT {k} AS plumb_key FROM {t} \
+                   WHERE ($1::text IS NULL OR {k} > $1::text::{key_type}) AND {k} <= $2::text::{key_type} AND ({pending}) \
+                   ORDER BY {k} LIMIT $3), \
+                 filled AS (\
+                   UPDATE {t} SET {c} = ({expr}) FROM batch WHERE {t}.{k} = batch.plumb_key AND ({pending}) RETURNING 1) \
+                 SELECT (SELECT max(plumb_key)::text FROM batch) AS last, (SELECT count(*) FROM filled) AS filled"
+            ),
+            count_pending: format!("SELECT count(*) AS n FROM {t} WHERE ({pending})"),
+            max_key: format!("SELECT max({k})::text AS key FROM {t}"),
+        }
+    }
+}
+
+enum Batch {
+    Filled {
+        filled: i64,
+        total: i64,
+        cursor: Option<String>,
+        size: i64,
+    },
+    Finished {
+        total: i64,
+    },
+    Left {
+        left: i64,
+    },
+}
+
+#[derive(QueryableByName)]
+struct Cursor {
+    #[diesel(sql_type = Nullable<Text>)]
+    cursor: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    upper_bound: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    batch_size: i64,
+    #[diesel(sql_type = BigInt)]
+    rows_filled: i64,
+    #[diesel(sql_type = Integer)]
+    passes: i32,
+    #[diesel(sql_type = Bool)]
+    finished: bool,
+}
+
+/// One batch, in the caller's transaction: takes the cursor (waiting for another worker's
+/// batch to commit), fills, advances the cursor.
+fn batch(
+    conn: &mut PgConnection,
+    b: &Backfill,
+    options: &BackfillOptions,
+    sql: &Statements,
+) -> diesel::QueryResult<Batch> {
+    #[derive(QueryableByName)]
+    struct Filled {
+        #[diesel(sql_type = Nullable<Text>)]
+        last: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        filled: i64,
+    }
+    let state: Cursor = diesel::sql_query(
+        "SELECT cursor, upper_bound, batch_size, rows_filled, passes, finished_at IS NOT NULL AS finished \
+         FROM plumb_backfills WHERE name = $1 FOR UPDATE",
+    )
+    .bind::<Text, _>(&b.name)
+    .get_result(conn)?;
+    if state.finished {
+        return Ok(Batch::Finished {
+            total: state.rows_filled,
+        });
+    }
+    let Some(bound) = state.upper_bound.clone() else {
+        return finish(conn, b, sql, &state);
+    };
+    let began = Instant::now();
+    let done: Filled = diesel::sql_query(&sql.fill)
+        .bind::<Nullable<Text>, _>(state.cursor.as_deref())
+        .bind::<Text, _>(&bound)
+        .bind::<BigInt, _>(state.batch_size)
+        .get_result(conn)?;
+    let Some(last) = done.last else {
+        return finish(conn, b, sql, &state);
+    };
+    let size = resize(state.batch_size, began.elapsed(), options);
+    diesel::sql_query(
+        "UPDATE plumb_backfills SET cursor = $2, rows_filled = rows_filled + $3, batches = batches + 1, \
+         batch_size = $4, updated_at = now() WHERE name = $1",
+    )
+    .bind::<Text, _>(&b.name)
+    .bind::<Text, _>(&last)
+    .bind::<BigInt, _>(done.filled)
+    .bind::<BigInt, _>(size)
+    .execute(conn)?;
+    Ok(Batch::Filled {
+        filled: done.filled,
+        total: state.rows_filled + done.filled,
+        cursor: Some(last),
+        size,
+    })
+}
+
+/// The walk reached its bound: verify that no row is left. Rows written since the walk passed
+/// them start another pass, up to [`MAX_PASSES`].
+fn finish(
+    conn: &mut PgConnection,
+    b: &Backfill,
+    sql: &Statements,
+    state: &Cursor,
+) -> diesel::QueryResult<Batch> {
+    let left = count(conn, &sql.count_pending)?;
+    if left == 0 {
+        diesel::sql_query(
+            "UPDATE plumb_backfills SET finished_at = now(), updated_at = now() WHERE name = $1",
+        )
+        .bind::<Text, _>(&b.name)
+        .execute(conn)?;
+        return Ok(Batch::Finished {
+            total: state.rows_filled,
+        });
+    }
+    if state.passes >= MAX_PASSES {
+        return Ok(Batch::Left { left });
+    }
+    let bound = max_key(conn, &sql.max_key)?;
+    diesel::sql_query(
+        "UPDATE plumb_backfills SET cursor = NULL, upper_bound = $2, passes = passes + 1, updated_at = now() WHERE name = $1",
+    )
+    .bind::<Text, _>(&b.name)
+    .bind::<Nullable<Text>, _>(bound)
+    .execute(conn)?;
+    Ok(Batch::Filled {
+        filled: 0,
+        total: state.rows_filled,
+        cursor: None,
+        size: state.batch_size,
+    })
+}
+
+/// The next batch size: scaled toward the target time, at most doubled or halved at once.
+fn resize(size: i64, took: Duration, options: &BackfillOptions) -> i64 {
+    let ratio = options.target_batch_time.as_secs_f64() / took.as_secs_f64().max(1e-4);
+    let next = (size as f64 * ratio.clamp(0.5, 2.0)).round() as i64;
+    next.clamp(options.min_batch.max(1), options.max_batch.max(1))
+}
+
+/// Records the backfill, or checks that the recorded one is the same job. Returns whether it
+/// had progress to resume from.
+fn register(
+    conn: &mut PgConnection,
+    b: &Backfill,
+    options: &BackfillOptions,
+    sql: &Statements,
+) -> Result<bool> {
+    #[derive(QueryableByName, PartialEq, Eq, Debug)]
+    struct Recorded {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        key_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = Text)]
+        expression: String,
+        #[diesel(sql_type = Text)]
+        pending: String,
+        #[diesel(sql_type = BigInt)]
+        batches: i64,
+    }
+    let query = |source| OnlineError::Query {
+        context: format!("backfill {}: recording it in plumb_backfills", b.name),
+        target: "the database".into(),
+        source,
+    };
+    let bound = max_key(conn, &sql.max_key).map_err(query)?;
+    diesel::sql_query(
+        "INSERT INTO plumb_backfills (name, table_name, key_name, column_name, expression, pending, upper_bound, batch_size) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind::<Text, _>(&b.name)
+    .bind::<Text, _>(&b.table)
+    .bind::<Text, _>(&b.key)
+    .bind::<Text, _>(&b.column)
+    .bind::<Text, _>(&b.expression)
+    .bind::<Text, _>(&b.pending)
+    .bind::<Nullable<Text>, _>(bound)
+    .bind::<BigInt, _>(options.first_batch.clamp(options.min_batch.max(1), options.max_batch.max(1)))
+    .execute(conn)
+    .map_err(query)?;
+    let recorded: Recorded = diesel::sql_query(
+        "SELECT table_name, key_name, column_name, expression, pending, batches FROM plumb_backfills WHERE name = $1",
+    )
+    .bind::<Text, _>(&b.name)
+    .get_result(conn)
+    .map_err(query)?;
+    let same = (
+        &recorded.table_name,
+        &recorded.key_name,
+        &recorded.column_name,
+        &recorded.expression,
+        &recorded.pending,
+    ) == (&b.table, &b.key, &b.column, &b.expression, &b.pending);
+    if !same {
+        return Err(OnlineError::Invalid(format!(
+            "backfill {} is already recorded with another definition (table {}, key {}, column {}, set to {}, where {}): give this one another name, or delete its row from plumb_backfills",
+            b.name,
+            recorded.table_name,
+            recorded.key_name,
+            recorded.column_name,
+            recorded.expression,
+            recorded.pending
+        )));
+    }
+    Ok(recorded.batches > 0)
+}
+
+/// The SQL type of the key, checked to be a single-column unique key of the table.
+fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = Text)]
+        key_type: String,
+        #[diesel(sql_type = Bool)]
+        unique: bool,
+        #[diesel(sql_type = Bool)]
+        target_exists: bool,
+    }
+    let key: Option<Key> = diesel::sql_query(
+        "SELECT format_type(a.atttypid, a.atttypmod) AS key_type, \
+         EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indisvalid \
+                 AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS unique, \
+         EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = a.attrelid AND t.attname = $3 AND NOT t.attisdropped) AS target_exists \
+         FROM pg_attribute a WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attname = $2 AND NOT a.attisdropped",
+    )
+    .bind::<Text, _>(&b.table)
+    .bind::<Text, _>(&b.key)
+    .bind::<Text, _>(&b.column)
+    .get_result(conn)
+    .optional()
+    .map_err(|source| OnlineError::Query {
+        context: format!("backfill {}: reading {}.{}", b.name, b.table, b.key),
+        target: "the database".into(),
+        source,
+    })?;
+    let problem = match key {
+        None => format!("{}.{} does not exist", b.table, b.key),
+        Some(k) if !k.unique => format!(
+            "{}.{} is not a single-column unique key: keyset batches need one (the primary key)",
+            b.table, b.key
+        ),
+        Some(k) if !k.target_exists => format!("{}.{} does not exist", b.table, b.column),
+        Some(k) => return Ok(k.key_type),
+    };
+    Err(OnlineError::Invalid(format!(
+        "backfill {}: {problem}",
+        b.name
+    )))
+}
+
+fn count(conn: &mut PgConnection, sql: &str) -> diesel::QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+}
+
+fn max_key(conn: &mut PgConnection, sql: &str) -> diesel::QueryResult<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = Nullable<Text>)]
+        key: Option<String>,
+    }
+    Ok(diesel::sql_query(sql).get_result::<Key>(conn)?.key)
+}

@@ -1,0 +1,317 @@
+//! DDL under a short `lock_timeout`, retried with jittered exponential backoff.
+//!
+//! A catalog-only ALTER holds its lock for well under a millisecond; the danger is waiting for
+//! it. While an ALTER waits behind a long query, every later query on the table queues behind
+//! the ALTER. So each attempt waits at most `lock_timeout`, then gives the lock up (and the
+//! queue with it), backs off and tries again, within a budget of attempts and of time.
+
+use std::collections::BTreeSet;
+use std::error::Error as StdError;
+use std::time::{Duration, Instant};
+
+use diesel::PgConnection;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::{BigInt, Text};
+
+use crate::DatabaseUrl;
+use crate::migrations::{ScriptError, ScriptFailure};
+use crate::observe::{LockTrace, watch};
+use crate::{OnlineError, Result};
+
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// How long one attempt may wait for a lock, and how often and how long to try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockPolicy {
+    /// Set on the DDL connection for every attempt; never zero.
+    pub lock_timeout: Duration,
+    /// Set on the DDL connection too: bounds a statement that got its lock but runs away.
+    pub statement_timeout: Duration,
+    /// Attempts per step, the first one included.
+    pub max_attempts: u32,
+    /// Total time per step, waits and backoff included: no attempt starts that could end
+    /// after it.
+    pub budget: Duration,
+    /// Backoff before the second attempt; it doubles each time up to `max_backoff`, and each
+    /// pause is drawn between half of it and all of it.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for LockPolicy {
+    fn default() -> Self {
+        Self {
+            lock_timeout: Duration::from_millis(500),
+            statement_timeout: Duration::from_secs(30 * 60),
+            max_attempts: 10,
+            budget: Duration::from_secs(120),
+            first_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+impl LockPolicy {
+    /// Refuses a policy that would run without a lock timeout or could never try.
+    pub fn validate(&self) -> Result<()> {
+        let problem = if self.lock_timeout.is_zero() {
+            "lock_timeout must be above zero: an attempt without it can queue every query on the table behind it"
+        } else if self.statement_timeout.is_zero() {
+            "statement_timeout must be above zero"
+        } else if self.max_attempts == 0 {
+            "the number of attempts must be at least 1"
+        } else if self.budget < self.lock_timeout {
+            "the time budget must be at least one lock_timeout"
+        } else {
+            return Ok(());
+        };
+        Err(OnlineError::Invalid(problem.to_owned()))
+    }
+
+    /// The pause after `failed` failed attempts (1-based), jittered.
+    fn backoff(&self, failed: u32) -> Duration {
+        let doubled = self
+            .first_backoff
+            .saturating_mul(1u32 << failed.saturating_sub(1).min(20));
+        let ceiling = doubled.min(self.max_backoff);
+        let mut bytes = [0u8; 8];
+        let unit = match getrandom::fill(&mut bytes) {
+            Ok(()) => (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64,
+            Err(_) => 0.5,
+        };
+        ceiling.mul_f64(0.5 + unit / 2.0)
+    }
+}
+
+/// What it took to get one step done.
+#[derive(Debug, Clone, Default)]
+pub struct Attempts {
+    pub attempts: u32,
+    /// Time spent waiting for locks, over every attempt.
+    pub lock_wait: Duration,
+    /// Time during which an ACCESS EXCLUSIVE lock was held, over every attempt.
+    pub exclusive_held: Duration,
+    /// Every lock hold seen, over every attempt.
+    pub trace: LockTrace,
+    pub elapsed: Duration,
+}
+
+/// A failed attempt, as the caller hears of it before the next one.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    pub what: String,
+    pub attempt: u32,
+    pub pause: Duration,
+    pub blockers: BTreeSet<String>,
+}
+
+/// A connection for DDL with a second one watching it.
+pub(crate) struct LockSession {
+    pub conn: PgConnection,
+    observer: PgConnection,
+    policy: LockPolicy,
+    target: String,
+    /// PostgreSQL's text for SQLSTATE 55P03 in this session's `lc_messages` (diesel does not
+    /// hand out SQLSTATEs, and the text is translated).
+    lock_timeout_message: String,
+}
+
+impl std::fmt::Debug for LockSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockSession")
+            .field("target", &self.target)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An advisory lock key only used to provoke one lock timeout.
+const CALIBRATION_KEY: i64 = 0x706c_756d_6201;
+
+impl LockSession {
+    pub fn open(url: &DatabaseUrl, policy: &LockPolicy, application_name: &str) -> Result<Self> {
+        policy.validate()?;
+        let target = url.describe();
+        let mut conn = url.connect()?;
+        let mut observer = url.connect()?;
+        let query = |context: &'static str| {
+            let target = target.clone();
+            move |source| OnlineError::Query {
+                context: context.into(),
+                target,
+                source,
+            }
+        };
+        diesel::sql_query("SELECT set_config('application_name', $1, false)")
+            .bind::<Text, _>(application_name)
+            .execute(&mut conn)
+            .map_err(query("setting application_name"))?;
+        // Provoke one lock timeout to learn how this session words it: the observer holds an
+        // advisory lock that the DDL connection then waits for, 10 ms at most.
+        diesel::sql_query("SELECT pg_advisory_lock($1)")
+            .bind::<BigInt, _>(CALIBRATION_KEY)
+            .execute(&mut observer)
+            .map_err(query("taking the calibration lock"))?;
+        diesel::sql_query("SELECT set_config('lock_timeout', '10ms', false)")
+            .execute(&mut conn)
+            .map_err(query("setting lock_timeout"))?;
+        let provoked = diesel::sql_query("SELECT pg_advisory_lock($1)")
+            .bind::<BigInt, _>(CALIBRATION_KEY)
+            .execute(&mut conn);
+        diesel::sql_query("SELECT pg_advisory_unlock($1)")
+            .bind::<BigInt, _>(CALIBRATION_KEY)
+            .execute(&mut observer)
+            .map_err(query("releasing the calibration lock"))?;
+        let lock_timeout_message = match provoked {
+            Err(DieselError::DatabaseError(_, info)) => info.message().to_owned(),
+            Ok(_) => {
+                return Err(OnlineError::Refused(
+                    "the server did not enforce lock_timeout on an advisory lock wait".into(),
+                ));
+            }
+            Err(source) => return Err(query("provoking a lock timeout")(source)),
+        };
+        Ok(Self {
+            conn,
+            observer,
+            policy: policy.clone(),
+            target,
+            lock_timeout_message,
+        })
+    }
+
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Whether `error` (a diesel error, or a migration script's) is PostgreSQL's lock timeout.
+    pub fn is_lock_timeout(&self, error: &(dyn StdError + 'static)) -> bool {
+        database_message(error) == Some(self.lock_timeout_message.as_str())
+    }
+
+    /// Runs `step` until it succeeds, retrying only when it was stopped by `lock_timeout`.
+    pub fn run<T>(
+        &mut self,
+        what: &str,
+        mut step: impl FnMut(&mut PgConnection) -> std::result::Result<T, BoxError>,
+        on_retry: &mut dyn FnMut(&Retry),
+    ) -> Result<(T, Attempts)> {
+        let started = Instant::now();
+        let mut done = Attempts::default();
+        let mut blockers = BTreeSet::new();
+        loop {
+            done.attempts += 1;
+            diesel::sql_query(
+                "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+            )
+            .bind::<Text, _>(format!("{}ms", self.policy.lock_timeout.as_millis().max(1)))
+            .bind::<Text, _>(format!("{}ms", self.policy.statement_timeout.as_millis().max(1)))
+            .execute(&mut self.conn)
+            .map_err(|source| OnlineError::Query {
+                context: "setting lock_timeout and statement_timeout".into(),
+                target: self.target.clone(),
+                source,
+            })?;
+            let (outcome, trace) =
+                watch(&mut self.conn, &mut self.observer, &mut step).map_err(|source| {
+                    OnlineError::Query {
+                        context: "watching locks".into(),
+                        target: self.target.clone(),
+                        source,
+                    }
+                })?;
+            done.lock_wait += trace.waited;
+            done.exclusive_held += trace.exclusive_total();
+            blockers.extend(trace.blockers.iter().cloned());
+            done.trace.holds.extend(trace.holds);
+            done.trace.waited += trace.waited;
+            match outcome {
+                Ok(value) => {
+                    done.elapsed = started.elapsed();
+                    done.trace.blockers = blockers;
+                    return Ok((value, done));
+                }
+                Err(error) if self.is_lock_timeout(error.as_ref()) => {
+                    let pause = self.policy.backoff(done.attempts);
+                    let next_ends = started.elapsed() + pause + self.policy.lock_timeout;
+                    if done.attempts >= self.policy.max_attempts || next_ends > self.policy.budget {
+                        return Err(OnlineError::LockBudgetExhausted {
+                            what: what.to_owned(),
+                            attempts: done.attempts,
+                            elapsed: started.elapsed(),
+                            lock_timeout: self.policy.lock_timeout,
+                            blockers: blockers.into_iter().collect(),
+                        });
+                    }
+                    on_retry(&Retry {
+                        what: what.to_owned(),
+                        attempt: done.attempts,
+                        pause,
+                        blockers: trace.blockers,
+                    });
+                    std::thread::sleep(pause);
+                }
+                Err(error) => {
+                    return Err(OnlineError::StepFailed {
+                        what: what.to_owned(),
+                        message: crate::conninfo::one_line(&error.to_string()),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// PostgreSQL's primary message, when `error` carries one.
+fn database_message<'e>(error: &'e (dyn StdError + 'static)) -> Option<&'e str> {
+    let diesel = match error.downcast_ref::<ScriptError>() {
+        Some(ScriptError {
+            source: ScriptFailure::Sql(e),
+            ..
+        }) => e,
+        Some(_) => return None,
+        None => error.downcast_ref::<DieselError>()?,
+    };
+    match diesel {
+        DieselError::DatabaseError(_, info) => Some(info.message()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_ceiling_and_stays_within_its_jitter() {
+        let policy = LockPolicy {
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(500),
+            ..LockPolicy::default()
+        };
+        for _ in 0..50 {
+            let first = policy.backoff(1);
+            assert!((Duration::from_millis(50)..=Duration::from_millis(100)).contains(&first));
+            let third = policy.backoff(3);
+            assert!((Duration::from_millis(200)..=Duration::from_millis(400)).contains(&third));
+            let late = policy.backoff(30);
+            assert!((Duration::from_millis(250)..=Duration::from_millis(500)).contains(&late));
+        }
+    }
+
+    #[test]
+    fn a_policy_without_lock_timeout_is_refused() {
+        let policy = LockPolicy {
+            lock_timeout: Duration::ZERO,
+            ..LockPolicy::default()
+        };
+        assert!(
+            policy
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("lock_timeout")
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! The migration runner: applies pending migrations through diesel's migration harness, each
+//! under the [`LockPolicy`], one runner at a time.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use diesel::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel_migrations::MigrationHarness;
+
+use crate::lock_retry::{BoxError, LockPolicy, LockSession, Retry};
+use crate::migrations::{MigrationFolder, MigrationFolders};
+use crate::{DatabaseUrl, OnlineError, Result};
+
+/// Which of the pending migrations to apply (DESIGN.md, the deploy model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The pending migrations not marked post-deploy: run while only the live release serves.
+    PreDeploy,
+    /// The pending post-deploy migrations: run once only the new release serves. Refused while
+    /// a pre-deploy migration is pending.
+    PostDeploy,
+    /// Every pending migration, in order.
+    All,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::PreDeploy => "pre-deploy",
+            Phase::PostDeploy => "post-deploy",
+            Phase::All => "all",
+        })
+    }
+}
+
+/// One applied migration.
+#[derive(Debug, Clone)]
+pub struct MigrationRun {
+    pub name: String,
+    pub post_deploy: bool,
+    pub attempts: u32,
+    /// Time spent waiting for locks, over every attempt.
+    pub lock_wait: Duration,
+    /// Time during which it held an ACCESS EXCLUSIVE lock, over every attempt.
+    pub exclusive_held: Duration,
+    pub elapsed: Duration,
+}
+
+/// What the runner reports as it goes.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    /// Another runner holds the migration lock; this one waits.
+    WaitingForRunner {
+        holder: String,
+    },
+    Plan {
+        pending: Vec<String>,
+        skipped: Vec<String>,
+    },
+    Starting {
+        name: String,
+    },
+    Retrying(Retry),
+    Applied(MigrationRun),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    pub applied: Vec<MigrationRun>,
+    /// Pending migrations the phase left for later.
+    pub skipped: Vec<String>,
+}
+
+/// The session-level advisory lock that keeps two runners from migrating one database at once.
+pub const RUNNER_LOCK_KEY: i64 = 0x706c_756d_6200;
+
+/// Applies the pending migrations of `folders` that `phase` selects.
+pub fn run_migrations(
+    url: &DatabaseUrl,
+    folders: &MigrationFolders,
+    phase: Phase,
+    policy: &LockPolicy,
+    on_event: &mut dyn FnMut(&RunEvent),
+) -> Result<RunReport> {
+    let mut session = LockSession::open(url, policy, "plumb migrate")?;
+    let target = session.target().to_owned();
+    let query = |context: &'static str| {
+        let target = target.clone();
+        move |source| OnlineError::Query {
+            context: context.into(),
+            target,
+            source,
+        }
+    };
+    take_runner_lock(&mut session.conn, policy.budget, on_event).map_err(|e| match e {
+        RunnerLock::Query(source) => query("taking the runner lock")(source),
+        RunnerLock::Busy(holder) => OnlineError::RunnerBusy {
+            holder,
+            waited: policy.budget,
+        },
+    })?;
+    let applied: BTreeSet<String> = session
+        .conn
+        .applied_migrations()
+        .map_err(|e| OnlineError::StepFailed {
+            what: "reading __diesel_schema_migrations".into(),
+            message: e.to_string(),
+        })?
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect();
+    let pending: Vec<&MigrationFolder> = folders
+        .folders
+        .iter()
+        .filter(|f| !applied.contains(&f.version))
+        .collect();
+    let (selected, skipped): (Vec<&MigrationFolder>, Vec<&MigrationFolder>) =
+        pending.iter().partition(|f| match phase {
+            Phase::PreDeploy => !f.post_deploy,
+            Phase::PostDeploy => f.post_deploy,
+            Phase::All => true,
+        });
+    if phase == Phase::PostDeploy && !skipped.is_empty() {
+        return Err(OnlineError::Refused(format!(
+            "pre-deploy migrations are still pending ({}): run the pre-deploy phase first",
+            skipped
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let mut report = RunReport {
+        applied: Vec::new(),
+        skipped: skipped.iter().map(|f| f.name.clone()).collect(),
+    };
+    on_event(&RunEvent::Plan {
+        pending: selected.iter().map(|f| f.name.clone()).collect(),
+        skipped: report.skipped.clone(),
+    });
+    for folder in selected {
+        on_event(&RunEvent::Starting {
+            name: folder.name.clone(),
+        });
+        let leftovers_before =
+            invalid_indexes(&mut session.conn).map_err(query("listing invalid indexes"))?;
+        let step = |conn: &mut PgConnection| -> std::result::Result<(), BoxError> {
+            if !folder.run_in_transaction {
+                // An interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it,
+                // or the next attempt fails on the name.
+                for index in invalid_indexes(conn)?.difference(&leftovers_before) {
+                    // Already quoted by `format('%I.%I')`.
+                    diesel::sql_query(format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+                        .execute(conn)?;
+                }
+            }
+            conn.run_migration(folder)?;
+            Ok(())
+        };
+        let what = format!("migration {}", folder.name);
+        let ((), attempts) = session.run(&what, step, &mut |retry| {
+            on_event(&RunEvent::Retrying(retry.clone()));
+        })?;
+        let run = MigrationRun {
+            name: folder.name.clone(),
+            post_deploy: folder.post_deploy,
+            attempts: attempts.attempts,
+            lock_wait: attempts.lock_wait,
+            exclusive_held: attempts.exclusive_held,
+            elapsed: attempts.elapsed,
+        };
+        on_event(&RunEvent::Applied(run.clone()));
+        report.applied.push(run);
+    }
+    Ok(report)
+}
+
+enum RunnerLock {
+    Query(diesel::result::Error),
+    Busy(String),
+}
+
+impl From<diesel::result::Error> for RunnerLock {
+    fn from(error: diesel::result::Error) -> Self {
+        RunnerLock::Query(error)
+    }
+}
+
+/// Takes the session-level runner lock (released when the connection closes), waiting up to
+/// `patience` while another runner has it.
+fn take_runner_lock(
+    conn: &mut PgConnection,
+    patience: Duration,
+    on_event: &mut dyn FnMut(&RunEvent),
+) -> std::result::Result<(), RunnerLock> {
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = Bool)]
+        taken: bool,
+    }
+    #[derive(QueryableByName)]
+    struct Holder {
+        #[diesel(sql_type = Text)]
+        who: String,
+    }
+    let started = Instant::now();
+    let mut announced = false;
+    loop {
+        let taken = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS taken")
+            .bind::<BigInt, _>(RUNNER_LOCK_KEY)
+            .get_result::<Taken>(conn)?
+            .taken;
+        if taken {
+            return Ok(());
+        }
+        let holder = diesel::sql_query(
+            "SELECT coalesce(string_agg(format('pid %s (%s)', a.pid, coalesce(nullif(a.application_name, ''), 'no application_name')), ', '), 'a session that has ended') AS who \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+        )
+        .bind::<BigInt, _>(RUNNER_LOCK_KEY)
+        .get_result::<Holder>(conn)?
+        .who;
+        if started.elapsed() >= patience {
+            return Err(RunnerLock::Busy(holder));
+        }
+        if !announced {
+            on_event(&RunEvent::WaitingForRunner { holder });
+            announced = true;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn invalid_indexes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeSet<String>> {
+    #[derive(QueryableByName)]
+    struct Index {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let rows: Vec<Index> = diesel::sql_query(
+        "SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT i.indisvalid",
+    )
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}
