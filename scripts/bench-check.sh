@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=target/bench-check
 mkdir -p "$work"
-cargo build --quiet --release -p plumb-check --bin plumb
+cargo build --quiet --release -p plumb --bin plumb
 plumb=target/release/plumb
 [ -x "$work/venv/bin/squawk" ] || { python3 -m venv "$work/venv" && "$work/venv/bin/pip" install --quiet --disable-pip-version-check squawk-cli==2.70.0; }
 squawk="$work/venv/bin/squawk"

@@ -15,7 +15,7 @@ printf 'CREATE TABLE t (id bigint PRIMARY KEY, note text);\n' > "$work/ws/migrat
 printf 'DROP TABLE t;\n' > "$work/ws/migrations/2026-01-01-000000_base/down.sql"
 printf 'CREATE INDEX t_note_idx ON t (note);\n-- plumb: allow rename-column unused\nCREATE VIEW v AS SELECT 1;\nSELEC 1;\n' \
   > "$work/ws/migrations/2026-01-02-000000_bad/up.sql"
-cargo run --quiet -p plumb-check --bin plumb -- check "$work/ws" --format sarif > "$work/report.sarif" || test $? -eq 1
+cargo run --quiet -p plumb --bin plumb -- check "$work/ws" --format sarif > "$work/report.sarif" || test $? -eq 1
 
 "$python" - "$schema" "$work/report.sarif" <<'PY'
 import json, sys

@@ -45,21 +45,29 @@ enum Task {
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
     },
+    /// The database commands of `plumb` (migrate, backfill, not-null), on DATABASE_URL.
+    #[command(flatten)]
+    Online(plumb::online::OnlineCommand),
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("NO_COLOR").is_none(),
-        )
-        .init();
     let cli = Cli::parse();
+    if matches!(cli.task, Task::Online(_)) {
+        // Progress lines are info: the database commands log as `plumb` does.
+        plumb::online::init_logging();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
+            .with_writer(std::io::stderr)
+            .with_ansi(
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none(),
+            )
+            .init();
+    }
     match cli.task {
         Task::CheckContract {
             workspace,
@@ -78,6 +86,7 @@ fn main() -> ExitCode {
             let root = workspace.unwrap_or_else(workspace::this_workspace);
             schemas_task(&root, check)
         }
+        Task::Online(command) => plumb::online::run(command),
     }
 }
 

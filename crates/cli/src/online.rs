@@ -104,7 +104,7 @@ pub struct BackfillArgs {
     #[arg(long, value_name = "MS", default_value_t = 20)]
     pause_ms: u64,
     /// Largest batch, in rows.
-    #[arg(long, value_name = "ROWS", default_value_t = 20_000, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, value_name = "ROWS", default_value_t = 50_000, value_parser = clap::value_parser!(i64).range(1..))]
     max_batch: i64,
     #[command(flatten)]
     lock: LockArgs,

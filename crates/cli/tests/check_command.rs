@@ -88,11 +88,16 @@ fn database_commands_without_database_url_exit_2_saying_what_to_set() {
     let dir = workspace(None);
     for args in [
         vec!["migrate", "--workspace", path(&dir)],
-        vec!["backfill", "--table", "accounts", "--column", "note", "--set", "'x'"],
+        vec![
+            "backfill", "--table", "accounts", "--column", "note", "--set", "'x'",
+        ],
         vec!["not-null", "accounts.note"],
     ] {
         let (code, _, stderr) = plumb(&args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
-        assert!(stderr.starts_with("error: DATABASE_URL is not set"), "{stderr}");
+        assert!(
+            stderr.starts_with("error: DATABASE_URL is not set"),
+            "{stderr}"
+        );
     }
 }

@@ -54,7 +54,7 @@ impl Default for BackfillOptions {
             target_batch_time: Duration::from_millis(200),
             first_batch: 500,
             min_batch: 10,
-            max_batch: 20_000,
+            max_batch: 50_000,
             pause: Duration::from_millis(20),
             policy: LockPolicy {
                 lock_timeout: Duration::from_secs(2),
@@ -262,14 +262,19 @@ impl Statements {
         let (t, k, c) = (quote(&b.table), quote(&b.key), quote(&b.column));
         let (expr, pending) = (&b.expression, &b.pending);
         Self {
+            // The UPDATE takes the batch as a key range, not as a join on its keys: a join
+            // lets the planner walk the key index from its start, every batch.
             fill: format!(
                 "WITH batch AS (\
-                   SELECT {k} AS plumb_key FROM {t} \
-                   WHERE ($1::text IS NULL OR {k} > $1::text::{key_type}) AND {k} <= $2::text::{key_type} AND ({pending}) \
-                   ORDER BY {k} LIMIT $3), \
+                   SELECT max(plumb_key) AS last FROM (\
+                     SELECT {k} AS plumb_key FROM {t} \
+                     WHERE ($1::text IS NULL OR {k} > $1::text::{key_type}) AND {k} <= $2::text::{key_type} AND ({pending}) \
+                     ORDER BY {k} LIMIT $3) AS keys), \
                  filled AS (\
-                   UPDATE {t} SET {c} = ({expr}) FROM batch WHERE {t}.{k} = batch.plumb_key AND ({pending}) RETURNING 1) \
-                 SELECT (SELECT max(plumb_key)::text FROM batch) AS last, (SELECT count(*) FROM filled) AS filled"
+                   UPDATE {t} SET {c} = ({expr}) \
+                   WHERE ($1::text IS NULL OR {k} > $1::text::{key_type}) AND {k} <= (SELECT last FROM batch) AND ({pending}) \
+                   RETURNING 1) \
+                 SELECT (SELECT last::text FROM batch) AS last, (SELECT count(*) FROM filled) AS filled"
             ),
             count_pending: format!("SELECT count(*) AS n FROM {t} WHERE ({pending})"),
             max_key: format!("SELECT max({k})::text AS key FROM {t}"),

@@ -100,7 +100,7 @@ pub(crate) fn backend_pid(conn: &mut PgConnection) -> diesel::QueryResult<i32> {
 
 /// Runs `work` on `conn` while `observer` (another connection to the same database) polls what
 /// `conn`'s backend waits for and holds.
-pub(crate) fn watch<T>(
+pub fn watch<T>(
     conn: &mut PgConnection,
     observer: &mut PgConnection,
     work: impl FnOnce(&mut PgConnection) -> T,

@@ -1,0 +1,228 @@
+//! `plumb migrate`, `backfill` and `not-null` through the binary, on a real PostgreSQL: output,
+//! exit codes, and a backfill killed mid-way.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use plumb_online::{PgServer, TestDatabase};
+
+fn plumb(db: &TestDatabase<'_>, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plumb"));
+    command
+        .args(args)
+        .env("DATABASE_URL", db.url().expose())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn text(output: &Output) -> (i32, String, String) {
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const BACKFILL: &[&str] = &[
+    "backfill",
+    "--table",
+    "items",
+    "--column",
+    "note",
+    "--set",
+    "'n' || id",
+    "--batch-ms",
+    "5",
+    "--max-batch",
+    "100",
+    "--pause-ms",
+    "15",
+];
+
+fn items(db: &TestDatabase<'_>, rows: i64) {
+    db.connect()
+        .unwrap()
+        .batch_execute(&format!(
+            "CREATE TABLE items (id bigint PRIMARY KEY, note text); \
+             INSERT INTO items SELECT g, CASE WHEN g % 3 = 0 THEN 'app' END FROM generate_series(1, {rows}) g;"
+        ))
+        .unwrap();
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    note: Option<String>,
+}
+
+fn notes(db: &TestDatabase<'_>) -> Vec<Row> {
+    diesel::sql_query("SELECT id, note FROM items ORDER BY id")
+        .load(&mut db.connect().unwrap())
+        .unwrap()
+}
+
+fn filled_so_far(db: &TestDatabase<'_>) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT coalesce((SELECT rows_filled FROM plumb_backfills WHERE name = 'items.note'), 0) AS n")
+        .get_result::<N>(&mut db.connect().unwrap())
+        .map(|n| n.n)
+        .unwrap_or(0)
+}
+
+/// Waits until the running backfill has committed some batches.
+fn wait_for_progress(db: &TestDatabase<'_>, child: &mut Child) {
+    let started = Instant::now();
+    while filled_so_far(db) < 300 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backfill ended too early"
+        );
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_backfill_killed_mid_way_resumes_and_ends_as_an_uninterrupted_one() {
+    let server = PgServer::shared().unwrap();
+    let (whole, killed) = (
+        TestDatabase::empty(server).unwrap(),
+        TestDatabase::empty(server).unwrap(),
+    );
+    items(&whole, 3_000);
+    items(&killed, 3_000);
+
+    let (code, stdout, stderr) = text(&plumb(&whole, BACKFILL).output().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("backfill items.note: 2000 rows filled in "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("verified: no row left"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("progress backfill=items.note"),
+        "structured progress lines off a terminal: {stderr}"
+    );
+
+    let mut child = plumb(&killed, BACKFILL).spawn().unwrap();
+    wait_for_progress(&killed, &mut child);
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let committed = filled_so_far(&killed);
+    assert!((300..2_000).contains(&committed), "{committed}");
+
+    let (code, stdout, _) = text(&plumb(&killed, BACKFILL).output().unwrap());
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("backfill items.note (resumed): "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("; 2000 over every run;"), "{stdout}");
+    assert_eq!(notes(&whole), notes(&killed));
+}
+
+#[test]
+fn ctrl_c_stops_a_backfill_between_batches_with_exit_130() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    items(&db, 3_000);
+    let mut child = plumb(&db, BACKFILL).spawn().unwrap();
+    wait_for_progress(&db, &mut child);
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let (code, stdout, _) = text(&child.wait_with_output().unwrap());
+    assert_eq!(code, 130);
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("stopped: run the same command again to resume"),
+        "{stdout}"
+    );
+    assert!(notes(&db).iter().any(|r| r.note.is_none()));
+    assert_eq!(text(&plumb(&db, BACKFILL).output().unwrap()).0, 0);
+    assert!(notes(&db).iter().all(|r| r.note.is_some()));
+}
+
+#[test]
+fn migrate_then_not_null_report_each_step() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let migration = workspace
+        .path()
+        .join("migrations/2026-01-01-000000-0000_items");
+    std::fs::create_dir_all(&migration).unwrap();
+    std::fs::write(
+        migration.join("up.sql"),
+        "CREATE TABLE items (id bigint PRIMARY KEY, note text);\nINSERT INTO items VALUES (1, 'a');\n",
+    )
+    .unwrap();
+    std::fs::write(migration.join("down.sql"), "DROP TABLE items;\n").unwrap();
+    let dir = workspace.path().to_str().unwrap();
+
+    let (code, stdout, stderr) = text(
+        &plumb(&db, &["migrate", "--workspace", dir, "--phase", "pre"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "{} (pre-deploy): 1 pending on {}",
+            db.name(),
+            db.url().describe()
+        )
+    );
+    assert_eq!(lines[1], "applying 2026-01-01-000000-0000_items");
+    assert!(
+        lines[2].starts_with("  applied in ") && lines[2].contains(" 1 attempt(s), "),
+        "{stdout}"
+    );
+    assert_eq!(lines[3], "migrate: 1 applied");
+
+    let (code, stdout, _) = text(&plumb(&db, &["not-null", "items.note"]).output().unwrap());
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("VALIDATE CONSTRAINT \"plumb_nn_note\"\n  1 attempt(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("items.note is NOT NULL; ACCESS EXCLUSIVE held "),
+        "{stdout}"
+    );
+
+    let (code, _, stderr) = text(&plumb(&db, &["not-null", "items"]).output().unwrap());
+    assert_eq!(
+        (code, stderr.trim()),
+        (2, "error: `items` is not TABLE.COLUMN")
+    );
+    let (code, _, stderr) = text(
+        &plumb(&db, &["migrate", "--lock-timeout-ms", "0"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 2, "{stderr}");
+}

@@ -1,0 +1,266 @@
+//! The backfill engine against a real PostgreSQL: stopped and resumed, with the application
+//! writing meanwhile, and with several workers on one backfill.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use plumb_online::backfill::{
+    Backfill, BackfillOptions, BackfillOutcome, BackfillReport, run_backfill,
+};
+use plumb_online::{PgServer, TestDatabase};
+
+/// `rows` rows, every tenth already filled by the application.
+fn table(conn: &mut PgConnection, name: &str, rows: i64) {
+    conn.batch_execute(&format!(
+        "CREATE TABLE {name} (id bigint PRIMARY KEY, email text NOT NULL, note text);\n\
+         INSERT INTO {name} SELECT g, 'user' || g || '@example.com', CASE WHEN g % 10 = 0 THEN 'kept' END \
+         FROM generate_series(1, {rows}) g;"
+    ))
+    .unwrap();
+}
+
+fn spec(table: &str) -> Backfill {
+    Backfill {
+        name: format!("{table}.note"),
+        table: table.into(),
+        key: "id".into(),
+        column: "note".into(),
+        expression: "split_part(email, '@', 1)".into(),
+        pending: "note IS NULL".into(),
+    }
+}
+
+fn small_batches() -> BackfillOptions {
+    BackfillOptions {
+        target_batch_time: Duration::from_millis(10),
+        first_batch: 200,
+        max_batch: 500,
+        pause: Duration::from_millis(2),
+        ..BackfillOptions::default()
+    }
+}
+
+fn run(
+    db: &TestDatabase<'_>,
+    spec: &Backfill,
+    options: &BackfillOptions,
+    stop_after: Option<i64>,
+) -> BackfillReport {
+    let stop = AtomicBool::new(false);
+    run_backfill(db.url(), spec, options, &stop, &mut |progress| {
+        if stop_after.is_some_and(|n| progress.filled >= n) {
+            stop.store(true, Ordering::SeqCst);
+        }
+    })
+    .unwrap()
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    note: Option<String>,
+}
+
+fn rows(conn: &mut PgConnection, table: &str) -> Vec<Row> {
+    diesel::sql_query(format!("SELECT id, note FROM {table} ORDER BY id"))
+        .load(conn)
+        .unwrap()
+}
+
+#[test]
+fn a_stopped_backfill_resumes_and_ends_exactly_as_an_uninterrupted_one() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    table(&mut conn, "whole", 5_000);
+    table(&mut conn, "halted", 5_000);
+
+    let whole = run(&db, &spec("whole"), &small_batches(), None);
+    assert_eq!(whole.outcome, BackfillOutcome::Complete);
+    assert_eq!(whole.filled, 4_500);
+
+    let first = run(&db, &spec("halted"), &small_batches(), Some(1_000));
+    assert_eq!(first.outcome, BackfillOutcome::Stopped);
+    assert!((1_000..4_500).contains(&first.filled), "{first:?}");
+    let second = run(&db, &spec("halted"), &small_batches(), None);
+    assert!(second.resumed);
+    assert_eq!(second.outcome, BackfillOutcome::Complete);
+    assert_eq!(first.filled + second.filled, 4_500, "no row filled twice");
+    assert_eq!(second.filled_in_total, 4_500);
+
+    let expected: Vec<Option<String>> = rows(&mut conn, "whole")
+        .into_iter()
+        .map(|r| r.note)
+        .collect();
+    let got: Vec<Option<String>> = rows(&mut conn, "halted")
+        .into_iter()
+        .map(|r| r.note)
+        .collect();
+    assert_eq!(expected, got);
+    assert_eq!(
+        expected
+            .iter()
+            .filter(|n| n.as_deref() == Some("kept"))
+            .count(),
+        500
+    );
+}
+
+#[test]
+fn values_the_application_writes_meanwhile_survive_and_the_backfill_ends_while_it_inserts() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    table(&mut conn, "busy", 20_000);
+    let done = AtomicBool::new(false);
+    let (report, written) = thread::scope(|s| {
+        let app = s.spawn(|| {
+            // New code: updates rows (some not filled yet) and inserts rows with the value.
+            // Old code, early on: inserts rows without it.
+            let mut conn = db.connect().unwrap();
+            let mut written = BTreeSet::new();
+            let mut next_id = 100_000i64;
+            let mut round = 0i64;
+            while !done.load(Ordering::SeqCst) {
+                round += 1;
+                let id = (round * 7_919) % 20_000 + 1;
+                conn.batch_execute(&format!(
+                    "UPDATE busy SET note = 'app {id}' WHERE id = {id}"
+                ))
+                .unwrap();
+                written.insert(id);
+                next_id += 1;
+                let note = if round < 50 {
+                    "NULL".to_owned()
+                } else {
+                    written.insert(next_id);
+                    format!("'app {next_id}'")
+                };
+                conn.batch_execute(&format!(
+                    "INSERT INTO busy VALUES ({next_id}, 'new{next_id}@example.com', {note})"
+                ))
+                .unwrap();
+                thread::sleep(Duration::from_millis(1));
+            }
+            written
+        });
+        let report = run(&db, &spec("busy"), &small_batches(), None);
+        done.store(true, Ordering::SeqCst);
+        (report, app.join().unwrap())
+    });
+    assert_eq!(report.outcome, BackfillOutcome::Complete, "{report:?}");
+    let all = rows(&mut conn, "busy");
+    assert!(all.iter().all(|r| r.note.is_some()), "no row is left NULL");
+    for row in all.iter().filter(|r| written.contains(&r.id)) {
+        assert_eq!(
+            row.note.as_deref(),
+            Some(format!("app {}", row.id).as_str()),
+            "the application's value survives"
+        );
+    }
+    let filled = all
+        .iter()
+        .filter(|r| {
+            r.note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("user") || n.starts_with("new"))
+        })
+        .count();
+    assert!(filled > 10_000, "{filled}");
+}
+
+#[test]
+fn workers_sharing_one_backfill_fill_each_row_once() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    table(&mut conn, "shared", 10_000);
+    let spec = spec("shared");
+    let reports: Vec<BackfillReport> = thread::scope(|s| {
+        let workers: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| run(&db, &spec, &small_batches(), None)))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.outcome == BackfillOutcome::Complete)
+    );
+    assert_eq!(reports.iter().map(|r| r.filled).sum::<i64>(), 9_000);
+    assert!(rows(&mut conn, "shared").iter().all(|r| r.note.is_some()));
+}
+
+#[test]
+fn a_finished_backfill_run_again_fills_rows_written_null_since() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    table(&mut conn, "again", 1_000);
+    assert_eq!(run(&db, &spec("again"), &small_batches(), None).filled, 900);
+    conn.batch_execute("INSERT INTO again VALUES (5000, 'late@example.com', NULL)")
+        .unwrap();
+    let again = run(&db, &spec("again"), &small_batches(), None);
+    assert_eq!(
+        (again.outcome, again.filled),
+        (BackfillOutcome::Complete, 1)
+    );
+}
+
+#[test]
+fn bad_definitions_are_refused_before_anything_is_written() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    table(&mut conn, "plain", 10);
+    let stop = AtomicBool::new(false);
+    let attempt = |spec: &Backfill| {
+        run_backfill(db.url(), spec, &small_batches(), &stop, &mut |_| {})
+            .unwrap_err()
+            .to_string()
+    };
+    let no_key = Backfill {
+        key: "email".into(),
+        ..spec("plain")
+    };
+    assert_eq!(
+        attempt(&no_key),
+        "backfill plain.note: plain.email is not a single-column unique key: keyset batches need one (the primary key)"
+    );
+    let no_column = Backfill {
+        column: "nope".into(),
+        ..spec("plain")
+    };
+    assert_eq!(
+        attempt(&no_column),
+        "backfill plain.note: plain.nope does not exist"
+    );
+    run(&db, &spec("plain"), &small_batches(), None);
+    let redefined = Backfill {
+        expression: "'other'".into(),
+        ..spec("plain")
+    };
+    assert!(
+        attempt(&redefined)
+            .starts_with("backfill plain.note is already recorded with another definition")
+    );
+    let broken = Backfill {
+        name: "broken".into(),
+        expression: "1/0".into(),
+        pending: "true".into(),
+        ..spec("plain")
+    };
+    let message = attempt(&broken);
+    assert!(
+        message.starts_with("backfill broken: a batch: division by zero"),
+        "{message}"
+    );
+}
