@@ -16,10 +16,10 @@ const FAILED: u8 = 1;
 /// Something could not be read or reached, so the checks could not run.
 const UNREADABLE: u8 = 2;
 
-pub fn run(root: &Path, live: Option<LiveOptions>) -> ExitCode {
+pub fn run(root: &Path, base: &plumb_check::Base, live: Option<LiveOptions>) -> ExitCode {
     println!("check-contract: {}", root.display());
     let mut worst = schemas_stage(root);
-    worst = worst.max(migrations_stage(root));
+    worst = worst.max(static_stage(root, base));
     if let Some(options) = live {
         worst = worst.max(live_stage(root, options));
     } else {
@@ -48,16 +48,18 @@ fn schemas_stage(root: &Path) -> u8 {
     }
 }
 
-/// Family M: every migration against the schema the earlier ones build (`plumb check`).
-fn migrations_stage(root: &Path) -> u8 {
+/// Everything `plumb check` does: the migrations (family M), schema.rs and the models against
+/// them (S), and the head against the base (A, D) with what changed since.
+fn static_stage(root: &Path, base: &plumb_check::Base) -> u8 {
     use plumb_check::Severity;
     use plumb_check::report::summary_line;
-    match plumb_check::check_workspace(root, None) {
+    match plumb_check::check_workspace_against(root, None, base) {
         Ok(report) => {
+            print!("{}", plumb_check::report::human_changes(&report));
             print_findings(&report);
             let failed = report.count(Severity::Error) > 0;
             println!(
-                "migrations: {}, {}",
+                "static: {}, {}",
                 if failed { "failed" } else { "ok" },
                 summary_line(&report)
             );
@@ -65,7 +67,7 @@ fn migrations_stage(root: &Path) -> u8 {
         }
         Err(error) => {
             eprintln!("error: {error}");
-            println!("migrations: could not run");
+            println!("static: could not run");
             UNREADABLE
         }
     }
@@ -112,6 +114,8 @@ fn live_stage(root: &Path, options: LiveOptions) -> u8 {
                     migrations: verification.migrations,
                     statements: 0,
                     schema: Default::default(),
+                    base: None,
+                    changes: Vec::new(),
                 };
                 print_findings(&report);
             }

@@ -27,6 +27,12 @@ enum Task {
         /// Skip the checks that need a PostgreSQL server.
         #[arg(long)]
         no_live: bool,
+        /// Compare with this git revision (default: the merge-base with the main branch).
+        #[arg(long, value_name = "REV", conflicts_with = "no_base")]
+        base: Option<String>,
+        /// Check the head alone, without API and deploy compatibility.
+        #[arg(long)]
+        no_base: bool,
         /// Rows the live stage gives every table that exists before a migration.
         #[arg(long, value_name = "N", default_value_t = 20_000)]
         seed_rows: u32,
@@ -72,6 +78,8 @@ fn main() -> ExitCode {
         Task::CheckContract {
             workspace,
             no_live,
+            base,
+            no_base,
             seed_rows,
             lock_threshold_ms,
         } => {
@@ -80,7 +88,12 @@ fn main() -> ExitCode {
                 seed_rows,
                 lock_threshold: std::time::Duration::from_millis(lock_threshold_ms),
             });
-            check_contract::run(&root, live)
+            let base = match (base, no_base) {
+                (_, true) => plumb_check::Base::None,
+                (Some(rev), false) => plumb_check::Base::Rev(rev),
+                (None, false) => plumb_check::Base::Default,
+            };
+            check_contract::run(&root, &base, live)
         }
         Task::Schemas { check, workspace } => {
             let root = workspace.unwrap_or_else(workspace::this_workspace);

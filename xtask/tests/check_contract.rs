@@ -71,7 +71,7 @@ fn the_repository_passes() {
     assert_eq!(stages[0], "schemas: ok, 21 files up to date", "{stdout}");
     assert_eq!(
         stages[1],
-        "migrations: ok, 8 migrations, 16 statements: 0 errors, 0 warnings, 0 notes"
+        "static: ok, 8 migrations, 16 statements: 0 errors, 0 warnings, 0 notes"
     );
     assert!(
         stages[2].starts_with(
@@ -100,7 +100,7 @@ fn stale_schemas_fail_the_check_before_the_live_stage() {
         stages[0].starts_with("schemas: failed, 1 files out of date"),
         "{stdout}"
     );
-    assert!(stages[1].starts_with("migrations: ok"), "{stdout}");
+    assert!(stages[1].starts_with("static: ok"), "{stdout}");
     assert!(stages[2].starts_with("live: ok"), "{stdout}");
 }
 
@@ -124,7 +124,7 @@ fn an_unsafe_migration_fails_the_static_stage_naming_the_rule() {
         "{stderr}"
     );
     assert!(
-        stdout.contains("migrations: failed, 9 migrations, 18 statements: 1 errors"),
+        stdout.contains("static: failed, 9 migrations, 18 statements: 1 errors"),
         "{stdout}"
     );
 }

@@ -4,12 +4,18 @@
 //! statements checked in diesel's order against the schema the earlier migrations left, then
 //! replayed into it. See `docs/rules/` for each rule.
 
+pub mod api;
+pub mod compat;
+pub mod consistency;
 pub mod error;
 pub mod finding;
+pub mod git;
 pub mod migrations;
+pub mod models;
 pub(crate) mod replay;
 pub mod report;
 mod rules;
+mod rust_allow;
 pub mod schema;
 pub mod schema_rs;
 pub mod settings;
@@ -36,6 +42,10 @@ pub struct Report {
     pub migrations: usize,
     pub statements: usize,
     pub schema: Schema,
+    /// Against what base the head was compared, or why it was not: one line.
+    pub base: Option<String>,
+    /// What changed between base and head, layer by layer: the review artifact.
+    pub changes: Vec<String>,
 }
 
 impl Report {
@@ -47,6 +57,114 @@ impl Report {
     }
 }
 
+/// Which tree the head is compared with (families A and D).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    /// The merge-base with the main branch; skipped, with one line saying so, outside git.
+    Default,
+    /// A git revision; an input error when git does not know it.
+    Rev(String),
+    /// No comparison.
+    None,
+}
+
+/// [`check_workspace`], then the head against `base`: API compatibility (family A) and the
+/// live release against the new migrations (family D), and the changes between them.
+pub fn check_workspace_against(
+    root: &Path,
+    pg_version: Option<u32>,
+    base: &Base,
+) -> Result<Report, InputError> {
+    let mut report = check_workspace(root, pg_version)?;
+    let rev = match base {
+        Base::None => return Ok(report),
+        Base::Rev(rev) => rev.clone(),
+        Base::Default => match git::default_base(root) {
+            Ok(rev) => rev,
+            Err(reason) => {
+                report.base = Some(format!(
+                    "base: none ({reason}); API and deploy checks skipped"
+                ));
+                return Ok(report);
+            }
+        },
+    };
+    let invalid = |reason: String| InputError::Invalid {
+        path: root.to_path_buf(),
+        reason,
+    };
+    let scratch =
+        tempfile::tempdir().map_err(|e| InputError::io(Path::new("a temporary directory"), e))?;
+    let base_root = match git::extract(root, &rev, scratch.path()) {
+        Ok(dir) => dir,
+        Err(git::BaseError::Unavailable(reason)) if *base == Base::Default => {
+            report.base = Some(format!(
+                "base: none ({reason}); API and deploy checks skipped"
+            ));
+            return Ok(report);
+        }
+        Err(error) => return Err(invalid(error.to_string())),
+    };
+    let settings = Settings::load(root)?;
+    let head = read_snapshot(&settings)?;
+    let base_settings = Settings::load(&base_root).unwrap_or_else(|_| Settings {
+        root: base_root.clone(),
+        migrations_dir: base_root.join(relative(root, &settings.migrations_dir)),
+        ..settings.clone()
+    });
+    let base_snapshot = if base_settings.migrations_dir.is_dir() {
+        read_snapshot(&base_settings).map_err(|e| invalid(format!("the base {rev}: {e}")))?
+    } else {
+        compat::Snapshot::default()
+    };
+    let short: String = rev.chars().take(12).collect();
+    report.base = Some(format!("base: {short}"));
+    report.changes = compat::changes(&base_snapshot, &head);
+    let found = settings.apply_severities(compat::check(&base_snapshot, &head));
+    for finding in found {
+        if let Ok(text) = std::fs::read_to_string(root.join(&finding.span.file)) {
+            report.sources.insert(finding.span.file.clone(), text);
+        }
+        report.findings.push(finding);
+    }
+    Ok(report)
+}
+
+/// What the checker reads of one tree (see [`compat::Snapshot`]).
+pub fn read_snapshot(settings: &Settings) -> Result<compat::Snapshot, InputError> {
+    let migrations = read_migrations(&settings.migrations_dir)?;
+    let replayed = replay_each(&migrations);
+    let schema_rs = match settings.schema_rs.as_deref().filter(|p| p.is_file()) {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
+            Some(schema_rs::parse(&text).map_err(|e| InputError::Invalid {
+                path: path.to_path_buf(),
+                reason: format!("line {}, column {}: {}", e.line, e.column, e.message),
+            })?)
+        }
+        None => None,
+    };
+    let (models, errors) = match settings.models_dir.as_deref() {
+        Some(dir) => models::read_models(&settings.root, dir),
+        None => Default::default(),
+    };
+    if let Some(error) = errors.first() {
+        return Err(InputError::Invalid {
+            path: settings.root.join(&error.file),
+            reason: format!("line {}: {}", error.line, error.message),
+        });
+    }
+    let api = api::read_api(&settings.root, &settings.api_dir)?;
+    Ok(compat::Snapshot {
+        migrations,
+        replayed,
+        schema_rs,
+        models,
+        api,
+        migrations_dir: relative(&settings.root, &settings.migrations_dir),
+    })
+}
+
 /// Reads the settings and the migrations under `root` and checks them.
 pub fn check_workspace(root: &Path, pg_version: Option<u32>) -> Result<Report, InputError> {
     let mut settings = Settings::load(root)?;
@@ -54,7 +172,51 @@ pub fn check_workspace(root: &Path, pg_version: Option<u32>) -> Result<Report, I
         settings.pg_version = version;
     }
     let migrations = read_migrations(&settings.migrations_dir)?;
-    Ok(check_migrations(&migrations, &settings))
+    let mut report = check_migrations(&migrations, &settings);
+    check_backend(&settings, &mut report)?;
+    Ok(report)
+}
+
+/// Family S: `schema.rs` and the model structs against the schema the migrations build.
+fn check_backend(settings: &Settings, report: &mut Report) -> Result<(), InputError> {
+    let Some(path) = settings.schema_rs.as_deref().filter(|p| p.is_file()) else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
+    let declared = schema_rs::parse(&text).map_err(|e| InputError::Invalid {
+        path: path.to_path_buf(),
+        reason: format!("line {}, column {}: {}", e.line, e.column, e.message),
+    })?;
+    let (models, errors) = match settings.models_dir.as_deref() {
+        Some(dir) => models::read_models(&settings.root, dir),
+        None => Default::default(),
+    };
+    if let Some(error) = errors.first() {
+        return Err(InputError::Invalid {
+            path: settings.root.join(&error.file),
+            reason: format!("line {}: {}", error.line, error.message),
+        });
+    }
+    let shown = relative(&settings.root, path);
+    let found = consistency::check(&report.schema, Some((&shown, &declared)), &models);
+    let mut sources = std::collections::BTreeMap::new();
+    sources.insert(shown.clone(), text);
+    for model in &models {
+        if !sources.contains_key(&model.file)
+            && let Ok(source) = std::fs::read_to_string(settings.root.join(&model.file))
+        {
+            sources.insert(model.file.clone(), source);
+        }
+    }
+    for finding in settings.apply_severities(rust_allow::apply(found, &sources)) {
+        if let Some(text) = sources.get(&finding.span.file) {
+            report
+                .sources
+                .insert(finding.span.file.clone(), text.clone());
+        }
+        report.findings.push(finding);
+    }
+    Ok(())
 }
 
 /// Checks migrations, in the order given, against the schema each one finds.
@@ -144,23 +306,15 @@ pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report
             findings.extend(local);
         }
     }
-    let findings = findings
-        .into_iter()
-        .filter_map(|mut finding| match settings.severities.get(finding.code) {
-            Some(None) => None,
-            Some(Some(severity)) => {
-                finding.severity = *severity;
-                Some(finding)
-            }
-            None => Some(finding),
-        })
-        .collect();
+    let findings = settings.apply_severities(findings);
     Report {
         findings,
         sources,
         migrations: migrations.len(),
         statements,
         schema,
+        base: None,
+        changes: Vec::new(),
     }
 }
 

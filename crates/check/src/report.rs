@@ -99,10 +99,39 @@ pub fn human_findings(report: &Report, colour: bool) -> String {
 
 fn human(report: &Report, colour: bool) -> String {
     format!(
-        "{}{}\n",
+        "{}{}{}\n",
+        human_changes(report),
         human_findings(report, colour),
         summary_line(report)
     )
+}
+
+/// The base line and what changed since, one line per change, for a pull request's reader.
+pub fn human_changes(report: &Report) -> String {
+    let mut out = String::new();
+    if let Some(base) = &report.base {
+        let _ = writeln!(out, "{base}");
+    }
+    if report.base.is_some() && report.changes.is_empty() && !base_skipped(report) {
+        let _ = writeln!(
+            out,
+            "no change to the schema, the models or the API since the base\n"
+        );
+    } else if !report.changes.is_empty() {
+        let _ = writeln!(out, "changes since the base:");
+        for change in &report.changes {
+            let _ = writeln!(out, "  {change}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn base_skipped(report: &Report) -> bool {
+    report
+        .base
+        .as_deref()
+        .is_some_and(|b| b.starts_with("base: none"))
 }
 
 pub fn summary_line(report: &Report) -> String {
@@ -118,6 +147,8 @@ pub fn summary_line(report: &Report) -> String {
 
 fn json_report(report: &Report) -> String {
     let value = json!({
+        "base": report.base,
+        "changes": report.changes,
         "findings": report.findings,
         "summary": {
             "migrations": report.migrations,

@@ -15,6 +15,8 @@ pub struct SchemaRs {
 pub struct TableRs {
     /// The SQL name (`#[sql_name]` or the Rust name).
     pub name: String,
+    /// The name Rust code uses (`table_name = ...` in a model's derive).
+    pub rust_name: String,
     pub primary_key: Vec<String>,
     pub columns: Vec<ColumnRs>,
     pub line: usize,
@@ -24,6 +26,8 @@ pub struct TableRs {
 pub struct ColumnRs {
     /// The SQL name.
     pub name: String,
+    /// The name Rust code uses (a model field, `column_name = ...`).
+    pub rust_name: String,
     /// The SQL type with paths stripped: `Nullable<Text>`, `Array<Nullable<Int4>>`.
     pub sql_type: String,
     pub max_length: Option<u32>,
@@ -102,6 +106,7 @@ pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
                     .iter()
                     .map(|c| ColumnRs {
                         name: c.sql_name.clone(),
+                        rust_name: c.column_name.to_string(),
                         sql_type: type_text(&c.tpe),
                         max_length: c.max_length.as_ref().and_then(|l| l.base10_parse().ok()),
                         line: c.column_name.span().start().line,
@@ -109,6 +114,7 @@ pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
                     .collect();
                 schema.tables.push(TableRs {
                     name: table.sql_name.clone(),
+                    rust_name: table.table_name.to_string(),
                     primary_key,
                     columns,
                     line,

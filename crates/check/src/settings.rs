@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::InputError;
-use crate::finding::{Severity, rule};
+use crate::finding::{Finding, Severity, rule};
 
 /// The PostgreSQL major version rules assume when none is configured.
 pub const DEFAULT_PG_VERSION: u32 = 15;
@@ -17,6 +17,11 @@ pub struct Settings {
     pub migrations_dir: PathBuf,
     /// diesel's `schema.rs`: `[check] schema-rs`, else `diesel.toml`'s `print_schema.file`.
     pub schema_rs: Option<PathBuf>,
+    /// Where the diesel model structs are: `[check] models`, else the directory of schema.rs.
+    pub models_dir: Option<PathBuf>,
+    /// The committed API schemas, `<version>/<Type>.<direction>.json`: `[check] api-schemas`,
+    /// else `schemas/`.
+    pub api_dir: PathBuf,
     pub pg_version: u32,
     /// Paths (relative to the root, `*` matching any run of characters) not checked; their
     /// migrations are still replayed.
@@ -41,6 +46,8 @@ struct PlumbToml {
 struct CheckSection {
     migrations: Option<PathBuf>,
     schema_rs: Option<PathBuf>,
+    models: Option<PathBuf>,
+    api_schemas: Option<PathBuf>,
     pg_version: Option<u32>,
     exclude: Option<Vec<String>>,
     skip_before: Option<String>,
@@ -111,12 +118,38 @@ impl Settings {
         Ok(Settings {
             root: root.to_path_buf(),
             migrations_dir: root.join(migrations),
+            models_dir: check.models.map(|dir| root.join(dir)).or_else(|| {
+                schema_rs
+                    .as_ref()
+                    .and_then(|file| file.parent())
+                    .map(|dir| root.join(dir))
+            }),
             schema_rs: schema_rs.map(|file| root.join(file)),
+            api_dir: root.join(
+                check
+                    .api_schemas
+                    .unwrap_or_else(|| PathBuf::from("schemas")),
+            ),
             pg_version: check.pg_version.unwrap_or(DEFAULT_PG_VERSION),
             exclude: check.exclude.unwrap_or_default(),
             skip_before: check.skip_before,
             severities,
         })
+    }
+
+    /// `[rules]` applied: findings of rules turned off dropped, the others at their severity.
+    pub fn apply_severities(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter_map(|mut finding| match self.severities.get(finding.code) {
+                Some(None) => None,
+                Some(Some(severity)) => {
+                    finding.severity = *severity;
+                    Some(finding)
+                }
+                None => Some(finding),
+            })
+            .collect()
     }
 
     pub fn is_excluded(&self, path: &Path) -> bool {

@@ -15,6 +15,19 @@ pub struct Span {
     pub end_column: usize,
 }
 
+impl Span {
+    /// The start of a 1-based line of `file`.
+    pub fn line(file: impl Into<PathBuf>, line: usize) -> Span {
+        Span {
+            file: file.into(),
+            line: line.max(1),
+            column: 1,
+            end_line: line.max(1),
+            end_column: 1,
+        }
+    }
+}
+
 /// A file's text with the offsets of its line starts.
 #[derive(Debug, Clone)]
 pub struct Source {

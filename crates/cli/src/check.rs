@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use plumb_check::report::{Format, render};
-use plumb_check::{RULES, Severity, check_workspace};
+use plumb_check::{Base, RULES, Severity, check_workspace_against};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -18,6 +18,13 @@ pub struct CheckArgs {
     /// The PostgreSQL major version the migrations run on (default: plumb.toml's, else 15).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(9..=30))]
     pg_version: Option<u32>,
+    /// Compare with this git revision (families A and D, and the changes since): default, the
+    /// merge-base with the main branch.
+    #[arg(long, value_name = "REV", conflicts_with = "no_base")]
+    base: Option<String>,
+    /// Check the head alone.
+    #[arg(long)]
+    no_base: bool,
     /// List the rules and exit.
     #[arg(long)]
     list_rules: bool,
@@ -36,6 +43,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
         path,
         format,
         pg_version,
+        base,
+        no_base,
         list_rules,
     } = args;
     if list_rules {
@@ -51,7 +60,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let root = path.unwrap_or_else(|| PathBuf::from("."));
-    let mut report = match check_workspace(&root, pg_version) {
+    let base = match (base, no_base) {
+        (_, true) => Base::None,
+        (Some(rev), false) => Base::Rev(rev),
+        (None, false) => Base::Default,
+    };
+    let mut report = match check_workspace_against(&root, pg_version, &base) {
         Ok(report) => report,
         Err(error) => {
             eprintln!("error: cannot read the input: {error}");

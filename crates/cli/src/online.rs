@@ -34,6 +34,10 @@ pub struct LockArgs {
     /// most this long.
     #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     lock_timeout_ms: u64,
+    /// Longest wait for locks of a migration that builds indexes CONCURRENTLY (such a wait
+    /// queues nobody's queries).
+    #[arg(long, value_name = "S", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    concurrent_lock_timeout_s: u64,
     /// Longest run of one statement once it has its locks.
     #[arg(long, value_name = "S", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
     statement_timeout_s: u64,
@@ -50,6 +54,7 @@ impl LockArgs {
         LockPolicy {
             lock_timeout: Duration::from_millis(self.lock_timeout_ms),
             statement_timeout: Duration::from_secs(self.statement_timeout_s),
+            concurrent_lock_timeout: Duration::from_secs(self.concurrent_lock_timeout_s),
             max_attempts: self.attempts,
             budget: Duration::from_secs(self.budget_s),
             ..LockPolicy::default()

@@ -65,6 +65,15 @@ impl Default for BackfillOptions {
     }
 }
 
+impl BackfillOptions {
+    /// The smallest and largest batch, whatever was asked: at least one row, and the smallest
+    /// never above the largest.
+    fn batch_bounds(&self) -> (i64, i64) {
+        let most = self.max_batch.max(1);
+        (self.min_batch.clamp(1, most), most)
+    }
+}
+
 /// Reported after each batch.
 #[derive(Debug, Clone)]
 pub struct BackfillProgress {
@@ -160,14 +169,16 @@ pub fn run_backfill(
     let resumed = register(conn, backfill, options, &sql)?;
     let to_fill = count(conn, &sql.count_pending).map_err(fail("counting the rows to fill"))?;
     if to_fill > 0 {
-        // Finished before, yet rows need filling again (written NULL since): walk again.
+        // Finished before, or ended an earlier run with rows left, yet rows need filling:
+        // walk again from the start.
         let bound = max_key(conn, &sql.max_key).map_err(fail("reading the last key"))?;
         diesel::sql_query(
             "UPDATE plumb_backfills SET finished_at = NULL, cursor = NULL, upper_bound = $2, passes = 1, updated_at = now() \
-             WHERE name = $1 AND finished_at IS NOT NULL",
+             WHERE name = $1 AND (finished_at IS NOT NULL OR passes >= $3)",
         )
         .bind::<Text, _>(&backfill.name)
         .bind::<Nullable<Text>, _>(bound)
+        .bind::<Integer, _>(MAX_PASSES)
         .execute(conn)
         .map_err(fail("reopening the finished backfill"))?;
     }
@@ -180,7 +191,8 @@ pub fn run_backfill(
         batches: 0,
         elapsed: Duration::ZERO,
     };
-    let mut backoff_failures = 0u32;
+    let mut failures = 0u32;
+    let mut first_failure: Option<Instant> = None;
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -189,20 +201,27 @@ pub fn run_backfill(
             .conn
             .transaction(|conn| batch(conn, backfill, options, &sql));
         let step = match attempt {
+            Ok(Batch::WalkEnded { passes }) => finish(&mut session.conn, backfill, &sql, passes)
+                .map_err(fail("verifying that no row is left"))?,
             Ok(step) => step,
             Err(error) if session.is_lock_timeout(&error) => {
-                backoff_failures += 1;
-                if backoff_failures >= options.policy.max_attempts {
+                // A batch waited longer than lock_timeout for rows the application holds.
+                failures += 1;
+                let since = *first_failure.get_or_insert_with(Instant::now);
+                let pause = options.policy.backoff(failures);
+                if failures >= options.policy.max_attempts
+                    || since.elapsed() + pause + options.policy.lock_timeout > options.policy.budget
+                {
                     return Err(OnlineError::LockBudgetExhausted {
                         what: format!("backfill {}: a batch", backfill.name),
-                        attempts: backoff_failures,
-                        elapsed: started.elapsed(),
+                        attempts: failures,
+                        elapsed: since.elapsed(),
                         lock_timeout: options.policy.lock_timeout,
                         blockers: Vec::new(),
                     });
                 }
-                tracing::warn!(backfill = %backfill.name, attempt = backoff_failures, "batch stopped by lock_timeout; retrying");
-                std::thread::sleep(options.policy.first_backoff * backoff_failures);
+                tracing::warn!(backfill = %backfill.name, attempt = failures, pause_ms = pause.as_millis() as u64, "batch stopped by lock_timeout; retrying");
+                std::thread::sleep(pause);
                 continue;
             }
             Err(error) => {
@@ -212,7 +231,8 @@ pub fn run_backfill(
                 });
             }
         };
-        backoff_failures = 0;
+        failures = 0;
+        first_failure = None;
         match step {
             Batch::Filled {
                 filled,
@@ -242,6 +262,7 @@ pub fn run_backfill(
                 report.outcome = BackfillOutcome::RowsLeft(left);
                 break;
             }
+            Batch::WalkEnded { .. } => {}
         }
     }
     report.elapsed = started.elapsed();
@@ -295,6 +316,10 @@ enum Batch {
     Left {
         left: i64,
     },
+    /// The walk reached its bound in the given pass: count what is left, outside the batch.
+    WalkEnded {
+        passes: i32,
+    },
 }
 
 #[derive(QueryableByName)]
@@ -328,6 +353,15 @@ fn batch(
         #[diesel(sql_type = BigInt)]
         filled: i64,
     }
+    // Another worker's batch holds the cursor for about one batch time: wait for it as long as
+    // a statement may run. The rows themselves are waited for only lock_timeout.
+    let wait = |timeout: Duration| {
+        diesel::sql_query(format!(
+            "SELECT set_config('lock_timeout', '{}ms', true)",
+            timeout.as_millis().max(1)
+        ))
+    };
+    wait(options.policy.statement_timeout).execute(conn)?;
     let state: Cursor = diesel::sql_query(
         "SELECT cursor, upper_bound, batch_size, rows_filled, passes, finished_at IS NOT NULL AS finished \
          FROM plumb_backfills WHERE name = $1 FOR UPDATE",
@@ -340,8 +374,11 @@ fn batch(
         });
     }
     let Some(bound) = state.upper_bound.clone() else {
-        return finish(conn, b, sql, &state);
+        return Ok(Batch::WalkEnded {
+            passes: state.passes,
+        });
     };
+    wait(options.policy.lock_timeout).execute(conn)?;
     let began = Instant::now();
     let done: Filled = diesel::sql_query(&sql.fill)
         .bind::<Nullable<Text>, _>(state.cursor.as_deref())
@@ -349,7 +386,9 @@ fn batch(
         .bind::<BigInt, _>(state.batch_size)
         .get_result(conn)?;
     let Some(last) = done.last else {
-        return finish(conn, b, sql, &state);
+        return Ok(Batch::WalkEnded {
+            passes: state.passes,
+        });
     };
     let size = resize(state.batch_size, began.elapsed(), options);
     diesel::sql_query(
@@ -369,40 +408,61 @@ fn batch(
     })
 }
 
-/// The walk reached its bound: verify that no row is left. Rows written since the walk passed
-/// them start another pass, up to [`MAX_PASSES`].
+/// The walk reached its bound in pass `passes`: verify that no row is left, in a transaction of
+/// its own (the count may take as long as a scan, without holding the cursor). Rows written
+/// since the walk passed them start another pass, up to [`MAX_PASSES`]; when several workers
+/// get here, one starts it.
 fn finish(
     conn: &mut PgConnection,
     b: &Backfill,
     sql: &Statements,
-    state: &Cursor,
+    passes: i32,
 ) -> diesel::QueryResult<Batch> {
-    let left = count(conn, &sql.count_pending)?;
+    #[derive(QueryableByName)]
+    struct Total {
+        #[diesel(sql_type = BigInt)]
+        rows_filled: i64,
+    }
+    let left = conn.transaction(|conn| {
+        diesel::sql_query("SELECT set_config('statement_timeout', '0', true)").execute(conn)?;
+        count(conn, &sql.count_pending)
+    })?;
+    let total = |conn: &mut PgConnection| -> diesel::QueryResult<i64> {
+        Ok(
+            diesel::sql_query("SELECT rows_filled FROM plumb_backfills WHERE name = $1")
+                .bind::<Text, _>(&b.name)
+                .get_result::<Total>(conn)?
+                .rows_filled,
+        )
+    };
     if left == 0 {
         diesel::sql_query(
-            "UPDATE plumb_backfills SET finished_at = now(), updated_at = now() WHERE name = $1",
+            "UPDATE plumb_backfills SET finished_at = coalesce(finished_at, now()), updated_at = now() WHERE name = $1",
         )
         .bind::<Text, _>(&b.name)
         .execute(conn)?;
         return Ok(Batch::Finished {
-            total: state.rows_filled,
+            total: total(conn)?,
         });
     }
-    if state.passes >= MAX_PASSES {
+    if passes >= MAX_PASSES {
         return Ok(Batch::Left { left });
     }
     let bound = max_key(conn, &sql.max_key)?;
     diesel::sql_query(
-        "UPDATE plumb_backfills SET cursor = NULL, upper_bound = $2, passes = passes + 1, updated_at = now() WHERE name = $1",
+        "UPDATE plumb_backfills SET cursor = NULL, upper_bound = $2, passes = passes + 1, updated_at = now() \
+         WHERE name = $1 AND passes = $3",
     )
     .bind::<Text, _>(&b.name)
     .bind::<Nullable<Text>, _>(bound)
+    .bind::<Integer, _>(passes)
     .execute(conn)?;
+    let total = total(conn)?;
     Ok(Batch::Filled {
         filled: 0,
-        total: state.rows_filled,
+        total,
         cursor: None,
-        size: state.batch_size,
+        size: 0,
     })
 }
 
@@ -410,7 +470,8 @@ fn finish(
 fn resize(size: i64, took: Duration, options: &BackfillOptions) -> i64 {
     let ratio = options.target_batch_time.as_secs_f64() / took.as_secs_f64().max(1e-4);
     let next = (size as f64 * ratio.clamp(0.5, 2.0)).round() as i64;
-    next.clamp(options.min_batch.max(1), options.max_batch.max(1))
+    let (least, most) = options.batch_bounds();
+    next.clamp(least, most)
 }
 
 /// Records the backfill, or checks that the recorded one is the same job. Returns whether it
@@ -453,7 +514,10 @@ fn register(
     .bind::<Text, _>(&b.expression)
     .bind::<Text, _>(&b.pending)
     .bind::<Nullable<Text>, _>(bound)
-    .bind::<BigInt, _>(options.first_batch.clamp(options.min_batch.max(1), options.max_batch.max(1)))
+    .bind::<BigInt, _>({
+        let (least, most) = options.batch_bounds();
+        options.first_batch.clamp(least, most)
+    })
     .execute(conn)
     .map_err(query)?;
     let recorded: Recorded = diesel::sql_query(
@@ -496,7 +560,7 @@ fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
     }
     let key: Option<Key> = diesel::sql_query(
         "SELECT format_type(a.atttypid, a.atttypmod) AS key_type, \
-         EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indisvalid \
+         a.attnotnull AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indisvalid \
                  AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS unique, \
          EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = a.attrelid AND t.attname = $3 AND NOT t.attisdropped) AS target_exists \
          FROM pg_attribute a WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attname = $2 AND NOT a.attisdropped",
@@ -514,7 +578,7 @@ fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
     let problem = match key {
         None => format!("{}.{} does not exist", b.table, b.key),
         Some(k) if !k.unique => format!(
-            "{}.{} is not a single-column unique key: keyset batches need one (the primary key)",
+            "{}.{} is not a NOT NULL single-column unique key: keyset batches need one (the primary key)",
             b.table, b.key
         ),
         Some(k) if !k.target_exists => format!("{}.{} does not exist", b.table, b.column),

@@ -99,12 +99,12 @@ fn blocked_by(blockers: &[String]) -> String {
 
 impl OnlineError {
     /// Whether the input was at fault (an option, a URL, a name, a migrations directory)
-    /// rather than the database or the work: commands exit 2 for these, 1 for the rest.
+    /// rather than the database or the work: commands exit 2 for these, 1 for the rest (a
+    /// server that does not answer included: that may pass).
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
             OnlineError::InvalidUrl { .. }
-                | OnlineError::Connect { .. }
                 | OnlineError::Migrations { .. }
                 | OnlineError::Invalid(_)
                 | OnlineError::NoBinaries

@@ -28,6 +28,10 @@ pub struct LockPolicy {
     pub lock_timeout: Duration,
     /// Set on the DDL connection too: bounds a statement that got its lock but runs away.
     pub statement_timeout: Duration,
+    /// The `lock_timeout` of a migration that builds indexes CONCURRENTLY. Such a build waits
+    /// for older transactions while holding only SHARE UPDATE EXCLUSIVE, which queues nobody's
+    /// reads or writes, so a short timeout would only throw its work away.
+    pub concurrent_lock_timeout: Duration,
     /// Attempts per step, the first one included.
     pub max_attempts: u32,
     /// Total time per step, waits and backoff included: no attempt starts that could end
@@ -44,6 +48,7 @@ impl Default for LockPolicy {
         Self {
             lock_timeout: Duration::from_millis(500),
             statement_timeout: Duration::from_secs(30 * 60),
+            concurrent_lock_timeout: Duration::from_secs(60),
             max_attempts: 10,
             budget: Duration::from_secs(120),
             first_backoff: Duration::from_millis(200),
@@ -55,7 +60,7 @@ impl Default for LockPolicy {
 impl LockPolicy {
     /// Refuses a policy that would run without a lock timeout or could never try.
     pub fn validate(&self) -> Result<()> {
-        let problem = if self.lock_timeout.is_zero() {
+        let problem = if self.lock_timeout.is_zero() || self.concurrent_lock_timeout.is_zero() {
             "lock_timeout must be above zero: an attempt without it can queue every query on the table behind it"
         } else if self.statement_timeout.is_zero() {
             "statement_timeout must be above zero"
@@ -70,7 +75,7 @@ impl LockPolicy {
     }
 
     /// The pause after `failed` failed attempts (1-based), jittered.
-    fn backoff(&self, failed: u32) -> Duration {
+    pub(crate) fn backoff(&self, failed: u32) -> Duration {
         let doubled = self
             .first_backoff
             .saturating_mul(1u32 << failed.saturating_sub(1).min(20));
@@ -172,6 +177,12 @@ impl LockSession {
             }
             Err(source) => return Err(query("provoking a lock timeout")(source)),
         };
+        // The 10 ms was for the calibration only: from here on the session waits as the
+        // policy says.
+        diesel::sql_query("SELECT set_config('lock_timeout', $1, false)")
+            .bind::<Text, _>(format!("{}ms", policy.lock_timeout.as_millis().max(1)))
+            .execute(&mut conn)
+            .map_err(query("setting lock_timeout"))?;
         Ok(Self {
             conn,
             observer,
@@ -194,6 +205,18 @@ impl LockSession {
     pub fn run<T>(
         &mut self,
         what: &str,
+        step: impl FnMut(&mut PgConnection) -> std::result::Result<T, BoxError>,
+        on_retry: &mut dyn FnMut(&Retry),
+    ) -> Result<(T, Attempts)> {
+        let lock_timeout = self.policy.lock_timeout;
+        self.run_waiting(what, lock_timeout, step, on_retry)
+    }
+
+    /// [`run`](Self::run), each attempt waiting up to `lock_timeout` for its locks.
+    pub fn run_waiting<T>(
+        &mut self,
+        what: &str,
+        lock_timeout: Duration,
         mut step: impl FnMut(&mut PgConnection) -> std::result::Result<T, BoxError>,
         on_retry: &mut dyn FnMut(&Retry),
     ) -> Result<(T, Attempts)> {
@@ -205,7 +228,7 @@ impl LockSession {
             diesel::sql_query(
                 "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
             )
-            .bind::<Text, _>(format!("{}ms", self.policy.lock_timeout.as_millis().max(1)))
+            .bind::<Text, _>(format!("{}ms", lock_timeout.as_millis().max(1)))
             .bind::<Text, _>(format!("{}ms", self.policy.statement_timeout.as_millis().max(1)))
             .execute(&mut self.conn)
             .map_err(|source| OnlineError::Query {
@@ -234,13 +257,13 @@ impl LockSession {
                 }
                 Err(error) if self.is_lock_timeout(error.as_ref()) => {
                     let pause = self.policy.backoff(done.attempts);
-                    let next_ends = started.elapsed() + pause + self.policy.lock_timeout;
+                    let next_ends = started.elapsed() + pause + lock_timeout;
                     if done.attempts >= self.policy.max_attempts || next_ends > self.policy.budget {
                         return Err(OnlineError::LockBudgetExhausted {
                             what: what.to_owned(),
                             attempts: done.attempts,
                             elapsed: started.elapsed(),
-                            lock_timeout: self.policy.lock_timeout,
+                            lock_timeout,
                             blockers: blockers.into_iter().collect(),
                         });
                     }

@@ -45,9 +45,18 @@ impl NotNullReport {
 /// that an interrupted run picks up where it stopped.
 #[derive(Debug)]
 struct State {
+    /// NOT NULL and proven: on PostgreSQL 18 a NOT VALID NOT NULL constraint also sets
+    /// `attnotnull`, so that alone does not say the rows were checked.
     not_null: bool,
-    /// `Some(validated)` when the helper constraint exists.
-    helper: Option<bool>,
+    /// When the helper constraint exists: whether it is validated, and whether it is a CHECK
+    /// (dropped once SET NOT NULL is done) or a NOT NULL constraint (PostgreSQL 18; it stays).
+    helper: Option<Helper>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Helper {
+    validated: bool,
+    check: bool,
 }
 
 /// Makes `table.column` NOT NULL in steps that each hold ACCESS EXCLUSIVE only for a catalog
@@ -102,23 +111,32 @@ pub fn enforce_not_null(
         };
         report.steps.push(step(&mut session, sql, on_retry)?);
     }
-    if state(&mut session.conn)?.and_then(|s| s.helper) == Some(false) {
+    if state(&mut session.conn)?
+        .and_then(|s| s.helper)
+        .is_some_and(|h| !h.validated)
+    {
         let sql = format!("ALTER TABLE {t} VALIDATE CONSTRAINT {h}");
         match step(&mut session, sql, on_retry) {
             Ok(done) => report.steps.push(done),
             Err(error) => {
-                // Rows written NULL since the count: say how many; the NOT VALID constraint
-                // stays, so no new ones can be written, and a rerun after the backfill goes on.
                 let nulls = count_nulls(&mut session.conn, &t, &c).unwrap_or(0);
-                return Err(if nulls > 0 {
-                    still_null(table, column, nulls)
-                } else {
-                    error
-                });
+                if nulls == 0 {
+                    return Err(error);
+                }
+                // Rows written NULL since the count: take the helper away again, so that a
+                // release still writing NULL keeps working, and say so.
+                let drop = format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {h}");
+                step(&mut session, drop, on_retry)?;
+                return Err(still_null(table, column, nulls));
             }
         }
     }
-    if version < 180_000 && state(&mut session.conn)?.is_some_and(|s| !s.not_null) {
+    let now = state(&mut session.conn)?;
+    if now.as_ref().is_some_and(|s| !s.not_null)
+        && now
+            .and_then(|s| s.helper)
+            .is_some_and(|h| h.check && h.validated)
+    {
         // Two statements: in one ALTER, PostgreSQL would drop the check before it could prove
         // the column, and scan the table under ACCESS EXCLUSIVE.
         let sql = format!(
@@ -182,11 +200,15 @@ fn read_state(
         not_null: bool,
         #[diesel(sql_type = Nullable<Bool>)]
         helper_validated: Option<bool>,
+        #[diesel(sql_type = Nullable<Bool>)]
+        helper_check: Option<bool>,
     }
     let row = diesel::sql_query(
-        "SELECT a.attnotnull AS not_null, \
-         (SELECT c.convalidated FROM pg_constraint c WHERE c.conrelid = a.attrelid AND c.conname = $3) AS helper_validated \
-         FROM pg_attribute a WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attname = $2 AND NOT a.attisdropped",
+        "SELECT a.attnotnull AND NOT EXISTS (SELECT 1 FROM pg_constraint n WHERE n.conrelid = a.attrelid \
+                 AND n.contype = 'n' AND NOT n.convalidated AND a.attnum = ANY (n.conkey)) AS not_null, \
+         h.convalidated AS helper_validated, h.contype = 'c' AS helper_check \
+         FROM pg_attribute a LEFT JOIN pg_constraint h ON h.conrelid = a.attrelid AND h.conname = $3 \
+         WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attname = $2 AND NOT a.attisdropped",
     )
     .bind::<Text, _>(table)
     .bind::<Text, _>(column)
@@ -195,7 +217,10 @@ fn read_state(
     .optional()?;
     Ok(row.map(|r| State {
         not_null: r.not_null,
-        helper: r.helper_validated,
+        helper: r.helper_validated.map(|validated| Helper {
+            validated,
+            check: r.helper_check.unwrap_or(false),
+        }),
     }))
 }
 

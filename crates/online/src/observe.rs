@@ -133,7 +133,9 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
     }
     let mut trace = LockTrace::default();
     let mut open: BTreeMap<(String, String), (Instant, Instant)> = BTreeMap::new();
-    let mut last_poll = Instant::now();
+    let started = Instant::now();
+    let mut last_poll = started;
+    let mut last_blockers: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         let locks: Vec<Lock> = diesel::sql_query(
             "SELECT coalesce(c.relname::text, l.locktype) AS relation, l.mode::text AS mode, l.granted \
@@ -145,8 +147,13 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
         .load(observer)
         .unwrap_or_default();
         let now = Instant::now();
+        let blockers_due = last_blockers.is_none_or(|at| now - at >= Duration::from_millis(100));
         if locks.iter().any(|l| !l.granted) {
             trace.waited += now - last_poll;
+        }
+        if blockers_due && locks.iter().any(|l| !l.granted) {
+            // pg_blocking_pids takes the lock manager's partition locks: ask ten times a second.
+            last_blockers = Some(now);
             let blockers: Vec<Blocker> = diesel::sql_query(
                 "SELECT format('pid %s (%s): %s', b.pid, coalesce(nullif(b.application_name, ''), 'no application_name'), \
                  left(regexp_replace(b.query, '\\s+', ' ', 'g'), 120)) AS who \
@@ -180,7 +187,14 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
             }
         }
         last_poll = now;
-        std::thread::sleep(Duration::from_micros(300));
+        // Catalog changes hold their locks for well under a millisecond: poll closely at first,
+        // then, for a long step (a VALIDATE, an index build), gently.
+        let pause = if now - started < Duration::from_millis(200) {
+            Duration::from_micros(300)
+        } else {
+            Duration::from_millis(5)
+        };
+        std::thread::sleep(pause);
     }
     for ((relation, mode), (from, to)) in open {
         trace.holds.push(Hold {

@@ -146,25 +146,37 @@ pub fn run_migrations(
         on_event(&RunEvent::Starting {
             name: folder.name.clone(),
         });
-        let leftovers_before =
-            invalid_indexes(&mut session.conn).map_err(query("listing invalid indexes"))?;
+        let building = concurrent_indexes(&folders.migrations, folder);
         let step = |conn: &mut PgConnection| -> std::result::Result<(), BoxError> {
-            if !folder.run_in_transaction {
-                // An interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it,
-                // or the next attempt fails on the name.
-                for index in invalid_indexes(conn)?.difference(&leftovers_before) {
-                    // Already quoted by `format('%I.%I')`.
-                    diesel::sql_query(format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
-                        .execute(conn)?;
-                }
+            // A CREATE INDEX CONCURRENTLY stopped by a timeout (in this run or an earlier
+            // one) leaves its index INVALID: drop it, or the next attempt fails on the name.
+            for index in invalid_among(conn, &building)? {
+                diesel::sql_query(format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+                    .execute(conn)?;
             }
             conn.run_migration(folder)?;
             Ok(())
         };
         let what = format!("migration {}", folder.name);
-        let ((), attempts) = session.run(&what, step, &mut |retry| {
+        let wait = if building.is_empty() {
+            policy.lock_timeout
+        } else {
+            policy.concurrent_lock_timeout
+        };
+        let ((), attempts) = session.run_waiting(&what, wait, step, &mut |retry| {
             on_event(&RunEvent::Retrying(retry.clone()));
         })?;
+        let left = invalid_among(&mut session.conn, &building)
+            .map_err(query("listing invalid indexes"))?;
+        if !left.is_empty() {
+            return Err(OnlineError::StepFailed {
+                what,
+                message: format!(
+                    "it left INVALID index(es) {}: drop them and run it again",
+                    left.join(", ")
+                ),
+            });
+        }
         let run = MigrationRun {
             name: folder.name.clone(),
             post_deploy: folder.post_deploy,
@@ -237,17 +249,55 @@ fn take_runner_lock(
     }
 }
 
-fn invalid_indexes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeSet<String>> {
+/// The indexes a migration builds with CONCURRENTLY, by name.
+fn concurrent_indexes(
+    migrations: &[plumb_check::Migration],
+    folder: &MigrationFolder,
+) -> Vec<String> {
+    let Some(migration) = migrations.iter().find(|m| m.name == folder.name) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for statement in migration.up.split(';') {
+        let words: Vec<String> = statement
+            .split_whitespace()
+            .filter(|w| !w.starts_with("--"))
+            .map(str::to_owned)
+            .collect();
+        let upper: Vec<String> = words.iter().map(|w| w.to_uppercase()).collect();
+        let Some(at) = upper.iter().position(|w| w == "CONCURRENTLY") else {
+            continue;
+        };
+        if !upper.contains(&"CREATE".to_owned()) || at == 0 || upper[at - 1] != "INDEX" {
+            continue;
+        }
+        let mut next = at + 1;
+        if upper.get(next).map(String::as_str) == Some("IF") {
+            next += 3;
+        }
+        if let Some(name) = words.get(next).filter(|w| !w.eq_ignore_ascii_case("ON")) {
+            names.push(name.trim_matches('"').to_owned());
+        }
+    }
+    names
+}
+
+/// Those of `names` that exist and are INVALID, quoted for SQL.
+fn invalid_among(conn: &mut PgConnection, names: &[String]) -> diesel::QueryResult<Vec<String>> {
     #[derive(QueryableByName)]
     struct Index {
         #[diesel(sql_type = Text)]
         name: String,
     }
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<Index> = diesel::sql_query(
         "SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_index i \
          JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT i.indisvalid",
+         WHERE NOT i.indisvalid AND c.relname = ANY ($1) AND pg_catalog.pg_table_is_visible(c.oid)",
     )
+    .bind::<diesel::sql_types::Array<Text>, _>(names)
     .load(conn)?;
     Ok(rows.into_iter().map(|r| r.name).collect())
 }

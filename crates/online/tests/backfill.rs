@@ -233,7 +233,7 @@ fn bad_definitions_are_refused_before_anything_is_written() {
     };
     assert_eq!(
         attempt(&no_key),
-        "backfill plain.note: plain.email is not a single-column unique key: keyset batches need one (the primary key)"
+        "backfill plain.note: plain.email is not a NOT NULL single-column unique key: keyset batches need one (the primary key)"
     );
     let no_column = Backfill {
         column: "nope".into(),
@@ -262,5 +262,33 @@ fn bad_definitions_are_refused_before_anything_is_written() {
     assert!(
         message.starts_with("backfill broken: a batch: division by zero"),
         "{message}"
+    );
+}
+
+#[test]
+fn a_backfill_that_ended_with_rows_left_walks_again_on_the_next_run() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    table(&mut conn, "stuck", 300);
+    let tiny = BackfillOptions {
+        max_batch: 5,
+        ..small_batches()
+    };
+    assert_eq!(
+        run(&db, &spec("stuck"), &tiny, None).filled,
+        270,
+        "batches of at most 5 rows"
+    );
+    // As an earlier run leaves it when rows kept being written NULL behind its walks.
+    conn.batch_execute(
+        "UPDATE stuck SET note = NULL WHERE id <= 10; \
+         UPDATE plumb_backfills SET passes = 3, finished_at = NULL WHERE name = 'stuck.note';",
+    )
+    .unwrap();
+    let again = run(&db, &spec("stuck"), &small_batches(), None);
+    assert_eq!(
+        (again.outcome, again.filled),
+        (BackfillOutcome::Complete, 10)
     );
 }

@@ -223,19 +223,31 @@ fn a_concurrent_index_build_stopped_by_lock_timeout_leaves_no_invalid_index_behi
         Some("run_in_transaction = false\n"),
     );
     // An open transaction that wrote to the table: the build creates its index, then waits
-    // for that writer.
+    // for that writer. A first run with one attempt gives up and leaves the index INVALID; the
+    // next one drops it and retries until the writer is gone.
+    let policy = |attempts| LockPolicy {
+        concurrent_lock_timeout: Duration::from_millis(150),
+        ..quick(attempts, 150)
+    };
     let (release, held) = (AtomicBool::new(false), AtomicBool::new(false));
-    let outcome = thread::scope(|s| {
+    let (first, second) = thread::scope(|s| {
         s.spawn(|| hold(&db, "UPDATE items SET v = v WHERE id = 1", &release, &held));
         while !held.load(Ordering::SeqCst) {
             thread::sleep(Duration::from_millis(5));
         }
-        let runner = s.spawn(|| run(&db, dir.path(), Phase::All, &quick(50, 150)));
-        thread::sleep(Duration::from_millis(1000));
+        let first = run(&db, dir.path(), Phase::All, &policy(1));
+        let left = invalid_count(&db);
+        let runner = s.spawn(|| run(&db, dir.path(), Phase::All, &policy(50)));
+        thread::sleep(Duration::from_millis(800));
         release.store(true, Ordering::SeqCst);
-        runner.join().unwrap()
+        ((first, left), runner.join().unwrap())
     });
-    let (_, report) = outcome.unwrap();
+    assert!(matches!(
+        first.0,
+        Err(OnlineError::LockBudgetExhausted { .. })
+    ));
+    assert_eq!(first.1, 1, "the first run's build was left INVALID");
+    let (_, report) = second.unwrap();
     assert!(report.applied[0].attempts > 1, "{:?}", report.applied);
     #[derive(QueryableByName)]
     struct Count {
@@ -251,6 +263,18 @@ fn a_concurrent_index_build_stopped_by_lock_timeout_leaves_no_invalid_index_behi
     .get_result(&mut db.connect().unwrap())
     .unwrap();
     assert_eq!((counts.valid, counts.invalid), (1, 0));
+}
+
+fn invalid_count(db: &TestDatabase<'_>) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT count(*) AS n FROM pg_index WHERE NOT indisvalid")
+        .get_result::<Count>(&mut db.connect().unwrap())
+        .unwrap()
+        .n
 }
 
 #[test]

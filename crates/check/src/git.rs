@@ -1,0 +1,156 @@
+//! The base tree, read straight from git: the workspace's files at a revision, written to a
+//! temporary directory — no checkout, nothing in the work tree or the index touched.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Why the base could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BaseError {
+    /// Not in a git repository, or git is not installed: the base checks are skipped.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A revision was asked for and git cannot give it: an input error.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+    }
+}
+
+/// The default base: where the current branch left the main branch.
+pub fn default_base(root: &Path) -> Result<String, BaseError> {
+    git(root, &["rev-parse", "--git-dir"]).map_err(|_| {
+        BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
+    })?;
+    for main in ["main", "origin/main", "master", "origin/master"] {
+        if let Ok(base) = git(root, &["merge-base", "HEAD", main]) {
+            return Ok(base);
+        }
+    }
+    Err(BaseError::Unavailable(
+        "no main branch (main, origin/main, master) to take the merge-base with".into(),
+    ))
+}
+
+/// The workspace `root` as it is at `rev`, written under `into`; returns the workspace's
+/// directory there.
+pub fn extract(root: &Path, rev: &str, into: &Path) -> Result<PathBuf, BaseError> {
+    let toplevel = git(root, &["rev-parse", "--show-toplevel"]).map_err(|_| {
+        BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
+    })?;
+    let commit = git(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .map_err(|_| BaseError::Invalid(format!("--base {rev}: git knows no such revision")))?;
+    let root = root
+        .canonicalize()
+        .map_err(|e| BaseError::Invalid(format!("{}: {e}", root.display())))?;
+    let prefix = root
+        .strip_prefix(&toplevel)
+        .unwrap_or(Path::new(""))
+        .to_string_lossy()
+        .replace('\\', "/");
+    let listing = git(
+        Path::new(&toplevel),
+        &[
+            "ls-tree",
+            "-r",
+            "--full-tree",
+            &commit,
+            "--",
+            if prefix.is_empty() { "." } else { &prefix },
+        ],
+    )
+    .map_err(|e| BaseError::Invalid(format!("--base {rev}: {e}")))?;
+    let mut files = Vec::new();
+    for line in listing.lines() {
+        // `<mode> blob <id>\t<path>`
+        let Some((meta, path)) = line.split_once('\t') else {
+            continue;
+        };
+        let mut parts = meta.split_whitespace();
+        let (_, kind, id) = (parts.next(), parts.next(), parts.next());
+        if kind == Some("blob")
+            && let Some(id) = id
+        {
+            let relative = path
+                .strip_prefix(&prefix)
+                .unwrap_or(path)
+                .trim_start_matches('/');
+            files.push((id.to_owned(), relative.to_owned()));
+        }
+    }
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(&toplevel)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| BaseError::Unavailable(format!("cannot run git: {e}")))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| BaseError::Unavailable("git cat-file has no stdin".into()))?;
+    let ids: Vec<String> = files.iter().map(|(id, _)| id.clone()).collect();
+    let writer = std::thread::spawn(move || {
+        for id in ids {
+            if writeln!(stdin, "{id}").is_err() {
+                break;
+            }
+        }
+    });
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| BaseError::Unavailable("git cat-file has no stdout".into()))?;
+    let mut reader = BufReader::new(stdout);
+    let read_error =
+        |e: std::io::Error| BaseError::Invalid(format!("--base {rev}: reading from git: {e}"));
+    for (_, path) in &files {
+        let mut header = String::new();
+        reader.read_line(&mut header).map_err(read_error)?;
+        let size: usize = header
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| {
+                BaseError::Invalid(format!("--base {rev}: git cat-file answered {header:?}"))
+            })?;
+        let mut content = vec![0; size + 1];
+        reader.read_exact(&mut content).map_err(read_error)?;
+        content.truncate(size);
+        let target = into.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| BaseError::Invalid(format!("{}: {e}", parent.display())))?;
+        }
+        std::fs::write(&target, content)
+            .map_err(|e| BaseError::Invalid(format!("{}: {e}", target.display())))?;
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    std::fs::create_dir_all(into)
+        .map_err(|e| BaseError::Invalid(format!("{}: {e}", into.display())))?;
+    Ok(into.to_path_buf())
+}

@@ -1,0 +1,358 @@
+//! The diesel model structs of a crate, read with syn: which table each reads or writes, and
+//! each field's column, Rust type and line.
+
+use std::path::{Path, PathBuf};
+
+use quote::ToTokens;
+use syn::spanned::Spanned;
+
+/// What a struct does with its table, from its derives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// `Queryable` or `Selectable`: rows are read into it.
+    Reads,
+    /// `Insertable`: it is inserted.
+    Inserts,
+    /// `AsChangeset`: it updates.
+    Updates,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reads => "reads",
+            Role::Inserts => "inserts",
+            Role::Updates => "updates",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelField {
+    /// The column's Rust name: `column_name = ...`, else the field's name.
+    pub column: String,
+    /// The field's type as written, without spaces: `Option<&'astr>`, `i64`.
+    pub rust_type: String,
+    pub line: usize,
+    /// `#[diesel(serialize_as = ...)]` or `deserialize_as`: the type diesel sees is another.
+    pub converted: bool,
+    /// `Option<...>`.
+    pub optional: bool,
+    /// The type's last path segment, under `Option` and references: `str`, `i64`, `DateTime`.
+    pub base: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model {
+    pub name: String,
+    /// The file, relative to the workspace root.
+    pub file: PathBuf,
+    pub line: usize,
+    /// The table's Rust name (`table_name = ...`, else the struct's name in snake case plus `s`,
+    /// as diesel infers it).
+    pub table: String,
+    pub roles: Vec<Role>,
+    pub fields: Vec<ModelField>,
+    /// `treat_none_as_null = true`: a `None` is written as NULL, not as DEFAULT.
+    pub none_as_null: bool,
+}
+
+/// A Rust file that does not parse: the checker reports it and goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelsError {
+    pub file: PathBuf,
+    pub message: String,
+    pub line: usize,
+}
+
+/// Every model struct in the `.rs` files under `dir` (recursively), in file order.
+pub fn read_models(root: &Path, dir: &Path) -> (Vec<Model>, Vec<ModelsError>) {
+    let mut files = Vec::new();
+    collect_rs(dir, &mut files);
+    files.sort();
+    let mut models = Vec::new();
+    let mut errors = Vec::new();
+    for path in files {
+        let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        match parse_models(&text, &relative) {
+            Ok(found) => models.extend(found),
+            Err(error) => errors.push(error),
+        }
+    }
+    (models, errors)
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_rs(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> {
+    let parsed = syn::parse_file(text).map_err(|e| ModelsError {
+        file: file.to_path_buf(),
+        message: e.to_string(),
+        line: e.span().start().line,
+    })?;
+    let mut out = Vec::new();
+    visit_items(&parsed.items, file, &mut out);
+    Ok(out)
+}
+
+fn visit_items(items: &[syn::Item], file: &Path, out: &mut Vec<Model>) {
+    for item in items {
+        match item {
+            syn::Item::Struct(item) => {
+                if let Some(model) = model(item, file) {
+                    out.push(model);
+                }
+            }
+            syn::Item::Mod(module) => {
+                if let Some((_, items)) = &module.content {
+                    visit_items(items, file, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
+    let mut roles = Vec::new();
+    let mut by_name = false;
+    let mut table = None;
+    let mut none_as_null = false;
+    for attr in &item.attrs {
+        if attr.path().is_ident("derive") {
+            let _ = attr.parse_nested_meta(|meta| {
+                let name = meta.path.segments.last().map(|s| s.ident.to_string());
+                by_name |= name.as_deref() == Some("QueryableByName");
+                let role = match name.as_deref() {
+                    Some("Queryable" | "Selectable") => Some(Role::Reads),
+                    // Rows of raw SQL: a model only when it names its table.
+                    Some("QueryableByName") => None,
+                    Some("Insertable") => Some(Role::Inserts),
+                    Some("AsChangeset") => Some(Role::Updates),
+                    _ => None,
+                };
+                if let Some(role) = role.filter(|r| !roles.contains(r)) {
+                    roles.push(role);
+                }
+                Ok(())
+            });
+        } else if attr.path().is_ident("diesel") {
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("table_name") {
+                    let path: syn::Path = meta.value()?.parse()?;
+                    table = path.segments.last().map(|s| s.ident.to_string());
+                } else if meta.path.is_ident("treat_none_as_null") {
+                    let value: syn::LitBool = meta.value()?.parse()?;
+                    none_as_null = value.value;
+                } else if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                } else if meta.input.peek(syn::token::Paren) {
+                    let _ = meta.parse_nested_meta(|_| Ok(()));
+                }
+                Ok(())
+            });
+        }
+    }
+    if by_name && table.is_some() && !roles.contains(&Role::Reads) {
+        roles.push(Role::Reads);
+    }
+    if roles.is_empty() {
+        return None;
+    }
+    roles.sort();
+    let name = item.ident.to_string();
+    let syn::Fields::Named(fields) = &item.fields else {
+        return None;
+    };
+    let fields = fields
+        .named
+        .iter()
+        .filter_map(|field| {
+            let mut column = field.ident.as_ref()?.to_string();
+            let mut converted = false;
+            let mut skipped = false;
+            for attr in field.attrs.iter().filter(|a| a.path().is_ident("diesel")) {
+                let _ = attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("column_name") {
+                        let ident: syn::Ident = meta.value()?.parse()?;
+                        column = ident.to_string();
+                    } else if meta.path.is_ident("serialize_as")
+                        || meta.path.is_ident("deserialize_as")
+                    {
+                        let _: syn::Type = meta.value()?.parse()?;
+                        converted = true;
+                    } else if meta.path.is_ident("embed") || meta.path.is_ident("skip_insertion") {
+                        skipped = true;
+                    } else if meta.input.peek(syn::Token![=]) {
+                        let _: syn::Expr = meta.value()?.parse()?;
+                    }
+                    Ok(())
+                });
+            }
+            let (optional, base) = base_type(&field.ty);
+            (!skipped).then(|| ModelField {
+                optional,
+                base,
+                column,
+                rust_type: field
+                    .ty
+                    .to_token_stream()
+                    .to_string()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect(),
+                line: field.span().start().line,
+                converted,
+            })
+        })
+        .collect();
+    Some(Model {
+        table: table.unwrap_or_else(|| format!("{}s", snake_case(&name))),
+        name,
+        file: file.to_path_buf(),
+        line: item.ident.span().start().line,
+        roles,
+        fields,
+        none_as_null,
+    })
+}
+
+/// Whether `ty` is an `Option`, and the name of the type under it and under references.
+fn base_type(ty: &syn::Type) -> (bool, String) {
+    fn last(ty: &syn::Type) -> Option<&syn::PathSegment> {
+        match ty {
+            syn::Type::Path(path) => path.path.segments.last(),
+            _ => None,
+        }
+    }
+    fn strip(ty: &syn::Type) -> &syn::Type {
+        match ty {
+            syn::Type::Reference(r) => strip(&r.elem),
+            syn::Type::Paren(p) => strip(&p.elem),
+            other => other,
+        }
+    }
+    let ty = strip(ty);
+    let inner = last(ty)
+        .filter(|s| s.ident == "Option")
+        .and_then(|s| match &s.arguments {
+            syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(strip(t)),
+                _ => None,
+            }),
+            _ => None,
+        });
+    let (optional, ty) = match inner {
+        Some(inner) => (true, inner),
+        None => (false, ty),
+    };
+    let base = match ty {
+        syn::Type::Slice(slice) => format!("[{}]", base_type(&slice.elem).1),
+        other => last(other).map(|s| s.ident.to_string()).unwrap_or_default(),
+    };
+    (optional, base)
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The type inside `Option<...>`, if the field is one.
+pub fn option_inner(rust_type: &str) -> Option<&str> {
+    rust_type
+        .strip_prefix("Option<")
+        .or_else(|| rust_type.strip_prefix("std::option::Option<"))
+        .and_then(|t| t.strip_suffix('>'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_roles_tables_columns_and_lines() {
+        let text = r#"
+use diesel::prelude::*;
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::accounts, check_for_backend(Pg))]
+pub struct Account {
+    pub id: i64,
+    #[diesel(column_name = mail)]
+    pub email: String,
+    pub note: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = accounts, treat_none_as_null = true)]
+struct NewAccount<'a> {
+    email: &'a str,
+    #[diesel(serialize_as = String)]
+    note: Option<&'a str>,
+}
+
+#[derive(Debug)]
+struct NotAModel { x: i32 }
+"#;
+        let models = parse_models(text, Path::new("src/account.rs")).unwrap();
+        assert_eq!(models.len(), 2);
+        let account = &models[0];
+        assert_eq!(
+            (account.name.as_str(), account.table.as_str(), account.line),
+            ("Account", "accounts", 6)
+        );
+        assert_eq!(account.roles, [Role::Reads]);
+        let fields: Vec<(&str, &str, usize)> = account
+            .fields
+            .iter()
+            .map(|f| (f.column.as_str(), f.rust_type.as_str(), f.line))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("id", "i64", 7),
+                ("mail", "String", 8),
+                ("note", "Option<String>", 10)
+            ]
+        );
+        let new = &models[1];
+        assert_eq!(new.roles, [Role::Inserts]);
+        assert!(new.none_as_null);
+        assert!(new.fields[1].converted);
+        assert_eq!(new.fields[0].rust_type, "&'astr");
+        assert_eq!(
+            (new.fields[0].optional, new.fields[0].base.as_str()),
+            (false, "str")
+        );
+        assert_eq!(
+            (new.fields[1].optional, new.fields[1].base.as_str()),
+            (true, "str")
+        );
+    }
+}

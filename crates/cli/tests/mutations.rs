@@ -1,0 +1,377 @@
+//! The mutation suite: the reference workspace copied into a git repository of its own (its
+//! first commit is the base, the release that is live), one mistake made in the work tree,
+//! and `plumb check --base HEAD` must name it with the exact rule. The unmutated copy is clean.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn reference() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=plumb",
+            "-c",
+            "user.email=plumb@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+/// The reference workspace's checked parts, committed as the base.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = reference();
+    for part in ["migrations", "schemas", "crates/model/src"] {
+        copy_dir(&root.join(part), &dir.path().join(part));
+    }
+    for file in ["diesel.toml", "plumb.toml"] {
+        if root.join(file).is_file() {
+            fs::copy(root.join(file), dir.path().join(file)).unwrap();
+        }
+    }
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "the release that is live"],
+    );
+    dir
+}
+
+/// `plumb check --base HEAD --format json`: exit code and the findings' codes.
+fn check(dir: &Path) -> (i32, Vec<String>, Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(["check", "--base", "HEAD", "--format", "json"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let value: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&output.stderr)));
+    let codes = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect();
+    (output.status.code().unwrap(), codes, value)
+}
+
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn migration(dir: &Path, name: &str, up: &str, down: &str) {
+    let folder = dir.join("migrations").join(name);
+    fs::create_dir_all(&folder).unwrap();
+    fs::write(folder.join("up.sql"), up).unwrap();
+    fs::write(folder.join("down.sql"), down).unwrap();
+}
+
+const NEXT: &str = "2026-05-01-000000-0000_change";
+
+fn json_edit(dir: &Path, file: &str, change: impl FnOnce(&mut Value)) {
+    let path = dir.join(file);
+    let mut value: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    change(&mut value);
+    fs::write(path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+}
+
+type Mutation = (&'static str, &'static str, fn(&Path));
+
+const MUTATIONS: &[Mutation] = &[
+    (
+        "S002",
+        "a column in a migration but not in schema.rs",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text;\n",
+                "ALTER TABLE accounts DROP COLUMN tier;\n",
+            );
+        },
+    ),
+    (
+        "S005",
+        "nullability differs between schema.rs and the migrations",
+        |d| {
+            edit(
+                d,
+                "crates/model/src/schema.rs",
+                "        email -> Text,",
+                "        email -> Nullable<Text>,",
+            );
+        },
+    ),
+    (
+        "S007",
+        "a struct reads a nullable column into a non-Option field",
+        |d| {
+            edit(
+                d,
+                "crates/model/src/api_key.rs",
+                "pub revoked_at: Option<DateTime<Utc>>,",
+                "pub revoked_at: DateTime<Utc>,",
+            );
+        },
+    ),
+    (
+        "S009",
+        "an insertable struct omits a required column",
+        |d| {
+            edit(
+                d,
+                "crates/model/src/api_key.rs",
+                "    pub label: &'a str,\n",
+                "",
+            );
+        },
+    ),
+    ("S006", "a model field with no column", |d| {
+        edit(
+            d,
+            "crates/model/src/api_key.rs",
+            "    pub label: String,\n",
+            "    pub label: String,\n    pub nickname: String,\n",
+        );
+    }),
+    ("S004", "schema.rs gives a column another type", |d| {
+        edit(
+            d,
+            "crates/model/src/schema.rs",
+            "        label -> Text,",
+            "        label -> Int4,",
+        );
+    }),
+    (
+        "S003",
+        "schema.rs declares a column no migration creates",
+        |d| {
+            edit(
+                d,
+                "crates/model/src/schema.rs",
+                "        email -> Text,",
+                "        email -> Text,\n        ghost -> Text,",
+            );
+        },
+    ),
+    ("S008", "a model field of the wrong Rust type", |d| {
+        edit(
+            d,
+            "crates/model/src/api_key.rs",
+            "    pub account_id: i64,\n    pub label: String,",
+            "    pub account_id: i32,\n    pub label: String,",
+        );
+    }),
+    (
+        "A001",
+        "a required request field added to a published version",
+        |d| {
+            json_edit(d, "schemas/v1/CreateAccountRequest.request.json", |v| {
+                v["properties"]["tier"] = serde_json::json!({ "type": "string" });
+                v["required"].as_array_mut().unwrap().push("tier".into());
+            });
+        },
+    ),
+    ("A002", "a response field removed", |d| {
+        json_edit(d, "schemas/v1/Account.response.json", |v| {
+            v["properties"].as_object_mut().unwrap().remove("email");
+            v["required"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|f| f != "email");
+        });
+    }),
+    ("A003", "a response field made optional", |d| {
+        json_edit(d, "schemas/v1/Account.response.json", |v| {
+            v["required"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|f| f != "email");
+        });
+    }),
+    ("A004", "a response field made nullable", |d| {
+        json_edit(d, "schemas/v1/Account.response.json", |v| {
+            v["properties"]["email"]["type"] = serde_json::json!(["string", "null"]);
+        });
+    }),
+    ("A005", "a field's type changed", |d| {
+        json_edit(d, "schemas/v1/Account.response.json", |v| {
+            v["properties"]["id"] = serde_json::json!({ "type": "string" });
+        });
+    }),
+    ("A006", "a response enum that may send a new value", |d| {
+        json_edit(d, "schemas/v1/Account.response.json", |v| {
+            v["$defs"]["AccountStatus"]["enum"]
+                .as_array_mut()
+                .unwrap()
+                .push("frozen".into());
+        });
+    }),
+    ("A007", "a published schema edited compatibly", |d| {
+        json_edit(d, "schemas/v1/Account.response.json", |v| {
+            v["properties"]["tier"] = serde_json::json!({ "type": "string" });
+        });
+    }),
+    ("A008", "a published version removed", |d| {
+        fs::remove_dir_all(d.join("schemas/v1")).unwrap();
+    }),
+    (
+        "M001",
+        "a NOT NULL column without default in a pre-deploy migration",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
+                "ALTER TABLE accounts DROP COLUMN tier;\n",
+            );
+        },
+    ),
+    (
+        "D001",
+        "a column dropped that the base still selects",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "SET lock_timeout = '1s';\nALTER TABLE api_keys DROP COLUMN label;\n",
+                "ALTER TABLE api_keys ADD COLUMN label text;\n",
+            );
+        },
+    ),
+    ("D002", "a column renamed that the base still uses", |d| {
+        migration(
+            d,
+            NEXT,
+            "SET lock_timeout = '1s';\nALTER TABLE api_keys RENAME COLUMN label TO name;\n",
+            "ALTER TABLE api_keys RENAME COLUMN name TO label;\n",
+        );
+    }),
+    (
+        "D003",
+        "a column's type changed that the base still uses",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "SET lock_timeout = '1s';\nALTER TABLE api_keys ALTER COLUMN account_id TYPE integer;\n",
+                "ALTER TABLE api_keys ALTER COLUMN account_id TYPE bigint;\n",
+            );
+        },
+    ),
+    (
+        "D004",
+        "a column made required that the base's inserts omit",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "SET lock_timeout = '1s';\nALTER TABLE api_keys ALTER COLUMN revoked_at SET NOT NULL;\n",
+                "ALTER TABLE api_keys ALTER COLUMN revoked_at DROP NOT NULL;\n",
+            );
+        },
+    ),
+    ("D005", "an edited released migration", |d| {
+        edit(
+            d,
+            "migrations/2026-02-02-100000-0000_add_accounts_display_name/up.sql",
+            "display_name TEXT",
+            "display_name varchar(100)",
+        );
+    }),
+    (
+        "D006",
+        "a new migration ordered before a released one",
+        |d| {
+            migration(
+                d,
+                "2026-01-20-000000-0000_early",
+                "CREATE TABLE notes (id bigint PRIMARY KEY);\n",
+                "DROP TABLE notes;\n",
+            );
+        },
+    ),
+    ("M004", "an index built without CONCURRENTLY", |d| {
+        migration(
+            d,
+            NEXT,
+            "SET lock_timeout = '1s';\nCREATE INDEX api_keys_label_idx ON api_keys (label);\n",
+            "DROP INDEX api_keys_label_idx;\n",
+        );
+    }),
+];
+
+#[test]
+fn the_unmutated_reference_workspace_passes_clean() {
+    let dir = workspace();
+    let (code, codes, value) = check(dir.path());
+    assert_eq!((code, codes.len()), (0, 0), "{value}");
+    assert!(
+        value["base"].as_str().unwrap().starts_with("base: "),
+        "{value}"
+    );
+    assert_eq!(value["changes"], serde_json::json!([]));
+}
+
+#[test]
+fn each_mutation_is_named_by_its_rule() {
+    assert!(MUTATIONS.len() >= 20);
+    let mut missed = Vec::new();
+    for (code, what, mutate) in MUTATIONS {
+        let dir = workspace();
+        mutate(dir.path());
+        let (exit, codes, value) = check(dir.path());
+        let severity = plumb_check::RULES
+            .iter()
+            .find(|r| r.code == *code)
+            .unwrap()
+            .severity;
+        let expected_exit = if severity == plumb_check::Severity::Error {
+            1
+        } else {
+            0
+        };
+        if !codes.iter().any(|c| c == code) || exit != expected_exit {
+            missed.push(format!(
+                "{code} ({what}): exit {exit}, found {codes:?}: {value}"
+            ));
+        }
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
