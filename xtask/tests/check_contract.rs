@@ -63,11 +63,23 @@ fn add_migration(workspace: &Path, folder: &str, up: &str, down: &str) {
     fs::write(dir.join("down.sql"), down).unwrap();
 }
 
+/// The one summary line of each stage, in order.
+fn stage_lines(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|l| {
+            ["schemas:", "static:", "live:"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect()
+}
+
 #[test]
 fn the_repository_passes() {
     let (code, stdout, stderr) = run(&mut check_contract(&repository()));
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let stages: Vec<&str> = stdout.lines().skip(1).collect();
+    let stages = stage_lines(&stdout);
     assert_eq!(stages[0], "schemas: ok, 21 files up to date", "{stdout}");
     assert_eq!(
         stages[1],
@@ -78,6 +90,13 @@ fn the_repository_passes() {
             "live: ok, 8 migrations apply, revert to the same catalog and apply again"
         ),
         "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .nth(2)
+            .is_some_and(|l| l.starts_with("base: ")),
+        "the static stage names its base: {stdout}"
     );
 }
 
@@ -95,7 +114,7 @@ fn stale_schemas_fail_the_check_before_the_live_stage() {
         stderr.contains("schemas/v1/Account.response.json is stale"),
         "{stderr}"
     );
-    let stages: Vec<&str> = stdout.lines().skip(1).collect();
+    let stages = stage_lines(&stdout);
     assert!(
         stages[0].starts_with("schemas: failed, 1 files out of date"),
         "{stdout}"

@@ -74,6 +74,10 @@ rules! {
     MODEL_FIELD_NULLABILITY = "S007" "model-field-nullability" Error "Option or not, against the column's nullability, in a way that fails at run time";
     MODEL_FIELD_TYPE = "S008" "model-field-type" Error "model field type that does not fit its column's SQL type";
     INSERT_MISSING_REQUIRED_COLUMN = "S009" "insert-missing-required-column" Error "insertable struct without a column that is NOT NULL without a default";
+    COLUMN_UNREGISTERED = "C001" "column-unregistered" Error "column the registry does not list as exposed, internal or sensitive";
+    REGISTRY_STALE = "C002" "registry-stale" Error "registry entry for a column, or an API field, that does not exist";
+    EXPOSED_TYPE_MISMATCH = "C003" "exposed-type-mismatch" Error "exposed field whose JSON type or nullability does not fit its column";
+    SENSITIVE_EXPOSED = "C004" "sensitive-exposed" Error "sensitive column in a response schema";
     API_REQUEST_FIELD_REQUIRED = "A001" "api-request-field-required" Error "request field of a published version newly required";
     API_RESPONSE_FIELD_REMOVED = "A002" "api-response-field-removed" Error "response field of a published version removed";
     API_RESPONSE_FIELD_OPTIONAL = "A003" "api-response-field-optional" Error "response field of a published version no longer required";

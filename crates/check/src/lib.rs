@@ -12,6 +12,7 @@ pub mod finding;
 pub mod git;
 pub mod migrations;
 pub mod models;
+pub mod registry;
 pub(crate) mod replay;
 pub mod report;
 mod rules;
@@ -198,7 +199,22 @@ fn check_backend(settings: &Settings, report: &mut Report) -> Result<(), InputEr
         });
     }
     let shown = relative(&settings.root, path);
-    let found = consistency::check(&report.schema, Some((&shown, &declared)), &models);
+    let mut found = consistency::check(&report.schema, Some((&shown, &declared)), &models);
+    let registry = registry::read_registry(&settings.root.join("plumb.toml"))?;
+    if registry.present {
+        let migrations = read_migrations(&settings.migrations_dir)?;
+        let replayed = replay_each(&migrations);
+        let api = api::read_api(&settings.root, &settings.api_dir)?;
+        found.extend(registry::check(
+            &registry,
+            Path::new("plumb.toml"),
+            &report.schema,
+            &migrations,
+            &replayed,
+            &relative(&settings.root, &settings.migrations_dir),
+            &api,
+        ));
+    }
     let mut sources = std::collections::BTreeMap::new();
     sources.insert(shown.clone(), text);
     for model in &models {
@@ -209,10 +225,12 @@ fn check_backend(settings: &Settings, report: &mut Report) -> Result<(), InputEr
         }
     }
     for finding in settings.apply_severities(rust_allow::apply(found, &sources)) {
-        if let Some(text) = sources.get(&finding.span.file) {
-            report
-                .sources
-                .insert(finding.span.file.clone(), text.clone());
+        let text = match sources.get(&finding.span.file) {
+            Some(text) => Some(text.clone()),
+            None => std::fs::read_to_string(settings.root.join(&finding.span.file)).ok(),
+        };
+        if let Some(text) = text {
+            report.sources.insert(finding.span.file.clone(), text);
         }
         report.findings.push(finding);
     }

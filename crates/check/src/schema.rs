@@ -184,6 +184,61 @@ pub struct Schema {
     pub enums: BTreeMap<String, Vec<String>>,
 }
 
+impl std::fmt::Display for SqlType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)?;
+        if !self.modifiers.is_empty() {
+            let list: Vec<String> = self.modifiers.iter().map(ToString::to_string).collect();
+            write!(f, "({})", list.join(", "))?;
+        }
+        if self.array {
+            f.write_str("[]")?;
+        }
+        Ok(())
+    }
+}
+
+/// One line per table, column, constraint and index, in name order: the form people review in
+/// a snapshot when a migration changes the schema.
+impl std::fmt::Display for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, values) in &self.enums {
+            writeln!(f, "enum {name} ({})", values.join(", "))?;
+        }
+        for (name, table) in &self.tables {
+            writeln!(f, "table {name}")?;
+            for column in &table.columns {
+                let default = match &column.default {
+                    None => String::new(),
+                    Some(DefaultKind::Constant) => " DEFAULT (constant)".to_owned(),
+                    Some(DefaultKind::Volatile { function }) => {
+                        format!(" DEFAULT per row ({function})")
+                    }
+                };
+                let null = if column.nullable { "" } else { " NOT NULL" };
+                writeln!(f, "  {} {}{null}{default}", column.name, column.sql_type)?;
+            }
+            let mut constraints: Vec<&Constraint> = table.constraints.iter().collect();
+            constraints.sort_by(|a, b| a.name.cmp(&b.name));
+            for c in constraints {
+                let valid = if c.validated { "" } else { " NOT VALID" };
+                writeln!(
+                    f,
+                    "  constraint {} {:?} ({}){valid}",
+                    c.name,
+                    c.kind,
+                    c.columns.join(", ")
+                )?;
+            }
+            for index in self.indexes.values().filter(|i| i.table == *name) {
+                let unique = if index.unique { "unique " } else { "" };
+                writeln!(f, "  {unique}index {}", index.name)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::SqlType;

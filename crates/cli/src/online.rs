@@ -262,7 +262,10 @@ fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
+        // The first signal stops between batches; a second one exits at once (the batch in
+        // flight rolls back, the progress committed so far stays).
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| OnlineError::Refused(format!("cannot install the Ctrl-C handler: {e}")))?;
     }
     let mut display = BackfillDisplay::new(&spec.name);

@@ -46,12 +46,32 @@ fn path(dir: &tempfile::TempDir) -> &str {
 fn exit_codes_say_clean_findings_or_unreadable() {
     let clean = workspace(None);
     let (code, stdout, _) = plumb(&["check", path(&clean)]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(code, 0);
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "base: none ({} is not in a git repository); API and deploy checks skipped",
+                path(&clean)
+            )
+            .as_str(),
+            "1 migrations, 2 statements: 0 errors, 0 warnings, 0 notes"
+        ],
+        "outside git the base checks are skipped with one line"
+    );
+    let (code, stdout, _) = plumb(&["check", path(&clean), "--no-base"]);
     assert_eq!(
         (code, stdout.trim()),
         (
             0,
             "1 migrations, 2 statements: 0 errors, 0 warnings, 0 notes"
         )
+    );
+    let (code, _, stderr) = plumb(&["check", path(&clean), "--base", "main"]);
+    assert_eq!(
+        code, 2,
+        "an asked-for base that git cannot give is an input error: {stderr}"
     );
 
     let bad = workspace(Some("CREATE INDEX accounts_id_idx ON accounts (id);\n"));

@@ -327,6 +327,49 @@ const MUTATIONS: &[Mutation] = &[
             );
         },
     ),
+    ("C001", "an unregistered column", |d| {
+        migration(
+            d,
+            NEXT,
+            "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text;\n",
+            "ALTER TABLE accounts DROP COLUMN tier;\n",
+        );
+        edit(
+            d,
+            "crates/model/src/schema.rs",
+            "        display_name -> Text,",
+            "        display_name -> Text,\n        tier -> Nullable<Text>,",
+        );
+    }),
+    (
+        "C002",
+        "a registry entry for a column that does not exist",
+        |d| {
+            edit(
+                d,
+                "plumb.toml",
+                "[columns.feature_flags]\n",
+                "[columns.feature_flags]\nowner = \"internal\"\n",
+            );
+        },
+    ),
+    (
+        "C003",
+        "an exposed field whose JSON type does not fit its column",
+        |d| {
+            edit(
+                d,
+                "plumb.toml",
+                "id = \"Account.id\"",
+                "id = \"Account.email\"",
+            );
+        },
+    ),
+    ("C004", "a sensitive column exposed in a response", |d| {
+        json_edit(d, "schemas/v2/ApiKey.response.json", |v| {
+            v["properties"]["token_hash"] = serde_json::json!({ "type": "string" });
+        });
+    }),
     ("M004", "an index built without CONCURRENTLY", |d| {
         migration(
             d,
