@@ -418,3 +418,69 @@ fn each_mutation_is_named_by_its_rule() {
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
 }
+
+/// Changes made the safe way: no error, and the change listed since the base.
+const SAFE: &[(&str, &str, fn(&Path))] = &[
+    (
+        "db: accounts.nickname added: Nullable<Text>",
+        "a nullable column with schema.rs and the registry",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN nickname text;\n",
+                "ALTER TABLE accounts DROP COLUMN nickname;\n",
+            );
+            edit(
+                d,
+                "crates/model/src/schema.rs",
+                "        display_name -> Text,",
+                "        display_name -> Text,\n        nickname -> Nullable<Text>,",
+            );
+            edit(
+                d,
+                "plumb.toml",
+                "[columns.accounts]\n",
+                "[columns.accounts]\nnickname = \"internal\"\n",
+            );
+        },
+    ),
+    (
+        "api v3: new version",
+        "a new version whose request requires a new field",
+        |d| {
+            copy_dir(&d.join("schemas/v2"), &d.join("schemas/v3"));
+            json_edit(d, "schemas/v3/CreateAccountRequest.request.json", |v| {
+                v["properties"]["tier"] = serde_json::json!({ "type": "string" });
+                v["required"].as_array_mut().unwrap().push("tier".into());
+            });
+        },
+    ),
+    (
+        "api v1 CreateAccountRequest request: tier added (string, optional)",
+        "an optional request field in a published version",
+        |d| {
+            json_edit(d, "schemas/v1/CreateAccountRequest.request.json", |v| {
+                v["properties"]["tier"] = serde_json::json!({ "type": "string" });
+            });
+        },
+    ),
+];
+
+#[test]
+fn safe_changes_raise_no_error_and_are_listed_as_changes() {
+    for (change, what, mutate) in SAFE {
+        let dir = workspace();
+        mutate(dir.path());
+        let (exit, codes, value) = check(dir.path());
+        let errors: Vec<&String> = codes.iter().filter(|c| c.as_str() != "A007").collect();
+        assert!(exit == 0 && errors.is_empty(), "{what}: {value}");
+        let changes: Vec<&str> = value["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c.as_str())
+            .collect();
+        assert!(changes.contains(change), "{what}: {changes:?}");
+    }
+}
