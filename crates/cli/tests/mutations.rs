@@ -419,8 +419,9 @@ fn each_mutation_is_named_by_its_rule() {
     assert!(missed.is_empty(), "{}", missed.join("\n"));
 }
 
-/// Changes made the safe way: no error, and the change listed since the base.
-const SAFE: &[(&str, &str, fn(&Path))] = &[
+/// Changes made the safe way (as a `Mutation`: the change listed since the base, what, how):
+/// no error.
+const SAFE: &[Mutation] = &[
     (
         "db: accounts.nickname added: Nullable<Text>",
         "a nullable column with schema.rs and the registry",
