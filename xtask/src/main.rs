@@ -58,22 +58,13 @@ enum Task {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.task, Task::Online(_)) {
-        // Progress lines are info: the database commands log as `plumb` does.
-        plumb::online::init_logging();
+    // Progress lines are info: the database commands log as `plumb` does.
+    let default_filter = if matches!(cli.task, Task::Online(_)) {
+        "info"
     } else {
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-            )
-            .with_writer(std::io::stderr)
-            .with_ansi(
-                std::io::IsTerminal::is_terminal(&std::io::stderr())
-                    && std::env::var_os("NO_COLOR").is_none(),
-            )
-            .init();
-    }
+        "warn"
+    };
+    plumb::online::init_logging(default_filter);
     match cli.task {
         Task::CheckContract {
             workspace,

@@ -25,6 +25,8 @@ pub struct ApiSchema {
     pub direction: Direction,
     pub text: String,
     pub value: Value,
+    /// The top-level object's properties, resolved once when the file is read.
+    pub properties: BTreeMap<String, Property>,
 }
 
 /// One property of an object schema, resolved far enough to compare.
@@ -41,7 +43,7 @@ pub struct Property {
 
 impl ApiSchema {
     /// The properties of the top-level object.
-    pub fn properties(&self) -> BTreeMap<String, Property> {
+    fn resolve_properties(&self) -> BTreeMap<String, Property> {
         let required: Vec<&str> = self.value["required"]
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -149,18 +151,18 @@ pub fn read_api(root: &Path, dir: &Path) -> Result<BTreeMap<String, ApiSchema>, 
                 reason: format!("line {}, column {}: {e}", e.line(), e.column()),
             })?;
             let key = format!("{version_name}/{file_name}");
-            out.insert(
-                key.clone(),
-                ApiSchema {
-                    key,
-                    file: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
-                    version: version_name.clone(),
-                    name: name.to_owned(),
-                    direction,
-                    text,
-                    value,
-                },
-            );
+            let mut schema = ApiSchema {
+                key: key.clone(),
+                file: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
+                version: version_name.clone(),
+                name: name.to_owned(),
+                direction,
+                text,
+                value,
+                properties: BTreeMap::new(),
+            };
+            schema.properties = schema.resolve_properties();
+            out.insert(key, schema);
         }
     }
     Ok(out)

@@ -3,7 +3,7 @@
 //! new pre-deploy migrations, and released migrations stay as they were.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::api::{ApiSchema, Direction, Property};
 use crate::consistency::diesel_type;
@@ -83,7 +83,7 @@ fn api_rules(base: &Snapshot, head: &Snapshot) -> Vec<Finding> {
             continue;
         }
         let before = out.len();
-        let (old_props, new_props) = (old.properties(), new.properties());
+        let (old_props, new_props) = (&old.properties, &new.properties);
         let at = |name: &str| Span::line(&new.file, new.line_of(name));
         let what = |name: &str| {
             format!(
@@ -101,7 +101,7 @@ fn api_rules(base: &Snapshot, head: &Snapshot) -> Vec<Finding> {
                     }
                     let _ = p;
                 }
-                for (name, o) in &old_props {
+                for (name, o) in old_props {
                     let Some(n) = new_props.get(name) else {
                         continue;
                     };
@@ -117,7 +117,7 @@ fn api_rules(base: &Snapshot, head: &Snapshot) -> Vec<Finding> {
                 }
             }
             Direction::Response => {
-                for (name, o) in &old_props {
+                for (name, o) in old_props {
                     let Some(n) = new_props.get(name) else {
                         out.push(Finding::new(
                             f::API_RESPONSE_FIELD_REMOVED,
@@ -337,8 +337,8 @@ fn deploy_rules(base: &Snapshot, head: &Snapshot) -> Vec<Finding> {
                     }
                 }
                 Some(new) => {
-                    let (old_type, _) = diesel_type(old, &before);
-                    let (new_type, _) = diesel_type(new, after);
+                    let (old_type, _) = diesel_type(old);
+                    let (new_type, _) = diesel_type(new);
                     let strip = |t: &str| {
                         t.trim_start_matches("Nullable<")
                             .trim_end_matches('>')
@@ -390,7 +390,7 @@ pub fn changes(base: &Snapshot, head: &Snapshot) -> Vec<String> {
             )),
             Some(before) => {
                 for column in &table.columns {
-                    let (ty, _) = diesel_type(column, &new);
+                    let (ty, _) = diesel_type(column);
                     match before.column(&column.name) {
                         None => out.push(format!(
                             "db: {name}.{} added: {ty}{}",
@@ -402,7 +402,7 @@ pub fn changes(base: &Snapshot, head: &Snapshot) -> Vec<String> {
                             }
                         )),
                         Some(was) => {
-                            let (was_ty, _) = diesel_type(was, &old);
+                            let (was_ty, _) = diesel_type(was);
                             if was_ty != ty {
                                 out.push(format!(
                                     "db: {name}.{} changed: {was_ty} to {ty}",
@@ -450,7 +450,7 @@ pub fn changes(base: &Snapshot, head: &Snapshot) -> Vec<String> {
         }
     }
     for (key, schema) in &head.api {
-        let new_props = schema.properties();
+        let new_props = &schema.properties;
         let label = format!(
             "api {} {} {}",
             schema.version,
@@ -468,8 +468,8 @@ pub fn changes(base: &Snapshot, head: &Snapshot) -> Vec<String> {
                 }
             }
             Some(old) if old.value != schema.value => {
-                let old_props = old.properties();
-                for (name, p) in &new_props {
+                let old_props = &old.properties;
+                for (name, p) in new_props {
                     match old_props.get(name) {
                         None => out.push(format!(
                             "{label}: {name} added ({}{})",
@@ -492,9 +492,4 @@ pub fn changes(base: &Snapshot, head: &Snapshot) -> Vec<String> {
         }
     }
     out
-}
-
-/// For tests and tools that build a snapshot by hand.
-pub fn relative(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }

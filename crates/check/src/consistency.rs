@@ -10,14 +10,21 @@ use crate::schema_rs::SchemaRs;
 use crate::source::Span;
 
 /// The diesel SQL type `print-schema` writes for a replayed column, and its `max_length`.
-pub fn diesel_type(column: &Column, schema: &Schema) -> (String, Option<u32>) {
-    let (base, max_length) = diesel_base(&column.sql_type, schema);
-    let ty = if column.sql_type.array {
+pub fn diesel_type(column: &Column) -> (String, Option<u32>) {
+    diesel_sql_type(&column.sql_type, column.nullable)
+}
+
+/// The diesel SQL type `print-schema` writes for a column of this type and nullability
+/// (`Nullable<Array<Nullable<Text>>>`), and its `max_length`. A type of the database's own (an
+/// enum) is named in CamelCase.
+pub fn diesel_sql_type(ty: &SqlType, nullable: bool) -> (String, Option<u32>) {
+    let (base, max_length) = diesel_base(ty);
+    let ty = if ty.array {
         format!("Array<Nullable<{base}>>")
     } else {
         base
     };
-    let ty = if column.nullable {
+    let ty = if nullable {
         format!("Nullable<{ty}>")
     } else {
         ty
@@ -25,7 +32,7 @@ pub fn diesel_type(column: &Column, schema: &Schema) -> (String, Option<u32>) {
     (ty, max_length)
 }
 
-fn diesel_base(ty: &SqlType, schema: &Schema) -> (String, Option<u32>) {
+fn diesel_base(ty: &SqlType) -> (String, Option<u32>) {
     let length = ty.modifiers.first().and_then(|m| u32::try_from(*m).ok());
     let name = match ty.name.as_str() {
         "int8" => "Int8",
@@ -49,10 +56,9 @@ fn diesel_base(ty: &SqlType, schema: &Schema) -> (String, Option<u32>) {
         "interval" => "Interval",
         "inet" => "Inet",
         "cidr" => "Cidr",
-        "macaddr" => "Macaddr",
+        "macaddr" => "MacAddr",
         "money" => "Money",
         "oid" => "Oid",
-        other if schema.enums.contains_key(other) => return (camel_case(other), None),
         other => return (camel_case(other), None),
     };
     (name.to_owned(), None)
@@ -136,7 +142,7 @@ pub fn check(
             continue;
         };
         for column in &table.columns {
-            let (expected, max_length) = diesel_type(column, schema);
+            let (expected, max_length) = diesel_type(column);
             let Some(c) = rs.columns.iter().find(|c| c.name == column.name) else {
                 out.push(Finding::new(
                     f::SCHEMA_RS_MISSING_COLUMN,
@@ -266,7 +272,7 @@ fn check_model(model: &Model, schema: &Schema, declared: &SchemaRs) -> Vec<Findi
                     "make the field non-optional, or give the column a default",
                 ));
             }
-            let (expected, _) = diesel_type(column, schema);
+            let (expected, _) = diesel_type(column);
             let base_sql = expected
                 .trim_start_matches("Nullable<")
                 .trim_end_matches('>')

@@ -76,7 +76,7 @@ pub fn check_workspace_against(
     pg_version: Option<u32>,
     base: &Base,
 ) -> Result<Report, InputError> {
-    let mut report = check_workspace(root, pg_version)?;
+    let (mut report, head, settings) = check_head(root, pg_version)?;
     let rev = match base {
         Base::None => return Ok(report),
         Base::Rev(rev) => rev.clone(),
@@ -106,8 +106,6 @@ pub fn check_workspace_against(
         }
         Err(error) => return Err(invalid(error.to_string())),
     };
-    let settings = Settings::load(root)?;
-    let head = read_snapshot(&settings)?;
     let base_settings = Settings::load(&base_root).unwrap_or_else(|_| Settings {
         root: base_root.clone(),
         migrations_dir: base_root.join(relative(root, &settings.migrations_dir)),
@@ -133,17 +131,24 @@ pub fn check_workspace_against(
 
 /// What the checker reads of one tree (see [`compat::Snapshot`]).
 pub fn read_snapshot(settings: &Settings) -> Result<compat::Snapshot, InputError> {
+    let (mut snapshot, _) = read_files(settings)?;
+    snapshot.replayed = replay_each(&snapshot.migrations);
+    Ok(snapshot)
+}
+
+/// A tree's files, read and parsed but not replayed, and the text of its `schema.rs`.
+fn read_files(settings: &Settings) -> Result<(compat::Snapshot, Option<String>), InputError> {
     let migrations = read_migrations(&settings.migrations_dir)?;
-    let replayed = replay_each(&migrations);
-    let schema_rs = match settings.schema_rs.as_deref().filter(|p| p.is_file()) {
+    let (schema_rs, schema_rs_text) = match settings.schema_rs.as_deref().filter(|p| p.is_file()) {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
-            Some(schema_rs::parse(&text).map_err(|e| InputError::Invalid {
+            let declared = schema_rs::parse(&text).map_err(|e| InputError::Invalid {
                 path: path.to_path_buf(),
                 reason: format!("line {}, column {}: {}", e.line, e.column, e.message),
-            })?)
+            })?;
+            (Some(declared), Some(text))
         }
-        None => None,
+        None => (None, None),
     };
     let (models, errors) = match settings.models_dir.as_deref() {
         Some(dir) => models::read_models(&settings.root, dir),
@@ -156,68 +161,69 @@ pub fn read_snapshot(settings: &Settings) -> Result<compat::Snapshot, InputError
         });
     }
     let api = api::read_api(&settings.root, &settings.api_dir)?;
-    Ok(compat::Snapshot {
+    let snapshot = compat::Snapshot {
         migrations,
-        replayed,
+        replayed: Vec::new(),
         schema_rs,
         models,
         api,
         migrations_dir: relative(&settings.root, &settings.migrations_dir),
-    })
+    };
+    Ok((snapshot, schema_rs_text))
 }
 
 /// Reads the settings and the migrations under `root` and checks them.
 pub fn check_workspace(root: &Path, pg_version: Option<u32>) -> Result<Report, InputError> {
+    Ok(check_head(root, pg_version)?.0)
+}
+
+/// Families M, S and C on the tree at `root`, with the snapshot and settings they read: each
+/// file is read and each migration parsed once.
+fn check_head(
+    root: &Path,
+    pg_version: Option<u32>,
+) -> Result<(Report, compat::Snapshot, Settings), InputError> {
     let mut settings = Settings::load(root)?;
     if let Some(version) = pg_version {
         settings.pg_version = version;
     }
-    let migrations = read_migrations(&settings.migrations_dir)?;
-    let mut report = check_migrations(&migrations, &settings);
-    check_backend(&settings, &mut report)?;
-    Ok(report)
+    let (mut snapshot, schema_rs_text) = read_files(&settings)?;
+    let (mut report, replayed) = check_and_replay(&snapshot.migrations, &settings);
+    snapshot.replayed = replayed;
+    if let Some(text) = schema_rs_text {
+        check_backend(&settings, &snapshot, text, &mut report)?;
+    }
+    Ok((report, snapshot, settings))
 }
 
-/// Family S: `schema.rs` and the model structs against the schema the migrations build.
-fn check_backend(settings: &Settings, report: &mut Report) -> Result<(), InputError> {
-    let Some(path) = settings.schema_rs.as_deref().filter(|p| p.is_file()) else {
+/// Family S: `schema.rs` and the model structs against the schema the migrations build; and
+/// family C when there is a registry.
+fn check_backend(
+    settings: &Settings,
+    snapshot: &compat::Snapshot,
+    schema_rs_text: String,
+    report: &mut Report,
+) -> Result<(), InputError> {
+    let (Some(path), Some(declared)) = (settings.schema_rs.as_deref(), &snapshot.schema_rs) else {
         return Ok(());
     };
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
-    let declared = schema_rs::parse(&text).map_err(|e| InputError::Invalid {
-        path: path.to_path_buf(),
-        reason: format!("line {}, column {}: {}", e.line, e.column, e.message),
-    })?;
-    let (models, errors) = match settings.models_dir.as_deref() {
-        Some(dir) => models::read_models(&settings.root, dir),
-        None => Default::default(),
-    };
-    if let Some(error) = errors.first() {
-        return Err(InputError::Invalid {
-            path: settings.root.join(&error.file),
-            reason: format!("line {}: {}", error.line, error.message),
-        });
-    }
     let shown = relative(&settings.root, path);
-    let mut found = consistency::check(&report.schema, Some((&shown, &declared)), &models);
+    let mut found = consistency::check(&report.schema, Some((&shown, declared)), &snapshot.models);
     let registry = registry::read_registry(&settings.root.join("plumb.toml"))?;
     if registry.present {
-        let migrations = read_migrations(&settings.migrations_dir)?;
-        let replayed = replay_each(&migrations);
-        let api = api::read_api(&settings.root, &settings.api_dir)?;
         found.extend(registry::check(
             &registry,
             Path::new("plumb.toml"),
             &report.schema,
-            &migrations,
-            &replayed,
-            &relative(&settings.root, &settings.migrations_dir),
-            &api,
+            &snapshot.migrations,
+            &snapshot.replayed,
+            &snapshot.migrations_dir,
+            &snapshot.api,
         ));
     }
     let mut sources = std::collections::BTreeMap::new();
-    sources.insert(shown.clone(), text);
-    for model in &models {
+    sources.insert(shown.clone(), schema_rs_text);
+    for model in &snapshot.models {
         if !sources.contains_key(&model.file)
             && let Ok(source) = std::fs::read_to_string(settings.root.join(&model.file))
         {
@@ -239,6 +245,13 @@ fn check_backend(settings: &Settings, report: &mut Report) -> Result<(), InputEr
 
 /// Checks migrations, in the order given, against the schema each one finds.
 pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report {
+    check_and_replay(migrations, settings).0
+}
+
+/// [`check_migrations`], and the schema after each migration (what [`replay_each`] gives,
+/// without parsing the migrations a second time).
+fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, Vec<Schema>) {
+    let mut replayed = Vec::with_capacity(migrations.len());
     let mut schema = Schema::default();
     let mut findings = Vec::new();
     let mut statements = 0;
@@ -323,9 +336,10 @@ pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report
             sources.insert(source.path.clone(), migration.up.clone());
             findings.extend(local);
         }
+        replayed.push(schema.clone());
     }
     let findings = settings.apply_severities(findings);
-    Report {
+    let report = Report {
         findings,
         sources,
         migrations: migrations.len(),
@@ -333,7 +347,8 @@ pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report
         schema,
         base: None,
         changes: Vec::new(),
-    }
+    };
+    (report, replayed)
 }
 
 /// The schema after each migration, as the static replay builds it (for comparison with what a

@@ -211,7 +211,7 @@ pub fn check(
         for (type_name, field) in fields {
             let carrying: Vec<&&ApiSchema> = responses
                 .iter()
-                .filter(|s| s.name == *type_name && s.properties().contains_key(field))
+                .filter(|s| s.name == *type_name && s.properties.contains_key(field))
                 .collect();
             if carrying.is_empty() {
                 out.push(Finding::new(
@@ -223,7 +223,7 @@ pub fn check(
                 continue;
             }
             for schema_file in carrying {
-                let property = &schema_file.properties()[field];
+                let property = &schema_file.properties[field];
                 let fits = json_types(column, schema).is_none_or(|allowed| {
                     property.types.is_empty()
                         || property.types.iter().any(|t| {
@@ -278,7 +278,7 @@ pub fn check(
             let carries = carriers
                 .get(entry.table.as_str())
                 .is_some_and(|t| t.contains(schema_file.name.as_str()));
-            if carries && schema_file.properties().contains_key(&entry.column) {
+            if carries && schema_file.properties.contains_key(&entry.column) {
                 out.push(Finding::new(
                     f::SENSITIVE_EXPOSED,
                     Span::line(&schema_file.file, schema_file.line_of(&entry.column)),

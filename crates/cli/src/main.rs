@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(args) => plumb::check::run(args),
         Command::Online(command) => {
-            plumb::online::init_logging();
+            plumb::online::init_logging("info");
             plumb::online::run(command)
         }
     }

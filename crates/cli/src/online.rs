@@ -124,12 +124,13 @@ pub struct NotNullArgs {
     lock: LockArgs,
 }
 
-/// Log lines on stderr: `RUST_LOG` filters them (default: info).
-pub fn init_logging() {
+/// Log lines on stderr, coloured only on a terminal without `NO_COLOR`: `RUST_LOG` filters
+/// them, else `default_filter` (the database commands log progress at `info`).
+pub fn init_logging(default_filter: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(

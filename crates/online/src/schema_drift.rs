@@ -1,74 +1,15 @@
 //! `schema.rs` against the migrated database: the judgement `diesel print-schema` would give,
 //! made without diesel_cli, from the catalog.
 
+use plumb_check::schema::SqlType;
 use plumb_check::schema_rs::SchemaRs;
 
 use crate::catalog::{Catalog, CatalogColumn, CatalogTable};
 
-/// The diesel SQL type print-schema writes for a column, and its `#[max_length]`.
+/// The diesel SQL type print-schema writes for a column, and its `#[max_length]`: the
+/// checker's mapping, from the type as the catalog names it.
 fn diesel_type(column: &CatalogColumn) -> (String, Option<u32>) {
-    let (base, array) = match column.sql_type.strip_suffix("[]") {
-        Some(element) => (element, true),
-        None => (column.sql_type.as_str(), false),
-    };
-    let name = base.split('(').next().unwrap_or(base).trim();
-    let length = base
-        .split_once('(')
-        .and_then(|(_, r)| r.trim_end_matches(')').parse::<u32>().ok());
-    let (ty, max_length) = match name {
-        "bigint" => ("Int8".to_owned(), None),
-        "integer" => ("Int4".to_owned(), None),
-        "smallint" => ("Int2".to_owned(), None),
-        "text" => ("Text".to_owned(), None),
-        "character varying" => ("Varchar".to_owned(), length),
-        "character" => ("Bpchar".to_owned(), length),
-        "boolean" => ("Bool".to_owned(), None),
-        "timestamp with time zone" => ("Timestamptz".to_owned(), None),
-        "timestamp without time zone" => ("Timestamp".to_owned(), None),
-        "date" => ("Date".to_owned(), None),
-        "time without time zone" => ("Time".to_owned(), None),
-        "numeric" => ("Numeric".to_owned(), None),
-        "real" => ("Float4".to_owned(), None),
-        "double precision" => ("Float8".to_owned(), None),
-        "uuid" => ("Uuid".to_owned(), None),
-        "jsonb" => ("Jsonb".to_owned(), None),
-        "json" => ("Json".to_owned(), None),
-        "bytea" => ("Bytea".to_owned(), None),
-        "interval" => ("Interval".to_owned(), None),
-        "inet" => ("Inet".to_owned(), None),
-        "cidr" => ("Cidr".to_owned(), None),
-        "macaddr" => ("MacAddr".to_owned(), None),
-        "money" => ("Money".to_owned(), None),
-        "oid" => ("Oid".to_owned(), None),
-        // A type of the database's own (an enum): print-schema names it in CamelCase.
-        other => (
-            camel_case(other.rsplit('.').next().unwrap_or(other).trim_matches('"')),
-            None,
-        ),
-    };
-    let ty = if array {
-        format!("Array<Nullable<{ty}>>")
-    } else {
-        ty
-    };
-    let ty = if column.not_null {
-        ty
-    } else {
-        format!("Nullable<{ty}>")
-    };
-    (ty, max_length)
-}
-
-fn camel_case(name: &str) -> String {
-    name.split('_')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
-                .unwrap_or_default()
-        })
-        .collect()
+    plumb_check::consistency::diesel_sql_type(&SqlType::parse(&column.sql_type), !column.not_null)
 }
 
 fn primary_key(table: &CatalogTable) -> Option<Vec<String>> {

@@ -66,6 +66,27 @@ fn has_column(conn: &mut PgConnection, column: &str) -> bool {
     .found
 }
 
+/// A migrations directory whose `items` table is created and applied, then a second migration
+/// written and left pending.
+fn items_then(
+    db: &TestDatabase<'_>,
+    name: &str,
+    up: &str,
+    metadata: Option<&str>,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_migration(dir.path(), "2026-01-01-000000-0000_items", CREATE, None);
+    run(db, dir.path(), Phase::All, &quick(1, 500)).unwrap();
+    write_migration(dir.path(), name, up, metadata);
+    dir
+}
+
+fn wait_for(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// A session that holds ACCESS SHARE on `items` (an open transaction that read it) until told.
 fn hold_items(db: &TestDatabase<'_>, release: &AtomicBool, held: &AtomicBool) {
     hold(db, "SELECT count(*) FROM items", release, held);
@@ -88,11 +109,8 @@ fn hold(db: &TestDatabase<'_>, sql: &str, release: &AtomicBool, held: &AtomicBoo
 fn a_held_lock_makes_the_runner_retry_without_queueing_readers_and_it_succeeds_once_released() {
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write_migration(dir.path(), "2026-01-01-000000-0000_items", CREATE, None);
-    run(&db, dir.path(), Phase::All, &quick(1, 500)).unwrap();
-    write_migration(
-        dir.path(),
+    let dir = items_then(
+        &db,
         "2026-01-02-000000-0000_add_note",
         "ALTER TABLE items ADD COLUMN note text;\n",
         None,
@@ -106,9 +124,7 @@ fn a_held_lock_makes_the_runner_retry_without_queueing_readers_and_it_succeeds_o
     let policy = quick(50, 200);
     let (outcome, reader_worst) = thread::scope(|s| {
         s.spawn(|| hold_items(&db, &release, &held));
-        while !held.load(Ordering::SeqCst) {
-            thread::sleep(Duration::from_millis(5));
-        }
+        wait_for(&held);
         // A reader of the table all along: queued behind the waiting ALTER, never for longer
         // than about one lock_timeout.
         let reader = s.spawn(|| {
@@ -169,11 +185,8 @@ fn a_held_lock_makes_the_runner_retry_without_queueing_readers_and_it_succeeds_o
 fn the_runner_gives_up_after_its_budget_and_leaves_the_migration_unapplied() {
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write_migration(dir.path(), "2026-01-01-000000-0000_items", CREATE, None);
-    run(&db, dir.path(), Phase::All, &quick(1, 500)).unwrap();
-    write_migration(
-        dir.path(),
+    let dir = items_then(
+        &db,
         "2026-01-02-000000-0000_add_note",
         "ALTER TABLE items ADD COLUMN note text;\n",
         None,
@@ -181,9 +194,7 @@ fn the_runner_gives_up_after_its_budget_and_leaves_the_migration_unapplied() {
     let (release, held) = (AtomicBool::new(false), AtomicBool::new(false));
     let outcome = thread::scope(|s| {
         s.spawn(|| hold_items(&db, &release, &held));
-        while !held.load(Ordering::SeqCst) {
-            thread::sleep(Duration::from_millis(5));
-        }
+        wait_for(&held);
         let outcome = run(&db, dir.path(), Phase::All, &quick(3, 100));
         release.store(true, Ordering::SeqCst);
         outcome
@@ -213,11 +224,8 @@ fn the_runner_gives_up_after_its_budget_and_leaves_the_migration_unapplied() {
 fn a_concurrent_index_build_stopped_by_lock_timeout_leaves_no_invalid_index_behind() {
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    write_migration(dir.path(), "2026-01-01-000000-0000_items", CREATE, None);
-    run(&db, dir.path(), Phase::All, &quick(1, 500)).unwrap();
-    write_migration(
-        dir.path(),
+    let dir = items_then(
+        &db,
         "2026-01-02-000000-0000_index_v",
         "CREATE INDEX CONCURRENTLY items_v_idx ON items (v);\n",
         Some("run_in_transaction = false\n"),
@@ -232,9 +240,7 @@ fn a_concurrent_index_build_stopped_by_lock_timeout_leaves_no_invalid_index_behi
     let (release, held) = (AtomicBool::new(false), AtomicBool::new(false));
     let (first, second) = thread::scope(|s| {
         s.spawn(|| hold(&db, "UPDATE items SET v = v WHERE id = 1", &release, &held));
-        while !held.load(Ordering::SeqCst) {
-            thread::sleep(Duration::from_millis(5));
-        }
+        wait_for(&held);
         let first = run(&db, dir.path(), Phase::All, &policy(1));
         let left = invalid_count(&db);
         let runner = s.spawn(|| run(&db, dir.path(), Phase::All, &policy(50)));
