@@ -80,13 +80,16 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let state = state(&config).map_err(|e| e.context("the database is not usable"))?;
+    // Listen for signals before announcing the address: a SIGTERM that arrives once the
+    // server answers must stop it gracefully, not kill it.
+    let signals = listen_for_signals();
     let (server, addresses) = launch(&config, state)?;
     for address in &addresses {
         tracing::info!(%address, "listening");
     }
     let handle = server.handle();
     actix_web::rt::spawn(async move {
-        let signal = wait_for_signal().await;
+        let signal = wait_for_signal(signals).await;
         tracing::info!(
             signal,
             "stopping: no new connections, finishing requests in flight"
@@ -98,13 +101,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() -> &'static str {
+type Signals = Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>;
+
+fn listen_for_signals() -> Signals {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot listen for signals; stop the process with SIGKILL");
+    ) {
+        (Ok(term), Ok(int)) => Some((term, int)),
+        _ => {
+            tracing::error!("cannot listen for signals; stop the process with SIGKILL");
+            None
+        }
+    }
+}
+
+async fn wait_for_signal(signals: Signals) -> &'static str {
+    let Some((mut term, mut int)) = signals else {
         return std::future::pending().await;
     };
     tokio::select! {
