@@ -33,12 +33,8 @@ enum Task {
         /// Check the head alone, without API and deploy compatibility.
         #[arg(long)]
         no_base: bool,
-        /// Rows the live stage gives every table that exists before a migration.
-        #[arg(long, value_name = "N", default_value_t = 20_000)]
-        seed_rows: u32,
-        /// ACCESS EXCLUSIVE held longer than this on an existing table is a finding.
-        #[arg(long, value_name = "MS", default_value_t = 100)]
-        lock_threshold_ms: u64,
+        #[command(flatten)]
+        live: plumb::stages::LiveArgs,
     },
     /// Writes schemas/ from the contract crate: one JSON Schema per API version, type and
     /// direction, and the OpenAPI document.
@@ -71,14 +67,10 @@ fn main() -> ExitCode {
             no_live,
             base,
             no_base,
-            seed_rows,
-            lock_threshold_ms,
+            live,
         } => {
             let root = workspace.unwrap_or_else(workspace::this_workspace);
-            let live = (!no_live).then_some(plumb_online::verify::LiveOptions {
-                seed_rows,
-                lock_threshold: std::time::Duration::from_millis(lock_threshold_ms),
-            });
+            let live = (!no_live).then(|| live.options());
             let base = match (base, no_base) {
                 (_, true) => plumb_check::Base::None,
                 (Some(rev), false) => plumb_check::Base::Rev(rev),

@@ -20,3 +20,14 @@ impl InputError {
         }
     }
 }
+
+impl From<plumb_migrations::ReadError> for InputError {
+    fn from(error: plumb_migrations::ReadError) -> Self {
+        match error {
+            plumb_migrations::ReadError::Io { path, source } => InputError::Io { path, source },
+            plumb_migrations::ReadError::Invalid { path, reason } => {
+                InputError::Invalid { path, reason }
+            }
+        }
+    }
+}

@@ -1,105 +1,12 @@
-//! A diesel migrations directory as the checker reads it: folders in diesel's order, their
-//! scripts, whether each runs in a transaction, and whether it is marked post-deploy.
+//! The migrations directory, read by `plumb-migrations` (the one reader every crate shares).
 
-use std::fs;
-use std::path::{Path, PathBuf};
+pub use plumb_migrations::{Migration, POST_DEPLOY_MARK};
 
-use serde::Deserialize;
+use std::path::Path;
 
 use crate::error::InputError;
 
-/// The mark that makes a migration post-deploy: a comment line in `up.sql` before its first
-/// statement. diesel runs the file unchanged; plumb's runner selects it after the rollout.
-pub const POST_DEPLOY_MARK: &str = "-- plumb: post-deploy";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
-    /// The folder's name, e.g. `2026-02-02-100000-0000_add_accounts_display_name`.
-    pub name: String,
-    /// The part before the first `_`, without dashes: what diesel orders and records.
-    pub version: String,
-    pub dir: PathBuf,
-    pub up: String,
-    pub down: Option<String>,
-    pub run_in_transaction: bool,
-    pub post_deploy: bool,
-}
-
-impl Migration {
-    pub fn up_path(&self) -> PathBuf {
-        self.dir.join("up.sql")
-    }
-
-    pub fn down_path(&self) -> PathBuf {
-        self.dir.join("down.sql")
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Metadata {
-    run_in_transaction: Option<bool>,
-}
-
 /// Reads every migration of `dir`, in the order diesel applies them.
 pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>, InputError> {
-    let entries = fs::read_dir(dir).map_err(|e| InputError::io(dir, e))?;
-    let mut migrations = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| InputError::io(dir, e))?;
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !path.is_dir() {
-            continue;
-        }
-        migrations.push(read_one(&path, name)?);
-    }
-    migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
-    Ok(migrations)
-}
-
-fn read_one(dir: &Path, name: String) -> Result<Migration, InputError> {
-    let up_path = dir.join("up.sql");
-    let up = match fs::read_to_string(&up_path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(InputError::Invalid {
-                path: dir.to_path_buf(),
-                reason: "a migration folder with no up.sql".into(),
-            });
-        }
-        Err(e) => return Err(InputError::io(&up_path, e)),
-    };
-    let down_path = dir.join("down.sql");
-    let down = match fs::read_to_string(&down_path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(InputError::io(&down_path, e)),
-    };
-    let metadata_path = dir.join("metadata.toml");
-    let metadata = match fs::read_to_string(&metadata_path) {
-        Ok(text) => toml::from_str::<Metadata>(&text).map_err(|e| InputError::Invalid {
-            path: metadata_path.clone(),
-            reason: e.to_string().trim().to_owned(),
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Metadata::default(),
-        Err(e) => return Err(InputError::io(&metadata_path, e)),
-    };
-    let version = name.split('_').next().unwrap_or_default().replace('-', "");
-    let post_deploy = leading_comments(&up).any(|line| line == POST_DEPLOY_MARK);
-    Ok(Migration {
-        version,
-        dir: dir.to_path_buf(),
-        post_deploy,
-        run_in_transaction: metadata.run_in_transaction.unwrap_or(true),
-        up,
-        down,
-        name,
-    })
-}
-
-/// The comment lines before the first statement.
-fn leading_comments(sql: &str) -> impl Iterator<Item = &str> {
-    sql.lines()
-        .map(str::trim)
-        .take_while(|line| line.is_empty() || line.starts_with("--"))
+    plumb_migrations::read_migrations(dir).map_err(InputError::from)
 }

@@ -3,3 +3,4 @@
 pub mod check;
 pub mod online;
 mod progress;
+pub mod stages;

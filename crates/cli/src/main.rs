@@ -19,6 +19,9 @@ struct Cli {
 enum Command {
     /// Checks every migration against the schema the earlier ones build.
     Check(plumb::check::CheckArgs),
+    /// Applies, reverts and applies again every migration on a fresh database, observing locks
+    /// and rewrites (DATABASE_URL, else a throwaway cluster).
+    Live(plumb::stages::LiveCommand),
     #[command(flatten)]
     Online(plumb::online::OnlineCommand),
 }
@@ -26,6 +29,10 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(args) => plumb::check::run(args),
+        Command::Live(command) => {
+            plumb::online::init_logging("warn");
+            plumb::stages::run_live(command)
+        }
         Command::Online(command) => {
             plumb::online::init_logging("info");
             plumb::online::run(command)

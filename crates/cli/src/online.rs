@@ -13,7 +13,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use plumb_online::backfill::{Backfill, BackfillOptions, BackfillOutcome, run_backfill};
 use plumb_online::not_null::enforce_not_null;
 use plumb_online::runner::{Phase, RunEvent, run_migrations};
-use plumb_online::{DatabaseUrl, LockPolicy, MigrationFolders, OnlineError, Retry};
+use plumb_online::{DatabaseUrl, LockPolicy, OnlineError, Retry};
+use plumb_pg::MigrationFolders;
 
 use crate::progress::BackfillDisplay;
 

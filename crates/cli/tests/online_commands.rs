@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use plumb_online::{PgServer, TestDatabase};
+use plumb_pg::{PgServer, TestDatabase};
 
 fn plumb(db: &TestDatabase<'_>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plumb"));

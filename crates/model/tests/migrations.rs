@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_migrations::MigrationHarness;
 use plumb_model::MIGRATIONS;
-use plumb_online::{PgServer, TestDatabase};
+use plumb_pg::{PgServer, TestDatabase};
 
 #[derive(QueryableByName, Debug, PartialEq)]
 struct Column {

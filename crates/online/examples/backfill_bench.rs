@@ -19,7 +19,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use plumb_online::backfill::{Backfill, BackfillOptions, BackfillOutcome, run_backfill};
-use plumb_online::{PgServer, TestDatabase};
+use plumb_pg::{PgServer, TestDatabase};
 
 const EXPRESSION: &str = "split_part(email, '@', 1)";
 

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
 use crate::lock_retry::{LockPolicy, LockSession};
-use crate::sql::quote_ident as quote;
+use plumb_pg::sql::quote_ident as quote;
 use crate::{DatabaseUrl, OnlineError, Result};
 
 /// What to fill.
@@ -227,7 +227,7 @@ pub fn run_backfill(
             Err(error) => {
                 return Err(OnlineError::StepFailed {
                     what: format!("backfill {}: a batch", backfill.name),
-                    message: crate::conninfo::one_line(&error.to_string()),
+                    message: plumb_pg::one_line(&error.to_string()),
                 });
             }
         };

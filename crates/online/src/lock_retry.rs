@@ -14,9 +14,9 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Text};
 
-use crate::DatabaseUrl;
-use crate::migrations::{ScriptError, ScriptFailure};
-use crate::observe::{LockTrace, watch};
+use plumb_pg::DatabaseUrl;
+use plumb_pg::{ScriptError, ScriptFailure};
+use plumb_pg::observe::{LockTrace, watch};
 use crate::{OnlineError, Result};
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
@@ -278,7 +278,7 @@ impl LockSession {
                 Err(error) => {
                     return Err(OnlineError::StepFailed {
                         what: what.to_owned(),
-                        message: crate::conninfo::one_line(&error.to_string()),
+                        message: plumb_pg::one_line(&error.to_string()),
                     });
                 }
             }

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 
 use crate::lock_retry::{Attempts, BoxError, LockPolicy, LockSession, Retry};
-use crate::sql::quote_ident as quote;
+use plumb_pg::sql::quote_ident as quote;
 use crate::{DatabaseUrl, OnlineError, Result};
 
 /// One step of the command and what it took.

@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_migrations::MigrationHarness;
 
 use crate::lock_retry::{BoxError, LockPolicy, LockSession, Retry};
-use crate::migrations::{MigrationFolder, MigrationFolders};
+use plumb_pg::{MigrationFolder, MigrationFolders};
 use crate::{DatabaseUrl, OnlineError, Result};
 
 /// Which of the pending migrations to apply (DESIGN.md, the deploy model).
@@ -249,37 +249,30 @@ fn take_runner_lock(
     }
 }
 
-/// The indexes a migration builds with CONCURRENTLY, by name.
+/// The indexes a migration builds with CONCURRENTLY, by name, read through the checker's SQL
+/// parser (comments, strings and quoted names are what PostgreSQL makes of them).
 fn concurrent_indexes(
     migrations: &[plumb_check::Migration],
     folder: &MigrationFolder,
 ) -> Vec<String> {
+    use plumb_check::syntax::StatementKind;
     let Some(migration) = migrations.iter().find(|m| m.name == folder.name) else {
         return Vec::new();
     };
-    let mut names = Vec::new();
-    for statement in migration.up.split(';') {
-        let words: Vec<String> = statement
-            .split_whitespace()
-            .filter(|w| !w.starts_with("--"))
-            .map(str::to_owned)
-            .collect();
-        let upper: Vec<String> = words.iter().map(|w| w.to_uppercase()).collect();
-        let Some(at) = upper.iter().position(|w| w == "CONCURRENTLY") else {
-            continue;
-        };
-        if !upper.contains(&"CREATE".to_owned()) || at == 0 || upper[at - 1] != "INDEX" {
-            continue;
-        }
-        let mut next = at + 1;
-        if upper.get(next).map(String::as_str) == Some("IF") {
-            next += 3;
-        }
-        if let Some(name) = words.get(next).filter(|w| !w.eq_ignore_ascii_case("ON")) {
-            names.push(name.trim_matches('"').to_owned());
-        }
-    }
-    names
+    // TODO(layout): the checker's guarded parse, once it is public.
+    std::panic::catch_unwind(|| plumb_check::syntax::parse(&migration.up))
+        .map(|parsed| parsed.statements)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|statement| match statement.kind {
+            StatementKind::CreateIndex {
+                name: Some(name),
+                concurrently: true,
+                ..
+            } => Some(name),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Those of `names` that exist and are INVALID, quoted for SQL.

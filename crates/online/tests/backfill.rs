@@ -13,7 +13,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use plumb_online::backfill::{
     Backfill, BackfillOptions, BackfillOutcome, BackfillReport, run_backfill,
 };
-use plumb_online::{PgServer, TestDatabase};
+use plumb_pg::{PgServer, TestDatabase};
 
 /// `rows` rows, every tenth already filled by the application.
 fn table(conn: &mut PgConnection, name: &str, rows: i64) {

@@ -8,8 +8,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use plumb_online::not_null::enforce_not_null;
-use plumb_online::observe::watch;
-use plumb_online::{LockPolicy, OnlineError, PgServer, TestDatabase};
+use plumb_pg::observe::watch;
+use plumb_online::{LockPolicy, OnlineError};
+use plumb_pg::{PgServer, TestDatabase};
 
 const ROWS: i64 = 300_000;
 

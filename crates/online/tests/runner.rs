@@ -12,7 +12,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 use plumb_online::runner::{Phase, RUNNER_LOCK_KEY, RunEvent, run_migrations};
-use plumb_online::{LockPolicy, MigrationFolders, OnlineError, PgServer, TestDatabase};
+use plumb_online::{LockPolicy, OnlineError};
+use plumb_pg::{MigrationFolders, PgServer, TestDatabase};
 
 fn write_migration(root: &Path, name: &str, up: &str, metadata: Option<&str>) {
     let dir = root.join(name);
@@ -222,12 +223,26 @@ fn the_runner_gives_up_after_its_budget_and_leaves_the_migration_unapplied() {
 
 #[test]
 fn a_concurrent_index_build_stopped_by_lock_timeout_leaves_no_invalid_index_behind() {
+    leaves_no_invalid_index_behind("CREATE INDEX CONCURRENTLY items_v_idx ON items (v);\n");
+}
+
+/// The runner reads the file through the SQL parser: a comment that mentions CONCURRENTLY
+/// before the statement, and a quoted name, still name the index it must clean up.
+#[test]
+fn a_concurrent_index_after_a_comment_that_mentions_concurrently_is_cleaned_up_too() {
+    leaves_no_invalid_index_behind(
+        "-- built CONCURRENTLY so that writes go on, alone in its file\n\
+         CREATE INDEX CONCURRENTLY IF NOT EXISTS \"items_v_idx\" ON items (v);\n",
+    );
+}
+
+fn leaves_no_invalid_index_behind(up: &str) {
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
     let dir = items_then(
         &db,
         "2026-01-02-000000-0000_index_v",
-        "CREATE INDEX CONCURRENTLY items_v_idx ON items (v);\n",
+        up,
         Some("run_in_transaction = false\n"),
     );
     // An open transaction that wrote to the table: the build creates its index, then waits

@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use plumb_online::{PgServer, TestDatabase};
+use plumb_pg::{PgServer, TestDatabase};
 use plumb_server::Config;
 use plumb_server::app::{launch, state};
 

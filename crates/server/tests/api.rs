@@ -389,7 +389,7 @@ fn readiness_is_503_when_the_database_is_gone() {
     let db = database();
     let server = TestServer::start(config(&db, &[("PLUMB_POOL_TIMEOUT_MS", "300")]));
     let name = db.name().to_owned();
-    let admin = plumb_online::PgServer::shared().unwrap();
+    let admin = plumb_pg::PgServer::shared().unwrap();
     let mut conn = admin.connect().unwrap();
     use diesel::connection::SimpleConnection;
     conn.batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))

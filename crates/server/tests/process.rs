@@ -157,8 +157,8 @@ fn an_unreachable_database_exits_2() {
 
 #[test]
 fn run_migrations_prepares_an_empty_database() {
-    let server = plumb_online::PgServer::shared().unwrap();
-    let db = plumb_online::TestDatabase::empty(server).unwrap();
+    let server = plumb_pg::PgServer::shared().unwrap();
+    let db = plumb_pg::TestDatabase::empty(server).unwrap();
     let (mut child, base) = start(db.url().expose(), &[("PLUMB_RUN_MIGRATIONS", "true")]);
     let mut response = agent()
         .post(&format!("{base}/v2/accounts"))

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use diesel::PgConnection;
-use plumb_online::TestDatabase;
+use plumb_pg::TestDatabase;
 
 pub fn migrations_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations")

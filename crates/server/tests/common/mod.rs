@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use actix_web::dev::ServerHandle;
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
-use plumb_online::TestDatabase;
+use plumb_pg::TestDatabase;
 use plumb_server::Config;
 use plumb_server::app::{launch, state};
 use serde_json::Value;

@@ -18,14 +18,14 @@ use plumb_check::source::Source;
 use plumb_check::{Finding, Settings};
 
 use crate::catalog::Catalog;
-use crate::conninfo::one_line;
-use crate::migrations::{MigrationFolder, MigrationFolders, Script, ScriptError, ScriptFailure};
-use crate::observe::{relfilenodes, traced};
+use plumb_pg::one_line;
+use plumb_pg::{MigrationFolder, MigrationFolders, Script, ScriptError, ScriptFailure};
+use plumb_pg::observe::{relfilenodes, traced};
 use crate::replay_compare::replay_differences;
 use crate::seed::reseed_tables;
-use crate::server::PgServer;
-use crate::testdb::TestDatabase;
-use crate::{OnlineError, Result};
+use plumb_pg::PgServer;
+use plumb_pg::TestDatabase;
+use plumb_pg::{OnlineError, Result};
 
 /// Which pass over the migrations failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +189,7 @@ pub fn verify_migrations(
                 {
                     let _ = diesel::sql_query(format!(
                         "DROP INDEX IF EXISTS {}",
-                        crate::sql::quote_ident(index)
+                        plumb_pg::sql::quote_ident(index)
                     ))
                     .execute(&mut conn);
                 }

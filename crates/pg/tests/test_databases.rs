@@ -7,7 +7,7 @@ use std::process::Command;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use plumb_online::{PgServer, TestDatabase, sweep_leftover_databases};
+use plumb_pg::{PgServer, TestDatabase, sweep_leftover_databases};
 
 fn migrations_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations")

@@ -12,7 +12,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
 use crate::{OnlineError, Result};
 
-pub(crate) type RunOutcome = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
+pub type RunOutcome = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// One stretch of time a lock on a relation was seen granted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ impl LockTrace {
 }
 
 /// The backend pid of `conn`.
-pub(crate) fn backend_pid(conn: &mut PgConnection) -> diesel::QueryResult<i32> {
+pub fn backend_pid(conn: &mut PgConnection) -> diesel::QueryResult<i32> {
     #[derive(QueryableByName)]
     struct Pid {
         #[diesel(sql_type = Integer)]
@@ -210,7 +210,7 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
 
 /// Runs `run` on `conn` while another connection polls `pg_locks`; returns how long each
 /// relation's ACCESS EXCLUSIVE lock was seen held.
-pub(crate) fn traced(
+pub fn traced(
     conn: &mut PgConnection,
     url: &crate::DatabaseUrl,
     run: impl FnOnce(&mut PgConnection) -> RunOutcome,
@@ -225,7 +225,7 @@ pub(crate) fn traced(
     Ok((outcome, trace.exclusive_by_relation()))
 }
 
-pub(crate) fn relfilenodes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeMap<String, i64>> {
+pub fn relfilenodes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeMap<String, i64>> {
     #[derive(QueryableByName)]
     struct Node {
         #[diesel(sql_type = Text)]

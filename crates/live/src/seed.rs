@@ -9,7 +9,7 @@ use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
 
 use crate::catalog::{Catalog, CatalogTable};
-use crate::sql::quote_ident as quote;
+use plumb_pg::sql::quote_ident as quote;
 
 /// Empties every table of `catalog` and gives each `rows` rows, parents before the tables that
 /// reference them. Returns the tables it could not seed, with why (a CHECK or a type it cannot

@@ -112,7 +112,7 @@ impl OnlineError {
         )
     }
 
-    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> OnlineError {
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> OnlineError {
         let context = context.into();
         move |source| OnlineError::Io { context, source }
     }

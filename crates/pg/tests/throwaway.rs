@@ -5,7 +5,7 @@ use std::process::Command;
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use plumb_online::{DatabaseUrl, ThrowawayCluster, sweep_leftover_clusters};
+use plumb_pg::{DatabaseUrl, ThrowawayCluster, sweep_leftover_clusters};
 
 #[derive(QueryableByName)]
 struct Setting {

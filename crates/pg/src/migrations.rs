@@ -50,7 +50,7 @@ impl Script {
 }
 
 /// A script PostgreSQL refused (or that could not be read). The harness hands this back to
-/// [`crate::verify`] as it is.
+/// the live stage as it is.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {source}", file.display())]
 pub struct ScriptError {
@@ -134,16 +134,16 @@ pub struct MigrationFolders {
     pub dir: PathBuf,
     pub folders: Vec<MigrationFolder>,
     /// The same migrations as the checker reads them (their SQL, their post-deploy mark).
-    pub migrations: Vec<plumb_check::Migration>,
+    pub migrations: Vec<plumb_migrations::Migration>,
 }
 
 impl MigrationFolders {
-    /// Reads `dir` as diesel does (through the checker's reader, the one way plumb reads a
+    /// Reads `dir` as diesel does (through `plumb-migrations`, the one way plumb reads a
     /// migrations directory): every folder not starting with `.` is a migration and must hold
     /// an `up.sql`; they run in the order of their versions.
     pub fn read(dir: &Path) -> Result<Self> {
         let migrations =
-            plumb_check::read_migrations(dir).map_err(|error| OnlineError::Migrations {
+            plumb_migrations::read_migrations(dir).map_err(|error| OnlineError::Migrations {
                 path: dir.to_path_buf(),
                 reason: error.to_string(),
             })?;

@@ -103,7 +103,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// libpq's messages span lines ("...failed\n\tIs the server running..."); a log line should not.
-pub(crate) fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
