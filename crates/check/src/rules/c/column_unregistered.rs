@@ -1,0 +1,64 @@
+//! A column the registry does not list: nobody has said whether it reaches the API, stays
+//! internal, or is sensitive.
+
+use std::path::Path;
+
+use crate::finding::{Finding, Rule, Severity};
+use crate::input::registry::Registry;
+use crate::migrations::Migration;
+use crate::sql::schema::Schema;
+use crate::sql::source::Span;
+
+pub const RULE: Rule = Rule {
+    code: "C001",
+    name: "column-unregistered",
+    severity: Severity::Error,
+    summary: "column the registry does not list as exposed, internal or sensitive",
+};
+
+/// Each unregistered column points at the line of the migration that adds it, where the
+/// reviewer is looking; `plumb.toml` when the replay cannot tell which.
+pub(super) fn check(
+    registry: &Registry,
+    toml_file: &Path,
+    schema: &Schema,
+    migrations: &[Migration],
+    replayed: &[Schema],
+    migrations_dir: &Path,
+    out: &mut Vec<Finding>,
+) {
+    for (table_name, table) in &schema.tables {
+        for column in &table.columns {
+            if registry.get(table_name, &column.name).is_some() {
+                continue;
+            }
+            let added = replayed.iter().position(|s| {
+                s.tables
+                    .get(table_name)
+                    .and_then(|t| t.column(&column.name))
+                    .is_some()
+            });
+            let span = match added.and_then(|i| migrations.get(i)) {
+                Some(m) => Span::line(
+                    migrations_dir.join(&m.name).join("up.sql"),
+                    m.up.lines()
+                        .position(|l| l.contains(&column.name))
+                        .map_or(1, |i| i + 1),
+                ),
+                None => Span::line(toml_file, 1),
+            };
+            out.push(Finding::new(
+                RULE,
+                span,
+                format!(
+                    "`{table_name}.{}` is not in the column registry: nobody has said whether it reaches the API, stays internal, or is sensitive",
+                    column.name
+                ),
+                format!(
+                    "add it under [columns.{table_name}] in plumb.toml: {} = \"internal\", \"sensitive\" or \"Type.field\"",
+                    column.name
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! A released migration edited or removed: databases that already ran it never see the edit, and
+//! disagree with the history.
+
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, Rule, Severity};
+use crate::input::snapshot::Snapshot;
+use crate::migrations::Migration;
+use crate::sql::source::Span;
+
+pub const RULE: Rule = Rule {
+    code: "D005",
+    name: "migration-edited",
+    severity: Severity::Error,
+    summary: "released migration edited or removed",
+};
+
+pub(super) fn check(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
+    let head_by_name: BTreeMap<&str, &Migration> = head
+        .migrations
+        .iter()
+        .map(|m| (m.name.as_str(), m))
+        .collect();
+    let dir = &head.migrations_dir;
+    for old in &base.migrations {
+        match head_by_name.get(old.name.as_str()) {
+            None => out.push(Finding::new(
+                RULE,
+                Span::line(dir.join(&old.name).join("up.sql"), 1),
+                format!(
+                    "{} is released (in the base) and gone from the head: databases that ran it disagree with the history",
+                    old.name
+                ),
+                "never remove a released migration; undo it with a new one",
+            )),
+            Some(new)
+                if new.up != old.up
+                    || new.down != old.down
+                    || new.run_in_transaction != old.run_in_transaction =>
+            {
+                let file = if new.up != old.up {
+                    "up.sql"
+                } else if new.down != old.down {
+                    "down.sql"
+                } else {
+                    "metadata.toml"
+                };
+                let line = if new.up != old.up {
+                    first_difference(&old.up, &new.up)
+                } else {
+                    1
+                };
+                out.push(Finding::new(
+                    RULE,
+                    Span::line(dir.join(&new.name).join(file), line),
+                    format!(
+                        "{} is released (in the base) and its {file} was edited: databases that already ran it never see the edit",
+                        new.name
+                    ),
+                    "leave released migrations as they are; make the change in a new migration",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// The 1-based line where the texts first differ (after the shorter one when one extends it).
+fn first_difference(old: &str, new: &str) -> usize {
+    old.lines()
+        .zip(new.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| old.lines().count().min(new.lines().count()))
+        + 1
+}

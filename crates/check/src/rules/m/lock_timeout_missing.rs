@@ -1,0 +1,178 @@
+//! A statement that waits for a lock on a table in use, with no lock_timeout: queued behind one
+//! long query, it holds up every later query on the table for as long as it waits.
+
+use super::{Context, Hit, drops_index_of_existing};
+use crate::finding::{Rule, Severity};
+use crate::sql::parse::{Action, ConstraintDef, Statement, StatementKind};
+use crate::sql::schema::Schema;
+
+pub const RULE: Rule = Rule {
+    code: "M015",
+    name: "lock-timeout-missing",
+    severity: Severity::Error,
+    summary: "lock taken on an existing table with no lock_timeout in force",
+};
+
+pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
+    if cx.lock_timeout() {
+        return;
+    }
+    let Some(what) = locks_existing_table(cx, schema, statement) else {
+        return;
+    };
+    hits.push(Hit::new(
+        RULE,
+        statement.range,
+        format!(
+            "{what} waits for its lock with no lock_timeout: queued behind one long query, it stops every later query on the table"
+        ),
+        "put SET lock_timeout = '2s' (or less) before it in the same file; the runner retries a timed-out migration",
+    ));
+}
+
+/// The statement as the message names it, when it waits for a lock on a table in use.
+fn locks_existing_table(cx: &Context, schema: &Schema, statement: &Statement) -> Option<String> {
+    match &statement.kind {
+        StatementKind::AlterTable { table, .. } if cx.is_existing(table) => {
+            Some(format!("ALTER TABLE {table}"))
+        }
+        StatementKind::AlterTable { table, actions } => {
+            let new_keys = actions.iter().filter_map(|(_, a)| match a {
+                Action::AddConstraint(c) => Some(c),
+                _ => None,
+            });
+            referenced_existing(cx, new_keys)
+                .map(|parent| format!("a foreign key from {table} to {parent}"))
+        }
+        StatementKind::CreateTable {
+            table,
+            constraints,
+            columns,
+        } => {
+            let keys = constraints
+                .iter()
+                .chain(columns.iter().flat_map(|c| c.constraints.iter()));
+            referenced_existing(cx, keys)
+                .map(|parent| format!("CREATE TABLE {table}, whose foreign key locks {parent},"))
+        }
+        StatementKind::CreateIndex {
+            table,
+            concurrently: false,
+            ..
+        } if cx.is_existing(table) => Some(format!("CREATE INDEX on {table}")),
+        StatementKind::DropIndex {
+            names,
+            concurrently: false,
+        } if drops_index_of_existing(cx, schema, names) => Some("DROP INDEX".to_owned()),
+        StatementKind::DropTable { tables } => tables
+            .iter()
+            .find(|t| cx.is_existing(t))
+            .map(|table| format!("DROP TABLE {table}")),
+        _ => None,
+    }
+}
+
+/// A table in use that one of these foreign keys references: declaring it takes SHARE ROW
+/// EXCLUSIVE on that table, which waits in its lock queue.
+fn referenced_existing<'c>(
+    cx: &Context,
+    constraints: impl Iterator<Item = &'c ConstraintDef>,
+) -> Option<String> {
+    constraints
+        .filter_map(|c| c.references.clone())
+        .find(|t| cx.is_existing(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::m::testing::{M, NO_TX, TIMEOUT, check, codes, human, rule, snapshot};
+
+    #[test]
+    fn lock_timeout_missing() {
+        let human = rule(
+            RULE,
+            &[
+                M("none", "ALTER TABLE accounts ADD COLUMN a text;\n", None),
+                M(
+                    "reset",
+                    &format!(
+                        "{TIMEOUT}RESET lock_timeout;\nALTER TABLE accounts ADD COLUMN b text;\n"
+                    ),
+                    None,
+                ),
+                M(
+                    "zero",
+                    "SET lock_timeout = 0;\nALTER TABLE accounts ADD COLUMN c text;\n",
+                    None,
+                ),
+                M(
+                    "local_ends_at_commit",
+                    "BEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;\nALTER TABLE accounts ADD COLUMN d text;\n",
+                    NO_TX,
+                ),
+            ],
+            &[
+                &[M(
+                    "set",
+                    &format!("{TIMEOUT}ALTER TABLE accounts ADD COLUMN a text;\n"),
+                    None,
+                )],
+                &[M(
+                    "local",
+                    "SET LOCAL lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN a text;\n",
+                    None,
+                )],
+                &[M(
+                    "new_table",
+                    "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int;\n",
+                    None,
+                )],
+            ],
+        );
+        snapshot!(RULE, human);
+    }
+
+    #[test]
+    fn a_new_table_referencing_an_existing_one_needs_a_lock_timeout() {
+        let report = check(&[M(
+            "new",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n",
+            None,
+        )]);
+        assert_eq!(codes(&report), [RULE.code], "{}", human(&report));
+        let with = check(&[M(
+            "new",
+            &format!(
+                "{TIMEOUT}CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n"
+            ),
+            None,
+        )]);
+        assert!(codes(&with).is_empty(), "{}", human(&with));
+    }
+
+    #[test]
+    fn lock_timeout_follows_transactions() {
+        let kept = check(&[M(
+            "kept",
+            "SET lock_timeout = '2s';\nBEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;\nALTER TABLE accounts ADD COLUMN a text;\n",
+            Some("run_in_transaction = false\n"),
+        )]);
+        assert!(
+            codes(&kept).is_empty(),
+            "the session value survives COMMIT: {}",
+            human(&kept)
+        );
+        let undone = check(&[M(
+            "undone",
+            "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nALTER TABLE accounts ADD COLUMN a text;\n",
+            Some("run_in_transaction = false\n"),
+        )]);
+        assert_eq!(
+            codes(&undone),
+            [RULE.code],
+            "ROLLBACK undoes the SET: {}",
+            human(&undone)
+        );
+    }
+}

@@ -1,0 +1,397 @@
+//! Family M, migration safety: each statement of a migration against the schema the statements
+//! before it left, and what the migration has done so far (its transaction, its `lock_timeout`,
+//! the tables it created).
+
+pub mod add_column_required;
+pub mod add_column_rewrite;
+pub mod column_type_rewrite;
+pub mod concurrently_in_transaction;
+pub mod constraint_without_not_valid;
+pub mod down_missing;
+pub mod drop_column_pre_deploy;
+pub mod drop_index_not_concurrent;
+pub mod drop_table_pre_deploy;
+pub mod index_not_concurrent;
+pub mod lock_timeout_missing;
+pub mod rename_column;
+pub mod rename_table;
+pub mod set_not_null_scan;
+pub mod syntax_error;
+pub mod unbatched_update;
+pub mod unique_without_index;
+pub mod unmodelled_statement;
+pub mod validate_same_transaction;
+
+use std::collections::BTreeSet;
+
+use crate::finding::Rule;
+use crate::migrations::Migration;
+use crate::sql::parse::{Action, Allow, Parsed, Range, Statement, StatementKind, TimeoutValue};
+use crate::sql::replay;
+use crate::sql::schema::{ConstraintKind, Schema};
+
+/// One rule firing: the rule, where (a byte range of up.sql), what breaks and the safe way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub rule: Rule,
+    pub range: Range,
+    pub message: String,
+    pub help: String,
+}
+
+impl Hit {
+    fn new(rule: Rule, range: Range, message: String, help: impl Into<String>) -> Hit {
+        Hit {
+            rule,
+            range,
+            message,
+            help: help.into(),
+        }
+    }
+}
+
+/// Hits, with the suppressions that may silence them: a statement's own comments, or none for
+/// what concerns the whole file.
+#[derive(Debug)]
+pub(crate) struct Checked<'p> {
+    pub allows: &'p [Allow],
+    pub hits: Vec<Hit>,
+}
+
+/// Family M on one migration: each statement checked against `schema`, then replayed into it.
+/// The hits of the whole file (syntax errors, a missing down.sql) come first and last.
+pub(crate) fn check_migration<'p>(
+    migration: &Migration,
+    parsed: &'p Parsed,
+    schema: &mut Schema,
+    pg_version: u32,
+) -> Vec<Checked<'p>> {
+    let mut out = vec![Checked {
+        allows: &[],
+        hits: syntax_error::check(&migration.up, &parsed.errors),
+    }];
+    let mut cx = Context::new(migration, parsed.statements.len(), pg_version);
+    for statement in &parsed.statements {
+        cx.before_rules(statement);
+        let mut hits = Vec::new();
+        check_statement(&cx, schema, statement, &mut hits);
+        cx.after_rules(statement);
+        out.push(Checked {
+            allows: &statement.allows,
+            hits,
+        });
+        replay::apply(schema, &statement.kind);
+    }
+    out.push(Checked {
+        allows: &[],
+        hits: down_missing::check(migration).into_iter().collect(),
+    });
+    out
+}
+
+/// Every statement rule, in code order: hits on the same place come out in this order.
+fn check_statement(cx: &Context, schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
+    add_column_required::check(cx, schema, statement, hits);
+    add_column_rewrite::check(cx, schema, statement, hits);
+    set_not_null_scan::check(cx, schema, statement, hits);
+    index_not_concurrent::check(cx, schema, statement, hits);
+    drop_index_not_concurrent::check(cx, schema, statement, hits);
+    concurrently_in_transaction::check(cx, schema, statement, hits);
+    constraint_without_not_valid::check(cx, schema, statement, hits);
+    validate_same_transaction::check(cx, schema, statement, hits);
+    unique_without_index::check(cx, schema, statement, hits);
+    column_type_rewrite::check(cx, schema, statement, hits);
+    rename_column::check(cx, schema, statement, hits);
+    rename_table::check(cx, schema, statement, hits);
+    drop_column_pre_deploy::check(cx, schema, statement, hits);
+    unbatched_update::check(cx, schema, statement, hits);
+    lock_timeout_missing::check(cx, schema, statement, hits);
+    drop_table_pre_deploy::check(cx, schema, statement, hits);
+    unmodelled_statement::check(cx, schema, statement, hits);
+}
+
+/// What a migration has done so far, beyond the schema.
+#[derive(Debug)]
+pub(crate) struct Context<'m> {
+    migration: &'m Migration,
+    pg_version: u32,
+    /// Tables this migration created (followed through renames). Every other table is taken to
+    /// be in use by the live release, including ones the replay never saw created.
+    created: BTreeSet<String>,
+    statement_count: usize,
+    explicit_transaction: bool,
+    /// `lock_timeout` as SET for the session, and as SET LOCAL for the open transaction.
+    timeout_session: bool,
+    timeout_local: Option<bool>,
+    /// The session value when BEGIN ran, which ROLLBACK restores.
+    timeout_at_begin: Option<bool>,
+    /// Constraints added NOT VALID in the transaction still open, by the statements before.
+    not_valid_in_transaction: BTreeSet<String>,
+    /// Tables whose ACCESS EXCLUSIVE lock the open transaction holds.
+    locked_in_transaction: BTreeSet<String>,
+}
+
+impl<'m> Context<'m> {
+    fn new(migration: &'m Migration, statement_count: usize, pg_version: u32) -> Self {
+        Self {
+            migration,
+            pg_version,
+            created: BTreeSet::new(),
+            statement_count,
+            explicit_transaction: false,
+            timeout_session: false,
+            timeout_local: None,
+            timeout_at_begin: None,
+            not_valid_in_transaction: BTreeSet::new(),
+            locked_in_transaction: BTreeSet::new(),
+        }
+    }
+
+    fn is_existing(&self, table: &str) -> bool {
+        !self.created.contains(table)
+    }
+
+    fn lock_timeout(&self) -> bool {
+        self.timeout_local.unwrap_or(self.timeout_session)
+    }
+
+    /// diesel's transaction, an explicit BEGIN, or the implicit transaction PostgreSQL gives a
+    /// query string of several statements.
+    fn in_transaction(&self) -> bool {
+        self.migration.run_in_transaction || self.explicit_transaction || self.statement_count > 1
+    }
+
+    /// What a statement holds while it runs, which its own rules must already see: an ALTER
+    /// TABLE takes ACCESS EXCLUSIVE before any of its actions.
+    fn before_rules(&mut self, statement: &Statement) {
+        if let Some((table, actions)) = altered_existing(self, statement) {
+            let only_validates = actions
+                .iter()
+                .all(|(_, a)| matches!(a, Action::ValidateConstraint { .. }));
+            if !only_validates && self.in_transaction() {
+                self.locked_in_transaction.insert(table.to_owned());
+            }
+        }
+    }
+
+    /// What a statement leaves for the statements after it.
+    fn after_rules(&mut self, statement: &Statement) {
+        match &statement.kind {
+            StatementKind::AlterTable { table, actions } if self.is_existing(table) => {
+                let added: Vec<String> = actions
+                    .iter()
+                    .filter_map(|(_, a)| added_not_valid(self, table, a))
+                    .collect();
+                self.not_valid_in_transaction.extend(added);
+            }
+            StatementKind::AlterTable { table, actions } => {
+                if let Some((_, Action::RenameTable { to })) = actions
+                    .iter()
+                    .find(|(_, a)| matches!(a, Action::RenameTable { .. }))
+                {
+                    self.created.remove(table);
+                    self.created.insert(to.clone());
+                }
+            }
+            StatementKind::CreateTable { table, .. } => {
+                self.created.insert(table.clone());
+            }
+            StatementKind::DropTable { tables } => {
+                for table in tables {
+                    self.created.remove(table);
+                }
+            }
+            StatementKind::SetLockTimeout { value, local } => {
+                let positive = *value == TimeoutValue::Positive;
+                if !*local {
+                    self.timeout_session = positive;
+                    self.timeout_local = None;
+                } else if self.in_transaction() {
+                    // SET LOCAL outside a transaction block has no effect.
+                    self.timeout_local = Some(positive);
+                }
+            }
+            StatementKind::ResetLockTimeout => {
+                self.timeout_session = false;
+                self.timeout_local = None;
+            }
+            StatementKind::Begin => {
+                self.explicit_transaction = true;
+                self.timeout_at_begin = Some(self.timeout_session);
+            }
+            StatementKind::Commit | StatementKind::Rollback => {
+                if matches!(statement.kind, StatementKind::Rollback) {
+                    // ROLLBACK undoes the SETs made in the transaction.
+                    self.timeout_session = self.timeout_at_begin.unwrap_or(self.timeout_session);
+                }
+                self.explicit_transaction = false;
+                self.timeout_local = None;
+                self.timeout_at_begin = None;
+                self.not_valid_in_transaction.clear();
+                self.locked_in_transaction.clear();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The table and actions of an ALTER TABLE of a table the live release uses: most rules of the
+/// family judge only those, since a table this migration created has no rows and no readers.
+fn altered_existing<'s>(
+    cx: &Context,
+    statement: &'s Statement,
+) -> Option<(&'s str, &'s [(Range, Action)])> {
+    match &statement.kind {
+        StatementKind::AlterTable { table, actions } if cx.is_existing(table) => {
+            Some((table, actions))
+        }
+        _ => None,
+    }
+}
+
+/// The name of the constraint an action adds NOT VALID, whose lock the transaction then holds.
+fn added_not_valid(cx: &Context, table: &str, action: &Action) -> Option<String> {
+    let Action::AddConstraint(constraint) = action else {
+        return None;
+    };
+    let kind_can_wait = matches!(
+        constraint.kind,
+        ConstraintKind::Check | ConstraintKind::ForeignKey | ConstraintKind::NotNull
+    );
+    // NOT NULL ... NOT VALID before PostgreSQL 18 fails rather than adds anything.
+    let refused = constraint.kind == ConstraintKind::NotNull && cx.pg_version < 18;
+    (kind_can_wait && constraint.not_valid && !refused)
+        .then(|| replay::constraint_name(table, constraint))
+}
+
+/// Whether DROP INDEX takes a lock on a table in use.
+fn drops_index_of_existing(cx: &Context, schema: &Schema, names: &[String]) -> bool {
+    names.iter().any(|name| match schema.indexes.get(name) {
+        Some(index) => cx.is_existing(&index.table),
+        // An index the replay never saw was made before the history it reads.
+        None => true,
+    })
+}
+
+/// Cases written as migrations on top of one existing table, checked as `plumb check` would.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::fs;
+    use std::path::Path;
+
+    use crate::finding::Rule;
+    use crate::report::{Format, render};
+    use crate::{Report, check_workspace};
+
+    pub(crate) const TIMEOUT: &str = "SET lock_timeout = '2s';\n";
+    pub(crate) const NO_TX: Option<&str> = Some("run_in_transaction = false\n");
+
+    /// The history every case starts from: one existing table with an index.
+    const BASE: &str = "CREATE TABLE accounts (
+    id bigint PRIMARY KEY,
+    email varchar(100) NOT NULL,
+    note text,
+    amount numeric(10, 2)
+);
+CREATE INDEX accounts_email_idx ON accounts (email);
+";
+
+    /// A migration of a case: folder suffix, up.sql, and optional metadata.toml.
+    pub(crate) struct M<'a>(pub &'a str, pub &'a str, pub Option<&'a str>);
+
+    pub(crate) fn workspace(migrations: &[M<'_>]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "2026-01-01-000000-0000_base", BASE, None);
+        for (n, M(name, up, metadata)) in migrations.iter().enumerate() {
+            write(
+                dir.path(),
+                &format!("2026-02-{:02}-000000-0000_{name}", n + 1),
+                up,
+                *metadata,
+            );
+        }
+        dir
+    }
+
+    fn write(root: &Path, folder: &str, up: &str, metadata: Option<&str>) {
+        let dir = root.join("migrations").join(folder);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("up.sql"), up).unwrap();
+        fs::write(dir.join("down.sql"), "SELECT 1;\n").unwrap();
+        if let Some(metadata) = metadata {
+            fs::write(dir.join("metadata.toml"), metadata).unwrap();
+        }
+    }
+
+    pub(crate) fn check(migrations: &[M<'_>]) -> Report {
+        let dir = workspace(migrations);
+        check_workspace(dir.path(), None).unwrap()
+    }
+
+    pub(crate) fn codes(report: &Report) -> Vec<&'static str> {
+        report.findings.iter().map(|f| f.code).collect()
+    }
+
+    pub(crate) fn human(report: &Report) -> String {
+        render(report, Format::Human, false)
+    }
+
+    /// Asserts that `rule` fires on the unsafe case and stays silent on each safe one; returns
+    /// the unsafe case as people see it, for a snapshot.
+    pub(crate) fn rule(rule: Rule, unsafe_case: &[M<'_>], safe: &[&[M<'_>]]) -> String {
+        let report = check(unsafe_case);
+        assert!(
+            codes(&report).contains(&rule.code),
+            "{} should fire:\n{}",
+            rule.code,
+            human(&report)
+        );
+        for case in safe {
+            let report = check(case);
+            assert!(
+                !codes(&report).contains(&rule.code),
+                "{} should stay silent:\n{}",
+                rule.code,
+                human(&report)
+            );
+        }
+        human(&report)
+    }
+
+    /// An insta snapshot of what a rule reports, named after the rule.
+    macro_rules! snapshot {
+        ($rule:expr, $human:expr) => {
+            insta::with_settings!({ omit_expression => true }, {
+                insta::assert_snapshot!(($rule).name, $human);
+            })
+        };
+    }
+    pub(crate) use snapshot;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{M, TIMEOUT, check, codes, human};
+    use super::{constraint_without_not_valid, unique_without_index};
+
+    #[test]
+    fn inline_constraints_on_an_added_column_are_checked() {
+        let report = check(&[M(
+            "inline",
+            &format!(
+                "{TIMEOUT}ALTER TABLE accounts ADD COLUMN ref text UNIQUE;\nALTER TABLE accounts ADD COLUMN score int CHECK (score >= 0);\nALTER TABLE accounts ADD COLUMN parent bigint REFERENCES accounts (id);\n"
+            ),
+            None,
+        )]);
+        let (unique, constraint) = (
+            unique_without_index::RULE.code,
+            constraint_without_not_valid::RULE.code,
+        );
+        assert_eq!(
+            codes(&report),
+            [unique, constraint, constraint],
+            "{}",
+            human(&report)
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! SQL that does not parse: PostgreSQL would reject the statement. The parser recovers, so the
+//! rest of the file is still checked.
+
+use super::Hit;
+use crate::finding::{Rule, Severity};
+use crate::sql::parse::Range;
+
+pub const RULE: Rule = Rule {
+    code: "M017",
+    name: "syntax-error",
+    severity: Severity::Error,
+    summary: "SQL that does not parse",
+};
+
+pub(super) fn check(text: &str, errors: &[(Range, String)]) -> Vec<Hit> {
+    first_error_per_statement(text, errors)
+        .into_iter()
+        .map(|(range, message)| {
+            Hit::new(
+                RULE,
+                *range,
+                format!("PostgreSQL would reject this statement: {message}"),
+                "fix the SQL; the other statements of the file are still checked",
+            )
+        })
+        .collect()
+}
+
+/// The parser reports every token it cannot place; people need the first of each statement.
+fn first_error_per_statement<'e>(
+    text: &str,
+    errors: &'e [(Range, String)],
+) -> Vec<&'e (Range, String)> {
+    let mut kept: Vec<&(Range, String)> = Vec::new();
+    for error in errors {
+        let after_last = kept.last().is_none_or(|last| {
+            text.get(last.0.0..error.0.0)
+                .is_some_and(|between| between.contains(';'))
+        });
+        if after_last {
+            kept.push(error);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::m::index_not_concurrent;
+    use crate::rules::m::testing::{M, TIMEOUT, check, codes, rule, snapshot};
+
+    #[test]
+    fn syntax_error_is_one_finding_and_the_rest_is_still_checked() {
+        let human = rule(
+            RULE,
+            &[M(
+                "typo",
+                &format!(
+                    "{TIMEOUT}ALTER TABLE accounts ADD COLUM a text;\nCREATE INDEX accounts_note_idx ON accounts (note);\n"
+                ),
+                None,
+            )],
+            &[&[M(
+                "fine",
+                &format!("{TIMEOUT}ALTER TABLE accounts ADD COLUMN a text;\n"),
+                None,
+            )]],
+        );
+        snapshot!(RULE, human);
+        let report = check(&[M(
+            "typo",
+            &format!(
+                "{TIMEOUT}ALTER TABLE accounts ADD COLUM a text;\nCREATE INDEX accounts_note_idx ON accounts (note);\n"
+            ),
+            None,
+        )]);
+        assert_eq!(codes(&report), [RULE.code, index_not_concurrent::RULE.code]);
+    }
+}

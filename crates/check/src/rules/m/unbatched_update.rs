@@ -1,0 +1,56 @@
+//! An UPDATE or DELETE of a table in use inside a migration touches every matching row in one
+//! transaction, under live traffic, with no progress and no resume.
+
+use super::{Context, Hit};
+use crate::finding::{Rule, Severity};
+use crate::sql::parse::{Statement, StatementKind};
+use crate::sql::schema::Schema;
+
+pub const RULE: Rule = Rule {
+    code: "M014",
+    name: "unbatched-update",
+    severity: Severity::Error,
+    summary: "UPDATE or DELETE of an existing table in a migration",
+};
+
+pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
+    let (verb, table) = match &statement.kind {
+        StatementKind::Update { table } => ("UPDATE", table),
+        StatementKind::Delete { table } => ("DELETE", table),
+        _ => return,
+    };
+    if cx.is_existing(table) {
+        hits.push(Hit::new(
+            RULE,
+            statement.range,
+            format!(
+                "{verb} of `{table}` in a migration touches every matching row in one transaction: row locks held until it commits, a long write under live traffic, no progress and no resume"
+            ),
+            "run it as a batched, resumable backfill (plumb backfill) outside the migration",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::m::testing::{M, rule, snapshot};
+
+    #[test]
+    fn unbatched_update() {
+        let human = rule(
+            RULE,
+            &[M(
+                "update",
+                "UPDATE accounts SET note = 'x' WHERE note IS NULL;\nDELETE FROM accounts WHERE amount < 0;\n",
+                None,
+            )],
+            &[&[M(
+                "new_table",
+                "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nUPDATE t SET a = 2;\n",
+                None,
+            )]],
+        );
+        snapshot!(RULE, human);
+    }
+}

@@ -1,0 +1,154 @@
+//! Family S, schema and backend: the schema the migrations build, `schema.rs`, and the model
+//! structs must agree — names, SQL types, nullability, and inserts that give every required
+//! column. The walk over tables, columns, models and fields is here; each rule judges one item.
+
+pub mod insert_missing_required_column;
+pub mod model_field_nullability;
+pub mod model_field_type;
+pub mod model_unknown_column;
+pub mod schema_rs_extra_column;
+pub mod schema_rs_missing_column;
+pub mod schema_rs_missing_table;
+pub mod schema_rs_nullability_mismatch;
+pub mod schema_rs_type_mismatch;
+
+use std::path::Path;
+
+use crate::finding::Finding;
+use crate::input::models::Model;
+use crate::input::schema_rs::SchemaRs;
+use crate::sql::schema::{Column, Schema, SqlType};
+
+/// Every S finding: `schema.rs` (the file as findings show it) against the schema, then each
+/// model against both.
+pub fn check(
+    schema: &Schema,
+    (file, declared): (&Path, &SchemaRs),
+    models: &[Model],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (name, table) in &schema.tables {
+        let Some(rs) = declared.tables.iter().find(|t| &t.name == name) else {
+            schema_rs_missing_table::check(file, name, &mut out);
+            continue;
+        };
+        for column in &table.columns {
+            let Some(c) = rs.columns.iter().find(|c| c.name == column.name) else {
+                schema_rs_missing_column::check(file, name, rs, column, &mut out);
+                continue;
+            };
+            // A wrong type makes the nullability moot.
+            if !schema_rs_type_mismatch::check(file, name, column, c, &mut out) {
+                schema_rs_nullability_mismatch::check(file, name, column, c, &mut out);
+            }
+        }
+        schema_rs_extra_column::columns(file, name, table, rs, &mut out);
+    }
+    schema_rs_extra_column::tables(file, schema, declared, &mut out);
+    for model in models {
+        check_model(model, schema, declared, &mut out);
+    }
+    out
+}
+
+fn check_model(model: &Model, schema: &Schema, declared: &SchemaRs, out: &mut Vec<Finding>) {
+    let Some(rs) = declared.tables.iter().find(|t| t.rust_name == model.table) else {
+        model_unknown_column::table(model, out);
+        return;
+    };
+    let table = schema.tables.get(&rs.name);
+    for field in &model.fields {
+        let Some(c) = rs.columns.iter().find(|c| c.rust_name == field.column) else {
+            model_unknown_column::field(model, field, rs, out);
+            continue;
+        };
+        let Some(column) = table.and_then(|t| t.column(&c.name)) else {
+            continue; // schema.rs itself is wrong: reported above
+        };
+        // A converted field's type is another, which diesel converts: nothing to judge.
+        if !field.converted {
+            model_field_nullability::check(model, field, rs, c, column, out);
+            model_field_type::check(model, field, rs, c, column, out);
+        }
+    }
+    if let Some(table) = table {
+        insert_missing_required_column::check(model, rs, table, out);
+    }
+}
+
+/// What an insert must give: NOT NULL without a default.
+fn required(column: &Column) -> bool {
+    !column.nullable && column.default.is_none()
+}
+
+/// Where a model field says it is, as a finding names it: `` `Account.email` (String) ``.
+fn place(model: &Model, field: &crate::input::models::ModelField) -> String {
+    format!("`{}.{}` ({})", model.name, field.column, field.rust_type)
+}
+
+/// The diesel SQL type `print-schema` writes for a replayed column, and its `max_length`.
+pub fn diesel_type(column: &Column) -> (String, Option<u32>) {
+    diesel_sql_type(&column.sql_type, column.nullable)
+}
+
+/// The diesel SQL type `print-schema` writes for a column of this type and nullability
+/// (`Nullable<Array<Nullable<Text>>>`), and its `max_length`. A type of the database's own (an
+/// enum) is named in CamelCase.
+pub fn diesel_sql_type(ty: &SqlType, nullable: bool) -> (String, Option<u32>) {
+    let (base, max_length) = diesel_base(ty);
+    let ty = if ty.array {
+        format!("Array<Nullable<{base}>>")
+    } else {
+        base
+    };
+    let ty = if nullable {
+        format!("Nullable<{ty}>")
+    } else {
+        ty
+    };
+    (ty, max_length)
+}
+
+fn diesel_base(ty: &SqlType) -> (String, Option<u32>) {
+    let length = ty.modifiers.first().and_then(|m| u32::try_from(*m).ok());
+    let name = match ty.name.as_str() {
+        "int8" => "Int8",
+        "int4" => "Int4",
+        "int2" => "Int2",
+        "text" => "Text",
+        "varchar" => return ("Varchar".into(), length),
+        "bpchar" => return ("Bpchar".into(), length),
+        "bool" => "Bool",
+        "timestamptz" => "Timestamptz",
+        "timestamp" => "Timestamp",
+        "date" => "Date",
+        "time" => "Time",
+        "numeric" => "Numeric",
+        "float4" => "Float4",
+        "float8" => "Float8",
+        "uuid" => "Uuid",
+        "jsonb" => "Jsonb",
+        "json" => "Json",
+        "bytea" => "Bytea",
+        "interval" => "Interval",
+        "inet" => "Inet",
+        "cidr" => "Cidr",
+        "macaddr" => "MacAddr",
+        "money" => "Money",
+        "oid" => "Oid",
+        other => return (camel_case(other), None),
+    };
+    (name.to_owned(), None)
+}
+
+fn camel_case(name: &str) -> String {
+    name.split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}

@@ -1,0 +1,793 @@
+//! From squawk-syntax's tree to the facts the replay and the rules use. This is the only
+//! module that knows the parser's node kinds.
+
+use squawk_syntax::{SourceFile, SyntaxKind as K, SyntaxNode};
+
+use crate::migrations::Migration;
+pub use crate::sql::schema::DefaultKind;
+use crate::sql::schema::{ConstraintKind, SqlType};
+pub use crate::suppress::Allow;
+
+/// A byte range in the file.
+pub type Range = (usize, usize);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub range: Range,
+    pub kind: StatementKind,
+    /// The `-- plumb: allow ...` comments right before it.
+    pub allows: Vec<Allow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementKind {
+    CreateTable {
+        table: String,
+        columns: Vec<ColumnDef>,
+        constraints: Vec<ConstraintDef>,
+    },
+    AlterTable {
+        table: String,
+        actions: Vec<(Range, Action)>,
+    },
+    CreateIndex {
+        name: Option<String>,
+        table: String,
+        unique: bool,
+        concurrently: bool,
+    },
+    DropIndex {
+        names: Vec<String>,
+        concurrently: bool,
+    },
+    DropTable {
+        tables: Vec<String>,
+    },
+    CreateEnum {
+        name: String,
+        values: Vec<String>,
+    },
+    AddEnumValue {
+        name: String,
+        value: String,
+    },
+    Update {
+        table: String,
+    },
+    Delete {
+        table: String,
+    },
+    Insert,
+    SetLockTimeout {
+        value: TimeoutValue,
+        local: bool,
+    },
+    ResetLockTimeout,
+    Begin,
+    Commit,
+    Rollback,
+    /// Reads or changes nothing the rules track (SELECT, COMMENT ON, GRANT, SET of other
+    /// settings, ...).
+    Harmless,
+    /// Might change the schema in ways the replay does not model.
+    Unmodelled {
+        what: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutValue {
+    Positive,
+    /// `0`: no timeout at all.
+    Zero,
+    /// `DEFAULT`: back to the server's setting, usually none.
+    Default,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    AddColumn(ColumnDef),
+    DropColumn {
+        column: String,
+    },
+    SetNotNull {
+        column: String,
+    },
+    DropNotNull {
+        column: String,
+    },
+    /// `using`: a USING expression other than the column itself (or a plain cast of it),
+    /// which PostgreSQL evaluates for every row.
+    SetType {
+        column: String,
+        sql_type: SqlType,
+        using: bool,
+    },
+    SetDefault {
+        column: String,
+        default: DefaultKind,
+    },
+    DropDefault {
+        column: String,
+    },
+    AddConstraint(ConstraintDef),
+    ValidateConstraint {
+        name: String,
+    },
+    DropConstraint {
+        name: String,
+    },
+    RenameColumn {
+        from: String,
+        to: String,
+    },
+    RenameTable {
+        to: String,
+    },
+    RenameConstraint {
+        from: String,
+        to: String,
+    },
+    Unmodelled {
+        what: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub sql_type: SqlType,
+    pub not_null: bool,
+    pub default: Option<DefaultKind>,
+    /// `serial`, `GENERATED ... AS IDENTITY` or `GENERATED ALWAYS AS (...) STORED`: values for
+    /// every row, so adding it rewrites the table.
+    pub fills_rows: Option<&'static str>,
+    pub constraints: Vec<ConstraintDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstraintDef {
+    pub name: Option<String>,
+    pub kind: ConstraintKind,
+    pub not_valid: bool,
+    /// `UNIQUE USING INDEX i` / `PRIMARY KEY USING INDEX i`: the index, built beforehand.
+    pub using_index: Option<String>,
+    pub proves_not_null: Option<String>,
+    /// The constrained columns (for CHECK: the columns its expression reads), in order.
+    pub columns: Vec<String>,
+    /// For a foreign key: the referenced table.
+    pub references: Option<String>,
+}
+
+/// Functions whose value differs per row; a default calling one rewrites the table.
+const VOLATILE: &[&str] = &[
+    "clock_timestamp",
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "timeofday",
+    "nextval",
+    "setseed",
+    "txid_current",
+];
+
+/// Functions known not to be volatile.
+const NOT_VOLATILE: &[&str] = &[
+    "now",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_timestamp",
+    "current_date",
+    "localtimestamp",
+    "lower",
+    "upper",
+    "coalesce",
+    "concat",
+    "length",
+    "abs",
+    "to_jsonb",
+    "jsonb_build_object",
+    "json_build_object",
+    "array",
+    "make_interval",
+    "interval",
+    "date_trunc",
+    "to_char",
+];
+
+#[derive(Debug)]
+pub struct Parsed {
+    pub statements: Vec<Statement>,
+    /// Syntax errors: where, and what the parser expected.
+    pub errors: Vec<(Range, String)>,
+}
+
+pub fn parse(text: &str) -> Parsed {
+    let parse = SourceFile::parse(text);
+    let root = parse.syntax_node();
+    let errors = parse
+        .errors()
+        .into_iter()
+        .map(|e| {
+            let range = e.range();
+            (
+                (usize::from(range.start()), usize::from(range.end())),
+                e.message().to_owned(),
+            )
+        })
+        .collect();
+    let mut statements = Vec::new();
+    let mut pending_allows = Vec::new();
+    for element in root.children_with_tokens() {
+        match element {
+            rowan::NodeOrToken::Token(token) if token.kind() == K::COMMENT => {
+                if let Some(allow) = Allow::in_sql(token.text(), range_of_token(&token)) {
+                    pending_allows.push(allow);
+                }
+            }
+            rowan::NodeOrToken::Token(_) => {}
+            rowan::NodeOrToken::Node(node) => {
+                if matches!(node.kind(), K::ERROR | K::EMPTY_STMT) {
+                    continue;
+                }
+                // Comments inside the node, before its first keyword, also precede it.
+                for token in node.children_with_tokens().filter_map(|e| e.into_token()) {
+                    if token.kind() == K::COMMENT {
+                        if let Some(allow) = Allow::in_sql(token.text(), range_of_token(&token)) {
+                            pending_allows.push(allow);
+                        }
+                    } else if token.kind() != K::WHITESPACE {
+                        break;
+                    }
+                }
+                statements.push(Statement {
+                    range: range_of(&node),
+                    kind: statement_kind(&node),
+                    allows: std::mem::take(&mut pending_allows),
+                });
+            }
+        }
+    }
+    Parsed { statements, errors }
+}
+
+/// Parses every `up.sql` on all cores: files are independent; only the replay is sequential.
+pub fn parse_all(migrations: &[Migration]) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(migrations.len().max(1));
+    let chunk = migrations.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = migrations
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|m| parse_guarded(&m.up))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The parser asserts on inputs it cannot handle (a multi-megabyte statement can exhaust its
+/// step budget): such a file becomes one syntax error, never a panic or a lost migration.
+fn parse_guarded(text: &str) -> Parsed {
+    std::panic::catch_unwind(|| parse(text)).unwrap_or_else(|_| Parsed {
+        statements: Vec::new(),
+        errors: vec![((0, 0), "the SQL parser gave up on this file".to_owned())],
+    })
+}
+
+fn range_of(node: &SyntaxNode) -> Range {
+    let range = node.text_range();
+    (usize::from(range.start()), usize::from(range.end()))
+}
+
+fn range_of_token(token: &squawk_syntax::SyntaxToken) -> Range {
+    let range = token.text_range();
+    (usize::from(range.start()), usize::from(range.end()))
+}
+
+/// An identifier as PostgreSQL folds it: unquoted lower-cased, quoted kept as written.
+pub fn ident(text: &str) -> String {
+    let text = text.trim();
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None => text.to_lowercase(),
+    }
+}
+
+/// The last segment of a (possibly schema-qualified) name.
+fn name_in(node: &SyntaxNode) -> Option<String> {
+    let segment = node
+        .descendants()
+        .filter(|n| matches!(n.kind(), K::PATH_SEGMENT | K::PATH_SEGMENT_REF))
+        .last();
+    let text = match segment {
+        Some(segment) => segment.text().to_string(),
+        None => node.text().to_string(),
+    };
+    let name = ident(&text);
+    (!name.is_empty()).then_some(name)
+}
+
+fn child(node: &SyntaxNode, kinds: &[K]) -> Option<SyntaxNode> {
+    node.children().find(|c| kinds.contains(&c.kind()))
+}
+
+fn has_token(node: &SyntaxNode, kind: K) -> bool {
+    node.children_with_tokens().any(|e| e.kind() == kind)
+}
+
+fn has_descendant(node: &SyntaxNode, kind: K) -> bool {
+    node.descendants_with_tokens().any(|e| e.kind() == kind)
+}
+
+fn statement_kind(node: &SyntaxNode) -> StatementKind {
+    let table_of = |kinds: &[K]| {
+        child(node, kinds)
+            .and_then(|n| name_in(&n))
+            .unwrap_or_default()
+    };
+    match node.kind() {
+        K::CREATE_TABLE => create_table(node),
+        K::ALTER_TABLE => StatementKind::AlterTable {
+            table: table_of(&[K::TABLE_RELATION_NAME]),
+            actions: node
+                .children()
+                .filter_map(|a| action(&a).map(|act| (range_of(&a), act)))
+                .collect(),
+        },
+        K::CREATE_INDEX => StatementKind::CreateIndex {
+            name: child(node, &[K::INDEX]).and_then(|n| name_in(&n)),
+            table: table_of(&[K::TABLE_RELATION_NAME]),
+            unique: has_token(node, K::UNIQUE_KW),
+            concurrently: has_token(node, K::CONCURRENTLY_KW),
+        },
+        K::DROP_INDEX => StatementKind::DropIndex {
+            names: node
+                .children()
+                .filter(|c| c.kind() == K::INDEX_REF)
+                .filter_map(|c| name_in(&c))
+                .collect(),
+            concurrently: has_token(node, K::CONCURRENTLY_KW),
+        },
+        K::DROP_TABLE => StatementKind::DropTable {
+            tables: node
+                .children()
+                .filter(|c| c.kind() == K::TABLE_NAME_REF)
+                .filter_map(|c| name_in(&c))
+                .collect(),
+        },
+        K::CREATE_TYPE => match child(node, &[K::ENUM_TYPE]) {
+            Some(values) => StatementKind::CreateEnum {
+                name: table_of(&[K::TYPE_NAME]),
+                values: string_literals(&values),
+            },
+            None => StatementKind::Unmodelled {
+                what: "CREATE TYPE (not an enum)".into(),
+            },
+        },
+        K::ALTER_TYPE => match child(node, &[K::ADD_VALUE]) {
+            Some(add) => StatementKind::AddEnumValue {
+                name: table_of(&[K::TYPE_NAME_REF]),
+                value: string_literals(&add).into_iter().next().unwrap_or_default(),
+            },
+            None => StatementKind::Unmodelled {
+                what: "ALTER TYPE".into(),
+            },
+        },
+        K::UPDATE => StatementKind::Update {
+            table: table_of(&[K::RELATION_NAME]),
+        },
+        K::DELETE => StatementKind::Delete {
+            table: table_of(&[K::RELATION_NAME]),
+        },
+        K::INSERT => StatementKind::Insert,
+        K::SET => set_statement(node),
+        K::RESET => {
+            let target = node.text().to_string().to_lowercase();
+            if target.contains("lock_timeout")
+                || target
+                    .split_whitespace()
+                    .any(|w| w.trim_end_matches(';') == "all")
+            {
+                StatementKind::ResetLockTimeout
+            } else {
+                StatementKind::Harmless
+            }
+        }
+        K::BEGIN => StatementKind::Begin,
+        K::COMMIT_TRANSACTION => StatementKind::Commit,
+        K::ROLLBACK_TRANSACTION => StatementKind::Rollback,
+        K::SELECT
+        | K::COMPOUND_SELECT
+        | K::COMMENT_ON
+        | K::GRANT
+        | K::REVOKE
+        | K::ANALYZE
+        | K::SHOW => StatementKind::Harmless,
+        other => StatementKind::Unmodelled {
+            what: describe_kind(other),
+        },
+    }
+}
+
+fn describe_kind(kind: K) -> String {
+    format!("{kind:?}").replace('_', " ")
+}
+
+fn string_literals(node: &SyntaxNode) -> Vec<String> {
+    node.descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| t.kind() == K::STRING)
+        .map(|t| t.text().trim_matches('\'').replace("''", "'"))
+        .collect()
+}
+
+fn set_statement(node: &SyntaxNode) -> StatementKind {
+    let text = node.text().to_string().to_lowercase();
+    let Some(config) = node
+        .descendants()
+        .find(|n| n.kind() == K::CONFIG_PARAMETER_REF)
+    else {
+        return StatementKind::Harmless;
+    };
+    if ident(&config.text().to_string()) != "lock_timeout" {
+        return StatementKind::Harmless;
+    }
+    let local = has_descendant(node, K::LOCAL_KW);
+    let value = node
+        .descendants()
+        .find(|n| n.kind() == K::TO_CONFIG_VALUE)
+        .map(|n| n.text().to_string().to_lowercase())
+        .unwrap_or(text);
+    let value = value
+        .trim_start_matches(['=', ' '])
+        .trim_start_matches("to")
+        .trim()
+        .trim_matches('\'');
+    let value = if value.starts_with("default") {
+        TimeoutValue::Default
+    } else {
+        let digits: String = value
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        match digits.parse::<f64>() {
+            Ok(0.0) => TimeoutValue::Zero,
+            _ => TimeoutValue::Positive,
+        }
+    };
+    StatementKind::SetLockTimeout { value, local }
+}
+
+fn create_table(node: &SyntaxNode) -> StatementKind {
+    let table = child(node, &[K::TABLE_NAME])
+        .and_then(|n| name_in(&n))
+        .unwrap_or_default();
+    let mut columns = Vec::new();
+    let mut constraints = Vec::new();
+    if let Some(args) = child(node, &[K::TABLE_ARG_LIST]) {
+        for arg in args.children() {
+            if arg.kind() == K::COLUMN {
+                if let Some(column) = column_def(&arg) {
+                    columns.push(column);
+                }
+            } else if let Some(constraint) = constraint_def(&arg) {
+                constraints.push(constraint);
+            }
+        }
+    }
+    StatementKind::CreateTable {
+        table,
+        columns,
+        constraints,
+    }
+}
+
+fn type_node(node: &SyntaxNode) -> Option<SyntaxNode> {
+    node.children()
+        .find(|c| format!("{:?}", c.kind()).ends_with("_TYPE"))
+}
+
+fn column_def(node: &SyntaxNode) -> Option<ColumnDef> {
+    let name = child(node, &[K::COLUMN_NAME]).map(|n| ident(&n.text().to_string()))?;
+    let type_text = type_node(node)
+        .map(|n| n.text().to_string())
+        .unwrap_or_default();
+    let sql_type = SqlType::parse(&type_text);
+    let serial = matches!(
+        type_text.trim().to_lowercase().as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+    );
+    let mut def = ColumnDef {
+        name,
+        sql_type,
+        not_null: false,
+        default: None,
+        fills_rows: None,
+        constraints: Vec::new(),
+    };
+    if serial {
+        def.fills_rows = Some("a serial column");
+        def.not_null = true;
+    }
+    for clause in node.children() {
+        match clause.kind() {
+            K::NOT_NULL_CONSTRAINT => def.not_null = true,
+            K::PRIMARY_KEY_CONSTRAINT => {
+                def.not_null = true;
+                def.constraints.extend(constraint_def(&clause));
+            }
+            K::DEFAULT_CONSTRAINT => def.default = Some(default_kind(&clause)),
+            K::GENERATED_CONSTRAINT => {
+                if has_descendant(&clause, K::IDENTITY_KW) {
+                    def.fills_rows = Some("an identity column");
+                    def.not_null = true;
+                } else if has_descendant(&clause, K::STORED_KW) {
+                    def.fills_rows = Some("a stored generated column");
+                }
+            }
+            _ => def.constraints.extend(constraint_def(&clause)),
+        }
+    }
+    for constraint in &mut def.constraints {
+        if constraint.columns.is_empty() {
+            constraint.columns.push(def.name.clone());
+        }
+    }
+    Some(def)
+}
+
+fn default_kind(node: &SyntaxNode) -> DefaultKind {
+    for call in node.descendants().filter(|n| n.kind() == K::CALL_EXPR) {
+        let function = call
+            .children()
+            .find(|c| matches!(c.kind(), K::NAME_REF | K::FIELD_EXPR))
+            .map(|n| ident(n.text().to_string().rsplit('.').next().unwrap_or_default()))
+            .unwrap_or_default();
+        if VOLATILE.contains(&function.as_str()) || !NOT_VOLATILE.contains(&function.as_str()) {
+            return DefaultKind::Volatile { function };
+        }
+    }
+    DefaultKind::Constant
+}
+
+fn constraint_def(node: &SyntaxNode) -> Option<ConstraintDef> {
+    let kind = match node.kind() {
+        K::CHECK_CONSTRAINT => ConstraintKind::Check,
+        K::FOREIGN_KEY_CONSTRAINT | K::REFERENCES_CONSTRAINT => ConstraintKind::ForeignKey,
+        K::UNIQUE_CONSTRAINT => ConstraintKind::Unique,
+        K::PRIMARY_KEY_CONSTRAINT => ConstraintKind::PrimaryKey,
+        K::NOT_NULL_CONSTRAINT => ConstraintKind::NotNull,
+        K::EXCLUDE_CONSTRAINT => ConstraintKind::Exclude,
+        _ => return None,
+    };
+    let name = child(node, &[K::CONSTRAINT_NAME_CLAUSE])
+        .and_then(|c| child(&c, &[K::CONSTRAINT_NAME]))
+        .map(|n| ident(&n.text().to_string()));
+    let expression = check_expression(node);
+    let proves_not_null = match kind {
+        ConstraintKind::Check => expression.as_ref().and_then(is_not_null_check),
+        ConstraintKind::NotNull => node
+            .children()
+            .find(|c| matches!(c.kind(), K::NAME_REF | K::COLUMN_NAME_REF))
+            .map(|n| ident(&n.text().to_string())),
+        _ => None,
+    };
+    let mut columns: Vec<String> = Vec::new();
+    let referenced = |list_kind: K| -> Vec<String> {
+        node.children()
+            .find(|c| c.kind() == list_kind)
+            .map(|list| {
+                list.descendants()
+                    .filter(|n| n.kind() == K::COLUMN_NAME_REF)
+                    .map(|n| ident(&n.text().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match kind {
+        ConstraintKind::Check => {
+            for name in expression
+                .iter()
+                .flat_map(|e| e.descendants())
+                .filter(|n| n.kind() == K::NAME_REF)
+            {
+                let name = ident(&name.text().to_string());
+                if !columns.contains(&name) {
+                    columns.push(name);
+                }
+            }
+        }
+        ConstraintKind::ForeignKey => columns = referenced(K::FOREIGN_KEY_COLUMN_LIST),
+        _ => {
+            columns = node
+                .descendants()
+                .filter(|n| n.kind() == K::CONSTRAINT_COLUMN_REF_LIST)
+                .flat_map(|list| {
+                    list.children()
+                        .filter(|c| c.kind() == K::COLUMN_NAME_REF)
+                        .collect::<Vec<_>>()
+                })
+                .map(|n| ident(&n.text().to_string()))
+                .collect()
+        }
+    }
+    let references = (kind == ConstraintKind::ForeignKey)
+        .then(|| {
+            node.children()
+                .find(|c| matches!(c.kind(), K::TABLE_NAME_REF | K::PATH | K::PATH_REF))
+                .and_then(|n| name_in(&n))
+        })
+        .flatten();
+    Some(ConstraintDef {
+        name,
+        kind,
+        not_valid: has_descendant(node, K::NOT_VALID),
+        using_index: node
+            .descendants()
+            .find(|n| n.kind() == K::USING_INDEX_NAME)
+            .and_then(|n| {
+                n.children()
+                    .find(|c| !matches!(c.kind(), K::WHITESPACE))
+                    .and_then(|c| name_in(&c))
+                    .or_else(|| {
+                        let text = n.text().to_string();
+                        let name = text
+                            .trim()
+                            .trim_start_matches("USING")
+                            .trim_start_matches("using")
+                            .trim()
+                            .trim_start_matches("INDEX")
+                            .trim_start_matches("index");
+                        Some(ident(name.trim()))
+                    })
+            }),
+        proves_not_null,
+        columns,
+        references,
+    })
+}
+
+/// The expression of a CHECK constraint.
+fn check_expression(node: &SyntaxNode) -> Option<SyntaxNode> {
+    (node.kind() == K::CHECK_CONSTRAINT).then(|| {
+        node.children().find(|c| {
+            !matches!(
+                c.kind(),
+                K::CONSTRAINT_NAME_CLAUSE | K::NOT_VALID | K::NO_INHERIT
+            )
+        })
+    })?
+}
+
+/// `CHECK (col IS NOT NULL)` (in any parentheses): the column it proves never NULL.
+fn is_not_null_check(expression: &SyntaxNode) -> Option<String> {
+    let mut expression = expression.clone();
+    while expression.kind() == K::PAREN_EXPR {
+        expression = expression.children().next()?;
+    }
+    if expression.kind() != K::BIN_EXPR {
+        return None;
+    }
+    let parts: Vec<SyntaxNode> = expression.children().collect();
+    match parts.as_slice() {
+        [column, operator, value]
+            if column.kind() == K::NAME_REF
+                && operator.kind() == K::IS_NOT
+                && has_descendant(value, K::NULL_KW)
+                && value.text().to_string().trim().eq_ignore_ascii_case("null") =>
+        {
+            Some(ident(&column.text().to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn action(node: &SyntaxNode) -> Option<Action> {
+    let column_ref = || {
+        child(node, &[K::COLUMN_NAME_REF])
+            .map(|n| ident(&n.text().to_string()))
+            .unwrap_or_default()
+    };
+    let constraint_ref = || {
+        child(node, &[K::CONSTRAINT_NAME_REF])
+            .and_then(|n| name_in(&n))
+            .unwrap_or_default()
+    };
+    Some(match node.kind() {
+        K::ADD_COLUMN => Action::AddColumn(column_def(node)?),
+        K::DROP_COLUMN => Action::DropColumn {
+            column: column_ref(),
+        },
+        K::ADD_CONSTRAINT => {
+            Action::AddConstraint(node.children().find_map(|c| constraint_def(&c))?)
+        }
+        K::VALIDATE_CONSTRAINT => Action::ValidateConstraint {
+            name: constraint_ref(),
+        },
+        K::DROP_CONSTRAINT => Action::DropConstraint {
+            name: constraint_ref(),
+        },
+        K::RENAME_COLUMN => Action::RenameColumn {
+            from: column_ref(),
+            to: child(node, &[K::COLUMN_NAME])
+                .map(|n| ident(&n.text().to_string()))
+                .unwrap_or_default(),
+        },
+        K::TABLE_RENAME_TO => Action::RenameTable {
+            to: child(node, &[K::TABLE_NAME])
+                .and_then(|n| name_in(&n))
+                .unwrap_or_default(),
+        },
+        K::RENAME_CONSTRAINT => {
+            let names: Vec<String> = node
+                .children()
+                .filter(|c| {
+                    matches!(
+                        c.kind(),
+                        K::CONSTRAINT_NAME_REF | K::CONSTRAINT_NAME | K::NAME_REF
+                    )
+                })
+                .filter_map(|c| name_in(&c))
+                .collect();
+            Action::RenameConstraint {
+                from: names.first().cloned().unwrap_or_default(),
+                to: names.get(1).cloned().unwrap_or_default(),
+            }
+        }
+        K::ALTER_COLUMN => {
+            let column = column_ref();
+            let option = node.children().find(|c| c.kind() != K::COLUMN_NAME_REF)?;
+            match option.kind() {
+                K::SET_NOT_NULL => Action::SetNotNull { column },
+                K::DROP_NOT_NULL => Action::DropNotNull { column },
+                K::SET_TYPE => {
+                    let using = child(&option, &[K::USING_EXPR]).is_some_and(|u| {
+                        let expression: String = u
+                            .text()
+                            .to_string()
+                            .to_lowercase()
+                            .split_whitespace()
+                            .collect();
+                        let expression = expression.trim_start_matches("using");
+                        expression != column && !expression.starts_with(&format!("{column}::"))
+                    });
+                    let text = type_node(&option)
+                        .map(|n| n.text().to_string())
+                        .unwrap_or_default();
+                    Action::SetType {
+                        sql_type: SqlType::parse(&text),
+                        column,
+                        using,
+                    }
+                }
+                K::SET_DEFAULT => Action::SetDefault {
+                    column,
+                    default: default_kind(&option),
+                },
+                K::DROP_DEFAULT => Action::DropDefault { column },
+                other => Action::Unmodelled {
+                    what: format!("ALTER COLUMN {}", describe_kind(other)),
+                },
+            }
+        }
+        K::COMMA | K::WHITESPACE | K::COMMENT => return None,
+        K::TABLE_RELATION_NAME | K::IF_EXISTS => return None,
+        other => Action::Unmodelled {
+            what: describe_kind(other),
+        },
+    })
+}

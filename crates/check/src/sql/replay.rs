@@ -1,0 +1,262 @@
+//! Applies statements to the schema model, as PostgreSQL would.
+
+use crate::sql::parse::{Action, ColumnDef, ConstraintDef, StatementKind};
+use crate::sql::schema::{Column, Constraint, ConstraintKind, DefaultKind, Index, Schema, Table};
+
+/// The name a constraint has: its own, or the one PostgreSQL gives an unnamed constraint.
+pub fn constraint_name(table: &str, def: &ConstraintDef) -> String {
+    if let Some(name) = &def.name {
+        return name.clone();
+    }
+    let columns = def.columns.join("_");
+    match def.kind {
+        ConstraintKind::PrimaryKey => format!("{table}_pkey"),
+        ConstraintKind::Unique => format!("{table}_{columns}_key"),
+        ConstraintKind::ForeignKey => format!("{table}_{columns}_fkey"),
+        ConstraintKind::Check if def.columns.len() == 1 => format!("{table}_{columns}_check"),
+        ConstraintKind::Check => format!("{table}_check"),
+        ConstraintKind::NotNull => format!("{table}_{columns}_not_null"),
+        ConstraintKind::Exclude => format!("{table}_{columns}_excl"),
+    }
+}
+
+fn add_constraint(schema: &mut Schema, table: &str, def: &ConstraintDef) {
+    let name = constraint_name(table, def);
+    if matches!(
+        def.kind,
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique
+    ) {
+        // USING INDEX: the index becomes the constraint's, under the constraint's name.
+        if let Some(index) = &def.using_index {
+            schema.indexes.remove(index);
+        }
+        schema.indexes.insert(
+            name.clone(),
+            Index {
+                name: name.clone(),
+                table: table.to_owned(),
+                unique: true,
+            },
+        );
+    }
+    let Some(t) = schema.tables.get_mut(table) else {
+        return;
+    };
+    if def.kind == ConstraintKind::PrimaryKey {
+        for column in &def.columns {
+            t.column_mut(column)
+                .into_iter()
+                .for_each(|c| c.nullable = false);
+        }
+    }
+    let proves_not_null = def.proves_not_null.clone();
+    if def.kind == ConstraintKind::NotNull
+        && !def.not_valid
+        && let Some(c) = proves_not_null.as_deref().and_then(|c| t.column_mut(c))
+    {
+        c.nullable = false;
+    }
+    t.constraints.retain(|c| c.name != name);
+    t.constraints.push(Constraint {
+        name,
+        kind: def.kind,
+        validated: !def.not_valid,
+        proves_not_null,
+        columns: def.columns.clone(),
+    });
+}
+
+fn add_column(schema: &mut Schema, table: &str, def: &ColumnDef) {
+    if let Some(t) = schema.tables.get_mut(table) {
+        t.columns.retain(|c| c.name != def.name);
+        t.columns.push(Column {
+            name: def.name.clone(),
+            sql_type: def.sql_type.clone(),
+            nullable: !def.not_null,
+            default: match (def.fills_rows, &def.default) {
+                (Some(what), _) => Some(DefaultKind::Volatile {
+                    function: what.to_owned(),
+                }),
+                (None, default) => default.clone(),
+            },
+        });
+    }
+    for constraint in &def.constraints {
+        if constraint.kind != ConstraintKind::NotNull {
+            add_constraint(schema, table, constraint);
+        }
+    }
+}
+
+pub fn apply(schema: &mut Schema, statement: &StatementKind) {
+    match statement {
+        StatementKind::CreateTable {
+            table,
+            columns,
+            constraints,
+        } => {
+            schema.tables.insert(
+                table.clone(),
+                Table {
+                    name: table.clone(),
+                    ..Table::default()
+                },
+            );
+            for column in columns {
+                add_column(schema, table, column);
+            }
+            for constraint in constraints {
+                add_constraint(schema, table, constraint);
+            }
+        }
+        StatementKind::AlterTable { table, actions } => {
+            for (_, action) in actions {
+                apply_action(schema, table, action);
+            }
+        }
+        StatementKind::CreateIndex {
+            name: Some(name),
+            table,
+            unique,
+            ..
+        } => {
+            schema.indexes.insert(
+                name.clone(),
+                Index {
+                    name: name.clone(),
+                    table: table.clone(),
+                    unique: *unique,
+                },
+            );
+        }
+        StatementKind::DropIndex { names, .. } => {
+            for name in names {
+                schema.indexes.remove(name);
+            }
+        }
+        StatementKind::DropTable { tables } => {
+            for table in tables {
+                schema.tables.remove(table);
+                schema.indexes.retain(|_, index| &index.table != table);
+            }
+        }
+        StatementKind::CreateEnum { name, values } => {
+            schema.enums.insert(name.clone(), values.clone());
+        }
+        StatementKind::AddEnumValue { name, value } => {
+            schema
+                .enums
+                .entry(name.clone())
+                .or_default()
+                .push(value.clone());
+        }
+        _ => {}
+    }
+}
+
+fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
+    match action {
+        Action::AddColumn(def) => add_column(schema, table, def),
+        Action::AddConstraint(def) => add_constraint(schema, table, def),
+        Action::RenameConstraint { from, to } => {
+            if let Some(mut index) = schema.indexes.remove(from) {
+                index.name = to.clone();
+                schema.indexes.insert(to.clone(), index);
+            }
+            if let Some(t) = schema.tables.get_mut(table) {
+                t.constraints
+                    .iter_mut()
+                    .filter(|c| &c.name == from)
+                    .for_each(|c| c.name = to.clone());
+            }
+        }
+        Action::RenameTable { to } => {
+            if let Some(mut moved) = schema.tables.remove(table) {
+                moved.name = to.clone();
+                schema.tables.insert(to.clone(), moved);
+            }
+            for index in schema.indexes.values_mut().filter(|i| i.table == table) {
+                index.table = to.clone();
+            }
+        }
+        _ => {
+            let Some(t) = schema.tables.get_mut(table) else {
+                return;
+            };
+            match action {
+                Action::DropColumn { column } => {
+                    // Constraints on the column go with it.
+                    t.columns.retain(|c| &c.name != column);
+                    let gone: Vec<String> = t
+                        .constraints
+                        .iter()
+                        .filter(|c| {
+                            c.columns.contains(column) || c.proves_not_null.as_ref() == Some(column)
+                        })
+                        .map(|c| c.name.clone())
+                        .collect();
+                    t.constraints.retain(|c| !gone.contains(&c.name));
+                    for name in gone {
+                        schema.indexes.remove(&name);
+                    }
+                }
+                Action::SetNotNull { column } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.nullable = false),
+                Action::DropNotNull { column } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.nullable = true),
+                Action::SetType {
+                    column, sql_type, ..
+                } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.sql_type = sql_type.clone()),
+                Action::SetDefault { column, default } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.default = Some(default.clone())),
+                Action::DropDefault { column } => t
+                    .column_mut(column)
+                    .into_iter()
+                    .for_each(|c| c.default = None),
+                Action::ValidateConstraint { name } => {
+                    let mut proven = None;
+                    for c in t.constraints.iter_mut().filter(|c| &c.name == name) {
+                        c.validated = true;
+                        if c.kind == ConstraintKind::NotNull {
+                            proven = c.proves_not_null.clone();
+                        }
+                    }
+                    if let Some(column) = proven.and_then(|p| t.column_mut(&p)) {
+                        column.nullable = false;
+                    }
+                }
+                Action::DropConstraint { name } => {
+                    t.constraints.retain(|c| &c.name != name);
+                    schema.indexes.remove(name);
+                }
+                Action::RenameColumn { from, to } => {
+                    t.column_mut(from)
+                        .into_iter()
+                        .for_each(|c| c.name = to.clone());
+                    for c in t
+                        .constraints
+                        .iter_mut()
+                        .filter(|c| c.proves_not_null.as_ref() == Some(from))
+                    {
+                        c.proves_not_null = Some(to.clone());
+                    }
+                }
+                Action::RenameConstraint { from, to } => t
+                    .constraints
+                    .iter_mut()
+                    .filter(|c| &c.name == from)
+                    .for_each(|c| c.name = to.clone()),
+                _ => {}
+            }
+        }
+    }
+}

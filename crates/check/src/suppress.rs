@@ -1,0 +1,295 @@
+//! Suppressions: a comment that names a rule and says why what it covers is safe.
+//!
+//! In SQL, `-- plumb: allow <rule> <reason>` right before a statement covers that statement. In
+//! Rust, `// plumb: allow <rule> <reason>` among the comment and attribute lines right above a
+//! model struct or field covers that item. Either way a suppression must name a rule and give a
+//! reason, and one that suppresses nothing is reported, so that none outlives what it excused.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crate::finding::{Finding, Rule, Severity, rule};
+use crate::rules::m::Checked;
+use crate::sql::parse::Range;
+use crate::sql::source::{Source, Span};
+
+pub const UNUSED_SUPPRESSION: Rule = Rule {
+    code: "M901",
+    name: "unused-suppression",
+    severity: Severity::Warning,
+    summary: "suppression that suppresses nothing",
+};
+
+pub const INVALID_SUPPRESSION: Rule = Rule {
+    code: "M902",
+    name: "invalid-suppression",
+    severity: Severity::Error,
+    summary: "suppression without a known rule or a reason",
+};
+
+/// A suppression comment: where it is, the rule it names (a name or a code, as written), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allow {
+    pub range: Range,
+    pub rule: String,
+    pub reason: String,
+}
+
+/// The two comment syntaxes. Besides the marker they differ only in what a suppression covers,
+/// which the messages say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    Sql,
+    Rust,
+}
+
+impl Syntax {
+    fn marker(self) -> &'static str {
+        match self {
+            Syntax::Sql => "--",
+            Syntax::Rust => "//",
+        }
+    }
+
+    fn covered(self) -> &'static str {
+        match self {
+            Syntax::Sql => "the statement after this suppression",
+            Syntax::Rust => "what follows this suppression",
+        }
+    }
+
+    fn excuse(self) -> &'static str {
+        match self {
+            Syntax::Sql => "the statement is safe",
+            Syntax::Rust => "the code is right",
+        }
+    }
+}
+
+impl Allow {
+    /// A SQL comment token's suppression, if it is one.
+    pub(crate) fn in_sql(comment: &str, range: Range) -> Option<Allow> {
+        Allow::parse(Syntax::Sql, comment, range)
+    }
+
+    /// `<marker> plumb: allow <rule> <reason>`: the rule is the first word, the reason the rest.
+    fn parse(syntax: Syntax, comment: &str, range: Range) -> Option<Allow> {
+        let rest = comment
+            .strip_prefix(syntax.marker())?
+            .trim()
+            .strip_prefix("plumb:")?
+            .trim()
+            .strip_prefix("allow")?
+            .trim();
+        let (rule, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        Some(Allow {
+            range,
+            rule: rule.to_owned(),
+            reason: reason.trim().to_owned(),
+        })
+    }
+
+    /// Only a valid suppression silences anything: an unexplained one must not hide a finding.
+    fn covers(&self, code: &str) -> bool {
+        !self.reason.is_empty() && rule(&self.rule).is_some_and(|r| r.code == code)
+    }
+
+    /// What is wrong with the suppression, once it is known whether it covered a finding.
+    fn verdict(&self, syntax: Syntax, used: bool, span: Span) -> Option<Finding> {
+        if rule(&self.rule).is_none() {
+            Some(Finding::new(
+                INVALID_SUPPRESSION,
+                span,
+                format!("`{}` is not a rule name or code", self.rule),
+                format!(
+                    "write `{} plumb: allow <rule-name-or-code> <reason>`; `plumb check --list-rules` lists the rules",
+                    syntax.marker()
+                ),
+            ))
+        } else if self.reason.is_empty() {
+            Some(Finding::new(
+                INVALID_SUPPRESSION,
+                span,
+                format!("the suppression of `{}` gives no reason", self.rule),
+                format!(
+                    "say why {} after the rule's name, so that reviewers can judge it",
+                    syntax.excuse()
+                ),
+            ))
+        } else if !used {
+            Some(Finding::new(
+                UNUSED_SUPPRESSION,
+                span,
+                format!("`{}` does not fire on {}", self.rule, syntax.covered()),
+                "remove the suppression",
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// Family M's hits of one migration as findings: each statement's hits less those its
+/// suppressions cover, followed by what is wrong with those suppressions.
+pub(crate) fn sql(checked: Vec<Checked<'_>>, source: &Source) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for Checked { allows, hits } in checked {
+        let mut used = vec![false; allows.len()];
+        for hit in hits {
+            match allows.iter().position(|a| a.covers(hit.rule.code)) {
+                Some(index) => used[index] = true,
+                None => out.push(Finding::new(
+                    hit.rule,
+                    source.span(hit.range.0, hit.range.1),
+                    hit.message,
+                    hit.help,
+                )),
+            }
+        }
+        for (allow, used) in allows.iter().zip(used) {
+            let span = source.span(allow.range.0, allow.range.1);
+            out.extend(allow.verdict(Syntax::Sql, used, span));
+        }
+    }
+    out
+}
+
+/// Drops the findings a valid suppression in a Rust file covers; adds one for each invalid or
+/// unused suppression in `sources` (Rust files by their path as findings show them).
+pub(crate) fn rust(findings: Vec<Finding>, sources: &BTreeMap<PathBuf, String>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut used: BTreeSet<(&PathBuf, usize)> = BTreeSet::new();
+    let files: BTreeMap<&PathBuf, RustFile<'_>> = sources
+        .iter()
+        .map(|(path, text)| (path, RustFile::new(text)))
+        .collect();
+    for finding in findings {
+        let covering = files
+            .get_key_value(&finding.span.file)
+            .and_then(|(path, file)| {
+                file.covering(finding.span.line, finding.code)
+                    .map(|line| (*path, line))
+            });
+        match covering {
+            Some(at) => {
+                used.insert(at);
+            }
+            None => out.push(finding),
+        }
+    }
+    for (path, file) in &files {
+        for (line, allow) in &file.allows {
+            let span = Span::line((*path).clone(), *line);
+            out.extend(allow.verdict(Syntax::Rust, used.contains(&(*path, *line)), span));
+        }
+    }
+    out
+}
+
+/// A Rust file's lines and its suppressions, each with its 1-based line.
+#[derive(Debug)]
+struct RustFile<'t> {
+    lines: Vec<&'t str>,
+    allows: Vec<(usize, Allow)>,
+}
+
+impl<'t> RustFile<'t> {
+    /// Only a comment alone on its line is a suppression.
+    fn new(text: &'t str) -> Self {
+        let mut offset = 0;
+        let mut allows = Vec::new();
+        for (index, line) in text.split_inclusive('\n').enumerate() {
+            let comment = line.trim();
+            let start = offset + (line.len() - line.trim_start().len());
+            if let Some(allow) = Allow::parse(Syntax::Rust, comment, (start, start + comment.len()))
+            {
+                allows.push((index + 1, allow));
+            }
+            offset += line.len();
+        }
+        RustFile {
+            lines: text.lines().collect(),
+            allows,
+        }
+    }
+
+    /// The line of the suppression covering a finding of `code` at `line`: one among the
+    /// comment and attribute lines right above it.
+    fn covering(&self, line: usize, code: &str) -> Option<usize> {
+        let mut line = line.saturating_sub(1);
+        while line >= 1 {
+            let text = self
+                .lines
+                .get(line - 1)
+                .map(|l| l.trim())
+                .unwrap_or_default();
+            if !(text.starts_with("//") || text.starts_with("#[")) {
+                break;
+            }
+            if self
+                .allows
+                .iter()
+                .any(|(at, a)| *at == line && a.covers(code))
+            {
+                return Some(line);
+            }
+            line -= 1;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::{Allow, INVALID_SUPPRESSION, Syntax, UNUSED_SUPPRESSION, rust};
+    use crate::finding::Finding;
+    use crate::rules::s::insert_missing_required_column::RULE as MISSING;
+    use crate::sql::source::Span;
+
+    #[test]
+    fn both_comment_syntaxes_read_the_same_rule_and_reason() {
+        let sql = Allow::parse(
+            Syntax::Sql,
+            "-- plumb: allow  some-rule   small table ",
+            (0, 1),
+        );
+        let rust = Allow::parse(
+            Syntax::Rust,
+            "// plumb: allow  some-rule   small table ",
+            (0, 1),
+        );
+        for allow in [sql, rust] {
+            let allow = allow.unwrap();
+            assert_eq!(
+                (allow.rule.as_str(), allow.reason.as_str()),
+                ("some-rule", "small table")
+            );
+        }
+        assert!(Allow::parse(Syntax::Sql, "// plumb: allow some-rule x", (0, 1)).is_none());
+        assert!(Allow::parse(Syntax::Rust, "/// plumb: allow some-rule x", (0, 1)).is_none());
+        let bare = Allow::parse(Syntax::Rust, "// plumb: allow", (0, 1)).unwrap();
+        assert_eq!((bare.rule.as_str(), bare.reason.as_str()), ("", ""));
+    }
+
+    #[test]
+    fn a_rust_suppression_covers_the_item_below_its_comments_and_attributes() {
+        let file = PathBuf::from("src/models.rs");
+        let text = "// plumb: allow insert-missing-required-column set by a trigger\n#[derive(Insertable)]\n/// A new row.\npub struct NewAccount {\n    // plumb: allow insert-missing-required-column\n    pub email: String,\n}\n\n// plumb: allow no-such-rule because\n\n// plumb: allow model-field-type nothing below\nfn f() {}\n";
+        let sources = BTreeMap::from([(file.clone(), text.to_owned())]);
+        let finding = |line| Finding::new(MISSING, Span::line(&file, line), "m", "h");
+        let out = rust(vec![finding(4), finding(6)], &sources);
+        let found: Vec<(&str, usize)> = out.iter().map(|f| (f.code, f.span.line)).collect();
+        assert_eq!(
+            found,
+            [
+                (MISSING.code, 6),
+                (INVALID_SUPPRESSION.code, 5),
+                (INVALID_SUPPRESSION.code, 9),
+                (UNUSED_SUPPRESSION.code, 11)
+            ]
+        );
+    }
+}
