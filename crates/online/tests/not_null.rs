@@ -8,8 +8,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use plumb_online::not_null::enforce_not_null;
-use plumb_pg::observe::watch;
 use plumb_online::{LockPolicy, OnlineError};
+use plumb_pg::observe::watch;
 use plumb_pg::{PgServer, TestDatabase};
 
 const ROWS: i64 = 300_000;
@@ -123,7 +123,10 @@ fn not_null_takes_access_exclusive_only_for_catalog_changes_and_never_during_the
         "{plain:?}"
     );
     let scans = scans.unwrap();
-    assert!(scans >= 1, "SET NOT NULL alone scans under its lock: {scans}");
+    assert!(
+        scans >= 1,
+        "SET NOT NULL alone scans under its lock: {scans}"
+    );
 }
 
 /// Sequential scans of `table` in the current transaction.
