@@ -60,7 +60,10 @@ fn workspace() -> BTreeMap<String, Vec<(String, String)>> {
                     (dep["name"].as_str().unwrap_or_default().to_owned(), kind)
                 })
                 .collect();
-            (package["name"].as_str().unwrap_or_default().to_owned(), deps)
+            (
+                package["name"].as_str().unwrap_or_default().to_owned(),
+                deps,
+            )
         })
         .collect()
 }

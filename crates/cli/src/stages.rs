@@ -103,4 +103,3 @@ pub fn run_live(command: LiveCommand) -> ExitCode {
     let root = command.path.unwrap_or_else(|| PathBuf::from("."));
     ExitCode::from(live_stage(&root, command.live.options()))
 }
-

@@ -1,4 +1,4 @@
-//! `plumb migrate`, `backfill` and `not-null` through the binary, on a real PostgreSQL: output,
+//! `plumb migrate`, `backfill`, `not-null` and `live` through the binary, on a real PostgreSQL: output,
 //! exit codes, and a backfill killed mid-way.
 #![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
 
@@ -225,4 +225,66 @@ fn migrate_then_not_null_report_each_step() {
             .unwrap(),
     );
     assert_eq!(code, 2, "{stderr}");
+}
+
+/// A workspace of one or two migrations, the second failing on a typo.
+fn live_workspace(failing: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut migrations = vec![(
+        "2026-01-01-000000-0000_items",
+        "CREATE TABLE items (id bigint PRIMARY KEY, note text);\n",
+        "DROP TABLE items;\n",
+    )];
+    if failing {
+        migrations.push((
+            "2026-01-02-000000-0000_typo",
+            "SET lock_timeout = '1s';\nALTER TABLE items ADD COLUMN tag text NUL;\n",
+            "ALTER TABLE items DROP COLUMN tag;\n",
+        ));
+    }
+    for (name, up, down) in migrations {
+        let folder = dir.path().join("migrations").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("up.sql"), up).unwrap();
+        std::fs::write(folder.join("down.sql"), down).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn live_checks_any_workspace_with_the_stage_line_and_exit_code() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+
+    let clean = live_workspace(false);
+    let output = plumb(&db, &["live", &clean.path().display().to_string()])
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = text(&output);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("live: ok, 1 migrations apply"),
+        "{stdout}"
+    );
+
+    let failing = live_workspace(true);
+    let output = plumb(&db, &["live", &failing.path().display().to_string()])
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = text(&output);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "error[live-migration-failed]: migrations/2026-01-02-000000-0000_typo/up.sql:2:"
+        ),
+        "the file, relative to the workspace, and the line: {stderr}"
+    );
+    assert!(stdout.contains("live: failed"), "{stdout}");
+
+    let output = plumb(&db, &["live", "/nonexistent-workspace"])
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = text(&output);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.contains("live: could not run"), "{stdout}");
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::{Array, Bool, Nullable, Text};
 
 /// The `public` schema of a database, as PostgreSQL reports it (diesel's bookkeeping table
 /// left out).
@@ -36,9 +36,40 @@ pub struct CatalogColumn {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogConstraint {
-    /// `pg_get_constraintdef`: `CHECK ((display_name IS NOT NULL)) NOT VALID`.
+    /// `pg_get_constraintdef`, for people and for noticing a change: `CHECK ((display_name IS
+    /// NOT NULL)) NOT VALID`. Decisions read the columns below.
     pub definition: String,
+    pub kind: ConstraintKind,
+    /// `conkey`: the constrained columns, in the constraint's order.
+    pub columns: Vec<String>,
+    /// `confrelid` and `confkey` of a foreign key: the referenced table and its columns.
+    pub references: Option<(String, Vec<String>)>,
     pub validated: bool,
+}
+
+/// `pg_constraint.contype`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    Check,
+    ForeignKey,
+    NotNull,
+    PrimaryKey,
+    Unique,
+    /// Exclusion, constraint trigger, or a kind a later PostgreSQL adds.
+    Other,
+}
+
+impl ConstraintKind {
+    fn from_contype(contype: &str) -> Self {
+        match contype {
+            "c" => ConstraintKind::Check,
+            "f" => ConstraintKind::ForeignKey,
+            "n" => ConstraintKind::NotNull,
+            "p" => ConstraintKind::PrimaryKey,
+            "u" => ConstraintKind::Unique,
+            _ => ConstraintKind::Other,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +104,14 @@ struct ConstraintRow {
     name: String,
     #[diesel(sql_type = Text)]
     definition: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Array<Text>)]
+    columns: Vec<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    referenced_table: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
+    referenced_columns: Vec<String>,
     #[diesel(sql_type = Bool)]
     validated: bool,
 }
@@ -131,10 +170,21 @@ impl Catalog {
         }
         let constraints: Vec<ConstraintRow> = diesel::sql_query(
             "SELECT c.relname::text AS table_name, con.conname::text AS name, \
-                    pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated \
+                    pg_get_constraintdef(con.oid) AS definition, con.contype::text AS kind, \
+                    coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord) \
+                              FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord) \
+                              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum), \
+                             '{}') AS columns, \
+                    f.relname::text AS referenced_table, \
+                    coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord) \
+                              FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord) \
+                              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum), \
+                             '{}') AS referenced_columns, \
+                    con.convalidated AS validated \
              FROM pg_constraint con \
              JOIN pg_class c ON c.oid = con.conrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_class f ON f.oid = con.confrelid \
              WHERE n.nspname = 'public'",
         )
         .load(conn)?;
@@ -148,6 +198,11 @@ impl Catalog {
                     row.name,
                     CatalogConstraint {
                         definition: row.definition,
+                        kind: ConstraintKind::from_contype(&row.kind),
+                        columns: row.columns,
+                        references: row
+                            .referenced_table
+                            .map(|table| (table, row.referenced_columns)),
                         validated: row.validated,
                     },
                 );

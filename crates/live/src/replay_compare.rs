@@ -2,7 +2,7 @@
 
 use plumb_check::Schema;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, ConstraintKind};
 
 /// Where the database and the replay disagree, one sentence each.
 pub(crate) fn replay_differences(catalog: &Catalog, replay: &Schema) -> Vec<String> {
@@ -67,7 +67,7 @@ pub(crate) fn replay_differences(catalog: &Catalog, replay: &Schema) -> Vec<Stri
         for (constraint, live) in table
             .constraints
             .iter()
-            .filter(|(_, c)| !c.definition.starts_with("NOT NULL "))
+            .filter(|(_, c)| c.kind != ConstraintKind::NotNull)
         {
             match modelled.constraint(constraint) {
                 None => out.push(format!(

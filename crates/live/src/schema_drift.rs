@@ -4,7 +4,7 @@
 use plumb_check::schema::SqlType;
 use plumb_check::schema_rs::SchemaRs;
 
-use crate::catalog::{Catalog, CatalogColumn, CatalogTable};
+use crate::catalog::{Catalog, CatalogColumn, CatalogTable, ConstraintKind};
 
 /// The diesel SQL type print-schema writes for a column, and its `#[max_length]`: the
 /// checker's mapping, from the type as the catalog names it.
@@ -13,18 +13,11 @@ fn diesel_type(column: &CatalogColumn) -> (String, Option<u32>) {
 }
 
 fn primary_key(table: &CatalogTable) -> Option<Vec<String>> {
-    table.constraints.values().find_map(|c| {
-        let columns = c
-            .definition
-            .strip_prefix("PRIMARY KEY (")?
-            .strip_suffix(')')?;
-        Some(
-            columns
-                .split(',')
-                .map(|c| c.trim().trim_matches('"').to_owned())
-                .collect(),
-        )
-    })
+    table
+        .constraints
+        .values()
+        .find(|c| c.kind == ConstraintKind::PrimaryKey)
+        .map(|c| c.columns.clone())
 }
 
 /// `(child, parent, column)` for each single-column foreign key to the parent's primary key, as
@@ -47,25 +40,14 @@ fn joinables(catalog: &Catalog) -> Vec<(String, String, String)> {
 fn all_joinables(catalog: &Catalog) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for (child, table) in &catalog.tables {
-        for constraint in table.constraints.values() {
-            let Some(rest) = constraint.definition.strip_prefix("FOREIGN KEY (") else {
-                continue;
-            };
-            let Some((column, rest)) = rest.split_once(") REFERENCES ") else {
-                continue;
-            };
-            let Some((parent, parent_column)) = rest.split_once('(') else {
-                continue;
-            };
-            let parent_column = parent_column.split(')').next().unwrap_or_default();
-            let parent = parent.trim().to_owned();
+        for (column, parent, parent_column) in crate::seed::foreign_keys(table) {
             let to_key = catalog
                 .tables
                 .get(&parent)
                 .and_then(primary_key)
-                .is_some_and(|pk| pk == [parent_column]);
-            if !column.contains(',') && to_key {
-                out.push((child.clone(), parent, column.trim().to_owned()));
+                .is_some_and(|pk| pk == [parent_column.as_str()]);
+            if to_key {
+                out.push((child.clone(), parent, column));
             }
         }
     }

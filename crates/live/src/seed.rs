@@ -8,7 +8,7 @@
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
 
-use crate::catalog::{Catalog, CatalogTable};
+use crate::catalog::{Catalog, CatalogTable, ConstraintKind};
 use plumb_pg::sql::quote_ident as quote;
 
 /// Empties every table of `catalog` and gives each `rows` rows, parents before the tables that
@@ -112,22 +112,17 @@ pub(crate) fn without_modifiers(sql_type: &str) -> String {
 }
 
 /// `(column, parent table, parent column)` of each single-column foreign key.
-fn foreign_keys(table: &CatalogTable) -> Vec<(String, String, String)> {
+pub(crate) fn foreign_keys(table: &CatalogTable) -> Vec<(String, String, String)> {
     table
         .constraints
         .values()
-        .filter_map(|c| {
-            let rest = c.definition.strip_prefix("FOREIGN KEY (")?;
-            let (column, rest) = rest.split_once(") REFERENCES ")?;
-            let (parent, rest) = rest.split_once('(')?;
-            let parent_column = rest.split(')').next()?;
-            (!column.contains(',')).then(|| {
-                (
-                    column.trim().to_owned(),
-                    parent.trim().to_owned(),
-                    parent_column.trim().to_owned(),
-                )
-            })
+        .filter(|c| c.kind == ConstraintKind::ForeignKey)
+        .filter_map(|c| match (c.columns.as_slice(), &c.references) {
+            ([column], Some((parent, parent_columns))) => match parent_columns.as_slice() {
+                [parent_column] => Some((column.clone(), parent.clone(), parent_column.clone())),
+                _ => None,
+            },
+            _ => None,
         })
         .collect()
 }

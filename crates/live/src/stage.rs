@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use plumb_check::{Report, Severity, Settings};
+use plumb_check::{Report, Settings, Severity};
 use plumb_pg::{MigrationFolders, PgServer};
 
 use crate::verify::{LiveOptions, MigrationFailure, Verification, verify_migrations};

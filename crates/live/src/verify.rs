@@ -18,13 +18,13 @@ use plumb_check::source::Source;
 use plumb_check::{Finding, Settings};
 
 use crate::catalog::Catalog;
-use plumb_pg::one_line;
-use plumb_pg::{MigrationFolder, MigrationFolders, Script, ScriptError, ScriptFailure};
-use plumb_pg::observe::{relfilenodes, traced};
 use crate::replay_compare::replay_differences;
 use crate::seed::reseed_tables;
 use plumb_pg::PgServer;
 use plumb_pg::TestDatabase;
+use plumb_pg::observe::{relfilenodes, traced};
+use plumb_pg::one_line;
+use plumb_pg::{MigrationFolder, MigrationFolders, Script, ScriptError, ScriptFailure};
 use plumb_pg::{OnlineError, Result};
 
 /// Which pass over the migrations failed.

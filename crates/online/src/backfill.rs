@@ -15,9 +15,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
-use crate::lock_retry::{LockPolicy, LockSession};
-use plumb_pg::sql::quote_ident as quote;
+use crate::lock_retry::{Attempt, LockPolicy, LockSession, Retry, retry_lock_timeouts};
 use crate::{DatabaseUrl, OnlineError, Result};
+use plumb_pg::sql::quote_ident as quote;
 
 /// What to fill.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,48 +191,39 @@ pub fn run_backfill(
         batches: 0,
         elapsed: Duration::ZERO,
     };
-    let mut failures = 0u32;
-    let mut first_failure: Option<Instant> = None;
+    let what = format!("backfill {}: a batch", backfill.name);
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let attempt = session
-            .conn
-            .transaction(|conn| batch(conn, backfill, options, &sql));
-        let step = match attempt {
-            Ok(Batch::WalkEnded { passes }) => finish(&mut session.conn, backfill, &sql, passes)
-                .map_err(fail("verifying that no row is left"))?,
-            Ok(step) => step,
-            Err(error) if session.is_lock_timeout(&error) => {
-                // A batch waited longer than lock_timeout for rows the application holds.
-                failures += 1;
-                let since = *first_failure.get_or_insert_with(Instant::now);
-                let pause = options.policy.backoff(failures);
-                if failures >= options.policy.max_attempts
-                    || since.elapsed() + pause + options.policy.lock_timeout > options.policy.budget
-                {
-                    return Err(OnlineError::LockBudgetExhausted {
-                        what: format!("backfill {}: a batch", backfill.name),
-                        attempts: failures,
-                        elapsed: since.elapsed(),
-                        lock_timeout: options.policy.lock_timeout,
-                        blockers: Vec::new(),
-                    });
-                }
-                tracing::warn!(backfill = %backfill.name, attempt = failures, pause_ms = pause.as_millis() as u64, "batch stopped by lock_timeout; retrying");
-                std::thread::sleep(pause);
-                continue;
-            }
-            Err(error) => {
-                return Err(OnlineError::StepFailed {
-                    what: format!("backfill {}: a batch", backfill.name),
-                    message: plumb_pg::one_line(&error.to_string()),
-                });
-            }
+        let mut on_retry = |retry: &Retry| {
+            tracing::warn!(backfill = %backfill.name, attempt = retry.attempt, pause_ms = retry.pause.as_millis() as u64, "batch stopped by lock_timeout; retrying");
         };
-        failures = 0;
-        first_failure = None;
+        let attempt = retry_lock_timeouts(
+            &options.policy,
+            &what,
+            options.policy.lock_timeout,
+            &mut on_retry,
+            || match session
+                .conn
+                .transaction(|conn| batch(conn, backfill, options, &sql))
+            {
+                Ok(step) => Ok(Attempt::Done(step)),
+                // A batch waited longer than lock_timeout for rows the application holds.
+                Err(error) if session.is_lock_timeout(&error) => Ok(Attempt::TimedOut {
+                    blockers: Default::default(),
+                }),
+                Err(error) => Err(OnlineError::StepFailed {
+                    what: what.clone(),
+                    message: plumb_pg::one_line(&error.to_string()),
+                }),
+            },
+        )?;
+        let step = match attempt {
+            Batch::WalkEnded { passes } => finish(&mut session.conn, backfill, &sql, passes)
+                .map_err(fail("verifying that no row is left"))?,
+            step => step,
+        };
         match step {
             Batch::Filled {
                 filled,

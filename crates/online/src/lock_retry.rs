@@ -14,10 +14,10 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Text};
 
-use plumb_pg::DatabaseUrl;
-use plumb_pg::{ScriptError, ScriptFailure};
-use plumb_pg::observe::{LockTrace, watch};
 use crate::{OnlineError, Result};
+use plumb_pg::DatabaseUrl;
+use plumb_pg::observe::{LockTrace, watch};
+use plumb_pg::{ScriptError, ScriptFailure};
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -222,8 +222,8 @@ impl LockSession {
     ) -> Result<(T, Attempts)> {
         let started = Instant::now();
         let mut done = Attempts::default();
-        let mut blockers = BTreeSet::new();
-        loop {
+        let policy = self.policy.clone();
+        let value = retry_lock_timeouts(&policy, what, lock_timeout, on_retry, || {
             done.attempts += 1;
             diesel::sql_query(
                 "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
@@ -246,44 +246,74 @@ impl LockSession {
                 })?;
             done.lock_wait += trace.waited;
             done.exclusive_held += trace.exclusive_total();
-            blockers.extend(trace.blockers.iter().cloned());
+            done.trace.blockers.extend(trace.blockers.iter().cloned());
             done.trace.holds.extend(trace.holds);
             done.trace.waited += trace.waited;
             match outcome {
-                Ok(value) => {
-                    done.elapsed = started.elapsed();
-                    done.trace.blockers = blockers;
-                    return Ok((value, done));
-                }
-                Err(error) if self.is_lock_timeout(error.as_ref()) => {
-                    let pause = self.policy.backoff(done.attempts);
-                    let next_ends = started.elapsed() + pause + lock_timeout;
-                    if done.attempts >= self.policy.max_attempts || next_ends > self.policy.budget {
-                        return Err(OnlineError::LockBudgetExhausted {
-                            what: what.to_owned(),
-                            attempts: done.attempts,
-                            elapsed: started.elapsed(),
-                            lock_timeout,
-                            blockers: blockers.into_iter().collect(),
-                        });
-                    }
-                    on_retry(&Retry {
-                        what: what.to_owned(),
-                        attempt: done.attempts,
-                        pause,
-                        blockers: trace.blockers,
-                    });
-                    std::thread::sleep(pause);
-                }
-                Err(error) => {
-                    return Err(OnlineError::StepFailed {
-                        what: what.to_owned(),
-                        message: plumb_pg::one_line(&error.to_string()),
-                    });
-                }
+                Ok(value) => Ok(Attempt::Done(value)),
+                Err(error) if self.is_lock_timeout(error.as_ref()) => Ok(Attempt::TimedOut {
+                    blockers: trace.blockers,
+                }),
+                Err(error) => Err(OnlineError::StepFailed {
+                    what: what.to_owned(),
+                    message: plumb_pg::one_line(&error.to_string()),
+                }),
             }
-        }
+        })?;
+        done.elapsed = started.elapsed();
+        Ok((value, done))
     }
+}
+
+/// How one attempt ended, when it did not fail outright.
+pub(crate) enum Attempt<T> {
+    Done(T),
+    /// Stopped by `lock_timeout`; the sessions seen holding the lock it waited for.
+    TimedOut {
+        blockers: BTreeSet<String>,
+    },
+}
+
+/// The one retry loop of plumb: `attempt` again after a jittered pause while `lock_timeout`
+/// stops it, within the policy's attempts and time budget; any other failure ends it. Kept by
+/// hand rather than taken from a backoff crate because its budget counts the next attempt's
+/// `lock_timeout` as well as the pause: no attempt starts that could end after the budget.
+pub(crate) fn retry_lock_timeouts<T>(
+    policy: &LockPolicy,
+    what: &str,
+    lock_timeout: Duration,
+    on_retry: &mut dyn FnMut(&Retry),
+    mut attempt: impl FnMut() -> Result<Attempt<T>>,
+) -> Result<T> {
+    let started = Instant::now();
+    let mut blockers = BTreeSet::new();
+    for attempts in 1.. {
+        let seen = match attempt()? {
+            Attempt::Done(value) => return Ok(value),
+            Attempt::TimedOut { blockers } => blockers,
+        };
+        blockers.extend(seen.iter().cloned());
+        let pause = policy.backoff(attempts);
+        if attempts >= policy.max_attempts
+            || started.elapsed() + pause + lock_timeout > policy.budget
+        {
+            return Err(OnlineError::LockBudgetExhausted {
+                what: what.to_owned(),
+                attempts,
+                elapsed: started.elapsed(),
+                lock_timeout,
+                blockers: blockers.into_iter().collect(),
+            });
+        }
+        on_retry(&Retry {
+            what: what.to_owned(),
+            attempt: attempts,
+            pause,
+            blockers: seen,
+        });
+        std::thread::sleep(pause);
+    }
+    unreachable!("the attempts run out before u32 does")
 }
 
 /// PostgreSQL's primary message, when `error` carries one.

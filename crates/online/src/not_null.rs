@@ -15,8 +15,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 
 use crate::lock_retry::{Attempts, BoxError, LockPolicy, LockSession, Retry};
-use plumb_pg::sql::quote_ident as quote;
 use crate::{DatabaseUrl, OnlineError, Result};
+use plumb_pg::sql::quote_ident as quote;
 
 /// One step of the command and what it took.
 #[derive(Debug, Clone)]

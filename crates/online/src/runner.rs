@@ -11,8 +11,8 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_migrations::MigrationHarness;
 
 use crate::lock_retry::{BoxError, LockPolicy, LockSession, Retry};
-use plumb_pg::{MigrationFolder, MigrationFolders};
 use crate::{DatabaseUrl, OnlineError, Result};
+use plumb_pg::{MigrationFolder, MigrationFolders};
 
 /// Which of the pending migrations to apply (DESIGN.md, the deploy model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -95,11 +95,12 @@ impl DatabaseUrl {
     }
 }
 
+/// A URL path decoded as libpq decodes it: `%2B` is `+`, and `+` stays `+` (it means a space
+/// only in form data).
 fn percent_decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("x={text}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// libpq's messages span lines ("...failed\n\tIs the server running..."); a log line should not.
@@ -127,6 +128,12 @@ impl fmt::Debug for DatabaseUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_name_is_percent_decoded_and_a_plus_stays_a_plus() {
+        let url = DatabaseUrl::parse("postgres://u@h/app%2Dtest+1").unwrap();
+        assert_eq!(url.database().as_deref(), Some("app-test+1"));
+    }
 
     #[test]
     fn describe_names_host_and_database_but_never_the_password() {
