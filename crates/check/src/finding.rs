@@ -6,13 +6,6 @@ use serde::Serialize;
 
 use crate::sql::source::Span;
 
-// Old paths, kept while the other crates move to the new ones.
-pub use crate::rules::RULES;
-pub use crate::rules::l::{
-    LIVE_DOWN_NOT_REVERSING, LIVE_LONG_EXCLUSIVE_LOCK, LIVE_MIGRATION_FAILED, LIVE_REPLAY_MISMATCH,
-    LIVE_SCHEMA_RS_DRIFT, LIVE_TABLE_REWRITE,
-};
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -42,7 +35,7 @@ pub struct Rule {
 
 /// Looks a rule up by code or name.
 pub fn rule(name_or_code: &str) -> Option<Rule> {
-    RULES
+    crate::rules::RULES
         .iter()
         .copied()
         .find(|r| r.code.eq_ignore_ascii_case(name_or_code) || r.name == name_or_code)

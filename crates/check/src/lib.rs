@@ -27,17 +27,6 @@ pub use rules::RULES;
 pub use sql::replay_each;
 pub use sql::schema::Schema;
 
-// Old paths, kept while the other crates move to the new ones.
-pub use input::{api, git, models, schema_rs};
-pub use sql::parse as syntax;
-pub use sql::{schema, source};
-pub mod compat {
-    pub use crate::input::snapshot::Snapshot;
-}
-pub mod consistency {
-    pub use crate::rules::s::{diesel_sql_type, diesel_type};
-}
-
 use input::relative;
 use input::snapshot::Snapshot;
 use sql::source::Source;

@@ -43,7 +43,7 @@ fn the_replay_records_types_defaults_and_validation() {
         .unwrap();
     assert_eq!(
         created_at.default,
-        Some(plumb_check::schema::DefaultKind::Constant),
+        Some(plumb_check::sql::schema::DefaultKind::Constant),
         "now() is stable"
     );
     assert_eq!(created_at.sql_type.name, "timestamptz");
@@ -63,7 +63,7 @@ fn the_replay_records_types_defaults_and_validation() {
     let volatile = |c: &str| {
         matches!(
             t.column(c).unwrap().default,
-            Some(plumb_check::schema::DefaultKind::Volatile { .. })
+            Some(plumb_check::sql::schema::DefaultKind::Volatile { .. })
         )
     };
     assert!(volatile("id") && volatile("token") && !volatile("seen"));

@@ -37,7 +37,7 @@ pub(crate) fn replay_differences(catalog: &Catalog, replay: &Schema) -> Vec<Stri
                 ));
                 continue;
             };
-            let live_type = plumb_check::schema::SqlType::parse(&column.sql_type);
+            let live_type = plumb_check::sql::schema::SqlType::parse(&column.sql_type);
             if live_type != other.sql_type {
                 out.push(format!(
                     "`{name}.{}` is {} in the database, {} in the replay",

@@ -1,15 +1,15 @@
 //! `schema.rs` against the migrated database: the judgement `diesel print-schema` would give,
 //! made without diesel_cli, from the catalog.
 
-use plumb_check::schema::SqlType;
-use plumb_check::schema_rs::SchemaRs;
+use plumb_check::input::schema_rs::SchemaRs;
+use plumb_check::sql::schema::SqlType;
 
 use crate::catalog::{Catalog, CatalogColumn, CatalogTable, ConstraintKind};
 
 /// The diesel SQL type print-schema writes for a column, and its `#[max_length]`: the
 /// checker's mapping, from the type as the catalog names it.
 fn diesel_type(column: &CatalogColumn) -> (String, Option<u32>) {
-    plumb_check::consistency::diesel_sql_type(&SqlType::parse(&column.sql_type), !column.not_null)
+    plumb_check::rules::s::diesel_sql_type(&SqlType::parse(&column.sql_type), !column.not_null)
 }
 
 fn primary_key(table: &CatalogTable) -> Option<Vec<String>> {

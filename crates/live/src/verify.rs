@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use diesel::PgConnection;
 use diesel::prelude::*;
-use plumb_check::finding as f;
-use plumb_check::source::Source;
+use plumb_check::rules::l as f;
+use plumb_check::sql::source::Source;
 use plumb_check::{Finding, Settings};
 
 use crate::catalog::Catalog;
@@ -324,7 +324,7 @@ fn schema_rs_findings(
         file.span(offset, end)
     };
     let help = "regenerate it: run the migrations, then `diesel print-schema` (or fix the migration that disagrees)";
-    match plumb_check::schema_rs::parse(&file.text) {
+    match plumb_check::input::schema_rs::parse(&file.text) {
         Err(error) => vec![Finding::new(
             f::LIVE_SCHEMA_RS_DRIFT,
             at(error.line),

@@ -255,14 +255,12 @@ fn concurrent_indexes(
     migrations: &[plumb_check::Migration],
     folder: &MigrationFolder,
 ) -> Vec<String> {
-    use plumb_check::syntax::StatementKind;
+    use plumb_check::sql::parse::{StatementKind, parse_guarded};
     let Some(migration) = migrations.iter().find(|m| m.name == folder.name) else {
         return Vec::new();
     };
-    // TODO(layout): the checker's guarded parse, once it is public.
-    std::panic::catch_unwind(|| plumb_check::syntax::parse(&migration.up))
-        .map(|parsed| parsed.statements)
-        .unwrap_or_default()
+    parse_guarded(&migration.up)
+        .statements
         .into_iter()
         .filter_map(|statement| match statement.kind {
             StatementKind::CreateIndex {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use crate::error::InputError;
@@ -12,7 +13,7 @@ use crate::migrations::Migration;
 /// The PostgreSQL major version rules assume when none is configured.
 pub const DEFAULT_PG_VERSION: u32 = 15;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub root: PathBuf,
     pub migrations_dir: PathBuf,
@@ -24,9 +25,11 @@ pub struct Settings {
     /// else `schemas/`.
     pub api_dir: PathBuf,
     pub pg_version: u32,
-    /// Paths (relative to the root, `*` matching any run of characters) not checked; their
-    /// migrations are still replayed.
+    /// Paths (relative to the root, `*` matching any run of characters, `/` included) not
+    /// checked; their migrations are still replayed. A pattern naming a folder covers what is
+    /// inside it.
     pub exclude: Vec<String>,
+    pub(crate) excluded: GlobSet,
     /// Migrations of versions before this are replayed but not checked.
     pub skip_before: Option<String>,
     /// Per rule (by code): a new severity, or `None` for off.
@@ -132,6 +135,7 @@ impl Settings {
                     .unwrap_or_else(|| PathBuf::from("schemas")),
             ),
             pg_version: check.pg_version.unwrap_or(DEFAULT_PG_VERSION),
+            excluded: exclusions(&plumb_path, check.exclude.as_deref().unwrap_or_default())?,
             exclude: check.exclude.unwrap_or_default(),
             skip_before: check.skip_before,
             severities,
@@ -169,29 +173,54 @@ impl Settings {
             .unwrap_or(path)
             .to_string_lossy()
             .replace('\\', "/");
-        self.exclude
-            .iter()
-            .any(|pattern| matches_pattern(pattern, &relative))
+        self.excluded.is_match(relative)
     }
 }
 
-/// `*` matches any run of characters; a pattern matching a folder matches what is inside it.
-fn matches_pattern(pattern: &str, path: &str) -> bool {
-    fn matches(pattern: &[u8], text: &[u8]) -> bool {
-        match pattern.split_first() {
-            None => text.is_empty() || text.first() == Some(&b'/'),
-            Some((b'*', rest)) => (0..=text.len()).any(|i| matches(rest, &text[i..])),
-            Some((c, rest)) => text
-                .split_first()
-                .is_some_and(|(t, text)| t == c && matches(rest, text)),
+/// The `exclude` patterns compiled once: globset matches in time linear in the path, where a
+/// backtracking matcher is exponential in the number of stars.
+fn exclusions(plumb_toml: &Path, patterns: &[String]) -> Result<GlobSet, InputError> {
+    let mut set = GlobSetBuilder::new();
+    for pattern in patterns {
+        let pattern = pattern.trim_end_matches('/');
+        for form in [pattern.to_owned(), format!("{pattern}/**")] {
+            let glob = Glob::new(&form).map_err(|e| InputError::Invalid {
+                path: plumb_toml.to_path_buf(),
+                reason: format!("[check] exclude: {pattern:?} is not a glob: {e}"),
+            })?;
+            set.add(glob);
         }
     }
-    matches(pattern.trim_end_matches('/').as_bytes(), path.as_bytes())
+    set.build().map_err(|e| InputError::Invalid {
+        path: plumb_toml.to_path_buf(),
+        reason: format!("[check] exclude: {e}"),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::matches_pattern;
+    use std::path::Path;
+
+    fn matches_pattern(pattern: &str, path: &str) -> bool {
+        super::exclusions(Path::new("plumb.toml"), &[pattern.to_owned()])
+            .unwrap()
+            .is_match(path)
+    }
+
+    #[test]
+    fn a_pattern_with_many_stars_is_matched_without_backtracking() {
+        let pattern = "*a*a*a*a*a*a*a*a*a*a*a*a*b";
+        let path = "a".repeat(200);
+        assert!(!matches_pattern(pattern, &path));
+    }
+
+    #[test]
+    fn a_pattern_that_is_not_a_glob_is_an_input_error_naming_plumb_toml() {
+        let error = super::exclusions(Path::new("plumb.toml"), &["migrations/[x".to_owned()])
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("plumb.toml: [check] exclude:"), "{error}");
+    }
 
     #[test]
     fn patterns() {

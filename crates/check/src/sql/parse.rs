@@ -281,7 +281,7 @@ pub fn parse_all(migrations: &[Migration]) -> Vec<Parsed> {
 
 /// The parser asserts on inputs it cannot handle (a multi-megabyte statement can exhaust its
 /// step budget): such a file becomes one syntax error, never a panic or a lost migration.
-fn parse_guarded(text: &str) -> Parsed {
+pub fn parse_guarded(text: &str) -> Parsed {
     std::panic::catch_unwind(|| parse(text)).unwrap_or_else(|_| Parsed {
         statements: Vec::new(),
         errors: vec![((0, 0), "the SQL parser gave up on this file".to_owned())],
