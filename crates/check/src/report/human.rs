@@ -2,26 +2,21 @@
 
 use std::fmt::Write;
 
+use annotate_snippets::{AnnotationKind, Element, Level, Origin, Renderer, Snippet};
+
 use super::summary_line;
 use crate::Report;
 use crate::finding::Severity;
-use crate::sql::source::Source;
+use crate::sql::source::{Source, Span};
 
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-}
-
-/// The findings alone, rustc-style, each followed by a blank line (no summary line).
+/// The findings alone, rustc-style (rendered by annotate-snippets, as rustc and cargo render
+/// theirs), each followed by a blank line (no summary line).
 pub fn human_findings(report: &Report, colour: bool) -> String {
-    let paint = Paint(colour);
+    let renderer = if colour {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     // One line index per file, however many findings point into it.
     let sources: std::collections::BTreeMap<_, _> = report
@@ -31,52 +26,59 @@ pub fn human_findings(report: &Report, colour: bool) -> String {
         .collect();
     for finding in &report.findings {
         let level = match finding.severity {
-            Severity::Error => paint.wrap("1;31", "error"),
-            Severity::Warning => paint.wrap("1;33", "warning"),
-            Severity::Note => paint.wrap("1;36", "note"),
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+            Severity::Note => Level::NOTE,
         };
         let span = &finding.span;
-        let width = span.line.to_string().len();
-        let bar = paint.wrap("34", "|");
-        let _ = writeln!(
-            out,
-            "{level}[{} {}]: {}",
-            finding.code,
-            finding.name,
-            paint.wrap("1", &finding.message)
-        );
-        let _ = writeln!(
-            out,
-            "{:width$}{} {}:{}:{}",
-            "",
-            paint.wrap("34", "-->"),
-            span.file.display(),
-            span.line,
-            span.column
-        );
-        if let Some(source) = sources.get(&span.file) {
-            let line = source.line(span.line);
-            let underline_len = if span.end_line == span.line {
-                span.end_column.saturating_sub(span.column).max(1)
-            } else {
-                line.chars().count().saturating_sub(span.column - 1).max(1)
-            };
-            let marks = format!(
-                "{}{}",
-                " ".repeat(span.column - 1),
-                "^".repeat(underline_len)
-            );
-            let _ = writeln!(out, "{:width$} {bar}", "");
-            let _ = writeln!(
-                out,
-                "{} {bar} {line}",
-                paint.wrap("34", &span.line.to_string())
-            );
-            let _ = writeln!(out, "{:width$} {bar} {}", "", paint.wrap("1;31", &marks));
-        }
-        let _ = writeln!(out, "{:width$} = help: {}\n", "", finding.help);
+        let path = span.file.display().to_string();
+        let id = format!("{} {}", finding.code, finding.name);
+        let title = level.primary_title(finding.message.as_str()).id(id);
+        let place: Element<'_> = match sources.get(&span.file) {
+            Some(source) => {
+                let line = source.line(span.line);
+                Snippet::source(line)
+                    .line_start(span.line)
+                    .path(path)
+                    .annotation(AnnotationKind::Primary.span(underline(line, span)))
+                    .into()
+            }
+            None => Origin::path(path)
+                .line(span.line)
+                .char_column(span.column)
+                .into(),
+        };
+        let group = title
+            .element(place)
+            .element(Level::HELP.message(finding.help.as_str()));
+        let _ = writeln!(out, "{}\n", renderer.render(&[group]));
     }
     out
+}
+
+/// The byte range of `line` a finding underlines: from its column to its end on that line, or
+/// to the end of the line when it goes on; at least one character.
+fn underline(line: &str, span: &Span) -> std::ops::Range<usize> {
+    let byte_at = |column: usize| {
+        line.char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(line.len(), |(at, _)| at)
+    };
+    let start = byte_at(span.column);
+    let end = if span.end_line == span.line {
+        byte_at(span.end_column)
+    } else {
+        line.len()
+    };
+    let end = if end > start {
+        end
+    } else {
+        line[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8())
+    };
+    start..end
 }
 
 pub(super) fn human(report: &Report, colour: bool) -> String {
