@@ -10,8 +10,9 @@ use serde_json::Value;
 const ARROWS: &[(&str, &[&str])] = &[
     ("plumb-contract", &[]),
     ("plumb-migrations", &[]),
-    ("plumb-model", &[]),
-    ("plumb-check", &["plumb-migrations"]),
+    ("plumb-schema-rs", &[]),
+    ("plumb-model", &["plumb-schema-rs"]),
+    ("plumb-check", &["plumb-migrations", "plumb-schema-rs"]),
     ("plumb-pg", &["plumb-migrations"]),
     ("plumb-live", &["plumb-check", "plumb-pg"]),
     ("plumb-online", &["plumb-check", "plumb-pg"]),
@@ -131,7 +132,12 @@ const DATABASE_CRATES: &[&str] = &["diesel", "diesel_migrations", "pq-sys", "r2d
 #[test]
 fn the_checker_and_the_contract_know_no_database() {
     let packages = workspace();
-    for name in ["plumb-check", "plumb-contract", "plumb-migrations"] {
+    for name in [
+        "plumb-check",
+        "plumb-contract",
+        "plumb-migrations",
+        "plumb-schema-rs",
+    ] {
         let built = reaches(&packages, name, &["normal", "build"]);
         for database in ["plumb-pg", "plumb-model", "plumb-live", "plumb-online"] {
             assert!(

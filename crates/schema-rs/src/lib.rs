@@ -1,0 +1,198 @@
+//! `schema.rs` read the way diesel reads it: `table!` bodies parsed with
+//! `diesel_table_macro_syntax` on top of syn, `joinable!` lines, each with its line.
+//!
+//! The one reader of `schema.rs`: the checker, the live stage and the model crate's readiness
+//! report all read it here.
+
+use diesel_table_macro_syntax::TableDecl;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaRs {
+    pub tables: Vec<TableRs>,
+    pub joinables: Vec<JoinableRs>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRs {
+    /// The SQL name (`#[sql_name]` or the Rust name).
+    pub name: String,
+    /// The name Rust code uses (`table_name = ...` in a model's derive).
+    pub rust_name: String,
+    pub primary_key: Vec<String>,
+    pub columns: Vec<ColumnRs>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnRs {
+    /// The SQL name.
+    pub name: String,
+    /// The name Rust code uses (a model field, `column_name = ...`).
+    pub rust_name: String,
+    /// The SQL type with paths stripped: `Nullable<Text>`, `Array<Nullable<Int4>>`.
+    pub sql_type: String,
+    pub max_length: Option<u32>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinableRs {
+    pub child: String,
+    pub parent: String,
+    pub column: String,
+    pub line: usize,
+}
+
+/// Why `schema.rs` could not be read: the message and the 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaRsError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+fn error_at(error: &syn::Error) -> SchemaRsError {
+    let start = error.span().start();
+    SchemaRsError {
+        message: error.to_string(),
+        line: start.line,
+        column: start.column + 1,
+    }
+}
+
+/// `diesel::sql_types::Nullable<diesel::sql_types::Text>` as `Nullable<Text>`.
+fn type_text(ty: &syn::TypePath) -> String {
+    let text: String = ty
+        .to_token_stream()
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let mut out = String::new();
+    for part in text.split_inclusive(['<', '>', ',']) {
+        let (path, delimiter) = match part.char_indices().last() {
+            Some((i, '<' | '>' | ',')) => (&part[..i], &part[i..]),
+            _ => (part, ""),
+        };
+        out.push_str(path.rsplit("::").next().unwrap_or(path));
+        out.push_str(delimiter);
+    }
+    out
+}
+
+pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
+    let file = syn::parse_file(text).map_err(|e| error_at(&e))?;
+    let mut schema = SchemaRs {
+        tables: Vec::new(),
+        joinables: Vec::new(),
+    };
+    for item in &file.items {
+        let syn::Item::Macro(item) = item else {
+            continue;
+        };
+        let Some(name) = item.mac.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        let line = item.mac.path.span().start().line;
+        match name.as_str() {
+            "table" => {
+                let table: TableDecl =
+                    syn::parse2(item.mac.tokens.clone()).map_err(|e| error_at(&e))?;
+                let primary_key = match &table.primary_keys {
+                    Some(keys) => keys.keys.iter().map(ToString::to_string).collect(),
+                    None => vec!["id".to_owned()],
+                };
+                let columns = table
+                    .column_defs
+                    .iter()
+                    .map(|c| ColumnRs {
+                        name: c.sql_name.clone(),
+                        rust_name: c.column_name.to_string(),
+                        sql_type: type_text(&c.tpe),
+                        max_length: c.max_length.as_ref().and_then(|l| l.base10_parse().ok()),
+                        line: c.column_name.span().start().line,
+                    })
+                    .collect();
+                schema.tables.push(TableRs {
+                    name: table.sql_name.clone(),
+                    rust_name: table.table_name.to_string(),
+                    primary_key,
+                    columns,
+                    line,
+                });
+            }
+            "joinable" => {
+                // `child -> parent (column)`
+                let tokens: Vec<String> = item
+                    .mac
+                    .tokens
+                    .clone()
+                    .into_iter()
+                    .map(|t| t.to_string())
+                    .collect();
+                if let [child, _, _, parent, group] = tokens.as_slice() {
+                    schema.joinables.push(JoinableRs {
+                        child: child.clone(),
+                        parent: parent.clone(),
+                        column: group.trim_matches(['(', ')', ' ']).to_owned(),
+                        line,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_tables_columns_types_and_joinables_with_lines() {
+        let text = "// @generated\n\ndiesel::table! {\n    accounts (id) {\n        id -> Int8,\n        #[max_length = 20]\n        code -> Varchar,\n        #[sql_name = \"type\"]\n        kind -> diesel::sql_types::Nullable<diesel::sql_types::Text>,\n        tags -> Array<Nullable<Text>>,\n    }\n}\n\ndiesel::joinable!(keys -> accounts (account_id));\n";
+        let schema = parse(text).unwrap();
+        let table = &schema.tables[0];
+        assert_eq!(
+            (
+                table.name.as_str(),
+                table.line,
+                table.primary_key.as_slice()
+            ),
+            ("accounts", 3, &["id".to_owned()][..])
+        );
+        let columns: Vec<(&str, &str, Option<u32>, usize)> = table
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.sql_type.as_str(), c.max_length, c.line))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                ("id", "Int8", None, 5),
+                ("code", "Varchar", Some(20), 7),
+                ("type", "Nullable<Text>", None, 9),
+                ("tags", "Array<Nullable<Text>>", None, 10)
+            ]
+        );
+        assert_eq!(
+            schema.joinables,
+            [JoinableRs {
+                child: "keys".into(),
+                parent: "accounts".into(),
+                column: "account_id".into(),
+                line: 14
+            }]
+        );
+    }
+
+    #[test]
+    fn a_broken_file_is_an_error_with_its_place() {
+        let error = parse("diesel::table! {\n    accounts (id) {\n        id -> ,\n    }\n}\n")
+            .unwrap_err();
+        assert_eq!(error.line, 3);
+    }
+}
