@@ -27,3 +27,44 @@ pub(super) fn check(old: Option<&Property>, field: &Field, out: &mut Vec<Finding
         "make it optional in this version (with a default on the server); require it only in a new version",
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::a::api_published_schema_edited;
+    use crate::rules::a::testing::{CREATE, CREATE_KEY, at, check_edit, codes, edit, shown};
+
+    #[test]
+    fn a_request_field_made_required_fires_at_the_field() {
+        let create = edit(CREATE, r#"["email"]"#, r#"["email", "plan"]"#);
+        let found = check_edit(CREATE_KEY, &create);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "schemas/v1/CreateAccount.request.json:5");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_new_required_request_field_fires() {
+        let create = edit(
+            CREATE,
+            "    \"note\"",
+            "    \"tier\": { \"type\": \"string\" },\n    \"note\"",
+        );
+        let create = edit(&create, r#"["email"]"#, r#"["email", "tier"]"#);
+        let found = check_edit(CREATE_KEY, &create);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "schemas/v1/CreateAccount.request.json:6");
+    }
+
+    /// An optional new field is compatible: only the published-schema warning.
+    #[test]
+    fn a_new_optional_request_field_does_not_fire() {
+        let create = edit(
+            CREATE,
+            "    \"note\"",
+            "    \"tier\": { \"type\": \"string\" },\n    \"note\"",
+        );
+        let found = check_edit(CREATE_KEY, &create);
+        assert_eq!(codes(&found), [api_published_schema_edited::RULE.code]);
+    }
+}

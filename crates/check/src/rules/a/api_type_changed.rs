@@ -42,3 +42,62 @@ pub(super) fn check(old: &Property, new: &Property, field: &Field, out: &mut Vec
     }
     changed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::a::api_published_schema_edited;
+    use crate::rules::a::testing::{
+        ACCOUNT, ACCOUNT_KEY, CREATE, CREATE_KEY, at, check_edit, codes, edit, shown,
+    };
+
+    #[test]
+    fn a_response_field_of_another_type_fires_at_the_field() {
+        let account = edit(
+            ACCOUNT,
+            r#""id": { "type": "integer" }"#,
+            r#""id": { "type": "string" }"#,
+        );
+        let found = check_edit(ACCOUNT_KEY, &account);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "schemas/v1/Account.response.json:4");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_request_field_that_no_longer_accepts_null_fires_at_the_field() {
+        let create = edit(
+            CREATE,
+            r#""note": { "type": ["string", "null"] }"#,
+            r#""note": { "type": "string" }"#,
+        );
+        let found = check_edit(CREATE_KEY, &create);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "schemas/v1/CreateAccount.request.json:6");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    /// A changed format is a changed type.
+    #[test]
+    fn a_new_format_fires() {
+        let account = edit(
+            ACCOUNT,
+            r#""email": { "type": "string" }"#,
+            r#""email": { "type": "string", "format": "email" }"#,
+        );
+        let found = check_edit(ACCOUNT_KEY, &account);
+        assert_eq!(codes(&found), [RULE.code]);
+    }
+
+    /// A request field that starts accepting null is more permissive: compatible.
+    #[test]
+    fn a_request_field_that_now_accepts_null_does_not_fire() {
+        let create = edit(
+            CREATE,
+            r#""email": { "type": "string" }"#,
+            r#""email": { "type": ["string", "null"] }"#,
+        );
+        let found = check_edit(CREATE_KEY, &create);
+        assert_eq!(codes(&found), [api_published_schema_edited::RULE.code]);
+    }
+}

@@ -23,3 +23,36 @@ pub(super) fn check(old: &ApiSchema, out: &mut Vec<Finding>) {
         "keep serving a published version until its clients have moved; retire it in a release of its own",
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::a::testing::{
+        ACCOUNT, ACCOUNT_KEY, CREATE, CREATE_KEY, at, check, codes, shown,
+    };
+
+    /// Once per version, at its first schema, however many schemas it had.
+    #[test]
+    fn a_removed_version_fires_once_at_its_first_schema() {
+        let found = check(
+            &[(ACCOUNT_KEY, ACCOUNT), (CREATE_KEY, CREATE)],
+            &[("v2/Account.response.json", ACCOUNT)],
+        );
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "schemas/v1/Account.response.json:1");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_version_kept_beside_a_new_one_does_not_fire() {
+        let found = check(
+            &[(ACCOUNT_KEY, ACCOUNT), (CREATE_KEY, CREATE)],
+            &[
+                (ACCOUNT_KEY, ACCOUNT),
+                (CREATE_KEY, CREATE),
+                ("v2/Account.response.json", ACCOUNT),
+            ],
+        );
+        assert_eq!(found, []);
+    }
+}

@@ -109,3 +109,109 @@ fn type_then_enum(
         api_enum_changed::check(old, new, field, direction, out);
     }
 }
+
+/// Cases written as edits of two published schemas, a request and a response, checked by
+/// [`check`].
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::finding::Finding;
+    use crate::input::api::read_api;
+    use crate::input::snapshot::Snapshot;
+
+    /// A response: required fields, an enum, and an optional nullable field.
+    pub(crate) const ACCOUNT: &str = r#"{
+  "type": "object",
+  "properties": {
+    "id": { "type": "integer" },
+    "email": { "type": "string" },
+    "status": { "type": "string", "enum": ["active", "closed"] },
+    "note": { "type": ["string", "null"] }
+  },
+  "required": ["id", "email", "status"]
+}
+"#;
+    pub(crate) const ACCOUNT_KEY: &str = "v1/Account.response.json";
+
+    /// A request: a required field, an optional enum, and an optional nullable field.
+    pub(crate) const CREATE: &str = r#"{
+  "type": "object",
+  "properties": {
+    "email": { "type": "string" },
+    "plan": { "type": "string", "enum": ["free", "paid"] },
+    "note": { "type": ["string", "null"] }
+  },
+  "required": ["email"]
+}
+"#;
+    pub(crate) const CREATE_KEY: &str = "v1/CreateAccount.request.json";
+
+    /// `text` with its first `from` replaced, which must be there.
+    pub(crate) fn edit(text: &str, from: &str, to: &str) -> String {
+        assert!(text.contains(from), "no {from:?} in {text}");
+        text.replacen(from, to, 1)
+    }
+
+    /// A tree whose API is these schemas: `("v1/Account.response.json", json)`, under
+    /// `schemas/`.
+    pub(crate) fn tree(api: &[(&str, &str)]) -> Snapshot {
+        let dir = tempfile::tempdir().unwrap();
+        for (key, json) in api {
+            let path = dir.path().join("schemas").join(key);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, json).unwrap();
+        }
+        Snapshot {
+            api: read_api(dir.path(), &dir.path().join("schemas")).unwrap(),
+            ..Snapshot::default()
+        }
+    }
+
+    /// Family A on a base and a head of these schemas.
+    pub(crate) fn check(base: &[(&str, &str)], head: &[(&str, &str)]) -> Vec<Finding> {
+        super::check(&tree(base), &tree(head))
+    }
+
+    /// Family A on the published [`ACCOUNT`] and [`CREATE`], against a head where `key` is
+    /// `json` and the other stays as it was.
+    pub(crate) fn check_edit(key: &str, json: &str) -> Vec<Finding> {
+        let published = [(ACCOUNT_KEY, ACCOUNT), (CREATE_KEY, CREATE)];
+        let head: Vec<(&str, &str)> = published
+            .iter()
+            .map(|&(k, text)| (k, if k == key { json } else { text }))
+            .collect();
+        check(&published, &head)
+    }
+
+    pub(crate) fn codes(found: &[Finding]) -> Vec<&'static str> {
+        found.iter().map(|f| f.code).collect()
+    }
+
+    /// Where a finding points: `file:line`.
+    pub(crate) fn at(f: &Finding) -> String {
+        format!("{}:{}", f.span.file.display(), f.span.line)
+    }
+
+    /// A finding as a snapshot shows it: where, what, and the help.
+    pub(crate) fn shown(f: &Finding) -> String {
+        format!(
+            "{}:{}: {}\n= help: {}",
+            f.span.file.display(),
+            f.span.line,
+            f.message,
+            f.help
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{ACCOUNT, ACCOUNT_KEY, check_edit, edit};
+
+    /// The same schema, formatted otherwise, is no change at all.
+    #[test]
+    fn a_reformatted_schema_is_no_change() {
+        let reformatted = edit(ACCOUNT, "\n  \"required\"", " \"required\"");
+        assert_ne!(reformatted, ACCOUNT);
+        assert_eq!(check_edit(ACCOUNT_KEY, &reformatted), []);
+    }
+}

@@ -62,3 +62,33 @@ pub(super) fn check(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::c::testing::{
+        ACCOUNT, ACCOUNT_KEY, REGISTRY, UP, at, check, codes, migration_name, shown,
+    };
+
+    const ADD_TIER: &str = "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text;\n";
+
+    #[test]
+    fn an_unregistered_column_fires_at_the_migration_that_adds_it() {
+        let found = check(&[UP, ADD_TIER], REGISTRY, &[(ACCOUNT_KEY, ACCOUNT)]);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(
+            at(&found[0]),
+            format!("migrations/{}/up.sql:2", migration_name(2))
+        );
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_column_registered_in_the_same_change_is_silent() {
+        let registry = format!("{REGISTRY}tier = \"internal\"\n");
+        assert_eq!(
+            check(&[UP, ADD_TIER], &registry, &[(ACCOUNT_KEY, ACCOUNT)]),
+            []
+        );
+    }
+}

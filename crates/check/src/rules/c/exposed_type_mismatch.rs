@@ -78,3 +78,60 @@ fn json_types(column: &Column, schema: &Schema) -> Option<&'static [&'static str
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::c::testing::{
+        ACCOUNT, ACCOUNT_KEY, REGISTRY, UP, at, check, codes, edit, shown,
+    };
+
+    #[test]
+    fn a_field_of_another_json_type_fires_at_the_field() {
+        let account = edit(
+            ACCOUNT,
+            r#""id": { "type": "integer" }"#,
+            r#""id": { "type": "string" }"#,
+        );
+        let found = check(&[UP], REGISTRY, &[(ACCOUNT_KEY, &account)]);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "schemas/v1/Account.response.json:4");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    /// `note` is nullable: a required, never-null field cannot carry it.
+    fn exposing_note(note: &str) -> Vec<crate::finding::Finding> {
+        let registry = edit(REGISTRY, "note = \"internal\"", "note = \"Account.note\"");
+        let account = edit(
+            ACCOUNT,
+            "    \"email\": { \"type\": \"string\" }\n",
+            &format!("    \"email\": {{ \"type\": \"string\" }},\n    \"note\": {note}\n"),
+        );
+        let account = edit(&account, r#"["id", "email"]"#, r#"["id", "email", "note"]"#);
+        check(&[UP], &registry, &[(ACCOUNT_KEY, &account)])
+    }
+
+    #[test]
+    fn a_required_non_null_field_carrying_a_nullable_column_fires_at_the_field() {
+        let found = exposing_note(r#"{ "type": "string" }"#);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "schemas/v1/Account.response.json:6");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_nullable_field_carrying_a_nullable_column_is_silent() {
+        assert_eq!(exposing_note(r#"{ "type": ["string", "null"] }"#), []);
+    }
+
+    /// JSON's `number` holds any integer.
+    #[test]
+    fn a_number_field_carrying_an_integer_column_is_silent() {
+        let account = edit(
+            ACCOUNT,
+            r#""id": { "type": "integer" }"#,
+            r#""id": { "type": "number" }"#,
+        );
+        assert_eq!(check(&[UP], REGISTRY, &[(ACCOUNT_KEY, &account)]), []);
+    }
+}

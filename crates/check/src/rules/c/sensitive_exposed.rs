@@ -55,3 +55,41 @@ pub(super) fn check(registry: &Registry, responses: &[&ApiSchema], out: &mut Vec
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::c::testing::{
+        ACCOUNT, ACCOUNT_KEY, REGISTRY, UP, at, check, codes, edit, shown,
+    };
+
+    fn with_token(json: &str) -> String {
+        edit(
+            json,
+            "    \"email\": { \"type\": \"string\" }\n",
+            "    \"email\": { \"type\": \"string\" },\n    \"token\": { \"type\": \"string\" }\n",
+        )
+    }
+
+    #[test]
+    fn a_sensitive_column_in_a_response_of_its_table_fires_at_the_field() {
+        let found = check(&[UP], REGISTRY, &[(ACCOUNT_KEY, &with_token(ACCOUNT))]);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "schemas/v1/Account.response.json:6");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    /// A `token` of a type that carries no column of the table is another thing.
+    #[test]
+    fn a_field_of_the_name_in_an_unrelated_response_is_silent() {
+        let found = check(
+            &[UP],
+            REGISTRY,
+            &[
+                (ACCOUNT_KEY, ACCOUNT),
+                ("v1/Session.response.json", &with_token(ACCOUNT)),
+            ],
+        );
+        assert_eq!(found, []);
+    }
+}

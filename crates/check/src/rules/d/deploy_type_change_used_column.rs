@@ -44,3 +44,29 @@ pub(super) fn check(
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::d::testing::{NEXT, at, check, codes, live, next, shown};
+
+    #[test]
+    fn a_pre_deploy_type_change_of_a_used_column_fires_at_the_alter() {
+        let head =
+            next("SET lock_timeout = '1s';\nALTER TABLE accounts ALTER COLUMN id TYPE integer;\n");
+        let found = check(&live(), &head);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:2"));
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    /// A longer varchar is still a `Varchar` to diesel: the live code reads and writes it as
+    /// before.
+    #[test]
+    fn a_type_change_diesel_maps_the_same_is_silent() {
+        let head = next(
+            "SET lock_timeout = '1s';\nALTER TABLE accounts ALTER COLUMN email TYPE varchar(200);\n",
+        );
+        assert_eq!(check(&live(), &head), []);
+    }
+}

@@ -73,3 +73,67 @@ fn first_difference(old: &str, new: &str) -> usize {
         .unwrap_or_else(|| old.lines().count().min(new.lines().count()))
         + 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::d::testing::{RELEASED, at, check, codes, live, shown, tree};
+    use crate::rules::s::testing::UP;
+
+    const NOTES: &str = "2026-01-02-000000-0000_notes";
+    const NOTES_UP: &str =
+        "CREATE TABLE notes (\n    id bigserial PRIMARY KEY,\n    body text\n);\n";
+
+    fn released() -> crate::input::snapshot::Snapshot {
+        tree(&[(RELEASED, UP), (NOTES, NOTES_UP)])
+    }
+
+    #[test]
+    fn an_edited_released_up_sql_fires_at_the_first_changed_line() {
+        let head = tree(&[
+            (RELEASED, UP),
+            (NOTES, &NOTES_UP.replace("body text", "body varchar(100)")),
+        ]);
+        let found = check(&released(), &head);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), format!("migrations/{NOTES}/up.sql:3"));
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_removed_released_migration_fires_at_its_up_sql() {
+        let found = check(&released(), &live());
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), format!("migrations/{NOTES}/up.sql:1"));
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn an_edited_released_down_sql_or_metadata_fires_at_that_file() {
+        let mut head = released();
+        head.migrations[1].down = Some("DROP TABLE notes;\n".into());
+        let found = check(&released(), &head);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), format!("migrations/{NOTES}/down.sql:1"));
+
+        let mut head = released();
+        head.migrations[1].run_in_transaction = false;
+        let found = check(&released(), &head);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), format!("migrations/{NOTES}/metadata.toml:1"));
+    }
+
+    /// The change made as a new migration leaves the released ones as they were.
+    #[test]
+    fn the_change_as_a_new_migration_is_silent() {
+        let head = tree(&[
+            (RELEASED, UP),
+            (NOTES, NOTES_UP),
+            (
+                "2026-02-01-000000-0000_widen_body",
+                "ALTER TABLE notes ALTER COLUMN body TYPE varchar(100);\n",
+            ),
+        ]);
+        assert_eq!(check(&released(), &head), []);
+    }
+}

@@ -122,3 +122,101 @@ fn deploy(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
         deploy_new_required_column::check(&step, &inserted, out);
     }
 }
+
+/// Cases of a live release (the backend of family S's tests: one table, its `schema.rs`, a
+/// struct that reads it and one that inserts into it) and a head that adds migrations, checked
+/// by [`check`].
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use crate::finding::Finding;
+    use crate::input::models::parse_models;
+    use crate::input::schema_rs;
+    use crate::input::snapshot::Snapshot;
+    use crate::migrations::read_migrations;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP};
+    use crate::sql::replay_each;
+
+    /// The live release's one migration, whose up.sql is family S's `UP`.
+    pub(crate) const RELEASED: &str = "2026-01-01-000000-0000_accounts";
+    /// The name of the migration a head adds.
+    pub(crate) const NEXT: &str = "2026-02-01-000000-0000_change";
+
+    /// A tree of these migrations (`(folder, up.sql)`, each with a down.sql), with family S's
+    /// `schema.rs` and models as its code.
+    pub(crate) fn tree(migrations: &[(&str, &str)]) -> Snapshot {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, up) in migrations {
+            let folder = dir.path().join(name);
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(folder.join("up.sql"), up).unwrap();
+            std::fs::write(folder.join("down.sql"), "SELECT 1;\n").unwrap();
+        }
+        let migrations = read_migrations(dir.path()).unwrap();
+        Snapshot {
+            replayed: replay_each(&migrations),
+            migrations,
+            schema_rs: Some(schema_rs::parse(SCHEMA_RS).unwrap()),
+            models: parse_models(MODELS, Path::new("src/models.rs")).unwrap(),
+            api: Default::default(),
+            migrations_dir: "migrations".into(),
+        }
+    }
+
+    /// The release that is live: [`RELEASED`] alone.
+    pub(crate) fn live() -> Snapshot {
+        tree(&[(RELEASED, UP)])
+    }
+
+    /// The live release plus [`NEXT`], of this up.sql.
+    pub(crate) fn next(up: &str) -> Snapshot {
+        tree(&[(RELEASED, UP), (NEXT, up)])
+    }
+
+    /// Family D on a base and a head.
+    pub(crate) fn check(base: &Snapshot, head: &Snapshot) -> Vec<Finding> {
+        super::check(base, head)
+    }
+
+    pub(crate) fn codes(found: &[Finding]) -> Vec<&'static str> {
+        found.iter().map(|f| f.code).collect()
+    }
+
+    /// Where a finding points: `file:line`.
+    pub(crate) fn at(f: &Finding) -> String {
+        format!("{}:{}", f.span.file.display(), f.span.line)
+    }
+
+    /// A finding as a snapshot shows it: where, what, and the help.
+    pub(crate) fn shown(f: &Finding) -> String {
+        format!(
+            "{}:{}: {}\n= help: {}",
+            f.span.file.display(),
+            f.span.line,
+            f.message,
+            f.help
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{check, live, next};
+
+    /// A new migration that touches nothing the live code uses raises nothing.
+    #[test]
+    fn a_new_table_is_clean() {
+        let head = next("CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);\n");
+        assert_eq!(check(&live(), &head), []);
+    }
+
+    /// Without the live release's schema.rs, nothing says what it uses: the deploy rules are off.
+    #[test]
+    fn without_the_live_schema_rs_the_deploy_rules_are_off() {
+        let mut base = live();
+        base.schema_rs = None;
+        let head = next("ALTER TABLE accounts DROP COLUMN note;\n");
+        assert_eq!(check(&base, &head), []);
+    }
+}

@@ -38,3 +38,35 @@ pub(super) fn check(model: &Model, rs: &TableRs, table: &Table, out: &mut Vec<Fi
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP, at, check, codes, edit, shown};
+
+    #[test]
+    fn an_insertable_without_a_required_column_fires_at_the_struct() {
+        let models = edit(MODELS, "    pub email: &'a str,\n", "");
+        let found = check(UP, SCHEMA_RS, &models);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/models.rs:11");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn an_insertable_without_a_column_that_has_a_default_is_silent() {
+        let up = edit(UP, "NOT NULL,", "NOT NULL DEFAULT '',");
+        let models = edit(MODELS, "    pub email: &'a str,\n", "");
+        assert_eq!(check(&up, SCHEMA_RS, &models), []);
+    }
+
+    #[test]
+    fn an_insertable_giving_the_column_under_another_field_name_is_silent() {
+        let models = edit(
+            MODELS,
+            "    pub email: &'a str,\n",
+            "    #[diesel(column_name = email)]\n    pub address: &'a str,\n",
+        );
+        assert_eq!(check(UP, SCHEMA_RS, &models), []);
+    }
+}

@@ -152,3 +152,116 @@ fn camel_case(name: &str) -> String {
         })
         .collect()
 }
+
+/// Cases written as edits of one small, consistent backend: a table, its `schema.rs` and two
+/// model structs, checked by [`check`].
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use crate::finding::Finding;
+    use crate::input::models::parse_models;
+    use crate::input::schema_rs;
+    use crate::migrations::Migration;
+    use crate::sql::replay_each;
+    use crate::sql::schema::Schema;
+
+    /// Where findings say `schema.rs` and the models are.
+    pub(crate) const SCHEMA_RS_FILE: &str = "src/schema.rs";
+    pub(crate) const MODELS_FILE: &str = "src/models.rs";
+
+    /// The migrations' SQL.
+    pub(crate) const UP: &str = "CREATE TABLE accounts (
+    id bigserial PRIMARY KEY,
+    email varchar(100) NOT NULL,
+    note text
+);
+";
+
+    /// `schema.rs` as `diesel print-schema` writes it for [`UP`].
+    pub(crate) const SCHEMA_RS: &str = "diesel::table! {
+    accounts (id) {
+        id -> Int8,
+        #[max_length = 100]
+        email -> Varchar,
+        note -> Nullable<Text>,
+    }
+}
+";
+
+    /// A struct that reads the table and one that inserts into it.
+    pub(crate) const MODELS: &str = "#[derive(Queryable, Selectable)]
+#[diesel(table_name = accounts)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub note: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub note: Option<&'a str>,
+}
+";
+
+    /// `text` with its first `from` replaced, which must be there.
+    pub(crate) fn edit(text: &str, from: &str, to: &str) -> String {
+        assert!(text.contains(from), "no {from:?} in {text}");
+        text.replacen(from, to, 1)
+    }
+
+    /// The schema one migration of `up` builds.
+    pub(crate) fn schema(up: &str) -> Schema {
+        let name = "2026-01-01-000000-0000_base";
+        let migration = Migration {
+            name: name.into(),
+            version: "20260101000000".into(),
+            dir: Path::new("migrations").join(name),
+            up: up.into(),
+            down: Some("SELECT 1;\n".into()),
+            run_in_transaction: true,
+            post_deploy: false,
+        };
+        replay_each(&[migration]).pop().unwrap()
+    }
+
+    /// Family S on the schema `up` builds, a `schema.rs` and a file of models.
+    pub(crate) fn check(up: &str, schema_rs: &str, models: &str) -> Vec<Finding> {
+        let declared = schema_rs::parse(schema_rs).unwrap();
+        let models = parse_models(models, Path::new(MODELS_FILE)).unwrap();
+        super::check(&schema(up), (Path::new(SCHEMA_RS_FILE), &declared), &models)
+    }
+
+    pub(crate) fn codes(found: &[Finding]) -> Vec<&'static str> {
+        found.iter().map(|f| f.code).collect()
+    }
+
+    /// Where a finding points: `file:line`.
+    pub(crate) fn at(f: &Finding) -> String {
+        format!("{}:{}", f.span.file.display(), f.span.line)
+    }
+
+    /// A finding as a snapshot shows it: where, what, and the help.
+    pub(crate) fn shown(f: &Finding) -> String {
+        format!(
+            "{}:{}: {}\n= help: {}",
+            f.span.file.display(),
+            f.span.line,
+            f.message,
+            f.help
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{MODELS, SCHEMA_RS, UP, check};
+
+    /// The base every case edits raises nothing, so a finding in a case is the edit's.
+    #[test]
+    fn the_consistent_backend_is_clean() {
+        assert_eq!(check(UP, SCHEMA_RS, MODELS), []);
+    }
+}

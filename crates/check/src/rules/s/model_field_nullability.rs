@@ -52,3 +52,44 @@ pub(super) fn check(
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP, at, check, codes, edit, shown};
+
+    #[test]
+    fn a_nullable_column_read_into_a_plain_field_fires_at_the_field() {
+        let models = edit(MODELS, "pub note: Option<String>,", "pub note: String,");
+        let found = check(UP, SCHEMA_RS, &models);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/models.rs:6");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn an_optional_field_inserted_into_a_required_column_fires_at_the_field() {
+        let models = edit(MODELS, "pub email: &'a str,", "pub email: Option<&'a str>,");
+        let found = check(UP, SCHEMA_RS, &models);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/models.rs:12");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn an_optional_field_inserted_into_a_column_with_a_default_is_silent() {
+        let up = edit(UP, "NOT NULL,", "NOT NULL DEFAULT '',");
+        let models = edit(MODELS, "pub email: &'a str,", "pub email: Option<&'a str>,");
+        assert_eq!(check(&up, SCHEMA_RS, &models), []);
+    }
+
+    #[test]
+    fn a_nullable_column_read_through_a_conversion_is_silent() {
+        let models = edit(
+            MODELS,
+            "    pub note: Option<String>,",
+            "    #[diesel(deserialize_as = NoteOrEmpty)]\n    pub note: String,",
+        );
+        assert_eq!(check(UP, SCHEMA_RS, &models), []);
+    }
+}

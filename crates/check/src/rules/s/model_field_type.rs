@@ -87,3 +87,33 @@ const KNOWN_RUST: &[&str] = &[
     "Uuid",
     "BigDecimal",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP, at, check, codes, edit, shown};
+
+    #[test]
+    fn a_field_of_another_rust_type_fires_at_the_field() {
+        let models = edit(MODELS, "pub id: i64,", "pub id: i32,");
+        let found = check(UP, SCHEMA_RS, &models);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/models.rs:4");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_type_changed_in_the_migrations_schema_rs_and_model_alike_is_silent() {
+        let up = edit(UP, "id bigserial", "id serial");
+        let schema_rs = edit(SCHEMA_RS, "id -> Int8,", "id -> Int4,");
+        let models = edit(MODELS, "pub id: i64,", "pub id: i32,");
+        assert_eq!(check(&up, &schema_rs, &models), []);
+    }
+
+    /// A type of the crate's own maps however its impls say: not judged.
+    #[test]
+    fn a_newtype_field_is_silent() {
+        let models = edit(MODELS, "pub id: i64,", "pub id: AccountId,");
+        assert_eq!(check(UP, SCHEMA_RS, &models), []);
+    }
+}

@@ -45,3 +45,41 @@ pub(super) fn field(model: &Model, field: &ModelField, rs: &TableRs, out: &mut V
         "rename the field or set `#[diesel(column_name = ...)]` to a column of the table",
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP, at, check, codes, edit, shown};
+
+    #[test]
+    fn a_field_with_no_column_fires_at_the_field() {
+        let models = edit(
+            MODELS,
+            "    pub note: Option<String>,\n}",
+            "    pub note: Option<String>,\n    pub nickname: String,\n}",
+        );
+        let found = check(UP, SCHEMA_RS, &models);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/models.rs:7");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_model_of_an_undeclared_table_fires_at_the_struct() {
+        let models = edit(MODELS, "table_name = accounts", "table_name = acounts");
+        let found = check(UP, SCHEMA_RS, &models);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/models.rs:3");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_renamed_field_pointed_at_its_column_is_silent() {
+        let models = edit(
+            MODELS,
+            "    pub note: Option<String>,\n}",
+            "    #[diesel(column_name = note)]\n    pub remark: Option<String>,\n}",
+        );
+        assert_eq!(check(UP, SCHEMA_RS, &models), []);
+    }
+}

@@ -60,3 +60,42 @@ pub(super) fn tables(file: &Path, schema: &Schema, declared: &SchemaRs, out: &mu
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP, at, check, codes, edit, shown};
+
+    fn with_ghost_column() -> String {
+        edit(
+            SCHEMA_RS,
+            "        note -> Nullable<Text>,\n",
+            "        note -> Nullable<Text>,\n        ghost -> Nullable<Text>,\n",
+        )
+    }
+
+    #[test]
+    fn a_declared_column_no_migration_creates_fires_at_its_line() {
+        let found = check(UP, &with_ghost_column(), MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/schema.rs:7");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_declared_table_no_migration_creates_fires_at_its_table() {
+        let schema_rs = format!(
+            "{SCHEMA_RS}\ndiesel::table! {{\n    ghosts (id) {{\n        id -> Int8,\n    }}\n}}\n"
+        );
+        let found = check(UP, &schema_rs, MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/schema.rs:10");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_declared_column_a_migration_creates_is_silent() {
+        let up = format!("{UP}ALTER TABLE accounts ADD COLUMN ghost text;\n");
+        assert_eq!(check(&up, &with_ghost_column(), MODELS), []);
+    }
+}

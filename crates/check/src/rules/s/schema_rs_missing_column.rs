@@ -35,3 +35,29 @@ pub(super) fn check(
         "regenerate schema.rs with `diesel print-schema` in the same change as the migration",
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP, at, check, codes, edit, shown};
+
+    const ADD_TIER: &str = "ALTER TABLE accounts ADD COLUMN tier text;\n";
+
+    #[test]
+    fn an_added_column_schema_rs_lacks_fires_at_its_table() {
+        let found = check(&format!("{UP}{ADD_TIER}"), SCHEMA_RS, MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/schema.rs:1");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn an_added_column_schema_rs_declares_is_silent() {
+        let schema_rs = edit(
+            SCHEMA_RS,
+            "        note -> Nullable<Text>,\n",
+            "        note -> Nullable<Text>,\n        tier -> Nullable<Text>,\n",
+        );
+        assert_eq!(check(&format!("{UP}{ADD_TIER}"), &schema_rs, MODELS), []);
+    }
+}

@@ -24,3 +24,27 @@ pub(super) fn check(file: &Path, table: &str, out: &mut Vec<Finding>) {
         "run `diesel print-schema` (or `diesel migration run`) and commit schema.rs",
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP, at, check, codes, shown};
+
+    const NOTES: &str = "CREATE TABLE notes (id bigserial PRIMARY KEY);\n";
+
+    #[test]
+    fn a_created_table_schema_rs_lacks_fires_at_the_top_of_schema_rs() {
+        let found = check(&format!("{UP}{NOTES}"), SCHEMA_RS, MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/schema.rs:1");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_created_table_schema_rs_declares_is_silent() {
+        let schema_rs = format!(
+            "{SCHEMA_RS}\ndiesel::table! {{\n    notes (id) {{\n        id -> Int8,\n    }}\n}}\n"
+        );
+        assert_eq!(check(&format!("{UP}{NOTES}"), &schema_rs, MODELS), []);
+    }
+}

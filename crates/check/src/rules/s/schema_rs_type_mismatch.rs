@@ -50,3 +50,46 @@ pub(super) fn check(
     }
     differs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP, at, check, codes, edit, shown};
+
+    #[test]
+    fn another_type_in_schema_rs_fires_at_the_column() {
+        let schema_rs = edit(
+            SCHEMA_RS,
+            "        #[max_length = 100]\n        email -> Varchar,",
+            "        email -> Text,",
+        );
+        let found = check(UP, &schema_rs, MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/schema.rs:4");
+        insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn another_max_length_in_schema_rs_fires() {
+        let schema_rs = edit(SCHEMA_RS, "#[max_length = 100]", "#[max_length = 50]");
+        let found = check(UP, &schema_rs, MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/schema.rs:5");
+    }
+
+    /// A wrong type makes the nullability moot: one finding, not two.
+    #[test]
+    fn a_wrong_type_is_not_also_reported_as_wrong_nullability() {
+        let schema_rs = edit(SCHEMA_RS, "id -> Int8,", "id -> Nullable<Int4>,");
+        let found = check(UP, &schema_rs, MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), "src/schema.rs:3");
+    }
+
+    #[test]
+    fn a_type_changed_in_both_the_migrations_and_schema_rs_is_silent() {
+        let up = format!("{UP}ALTER TABLE accounts ALTER COLUMN email TYPE varchar(200);\n");
+        let schema_rs = edit(SCHEMA_RS, "#[max_length = 100]", "#[max_length = 200]");
+        assert_eq!(check(&up, &schema_rs, MODELS), []);
+    }
+}
