@@ -209,13 +209,7 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
                 optional,
                 base,
                 column,
-                rust_type: field
-                    .ty
-                    .to_token_stream()
-                    .to_string()
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect(),
+                rust_type: compact(&field.ty.to_token_stream().to_string()),
                 line: field.span().start().line,
                 converted,
             })
@@ -284,6 +278,26 @@ fn snake_case(name: &str) -> String {
 }
 
 /// The type inside `Option<...>`, if the field is one.
+/// A type as people write it: the token stream's spaces dropped except between two words
+/// (`Option < & 'a str >` is `Option<&'a str>`).
+fn compact(tokens: &str) -> String {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::new();
+    let mut space = false;
+    for c in tokens.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && word(c) && out.chars().last().is_some_and(word) {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
+}
+
 pub fn option_inner(rust_type: &str) -> Option<&str> {
     rust_type
         .strip_prefix("Option<")
@@ -345,7 +359,7 @@ struct NotAModel { x: i32 }
         assert_eq!(new.roles, [Role::Inserts]);
         assert!(new.none_as_null);
         assert!(new.fields[1].converted);
-        assert_eq!(new.fields[0].rust_type, "&'astr");
+        assert_eq!(new.fields[0].rust_type, "&'a str");
         assert_eq!(
             (new.fields[0].optional, new.fields[0].base.as_str()),
             (false, "str")

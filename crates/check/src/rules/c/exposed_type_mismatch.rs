@@ -38,7 +38,7 @@ pub(super) fn check(
             RULE,
             at,
             format!(
-                "{}.{field} ({}) is `{}`, but it carries `{}.{}`, a {} column",
+                "{}.{field} ({}) is `{}`, but it carries `{}.{}`, a column of type {}",
                 type_name,
                 schema_file.version,
                 property.types.join("|"),
