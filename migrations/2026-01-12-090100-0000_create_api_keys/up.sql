@@ -1,7 +1,5 @@
 -- API keys belong to an account; only a hash of the token is stored. The foreign key takes
--- SHARE ROW EXCLUSIVE on accounts, so this too must not queue behind a long reader.
-SET lock_timeout = '2s';
-
+-- SHARE ROW EXCLUSIVE on accounts, so this too runs under the runner's lock_timeout.
 CREATE TABLE api_keys (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     account_id BIGINT      NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,

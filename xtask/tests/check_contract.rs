@@ -129,7 +129,7 @@ fn an_unsafe_migration_fails_the_static_stage_naming_the_rule() {
     add_migration(
         workspace.path(),
         "2026-05-01-000000-0000_add_required_column",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
         "ALTER TABLE accounts DROP COLUMN tier;\n",
     );
     let (code, stdout, stderr) = run(check_contract(workspace.path()).arg("--no-live"));
@@ -189,7 +189,7 @@ fn a_failing_up_names_the_folder_and_postgres_error() {
     add_migration(
         workspace.path(),
         folder,
-        "SET lock_timeout = '2s';\n\nALTER TABLE acounts ADD COLUMN nickname TEXT;\n",
+        "SET lock_timeout = '20ms';\n\nALTER TABLE acounts ADD COLUMN nickname TEXT;\n",
         "ALTER TABLE accounts DROP COLUMN nickname;\n",
     );
     let (code, stdout, stderr) = run(&mut check_contract(workspace.path()));
@@ -210,7 +210,7 @@ fn where_postgres_gives_a_position_the_error_points_at_line_and_column() {
     add_migration(
         workspace.path(),
         folder,
-        "SET lock_timeout = '2s';\n\nALTER TABLE accounts\n    ADD COLUMN nickname TEXT NOT NUL;\n",
+        "SET lock_timeout = '20ms';\n\nALTER TABLE accounts\n    ADD COLUMN nickname TEXT NOT NUL;\n",
         "ALTER TABLE accounts DROP COLUMN nickname;\n",
     );
     let (code, _, stderr) = run(&mut check_contract(workspace.path()));
@@ -256,7 +256,7 @@ fn concurrently_with_another_statement_fails_even_outside_a_transaction() {
     add_migration(
         workspace.path(),
         folder,
-        "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY accounts_status_idx ON accounts (status);\n",
+        "SET lock_timeout = '20ms';\nCREATE INDEX CONCURRENTLY accounts_status_idx ON accounts (status);\n",
         "DROP INDEX CONCURRENTLY accounts_status_idx;\n",
     );
     fs::write(
@@ -388,8 +388,8 @@ fn a_down_that_forgets_an_index_is_caught_naming_it() {
 fn a_migration_that_rewrites_a_table_is_caught_and_confirms_the_static_rule() {
     let (code, stdout, stderr) = live_with(
         "2026-05-01-000000-0000_add_token",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();\n",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN token;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN token;\n",
         &[],
     );
     assert_eq!(code, 1, "{stdout}{stderr}");
@@ -413,8 +413,8 @@ fn a_migration_that_holds_access_exclusive_while_it_scans_is_caught() {
     add_migration(
         workspace.path(),
         "2026-05-01-000000-0000_add_and_fill_nickname",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;\nUPDATE accounts SET nickname = upper(email);\n",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN nickname;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN nickname text;\nUPDATE accounts SET nickname = upper(email);\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN nickname;\n",
     );
     let mut command = check_contract(workspace.path());
     command.args(["--seed-rows", "60000", "--lock-threshold-ms", "40"]);
@@ -436,8 +436,8 @@ fn a_migration_that_holds_access_exclusive_while_it_scans_is_caught() {
 fn a_schema_change_the_replay_does_not_see_is_reported() {
     let (code, stdout, stderr) = live_with(
         "2026-05-01-000000-0000_sneaky",
-        "SET lock_timeout = '2s';\nDO $$ BEGIN EXECUTE 'ALTER TABLE accounts ADD COLUMN sneaky text'; END $$;\n",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN sneaky;\n",
+        "SET lock_timeout = '20ms';\nDO $$ BEGIN EXECUTE 'ALTER TABLE accounts ADD COLUMN sneaky text'; END $$;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN sneaky;\n",
         &[],
     );
     assert_eq!(code, 0, "warnings and notes do not fail: {stdout}{stderr}");
@@ -477,8 +477,8 @@ fn schema_rs_that_disagrees_with_the_migrated_database_is_caught_at_its_line() {
     add_migration(
         workspace.path(),
         "2026-05-01-000000-0000_add_nickname",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;\n",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP COLUMN nickname;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN nickname text;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN nickname;\n",
     );
     let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
     assert_eq!(code, 1, "{stdout}{stderr}");
@@ -526,14 +526,14 @@ fn tables_that_cannot_be_seeded_are_named_and_observed_empty() {
     add_migration(
         workspace.path(),
         "2026-05-01-000000-0000_check_email",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts ADD CONSTRAINT accounts_email_at CHECK (email LIKE '%@%') NOT VALID;\n",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP CONSTRAINT accounts_email_at;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD CONSTRAINT accounts_email_at CHECK (email LIKE '%@%') NOT VALID;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP CONSTRAINT accounts_email_at;\n",
     );
     add_migration(
         workspace.path(),
         "2026-05-02-000000-0000_validate_email",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_at;\n",
-        "SET lock_timeout = '2s';\nALTER TABLE accounts DROP CONSTRAINT accounts_email_at;\nALTER TABLE accounts ADD CONSTRAINT accounts_email_at CHECK (email LIKE '%@%') NOT VALID;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_at;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP CONSTRAINT accounts_email_at;\nALTER TABLE accounts ADD CONSTRAINT accounts_email_at CHECK (email LIKE '%@%') NOT VALID;\n",
     );
     let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
     assert_eq!(code, 0, "{stdout}{stderr}");

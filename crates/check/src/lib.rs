@@ -214,8 +214,13 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
     let mut sources = BTreeMap::new();
     for (migration, parsed) in migrations.iter().zip(sql::parse::parse_all(migrations)) {
         statements += parsed.statements.len();
-        let checked =
-            rules::m::check_migration(migration, &parsed, &mut schema, settings.pg_version);
+        let checked = rules::m::check_migration(
+            migration,
+            &parsed,
+            &mut schema,
+            settings.pg_version,
+            &settings.lock,
+        );
         replayed.push(schema.clone());
         let source = Source::new(
             relative(&settings.root, &migration.up_path()),

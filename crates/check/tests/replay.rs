@@ -5,7 +5,7 @@ mod common;
 
 use common::{M, check, codes, human};
 
-const TIMEOUT: &str = "SET lock_timeout = '2s';\n";
+const TIMEOUT: &str = "SET lock_timeout = '20ms';\n";
 const NO_TX: Option<&str> = Some("run_in_transaction = false\n");
 
 #[test]

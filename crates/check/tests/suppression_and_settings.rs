@@ -6,7 +6,7 @@ mod common;
 use common::{M, check, codes, human, workspace};
 use plumb_check::{Severity, check_workspace};
 
-const ADD_INDEX: &str = "SET lock_timeout = '2s';\n-- plumb: allow index-not-concurrent the table holds 40 rows, the build takes a millisecond\nCREATE INDEX accounts_note_idx ON accounts (note);\n";
+const ADD_INDEX: &str = "SET lock_timeout = '20ms';\n-- plumb: allow index-not-concurrent the table holds 40 rows, the build takes a millisecond\nCREATE INDEX accounts_note_idx ON accounts (note);\n";
 
 #[test]
 fn a_suppression_with_a_reason_silences_its_rule_on_the_next_statement_only() {
@@ -29,7 +29,7 @@ fn a_suppression_with_a_reason_silences_its_rule_on_the_next_statement_only() {
 fn suppressions_that_are_unused_unknown_or_unexplained_are_reported() {
     let report = check(&[M(
         "suppressions",
-        "SET lock_timeout = '2s';\n\
+        "SET lock_timeout = '20ms';\n\
          -- plumb: allow rename-column nothing is renamed here\n\
          ALTER TABLE accounts ADD COLUMN a text;\n\
          -- plumb: allow no-such-rule because\n\
@@ -54,7 +54,7 @@ fn with_plumb_toml(toml: &str) -> tempfile::TempDir {
         M("update", "UPDATE accounts SET note = 'x';\n", None),
         M(
             "index",
-            "SET lock_timeout = '2s';\nCREATE INDEX accounts_note_idx ON accounts (note);\n",
+            "SET lock_timeout = '20ms';\nCREATE INDEX accounts_note_idx ON accounts (note);\n",
             None,
         ),
     ]);

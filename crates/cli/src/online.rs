@@ -3,6 +3,7 @@
 //! the lock budget spent, rows left); 2 bad input (options, URL, names, migrations directory);
 //! 130 a backfill stopped by Ctrl-C or SIGTERM, its progress kept for the next run.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,10 +12,12 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use plumb_online::backfill::{Backfill, BackfillOptions, BackfillOutcome, run_backfill};
-use plumb_online::not_null::enforce_not_null;
+use plumb_online::not_null::{NotNullEvent, enforce_not_null};
 use plumb_online::runner::{Phase, RunEvent, run_migrations};
 use plumb_online::{DatabaseUrl, LockPolicy, OnlineError, Retry};
 use plumb_pg::MigrationFolders;
+use plumb_pg::observe::Queue;
+use serde_json::json;
 
 use crate::progress::BackfillDisplay;
 
@@ -28,39 +31,72 @@ pub enum OnlineCommand {
     NotNull(NotNullArgs),
 }
 
-/// How DDL waits for its locks.
+/// How DDL waits for its locks: the lock policy of `plumb.toml`'s `[lock]` (its defaults when
+/// it has none), each option here overriding one of its values for this run.
 #[derive(Debug, Clone, Args)]
 pub struct LockArgs {
+    /// The workspace: where plumb.toml (its [lock] policy) and the migrations are.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    workspace: PathBuf,
     /// Longest wait for a lock in one attempt; the lock queue behind a waiting ALTER lasts at
-    /// most this long.
-    #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
-    lock_timeout_ms: u64,
+    /// most this long (default: [lock] timeout-ms, else 100).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    lock_timeout_ms: Option<u64>,
     /// Longest wait for locks of a migration that builds indexes CONCURRENTLY (such a wait
-    /// queues nobody's queries).
-    #[arg(long, value_name = "S", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    concurrent_lock_timeout_s: u64,
-    /// Longest run of one statement once it has its locks.
-    #[arg(long, value_name = "S", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
-    statement_timeout_s: u64,
-    /// Attempts per step, the first included.
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
-    attempts: u32,
-    /// Time per step, retries and backoff included.
-    #[arg(long, value_name = "S", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
-    budget_s: u64,
+    /// queues nobody's queries; default: [lock] concurrent-timeout-s, else 60).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    concurrent_lock_timeout_s: Option<u64>,
+    /// Longest run of one statement once it has its locks (default: [lock]
+    /// statement-timeout-s, else 1800).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    statement_timeout_s: Option<u64>,
+    /// Attempts per step, the first included (default: [lock] attempts, else 60).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    attempts: Option<u32>,
+    /// Time per step, attempts and pauses included (default: [lock] budget-s, else 120).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    budget_s: Option<u64>,
 }
 
 impl LockArgs {
-    fn policy(&self) -> LockPolicy {
-        LockPolicy {
-            lock_timeout: Duration::from_millis(self.lock_timeout_ms),
-            statement_timeout: Duration::from_secs(self.statement_timeout_s),
-            concurrent_lock_timeout: Duration::from_secs(self.concurrent_lock_timeout_s),
-            max_attempts: self.attempts,
-            budget: Duration::from_secs(self.budget_s),
-            ..LockPolicy::default()
+    /// The workspace's settings and its lock policy with these options over it.
+    fn settings_and_policy(&self) -> Result<(plumb_check::Settings, LockPolicy), OnlineError> {
+        let settings =
+            plumb_check::Settings::load(&self.workspace).map_err(|e| OnlineError::Migrations {
+                path: self.workspace.clone(),
+                reason: e.to_string(),
+            })?;
+        let mut policy = LockPolicy::from(&settings.lock);
+        if let Some(ms) = self.lock_timeout_ms {
+            policy.lock_timeout = Duration::from_millis(ms);
         }
+        if let Some(s) = self.concurrent_lock_timeout_s {
+            policy.concurrent_lock_timeout = Duration::from_secs(s);
+        }
+        if let Some(s) = self.statement_timeout_s {
+            policy.statement_timeout = Duration::from_secs(s);
+        }
+        if let Some(n) = self.attempts {
+            policy.max_attempts = n;
+        }
+        if let Some(s) = self.budget_s {
+            policy.budget = Duration::from_secs(s);
+        }
+        Ok((settings, policy))
     }
+
+    fn policy(&self) -> Result<LockPolicy, OnlineError> {
+        Ok(self.settings_and_policy()?.1)
+    }
+}
+
+/// How `migrate` and `not-null` report: lines for people, or one JSON object per event (JSON
+/// Lines), each written as it happens.
+#[derive(Debug, Clone, Copy, Default, ValueEnum, PartialEq, Eq)]
+enum Format {
+    #[default]
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,11 +111,10 @@ enum PhaseArg {
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// The workspace whose migrations to apply (where plumb.toml or diesel.toml is).
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    workspace: PathBuf,
     #[arg(long, value_enum, default_value_t = PhaseArg::All)]
     phase: PhaseArg,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
     #[command(flatten)]
     lock: LockArgs,
 }
@@ -121,6 +156,8 @@ pub struct NotNullArgs {
     /// The column, as TABLE.COLUMN.
     #[arg(value_name = "TABLE.COLUMN")]
     target: String,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
     #[command(flatten)]
     lock: LockArgs,
 }
@@ -165,78 +202,170 @@ fn database_url() -> Result<DatabaseUrl, OnlineError> {
     }
 }
 
-fn say_retry(retry: &Retry) {
-    let blockers = if retry.blockers.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; blocked by {}",
-            retry
-                .blockers
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
+/// One line per event, flushed as it happens whatever stdout is.
+fn emit(format: Format, human: impl FnOnce() -> String, json: impl FnOnce() -> serde_json::Value) {
+    let line = match format {
+        Format::Human => human(),
+        Format::Json => json().to_string(),
     };
-    println!(
-        "  attempt {} stopped by lock_timeout{blockers}; next in {:.1} s",
-        retry.attempt,
-        retry.pause.as_secs_f64()
-    );
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
 
+/// What other sessions felt, in words: "no query waited behind it" or "14 sessions waited
+/// behind it, up to 104 ms; stalled 0.3 s".
+fn felt(queue: &Queue) -> String {
+    if queue.sessions.is_empty() {
+        "no query was seen waiting behind it".to_owned()
+    } else {
+        format!(
+            "{} session(s) waited behind it, the longest {}; clients stalled {:.2} s",
+            queue.sessions.len(),
+            ms(queue.longest_wait),
+            queue.stalled.as_secs_f64()
+        )
+    }
+}
+
+fn queue_json(queue: &Queue) -> serde_json::Value {
+    json!({
+        "sessions_waiting_behind": queue.sessions.len(),
+        "longest_wait_ms": millis(queue.longest_wait),
+        "stalled_ms": millis(queue.stalled),
+    })
+}
+
+fn say_retry(format: Format, retry: &Retry) {
+    emit(
+        format,
+        || {
+            let blockers = if retry.blockers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", held by {}",
+                    retry
+                        .blockers
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            };
+            format!(
+                "  attempt {} stopped by lock_timeout after waiting {} for its lock{blockers}; {}; next in {:.2} s",
+                retry.attempt,
+                ms(retry.waited),
+                felt(&retry.queue),
+                retry.pause.as_secs_f64()
+            )
+        },
+        || {
+            json!({
+                "event": "retry",
+                "step": retry.what,
+                "attempt": retry.attempt,
+                "waited_ms": millis(retry.waited),
+                "held_by": retry.blockers,
+                "queue": queue_json(&retry.queue),
+                "pause_ms": millis(retry.pause),
+            })
+        },
+    );
+}
+
 fn migrate(args: MigrateArgs) -> Result<ExitCode, OnlineError> {
     let url = database_url()?;
-    let settings =
-        plumb_check::Settings::load(&args.workspace).map_err(|e| OnlineError::Migrations {
-            path: args.workspace.clone(),
-            reason: e.to_string(),
-        })?;
+    let (settings, policy) = args.lock.settings_and_policy()?;
     let folders = MigrationFolders::read(&settings.migrations_dir)?;
     let phase = match args.phase {
         PhaseArg::Pre => Phase::PreDeploy,
         PhaseArg::Post => Phase::PostDeploy,
         PhaseArg::All => Phase::All,
     };
-    let report = run_migrations(
-        &url,
-        &folders,
-        phase,
-        &args.lock.policy(),
-        &mut |event| match event {
-            RunEvent::WaitingForRunner { holder } => {
-                println!("waiting for another runner to finish: {holder}");
-            }
-            RunEvent::Plan { pending, skipped } => {
+    let format = args.format;
+    let report = run_migrations(&url, &folders, phase, &policy, &mut |event| match event {
+        RunEvent::WaitingForRunner { holder } => emit(
+            format,
+            || format!("waiting for another runner to finish: {holder}"),
+            || json!({ "event": "waiting_for_runner", "holder": holder }),
+        ),
+        RunEvent::Plan { pending, skipped } => emit(
+            format,
+            || {
                 let left = if skipped.is_empty() {
                     String::new()
                 } else {
                     format!("; left for later: {}", skipped.join(", "))
                 };
-                println!(
-                    "{} ({phase}): {} pending on {}{left}",
+                format!(
+                    "{} ({phase}): {} pending on {}{left}; lock_timeout {} per attempt",
                     url.database().unwrap_or_default(),
                     pending.len(),
-                    url.describe()
-                );
-            }
-            RunEvent::Starting { name } => println!("applying {name}"),
-            RunEvent::Retrying(retry) => say_retry(retry),
-            RunEvent::Applied(run) => println!(
-                "  applied in {:.2} s: {} attempt(s), {} waiting for locks, {} holding ACCESS EXCLUSIVE",
-                run.elapsed.as_secs_f64(),
-                run.attempts,
-                ms(run.lock_wait),
-                ms(run.exclusive_held)
-            ),
-        },
-    )?;
-    println!("migrate: {} applied", report.applied.len());
+                    url.describe(),
+                    ms(policy.lock_timeout)
+                )
+            },
+            || {
+                json!({
+                    "event": "plan",
+                    "phase": phase.to_string(),
+                    "pending": pending,
+                    "left_for_later": skipped,
+                    "lock_timeout_ms": millis(policy.lock_timeout),
+                })
+            },
+        ),
+        RunEvent::Starting { name } => emit(
+            format,
+            || format!("applying {name}"),
+            || json!({ "event": "starting", "migration": name }),
+        ),
+        RunEvent::Retrying(retry) => say_retry(format, retry),
+        RunEvent::Applied(run) => emit(
+            format,
+            || {
+                let observer = run.observer_error.as_ref().map_or(String::new(), |e| {
+                    format!(
+                        "\n  note: the lock observer failed ({e}): these figures are incomplete"
+                    )
+                });
+                format!(
+                    "  applied in {:.2} s after {} attempt(s); {}; ACCESS EXCLUSIVE held {}{observer}",
+                    run.elapsed.as_secs_f64(),
+                    run.attempts,
+                    felt(&run.queue),
+                    ms(run.exclusive_held)
+                )
+            },
+            || {
+                json!({
+                    "event": "applied",
+                    "migration": run.name,
+                    "attempts": run.attempts,
+                    "elapsed_ms": millis(run.elapsed),
+                    "lock_wait_ms": millis(run.lock_wait),
+                    "exclusive_held_ms": millis(run.exclusive_held),
+                    "held_by": run.blockers,
+                    "queue": queue_json(&run.queue),
+                    "observer_error": run.observer_error,
+                })
+            },
+        ),
+    })?;
+    emit(
+        format,
+        || format!("migrate: {} applied", report.applied.len()),
+        || json!({ "event": "done", "applied": report.applied.len() }),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -259,7 +388,7 @@ fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
         target_batch_time: Duration::from_millis(args.batch_ms),
         pause: Duration::from_millis(args.pause_ms),
         max_batch: args.max_batch,
-        policy: args.lock.policy(),
+        policy: args.lock.policy()?,
         ..BackfillOptions::default()
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -310,24 +439,60 @@ fn not_null(args: NotNullArgs) -> Result<ExitCode, OnlineError> {
             args.target
         )));
     };
-    let report = enforce_not_null(&url, table, column, &args.lock.policy(), &mut say_retry)?;
-    if report.steps.is_empty() {
-        println!("{table}.{column} is already NOT NULL");
-        return Ok(ExitCode::SUCCESS);
-    }
+    let format = args.format;
+    let policy = args.lock.policy()?;
+    let report = enforce_not_null(&url, table, column, &policy, &mut |event| match event {
+        NotNullEvent::Retrying(retry) => say_retry(format, retry),
+        NotNullEvent::Done(step) => emit(
+            format,
+            || {
+                format!(
+                    "{}\n  {} attempt(s), {:.2} s; {}; ACCESS EXCLUSIVE held {}",
+                    step.sql,
+                    step.attempts.attempts,
+                    step.attempts.elapsed.as_secs_f64(),
+                    felt(step.attempts.queue()),
+                    ms(step.attempts.exclusive_held)
+                )
+            },
+            || {
+                json!({
+                    "event": "step",
+                    "sql": step.sql,
+                    "attempts": step.attempts.attempts,
+                    "elapsed_ms": millis(step.attempts.elapsed),
+                    "exclusive_held_ms": millis(step.attempts.exclusive_held),
+                    "queue": queue_json(step.attempts.queue()),
+                })
+            },
+        ),
+    })?;
+    let mut queue = Queue::default();
     for step in &report.steps {
-        println!(
-            "{}\n  {} attempt(s), {} waiting for locks, {} holding ACCESS EXCLUSIVE, {:.2} s",
-            step.sql,
-            step.attempts.attempts,
-            ms(step.attempts.lock_wait),
-            ms(step.attempts.exclusive_held),
-            step.attempts.elapsed.as_secs_f64()
-        );
+        queue.absorb(step.attempts.queue());
     }
-    println!(
-        "{table}.{column} is NOT NULL; ACCESS EXCLUSIVE held {} in all",
-        ms(report.exclusive_held())
+    emit(
+        format,
+        || {
+            if report.steps.is_empty() {
+                format!("{table}.{column} is already NOT NULL")
+            } else {
+                format!(
+                    "{table}.{column} is NOT NULL; ACCESS EXCLUSIVE held {} in all; {}",
+                    ms(report.exclusive_held()),
+                    felt(&queue)
+                )
+            }
+        },
+        || {
+            json!({
+                "event": "done",
+                "column": format!("{table}.{column}"),
+                "steps": report.steps.len(),
+                "exclusive_held_ms": millis(report.exclusive_held()),
+                "queue": queue_json(&queue),
+            })
+        },
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -121,7 +121,7 @@ const MUTATIONS: &[Mutation] = &[
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text;\n",
                 "ALTER TABLE accounts DROP COLUMN tier;\n",
             );
         },
@@ -258,7 +258,7 @@ const MUTATIONS: &[Mutation] = &[
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
                 "ALTER TABLE accounts DROP COLUMN tier;\n",
             );
         },
@@ -270,7 +270,7 @@ const MUTATIONS: &[Mutation] = &[
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '1s';\nALTER TABLE api_keys DROP COLUMN label;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE api_keys DROP COLUMN label;\n",
                 "ALTER TABLE api_keys ADD COLUMN label text;\n",
             );
         },
@@ -279,7 +279,7 @@ const MUTATIONS: &[Mutation] = &[
         migration(
             d,
             NEXT,
-            "SET lock_timeout = '1s';\nALTER TABLE api_keys RENAME COLUMN label TO name;\n",
+            "SET lock_timeout = '20ms';\nALTER TABLE api_keys RENAME COLUMN label TO name;\n",
             "ALTER TABLE api_keys RENAME COLUMN name TO label;\n",
         );
     }),
@@ -290,7 +290,7 @@ const MUTATIONS: &[Mutation] = &[
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '1s';\nALTER TABLE api_keys ALTER COLUMN account_id TYPE integer;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE api_keys ALTER COLUMN account_id TYPE integer;\n",
                 "ALTER TABLE api_keys ALTER COLUMN account_id TYPE bigint;\n",
             );
         },
@@ -302,7 +302,7 @@ const MUTATIONS: &[Mutation] = &[
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '1s';\nALTER TABLE api_keys ALTER COLUMN revoked_at SET NOT NULL;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE api_keys ALTER COLUMN revoked_at SET NOT NULL;\n",
                 "ALTER TABLE api_keys ALTER COLUMN revoked_at DROP NOT NULL;\n",
             );
         },
@@ -331,7 +331,7 @@ const MUTATIONS: &[Mutation] = &[
         migration(
             d,
             NEXT,
-            "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text;\n",
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text;\n",
             "ALTER TABLE accounts DROP COLUMN tier;\n",
         );
         edit(
@@ -374,7 +374,7 @@ const MUTATIONS: &[Mutation] = &[
         migration(
             d,
             NEXT,
-            "SET lock_timeout = '1s';\nCREATE INDEX api_keys_label_idx ON api_keys (label);\n",
+            "SET lock_timeout = '20ms';\nCREATE INDEX api_keys_label_idx ON api_keys (label);\n",
             "DROP INDEX api_keys_label_idx;\n",
         );
     }),
@@ -429,7 +429,7 @@ const SAFE: &[Mutation] = &[
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN nickname text;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN nickname text;\n",
                 "ALTER TABLE accounts DROP COLUMN nickname;\n",
             );
             edit(

@@ -238,7 +238,7 @@ fn live_workspace(failing: bool) -> tempfile::TempDir {
     if failing {
         migrations.push((
             "2026-01-02-000000-0000_typo",
-            "SET lock_timeout = '1s';\nALTER TABLE items ADD COLUMN tag text NUL;\n",
+            "SET lock_timeout = '20ms';\nALTER TABLE items ADD COLUMN tag text NUL;\n",
             "ALTER TABLE items DROP COLUMN tag;\n",
         ));
     }

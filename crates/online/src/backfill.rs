@@ -211,7 +211,9 @@ pub fn run_backfill(
                 Ok(step) => Ok(Attempt::Done(step)),
                 // A batch waited longer than lock_timeout for rows the application holds.
                 Err(error) if session.is_lock_timeout(&error) => Ok(Attempt::TimedOut {
+                    waited: options.policy.lock_timeout,
                     blockers: Default::default(),
+                    queue: Default::default(),
                 }),
                 Err(error) => Err(OnlineError::StepFailed {
                     what: what.clone(),

@@ -15,8 +15,9 @@ use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Text};
 
 use crate::{OnlineError, Result};
+use plumb_check::input::settings::LockSettings;
 use plumb_pg::DatabaseUrl;
-use plumb_pg::observe::{LockTrace, watch};
+use plumb_pg::observe::{LockTrace, Queue, watch};
 use plumb_pg::{ScriptError, ScriptFailure};
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
@@ -38,22 +39,35 @@ pub struct LockPolicy {
     /// after it.
     pub budget: Duration,
     /// Backoff before the second attempt; it doubles each time up to `max_backoff`, and each
-    /// pause is drawn between half of it and all of it.
+    /// is drawn between half of it and all of it.
     pub first_backoff: Duration,
     pub max_backoff: Duration,
+    /// Every pause is at least this many `lock_timeout`s, before the backoff is added: the
+    /// requests that queued behind a timed-out attempt are served before the next one queues
+    /// more, so stalls do not add up.
+    pub drain_ratio: u32,
+}
+
+/// The policy `plumb.toml`'s `[lock]` sets (its defaults when it sets none): one policy for the
+/// runner, `not-null`, backfills and the checker.
+impl From<&LockSettings> for LockPolicy {
+    fn from(settings: &LockSettings) -> Self {
+        Self {
+            lock_timeout: Duration::from_millis(settings.timeout_ms),
+            statement_timeout: Duration::from_secs(settings.statement_timeout_s),
+            concurrent_lock_timeout: Duration::from_secs(settings.concurrent_timeout_s),
+            max_attempts: settings.attempts,
+            budget: Duration::from_secs(settings.budget_s),
+            first_backoff: Duration::from_millis(settings.first_backoff_ms),
+            max_backoff: Duration::from_millis(settings.max_backoff_ms),
+            drain_ratio: settings.drain_ratio,
+        }
+    }
 }
 
 impl Default for LockPolicy {
     fn default() -> Self {
-        Self {
-            lock_timeout: Duration::from_millis(500),
-            statement_timeout: Duration::from_secs(30 * 60),
-            concurrent_lock_timeout: Duration::from_secs(60),
-            max_attempts: 10,
-            budget: Duration::from_secs(120),
-            first_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-        }
+        Self::from(&LockSettings::default())
     }
 }
 
@@ -74,8 +88,10 @@ impl LockPolicy {
         Err(OnlineError::Invalid(problem.to_owned()))
     }
 
-    /// The pause after `failed` failed attempts (1-based), jittered.
-    pub(crate) fn backoff(&self, failed: u32) -> Duration {
+    /// The pause after `failed` failed attempts (1-based) that each waited up to
+    /// `lock_timeout`: the time for the queue they built to drain, then a backoff that doubles
+    /// each time, jittered.
+    pub(crate) fn backoff(&self, failed: u32, lock_timeout: Duration) -> Duration {
         let doubled = self
             .first_backoff
             .saturating_mul(1u32 << failed.saturating_sub(1).min(20));
@@ -85,7 +101,7 @@ impl LockPolicy {
             Ok(()) => (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64,
             Err(_) => 0.5,
         };
-        ceiling.mul_f64(0.5 + unit / 2.0)
+        lock_timeout.saturating_mul(self.drain_ratio) + ceiling.mul_f64(0.5 + unit / 2.0)
     }
 }
 
@@ -97,9 +113,16 @@ pub struct Attempts {
     pub lock_wait: Duration,
     /// Time during which an ACCESS EXCLUSIVE lock was held, over every attempt.
     pub exclusive_held: Duration,
-    /// Every lock hold seen, over every attempt.
+    /// Every lock hold seen, and the queue behind each attempt, over every attempt.
     pub trace: LockTrace,
     pub elapsed: Duration,
+}
+
+impl Attempts {
+    /// What the step cost other sessions: every query seen waiting behind one of its attempts.
+    pub fn queue(&self) -> &Queue {
+        &self.trace.queue
+    }
 }
 
 /// A failed attempt, as the caller hears of it before the next one.
@@ -107,8 +130,13 @@ pub struct Attempts {
 pub struct Retry {
     pub what: String,
     pub attempt: u32,
-    pub pause: Duration,
+    /// How long the attempt waited for its lock before lock_timeout stopped it.
+    pub waited: Duration,
+    /// The sessions that held the lock it waited for.
     pub blockers: BTreeSet<String>,
+    /// What the attempt cost other sessions while it waited.
+    pub queue: Queue,
+    pub pause: Duration,
 }
 
 /// A connection for DDL with a second one watching it.
@@ -249,10 +277,16 @@ impl LockSession {
             done.trace.blockers.extend(trace.blockers.iter().cloned());
             done.trace.holds.extend(trace.holds);
             done.trace.waited += trace.waited;
+            done.trace.queue.absorb(&trace.queue);
+            if done.trace.observer_error.is_none() {
+                done.trace.observer_error = trace.observer_error;
+            }
             match outcome {
                 Ok(value) => Ok(Attempt::Done(value)),
                 Err(error) if self.is_lock_timeout(error.as_ref()) => Ok(Attempt::TimedOut {
+                    waited: trace.waited,
                     blockers: trace.blockers,
+                    queue: trace.queue,
                 }),
                 Err(error) => Err(OnlineError::StepFailed {
                     what: what.to_owned(),
@@ -268,9 +302,12 @@ impl LockSession {
 /// How one attempt ended, when it did not fail outright.
 pub(crate) enum Attempt<T> {
     Done(T),
-    /// Stopped by `lock_timeout`; the sessions seen holding the lock it waited for.
+    /// Stopped by `lock_timeout`, after waiting so long; the sessions seen holding the lock it
+    /// waited for, and those seen queued behind it.
     TimedOut {
+        waited: Duration,
         blockers: BTreeSet<String>,
+        queue: Queue,
     },
 }
 
@@ -288,12 +325,16 @@ pub(crate) fn retry_lock_timeouts<T>(
     let started = Instant::now();
     let mut blockers = BTreeSet::new();
     for attempts in 1.. {
-        let seen = match attempt()? {
+        let (waited, seen, queue) = match attempt()? {
             Attempt::Done(value) => return Ok(value),
-            Attempt::TimedOut { blockers } => blockers,
+            Attempt::TimedOut {
+                waited,
+                blockers,
+                queue,
+            } => (waited, blockers, queue),
         };
         blockers.extend(seen.iter().cloned());
-        let pause = policy.backoff(attempts);
+        let pause = policy.backoff(attempts, lock_timeout);
         if attempts >= policy.max_attempts
             || started.elapsed() + pause + lock_timeout > policy.budget
         {
@@ -308,8 +349,10 @@ pub(crate) fn retry_lock_timeouts<T>(
         on_retry(&Retry {
             what: what.to_owned(),
             attempt: attempts,
-            pause,
+            waited,
             blockers: seen,
+            queue,
+            pause,
         });
         std::thread::sleep(pause);
     }
@@ -337,19 +380,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_the_ceiling_and_stays_within_its_jitter() {
+    fn backoff_lets_the_queue_drain_then_doubles_up_to_the_ceiling_within_its_jitter() {
         let policy = LockPolicy {
             first_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(500),
+            drain_ratio: 3,
             ..LockPolicy::default()
         };
+        let timeout = Duration::from_millis(100);
+        let drain = Duration::from_millis(300);
+        let within = |pause: Duration, low: u64, high: u64| {
+            (drain + Duration::from_millis(low)..=drain + Duration::from_millis(high))
+                .contains(&pause)
+        };
         for _ in 0..50 {
-            let first = policy.backoff(1);
-            assert!((Duration::from_millis(50)..=Duration::from_millis(100)).contains(&first));
-            let third = policy.backoff(3);
-            assert!((Duration::from_millis(200)..=Duration::from_millis(400)).contains(&third));
-            let late = policy.backoff(30);
-            assert!((Duration::from_millis(250)..=Duration::from_millis(500)).contains(&late));
+            assert!(within(policy.backoff(1, timeout), 50, 100));
+            assert!(within(policy.backoff(3, timeout), 200, 400));
+            assert!(within(policy.backoff(30, timeout), 250, 500));
         }
     }
 

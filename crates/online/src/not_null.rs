@@ -26,6 +26,14 @@ pub struct NotNullStep {
     pub attempts: Attempts,
 }
 
+/// What `enforce_not_null` reports as it goes, so that callers can print each step when it
+/// happens.
+#[derive(Debug, Clone)]
+pub enum NotNullEvent {
+    Retrying(Retry),
+    Done(NotNullStep),
+}
+
 #[derive(Debug, Clone)]
 pub struct NotNullReport {
     pub table: String,
@@ -66,7 +74,7 @@ pub fn enforce_not_null(
     table: &str,
     column: &str,
     policy: &LockPolicy,
-    on_retry: &mut dyn FnMut(&Retry),
+    on_event: &mut dyn FnMut(&NotNullEvent),
 ) -> Result<NotNullReport> {
     let mut session = LockSession::open(url, policy, "plumb not-null")?;
     let target = session.target().to_owned();
@@ -109,14 +117,14 @@ pub fn enforce_not_null(
         } else {
             format!("ALTER TABLE {t} ADD CONSTRAINT {h} CHECK ({c} IS NOT NULL) NOT VALID")
         };
-        report.steps.push(step(&mut session, sql, on_retry)?);
+        report.steps.push(step(&mut session, sql, on_event)?);
     }
     if state(&mut session.conn)?
         .and_then(|s| s.helper)
         .is_some_and(|h| !h.validated)
     {
         let sql = format!("ALTER TABLE {t} VALIDATE CONSTRAINT {h}");
-        match step(&mut session, sql, on_retry) {
+        match step(&mut session, sql, on_event) {
             Ok(done) => report.steps.push(done),
             Err(error) => {
                 let nulls = count_nulls(&mut session.conn, &t, &c).unwrap_or(0);
@@ -126,7 +134,7 @@ pub fn enforce_not_null(
                 // Rows written NULL since the count: take the helper away again, so that a
                 // release still writing NULL keeps working, and say so.
                 let drop = format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {h}");
-                step(&mut session, drop, on_retry)?;
+                step(&mut session, drop, on_event)?;
                 return Err(still_null(table, column, nulls));
             }
         }
@@ -142,7 +150,7 @@ pub fn enforce_not_null(
         let sql = format!(
             "ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL; ALTER TABLE {t} DROP CONSTRAINT {h}"
         );
-        report.steps.push(step(&mut session, sql, on_retry)?);
+        report.steps.push(step(&mut session, sql, on_event)?);
     }
     Ok(report)
 }
@@ -150,14 +158,18 @@ pub fn enforce_not_null(
 fn step(
     session: &mut LockSession,
     sql: String,
-    on_retry: &mut dyn FnMut(&Retry),
+    on_event: &mut dyn FnMut(&NotNullEvent),
 ) -> Result<NotNullStep> {
     let run = |conn: &mut PgConnection| -> std::result::Result<(), BoxError> {
         conn.batch_execute(&sql)?;
         Ok(())
     };
-    let ((), attempts) = session.run(&sql, run, on_retry)?;
-    Ok(NotNullStep { sql, attempts })
+    let ((), attempts) = session.run(&sql, run, &mut |retry| {
+        on_event(&NotNullEvent::Retrying(retry.clone()));
+    })?;
+    let step = NotNullStep { sql, attempts };
+    on_event(&NotNullEvent::Done(step.clone()));
+    Ok(step)
 }
 
 fn still_null(table: &str, column: &str, nulls: i64) -> OnlineError {

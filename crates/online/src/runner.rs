@@ -12,6 +12,7 @@ use diesel_migrations::MigrationHarness;
 
 use crate::lock_retry::{BoxError, LockPolicy, LockSession, Retry};
 use crate::{DatabaseUrl, OnlineError, Result};
+use plumb_pg::observe::Queue;
 use plumb_pg::{MigrationFolder, MigrationFolders};
 
 /// Which of the pending migrations to apply (DESIGN.md, the deploy model).
@@ -46,6 +47,13 @@ pub struct MigrationRun {
     pub lock_wait: Duration,
     /// Time during which it held an ACCESS EXCLUSIVE lock, over every attempt.
     pub exclusive_held: Duration,
+    /// What it cost other sessions: the queries seen waiting behind its attempts.
+    pub queue: Queue,
+    /// The sessions that held the locks its attempts waited for.
+    pub blockers: BTreeSet<String>,
+    /// Set when the lock observer's own queries failed: the figures above say less than
+    /// happened.
+    pub observer_error: Option<String>,
     pub elapsed: Duration,
 }
 
@@ -134,6 +142,9 @@ pub fn run_migrations(
                 .join(", ")
         )));
     }
+    for folder in &selected {
+        keeps_the_bound(&folders.migrations, folder, policy)?;
+    }
     let mut report = RunReport {
         applied: Vec::new(),
         skipped: skipped.iter().map(|f| f.name.clone()).collect(),
@@ -183,6 +194,9 @@ pub fn run_migrations(
             attempts: attempts.attempts,
             lock_wait: attempts.lock_wait,
             exclusive_held: attempts.exclusive_held,
+            queue: attempts.trace.queue.clone(),
+            blockers: attempts.trace.blockers.clone(),
+            observer_error: attempts.trace.observer_error.clone(),
             elapsed: attempts.elapsed,
         };
         on_event(&RunEvent::Applied(run.clone()));
@@ -247,6 +261,45 @@ fn take_runner_lock(
         }
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// Refuses a migration whose file would lift the lock policy's bound on its own connection: a
+/// `SET lock_timeout` longer than the policy, or one that turns it off (`0`, `DEFAULT`,
+/// `RESET`). Checked for every selected migration before any is applied.
+fn keeps_the_bound(
+    migrations: &[plumb_check::Migration],
+    folder: &MigrationFolder,
+    policy: &LockPolicy,
+) -> Result<()> {
+    use plumb_check::sql::parse::{StatementKind, TimeoutValue, parse_guarded};
+    let Some(migration) = migrations.iter().find(|m| m.name == folder.name) else {
+        return Ok(());
+    };
+    let bound = policy.lock_timeout.as_millis();
+    for statement in parse_guarded(&migration.up).statements {
+        let lifts = match statement.kind {
+            StatementKind::SetLockTimeout {
+                value: TimeoutValue::Positive { ms: Some(ms) },
+                ..
+            } => u128::from(ms) > bound,
+            StatementKind::SetLockTimeout {
+                value: TimeoutValue::Zero | TimeoutValue::Default,
+                ..
+            }
+            | StatementKind::ResetLockTimeout => true,
+            _ => false,
+        };
+        if lifts {
+            let (start, end) = statement.range;
+            let line = migration.up[..start].matches('\n').count() + 1;
+            let text = migration.up.get(start..end).unwrap_or_default().trim().trim_end_matches(';');
+            return Err(OnlineError::Invalid(format!(
+                "{}:{line}: `{text}` would let the migration wait longer for its lock than the lock policy's {bound} ms ([lock] timeout-ms in plumb.toml), and every query on the table would queue behind it: remove it (plumb migrate sets lock_timeout on its connection); nothing was applied",
+                migration.up_path().display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The indexes a migration builds with CONCURRENTLY, by name, read through the checker's SQL

@@ -1,12 +1,13 @@
 //! The migration runner against a real PostgreSQL: lock_timeout retries while another session
-//! holds a conflicting lock, the budget, INVALID indexes left by a timed-out concurrent build,
-//! one runner at a time, and the deploy phases.
+//! holds a conflicting lock, reporting who held it and who queued behind each attempt; files
+//! that would lift the lock policy refused; the budget; INVALID indexes left by a timed-out
+//! concurrent build; one runner at a time; and the deploy phases.
 #![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -35,6 +36,7 @@ fn quick(attempts: u32, lock_timeout_ms: u64) -> LockPolicy {
         budget: Duration::from_secs(60),
         first_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(200),
+        drain_ratio: 1,
         ..LockPolicy::default()
     }
 }
@@ -106,8 +108,25 @@ fn hold(db: &TestDatabase<'_>, sql: &str, release: &AtomicBool, held: &AtomicBoo
     blocker.batch_execute("COMMIT").unwrap();
 }
 
+/// Whether `pid`'s backend is waiting for a lock on `items` (its request not granted).
+fn waiting_for_items(conn: &mut PgConnection, application: &str) -> bool {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Bool)]
+        found: bool,
+    }
+    diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE NOT l.granted AND l.relation = 'items'::regclass AND a.application_name = $1) AS found",
+    )
+    .bind::<diesel::sql_types::Text, _>(application)
+    .get_result::<Found>(conn)
+    .unwrap()
+    .found
+}
+
 #[test]
-fn a_held_lock_makes_the_runner_retry_without_queueing_readers_and_it_succeeds_once_released() {
+fn a_held_lock_makes_the_runner_retry_reporting_who_held_it_and_who_queued_behind_it() {
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
     let dir = items_then(
@@ -116,70 +135,139 @@ fn a_held_lock_makes_the_runner_retry_without_queueing_readers_and_it_succeeds_o
         "ALTER TABLE items ADD COLUMN note text;\n",
         None,
     );
-
+    let folders = MigrationFolders::read(dir.path()).unwrap();
     let (release, held, done) = (
         AtomicBool::new(false),
         AtomicBool::new(false),
         AtomicBool::new(false),
     );
+    let reader_pid = std::sync::atomic::AtomicI32::new(0);
+    let reads_while_held = std::sync::atomic::AtomicU32::new(0);
     let policy = quick(50, 200);
-    let (outcome, reader_worst) = thread::scope(|s| {
+    let (outcome, events) = thread::scope(|s| {
         s.spawn(|| hold_items(&db, &release, &held));
         wait_for(&held);
-        // A reader of the table all along: queued behind the waiting ALTER, never for longer
-        // than about one lock_timeout.
-        let reader = s.spawn(|| {
-            let mut conn = db.connect().unwrap();
-            let mut worst = Duration::ZERO;
-            while !done.load(Ordering::SeqCst) {
-                let started = Instant::now();
-                conn.batch_execute("SELECT count(*) FROM items").unwrap();
-                worst = worst.max(started.elapsed());
-                thread::sleep(Duration::from_millis(5));
+        // A reader of the table: it starts once the runner is seen waiting for its lock, so
+        // its queries queue behind the waiting ALTER; between attempts they get through.
+        s.spawn(|| {
+            let mut watcher = db.connect().unwrap();
+            while !waiting_for_items(&mut watcher, "plumb migrate") {
+                thread::sleep(Duration::from_millis(2));
             }
-            worst
+            let mut conn = db.connect().unwrap();
+            conn.batch_execute("SET application_name = 'reader'")
+                .unwrap();
+            reader_pid.store(
+                plumb_pg::observe::backend_pid(&mut conn).unwrap(),
+                Ordering::SeqCst,
+            );
+            while !done.load(Ordering::SeqCst) {
+                conn.batch_execute("SELECT count(*) FROM items").unwrap();
+                if !release.load(Ordering::SeqCst) {
+                    reads_while_held.fetch_add(1, Ordering::SeqCst);
+                }
+            }
         });
-        let runner = s.spawn(|| run(&db, dir.path(), Phase::All, &policy));
-        thread::sleep(Duration::from_millis(1500));
+        let mut events = Vec::new();
+        let outcome = run_migrations(db.url(), &folders, Phase::All, &policy, &mut |event| {
+            // Released once an attempt is reported with the reader queued behind it.
+            if let RunEvent::Retrying(retry) = event
+                && retry
+                    .queue
+                    .sessions
+                    .contains(&reader_pid.load(Ordering::SeqCst))
+            {
+                release.store(true, Ordering::SeqCst);
+            }
+            events.push(event.clone());
+        });
         release.store(true, Ordering::SeqCst);
-        let outcome = runner.join().unwrap();
         done.store(true, Ordering::SeqCst);
-        (outcome, reader.join().unwrap())
+        (outcome, events)
     });
-    let (events, report) = outcome.unwrap();
+    let report = outcome.unwrap();
     let applied = &report.applied[0];
     assert_eq!(applied.name, "2026-01-02-000000-0000_add_note");
     assert!(applied.attempts > 1, "it had to retry: {applied:?}");
-    assert!(
-        applied.lock_wait >= Duration::from_millis(200),
-        "{applied:?}"
-    );
     assert!(has_column(&mut db.connect().unwrap(), "note"));
-    let blocked_by: Vec<String> = events
+    let retries: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            RunEvent::Retrying(retry) => Some(
-                retry
-                    .blockers
-                    .iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
+            RunEvent::Retrying(retry) => Some(retry),
             _ => None,
         })
         .collect();
+    let reader = reader_pid.load(Ordering::SeqCst);
     assert!(
-        blocked_by
+        retries.iter().any(|r| r.queue.sessions.contains(&reader)),
+        "an attempt reports the reader queued behind it: {retries:?}"
+    );
+    assert!(
+        retries.iter().any(|r| r
+            .blockers
             .iter()
-            .any(|b| b.contains("(long-report): SELECT count(*) FROM items")),
-        "retries name the session in the way: {blocked_by:?}"
+            .any(|b| b.ends_with("(long-report): SELECT count(*) FROM items"))),
+        "retries name the session holding the lock, without a trailing semicolon: {retries:?}"
     );
-    // Without lock_timeout the reader would have waited the whole 1.5 s behind the ALTER.
     assert!(
-        reader_worst < Duration::from_millis(1000),
-        "a reader waited {reader_worst:?}"
+        retries
+            .iter()
+            .all(|r| r.blockers.iter().all(|b| !b.contains("(reader)"))),
+        "the reader queued behind the runner is not named as blocking it: {retries:?}"
     );
+    assert!(applied.queue.sessions.contains(&reader), "{applied:?}");
+    // Without lock_timeout the reader would have waited behind the ALTER until the holder let
+    // go; with it, its reads went through between the attempts.
+    assert!(reads_while_held.load(Ordering::SeqCst) > 0);
+}
+
+#[test]
+fn a_file_that_would_lift_the_lock_policy_is_refused_before_anything_is_applied() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    for (up, shown) in [
+        (
+            "SET lock_timeout = '2s';\nALTER TABLE items ADD COLUMN note text;\n",
+            ":1: `SET lock_timeout = '2s'`",
+        ),
+        (
+            "-- why\nALTER TABLE items ADD COLUMN note text;\nRESET lock_timeout;\n",
+            ":3: `RESET lock_timeout`",
+        ),
+        (
+            "SET lock_timeout TO 0;\nALTER TABLE items ADD COLUMN note text;\n",
+            ":1: `SET lock_timeout TO 0`",
+        ),
+    ] {
+        let dir = items_then(&db, "2026-01-02-000000-0000_first", "SELECT 1;\n", None);
+        write_migration(dir.path(), "2026-01-03-000000-0000_add_note", up, None);
+        let error = run(&db, dir.path(), Phase::All, &quick(3, 100)).unwrap_err();
+        let message = error.to_string();
+        assert!(error.is_input_error(), "{message}");
+        assert!(
+            message.contains("2026-01-03-000000-0000_add_note/up.sql")
+                && message.contains(shown)
+                && message.contains("lock policy's 100 ms")
+                && message.ends_with("nothing was applied"),
+            "{message}"
+        );
+        let mut conn = db.connect().unwrap();
+        assert!(!has_column(&mut conn, "note"));
+        // The migration before it was not applied either: every file is checked first.
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let first = diesel::sql_query(
+            "SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version = '202601020000000000'",
+        )
+        .get_result::<Count>(&mut conn)
+        .unwrap();
+        assert_eq!(first.n, 0, "{up}");
+        conn.batch_execute("DROP TABLE items; DELETE FROM __diesel_schema_migrations")
+            .unwrap();
+    }
 }
 
 #[test]

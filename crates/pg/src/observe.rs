@@ -1,6 +1,6 @@
 //! Watching a session do its work from a second connection: which locks it waits for and holds
-//! and for how long (`pg_locks`), who blocks it (`pg_blocking_pids`), and which relations it
-//! rewrites (`relfilenode`).
+//! and for how long (`pg_locks`), who holds what it waits for and who queues behind it
+//! (`pg_blocking_pids`), and which relations it rewrites (`relfilenode`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,9 +37,38 @@ pub struct LockTrace {
     pub holds: Vec<Hold>,
     /// How long the session was seen waiting for a lock.
     pub waited: Duration,
-    /// The sessions seen blocking it: "pid 123 (psql): SELECT ...".
+    /// The sessions seen holding a lock it waited for: "pid 123 (psql): SELECT ...". Sessions
+    /// merely queued ahead of it are not named.
     pub blockers: BTreeSet<String>,
+    /// What other sessions felt: the queries seen waiting behind it.
+    pub queue: Queue,
+    /// The first error of the observer's own queries: then the trace says less than happened.
+    pub observer_error: Option<String>,
 }
+
+/// The sessions seen waiting behind the watched one (`pg_blocking_pids` of each session waiting
+/// for a lock names it), sampled at most every [`QUEUE_SAMPLE`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Queue {
+    /// Distinct sessions seen waiting behind it.
+    pub sessions: BTreeSet<i32>,
+    /// The longest a query behind it had been running when seen waiting.
+    pub longest_wait: Duration,
+    /// Time during which at least one session was seen waiting behind it.
+    pub stalled: Duration,
+}
+
+impl Queue {
+    pub fn absorb(&mut self, other: &Queue) {
+        self.sessions.extend(other.sessions.iter().copied());
+        self.longest_wait = self.longest_wait.max(other.longest_wait);
+        self.stalled += other.stalled;
+    }
+}
+
+/// How often the queue behind the watched session is sampled: `pg_blocking_pids` takes the
+/// lock manager's partition locks, so it is asked at a bounded rate.
+pub const QUEUE_SAMPLE: Duration = Duration::from_millis(20);
 
 impl LockTrace {
     /// The longest ACCESS EXCLUSIVE hold of each relation.
@@ -131,11 +160,24 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
         #[diesel(sql_type = Nullable<Text>)]
         who: Option<String>,
     }
+    #[derive(QueryableByName)]
+    struct Waiter {
+        #[diesel(sql_type = Integer)]
+        pid: i32,
+        #[diesel(sql_type = BigInt)]
+        waited_ms: i64,
+    }
     let mut trace = LockTrace::default();
     let mut open: BTreeMap<(String, String), (Instant, Instant)> = BTreeMap::new();
     let started = Instant::now();
     let mut last_poll = started;
     let mut last_blockers: Option<Instant> = None;
+    let mut last_queue: Option<Instant> = None;
+    let fail = |trace: &mut LockTrace, error: diesel::result::Error| {
+        trace
+            .observer_error
+            .get_or_insert_with(|| error.to_string());
+    };
     while !stop.load(Ordering::Relaxed) {
         let locks: Vec<Lock> = diesel::sql_query(
             "SELECT coalesce(c.relname::text, l.locktype) AS relation, l.mode::text AS mode, l.granted \
@@ -145,7 +187,10 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
         )
         .bind::<Integer, _>(pid)
         .load(observer)
-        .unwrap_or_default();
+        .unwrap_or_else(|e| {
+            fail(&mut trace, e);
+            Vec::new()
+        });
         let now = Instant::now();
         let blockers_due = last_blockers.is_none_or(|at| now - at >= Duration::from_millis(100));
         if locks.iter().any(|l| !l.granted) {
@@ -154,17 +199,56 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
         if blockers_due && locks.iter().any(|l| !l.granted) {
             // pg_blocking_pids takes the lock manager's partition locks: ask ten times a second.
             last_blockers = Some(now);
+            // Only holders: pg_blocking_pids also names sessions queued ahead of it, such as
+            // the application's own writes, which wait for the same holder.
             let blockers: Vec<Blocker> = diesel::sql_query(
                 "SELECT format('pid %s (%s): %s', b.pid, coalesce(nullif(b.application_name, ''), 'no application_name'), \
-                 left(regexp_replace(b.query, '\\s+', ' ', 'g'), 120)) AS who \
-                 FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids($1))",
+                 left(rtrim(regexp_replace(b.query, '\\s+', ' ', 'g'), '; '), 120)) AS who \
+                 FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids($1)) \
+                 AND (NOT EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = $1 AND NOT w.granted AND w.relation IS NOT NULL) \
+                      OR EXISTS (SELECT 1 FROM pg_locks h WHERE h.pid = b.pid AND h.granted AND h.relation IN \
+                                 (SELECT w.relation FROM pg_locks w WHERE w.pid = $1 AND NOT w.granted)))",
             )
             .bind::<Integer, _>(pid)
             .load(observer)
-            .unwrap_or_default();
+            .unwrap_or_else(|e| {
+                fail(&mut trace, e);
+                Vec::new()
+            });
             trace
                 .blockers
                 .extend(blockers.into_iter().filter_map(|b| b.who));
+        }
+        let waiting = locks.iter().any(|l| !l.granted);
+        let exclusive = locks
+            .iter()
+            .any(|l| l.granted && l.mode == "AccessExclusiveLock");
+        let queue_due = last_queue.is_none_or(|at| now - at >= QUEUE_SAMPLE);
+        if (waiting || exclusive) && queue_due {
+            let waiters: Vec<Waiter> = diesel::sql_query(
+                "SELECT w.pid, (1000 * extract(epoch FROM clock_timestamp() - w.query_start))::bigint AS waited_ms \
+                 FROM pg_stat_activity w \
+                 WHERE w.wait_event_type = 'Lock' AND w.pid <> $1 AND $1 = ANY (pg_blocking_pids(w.pid))",
+            )
+            .bind::<Integer, _>(pid)
+            .load(observer)
+            .unwrap_or_else(|e| {
+                fail(&mut trace, e);
+                Vec::new()
+            });
+            if !waiters.is_empty() {
+                // The stretch since the last sample, at most one sampling interval.
+                trace.queue.stalled +=
+                    last_queue.map_or(QUEUE_SAMPLE, |at| (now - at).min(QUEUE_SAMPLE));
+            }
+            for waiter in waiters {
+                trace.queue.sessions.insert(waiter.pid);
+                let waited = Duration::from_millis(u64::try_from(waiter.waited_ms).unwrap_or(0));
+                trace.queue.longest_wait = trace.queue.longest_wait.max(waited);
+            }
+            last_queue = Some(now);
+        } else if !(waiting || exclusive) {
+            last_queue = None;
         }
         for lock in locks.into_iter().filter(|l| l.granted) {
             let key = (lock.relation, lock.mode);

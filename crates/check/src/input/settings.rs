@@ -1,4 +1,5 @@
-//! `plumb.toml`'s `[check]` and `[rules]`, or diesel's conventions when there is none.
+//! `plumb.toml`'s `[check]`, `[rules]` and `[lock]`, or diesel's conventions when there is
+//! none.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,12 +35,75 @@ pub struct Settings {
     pub skip_before: Option<String>,
     /// Per rule (by code): a new severity, or `None` for off.
     pub severities: BTreeMap<&'static str, Option<Severity>>,
+    /// How DDL waits for its locks: what the runner does and what the checker holds files to.
+    pub lock: LockSettings,
+}
+
+/// `[lock]`: the one lock policy. `plumb migrate`, `plumb not-null` and backfills wait for
+/// locks by it; the checker holds migration files to it. The defaults were chosen by the
+/// lock-queue benchmark (docs/benchmarks/lock-queue.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockSettings {
+    /// Who applies the migrations. `plumb migrate` sets `lock_timeout` on its own connection,
+    /// so a file it applies needs none.
+    pub applied_by: AppliedBy,
+    /// The longest one attempt waits for a lock: the longest the queue behind it can grow.
+    pub timeout_ms: u64,
+    /// Attempts per step, the first included.
+    pub attempts: u32,
+    /// Time per step, attempts and pauses included.
+    pub budget_s: u64,
+    /// The pause after the first timed-out attempt; it doubles up to `max_backoff_ms`, each
+    /// drawn between half of it and all of it.
+    pub first_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    /// The pause after a timed-out attempt is at least this many times `timeout_ms`: the
+    /// requests that queued behind the attempt are served before the next one queues more.
+    pub drain_ratio: u32,
+    /// The longest a statement may run once it has its locks.
+    pub statement_timeout_s: u64,
+    /// The `lock_timeout` of a migration that builds indexes CONCURRENTLY: such a wait holds
+    /// only SHARE UPDATE EXCLUSIVE and queues nobody's reads or writes.
+    pub concurrent_timeout_s: u64,
+}
+
+impl Default for LockSettings {
+    fn default() -> Self {
+        Self {
+            applied_by: AppliedBy::Other,
+            timeout_ms: 20,
+            attempts: 60,
+            budget_s: 120,
+            first_backoff_ms: 200,
+            max_backoff_ms: 2_000,
+            drain_ratio: 3,
+            statement_timeout_s: 30 * 60,
+            concurrent_timeout_s: 60,
+        }
+    }
+}
+
+/// `[lock] applied-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppliedBy {
+    /// `plumb migrate`: it sets `lock_timeout` on its connection and keeps it in force.
+    Plumb,
+    /// diesel or another tool: each file must set its own `lock_timeout`.
+    Other,
+}
+
+impl AppliedBy {
+    pub fn is_plumb(self) -> bool {
+        self == AppliedBy::Plumb
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlumbToml {
     check: Option<CheckSection>,
+    lock: Option<LockSection>,
     rules: Option<BTreeMap<String, String>>,
     #[serde(default)]
     columns: toml::Table,
@@ -55,6 +119,58 @@ struct CheckSection {
     pg_version: Option<u32>,
     exclude: Option<Vec<String>>,
     skip_before: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct LockSection {
+    applied_by: Option<AppliedBy>,
+    timeout_ms: Option<u64>,
+    attempts: Option<u32>,
+    budget_s: Option<u64>,
+    first_backoff_ms: Option<u64>,
+    max_backoff_ms: Option<u64>,
+    drain_ratio: Option<u32>,
+    statement_timeout_s: Option<u64>,
+    concurrent_timeout_s: Option<u64>,
+}
+
+impl LockSection {
+    /// The section over the defaults; a value that would run without a timeout, or never
+    /// try, is refused with the key that says it.
+    fn settings(self) -> Result<LockSettings, String> {
+        let default = LockSettings::default();
+        let settings = LockSettings {
+            applied_by: self.applied_by.unwrap_or(default.applied_by),
+            timeout_ms: self.timeout_ms.unwrap_or(default.timeout_ms),
+            attempts: self.attempts.unwrap_or(default.attempts),
+            budget_s: self.budget_s.unwrap_or(default.budget_s),
+            first_backoff_ms: self.first_backoff_ms.unwrap_or(default.first_backoff_ms),
+            max_backoff_ms: self.max_backoff_ms.unwrap_or(default.max_backoff_ms),
+            drain_ratio: self.drain_ratio.unwrap_or(default.drain_ratio),
+            statement_timeout_s: self
+                .statement_timeout_s
+                .unwrap_or(default.statement_timeout_s),
+            concurrent_timeout_s: self
+                .concurrent_timeout_s
+                .unwrap_or(default.concurrent_timeout_s),
+        };
+        let zero = [
+            ("timeout-ms", settings.timeout_ms),
+            ("attempts", u64::from(settings.attempts)),
+            ("budget-s", settings.budget_s),
+            ("statement-timeout-s", settings.statement_timeout_s),
+            ("concurrent-timeout-s", settings.concurrent_timeout_s),
+        ]
+        .into_iter()
+        .find(|(_, value)| *value == 0);
+        match zero {
+            Some((key, _)) => Err(format!(
+                "[lock] {key} = 0: a lock wait needs a bound, and a step at least one attempt"
+            )),
+            None => Ok(settings),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,7 +235,16 @@ impl Settings {
             };
             severities.insert(found.code, severity);
         }
+        let lock = plumb
+            .lock
+            .unwrap_or_default()
+            .settings()
+            .map_err(|reason| InputError::Invalid {
+                path: plumb_path.clone(),
+                reason,
+            })?;
         Ok(Settings {
+            lock,
             root: root.to_path_buf(),
             migrations_dir: root.join(migrations),
             models_dir: check.models.map(|dir| root.join(dir)).or_else(|| {
@@ -220,6 +345,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.starts_with("plumb.toml: [check] exclude:"), "{error}");
+    }
+
+    #[test]
+    fn the_lock_policy_is_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |text: &str| {
+            std::fs::write(dir.path().join("plumb.toml"), text).unwrap();
+            super::Settings::load(dir.path()).map(|s| s.lock)
+        };
+        let lock = load("[lock]\napplied-by = \"plumb\"\ntimeout-ms = 250\n").unwrap();
+        assert!(lock.applied_by.is_plumb());
+        assert_eq!(lock.timeout_ms, 250);
+        assert_eq!(lock.attempts, super::LockSettings::default().attempts);
+        let zero = load("[lock]\ntimeout-ms = 0\n").unwrap_err().to_string();
+        assert!(zero.contains("[lock] timeout-ms = 0"), "{zero}");
+        let typo = load("[lock]\ntimeout_ms = 100\n").unwrap_err().to_string();
+        assert!(typo.contains("timeout_ms"), "{typo}");
+        let who = load("[lock]\napplied-by = \"flyway\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(who.contains("flyway"), "{who}");
     }
 
     #[test]

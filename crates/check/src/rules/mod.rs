@@ -49,6 +49,7 @@ pub const RULES: &[Rule] = &[
     m::drop_table_pre_deploy::RULE,
     m::down_missing::RULE,
     m::syntax_error::RULE,
+    m::lock_timeout_above_policy::RULE,
     l::LIVE_MIGRATION_FAILED,
     l::LIVE_DOWN_NOT_REVERSING,
     l::LIVE_REPLAY_MISMATCH,

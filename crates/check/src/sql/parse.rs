@@ -77,7 +77,9 @@ pub enum StatementKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutValue {
-    Positive,
+    /// A timeout in milliseconds; `None` when the value is not one PostgreSQL reads as a time
+    /// (it would then refuse the statement).
+    Positive { ms: Option<u64> },
     /// `0`: no timeout at all.
     Zero,
     /// `DEFAULT`: back to the server's setting, usually none.
@@ -460,16 +462,35 @@ fn set_statement(node: &SyntaxNode) -> StatementKind {
     let value = if value.starts_with("default") {
         TimeoutValue::Default
     } else {
-        let digits: String = value
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        match digits.parse::<f64>() {
-            Ok(0.0) => TimeoutValue::Zero,
-            _ => TimeoutValue::Positive,
+        match timeout_ms(value) {
+            Some(0) => TimeoutValue::Zero,
+            ms => TimeoutValue::Positive { ms },
         }
     };
     StatementKind::SetLockTimeout { value, local }
+}
+
+/// A `lock_timeout` value in milliseconds, as PostgreSQL reads it: a bare number is in
+/// milliseconds; a unit (`us`, `ms`, `s`, `min`, `h`, `d`) may follow, with or without a space.
+/// A fraction is rounded to the nearest millisecond.
+pub fn timeout_ms(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "" | "ms" => 1.0,
+        "us" => 0.001,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => return None,
+    };
+    let ms = (number * scale).round();
+    (ms.is_finite() && ms >= 0.0 && ms <= u64::MAX as f64).then_some(ms as u64)
 }
 
 fn create_table(node: &SyntaxNode) -> StatementKind {

@@ -70,7 +70,8 @@ mod tests {
         ACCOUNT, ACCOUNT_KEY, REGISTRY, UP, at, check, codes, migration_name, shown,
     };
 
-    const ADD_TIER: &str = "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text;\n";
+    const ADD_TIER: &str =
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text;\n";
 
     #[test]
     fn an_unregistered_column_fires_at_the_migration_that_adds_it() {

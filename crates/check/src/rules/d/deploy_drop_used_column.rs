@@ -36,7 +36,7 @@ mod tests {
 
     #[test]
     fn a_pre_deploy_drop_of_a_used_column_fires_at_the_drop() {
-        let head = next("SET lock_timeout = '1s';\nALTER TABLE accounts DROP COLUMN note;\n");
+        let head = next("SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN note;\n");
         let found = check(&live(), &head);
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:2"));
@@ -46,7 +46,7 @@ mod tests {
     /// Dropping the table drops every column the live code uses, each at the DROP TABLE.
     #[test]
     fn a_pre_deploy_drop_of_a_used_table_fires_for_each_column() {
-        let head = next("SET lock_timeout = '1s';\nDROP TABLE accounts;\n");
+        let head = next("SET lock_timeout = '20ms';\nDROP TABLE accounts;\n");
         let found = check(&live(), &head);
         assert_eq!(codes(&found), [RULE.code; 3]);
         for f in &found {
@@ -57,7 +57,7 @@ mod tests {
     #[test]
     fn a_post_deploy_drop_is_silent() {
         let head = next(
-            "-- plumb: post-deploy\nSET lock_timeout = '1s';\nALTER TABLE accounts DROP COLUMN note;\n",
+            "-- plumb: post-deploy\nSET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN note;\n",
         );
         assert_eq!(check(&live(), &head), []);
     }

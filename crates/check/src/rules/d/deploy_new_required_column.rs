@@ -62,8 +62,9 @@ mod tests {
 
     #[test]
     fn a_required_column_the_live_inserts_omit_fires_at_the_column() {
-        let head =
-            next("SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n");
+        let head = next(
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
+        );
         let found = check(&live(), &head);
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:2"));
@@ -73,7 +74,7 @@ mod tests {
     #[test]
     fn a_required_column_with_a_default_is_silent() {
         let head = next(
-            "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL DEFAULT 'free';\n",
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL DEFAULT 'free';\n",
         );
         assert_eq!(check(&live(), &head), []);
     }
@@ -82,7 +83,7 @@ mod tests {
     #[test]
     fn a_column_made_required_that_every_live_insert_writes_is_silent() {
         let head = next(
-            "SET lock_timeout = '1s';\nALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n",
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n",
         );
         assert_eq!(check(&live(), &head), []);
     }

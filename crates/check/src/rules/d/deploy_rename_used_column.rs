@@ -55,8 +55,9 @@ mod tests {
 
     #[test]
     fn a_pre_deploy_rename_of_a_used_column_fires_at_the_rename() {
-        let head =
-            next("SET lock_timeout = '1s';\nALTER TABLE accounts RENAME COLUMN note TO remark;\n");
+        let head = next(
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts RENAME COLUMN note TO remark;\n",
+        );
         let found = check(&live(), &head);
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:2"));
@@ -66,7 +67,8 @@ mod tests {
     /// The expand step of expand and contract: the old column stays for the live code.
     #[test]
     fn adding_the_new_column_beside_the_old_is_silent() {
-        let head = next("SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN remark text;\n");
+        let head =
+            next("SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN remark text;\n");
         assert_eq!(check(&live(), &head), []);
     }
 }

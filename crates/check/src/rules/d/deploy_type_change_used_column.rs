@@ -52,8 +52,9 @@ mod tests {
 
     #[test]
     fn a_pre_deploy_type_change_of_a_used_column_fires_at_the_alter() {
-        let head =
-            next("SET lock_timeout = '1s';\nALTER TABLE accounts ALTER COLUMN id TYPE integer;\n");
+        let head = next(
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ALTER COLUMN id TYPE integer;\n",
+        );
         let found = check(&live(), &head);
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:2"));
@@ -65,7 +66,7 @@ mod tests {
     #[test]
     fn a_type_change_diesel_maps_the_same_is_silent() {
         let head = next(
-            "SET lock_timeout = '1s';\nALTER TABLE accounts ALTER COLUMN email TYPE varchar(200);\n",
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ALTER COLUMN email TYPE varchar(200);\n",
         );
         assert_eq!(check(&live(), &head), []);
     }

@@ -60,7 +60,7 @@ mod tests {
                 ),
                 M(
                     "two_statements",
-                    "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY b_idx ON accounts (amount);\n",
+                    "SET lock_timeout = '20ms';\nCREATE INDEX CONCURRENTLY b_idx ON accounts (amount);\n",
                     NO_TX,
                 ),
                 M(

@@ -26,7 +26,10 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
         format!(
             "{what} waits for its lock with no lock_timeout: queued behind one long query, it stops every later query on the table"
         ),
-        "put SET lock_timeout = '2s' (or less) before it in the same file; the runner retries a timed-out migration",
+        format!(
+            "let plumb migrate apply it ([lock] applied-by = \"plumb\" in plumb.toml: it sets the policy's lock_timeout of {} ms on its connection and retries), or put SET lock_timeout = '{}ms' before it in the same file",
+            cx.lock.timeout_ms, cx.lock.timeout_ms
+        ),
     ));
 }
 
@@ -108,7 +111,7 @@ mod tests {
                 ),
                 M(
                     "local_ends_at_commit",
-                    "BEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;\nALTER TABLE accounts ADD COLUMN d text;\n",
+                    "BEGIN;\nSET LOCAL lock_timeout = '20ms';\nCOMMIT;\nALTER TABLE accounts ADD COLUMN d text;\n",
                     NO_TX,
                 ),
             ],
@@ -120,7 +123,7 @@ mod tests {
                 )],
                 &[M(
                     "local",
-                    "SET LOCAL lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN a text;\n",
+                    "SET LOCAL lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN a text;\n",
                     None,
                 )],
                 &[M(
@@ -155,7 +158,7 @@ mod tests {
     fn lock_timeout_follows_transactions() {
         let kept = check(&[M(
             "kept",
-            "SET lock_timeout = '2s';\nBEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;\nALTER TABLE accounts ADD COLUMN a text;\n",
+            "SET lock_timeout = '20ms';\nBEGIN;\nSET LOCAL lock_timeout = '20ms';\nCOMMIT;\nALTER TABLE accounts ADD COLUMN a text;\n",
             Some("run_in_transaction = false\n"),
         )]);
         assert!(
@@ -165,7 +168,7 @@ mod tests {
         );
         let undone = check(&[M(
             "undone",
-            "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nALTER TABLE accounts ADD COLUMN a text;\n",
+            "BEGIN;\nSET lock_timeout = '20ms';\nROLLBACK;\nALTER TABLE accounts ADD COLUMN a text;\n",
             Some("run_in_transaction = false\n"),
         )]);
         assert_eq!(

@@ -12,6 +12,7 @@ pub mod drop_column_pre_deploy;
 pub mod drop_index_not_concurrent;
 pub mod drop_table_pre_deploy;
 pub mod index_not_concurrent;
+pub mod lock_timeout_above_policy;
 pub mod lock_timeout_missing;
 pub mod rename_column;
 pub mod rename_table;
@@ -25,6 +26,7 @@ pub mod validate_same_transaction;
 use std::collections::BTreeSet;
 
 use crate::finding::Rule;
+use crate::input::settings::LockSettings;
 use crate::migrations::Migration;
 use crate::sql::parse::{Action, Allow, Parsed, Range, Statement, StatementKind, TimeoutValue};
 use crate::sql::replay;
@@ -65,12 +67,13 @@ pub(crate) fn check_migration<'p>(
     parsed: &'p Parsed,
     schema: &mut Schema,
     pg_version: u32,
+    lock: &LockSettings,
 ) -> Vec<Checked<'p>> {
     let mut out = vec![Checked {
         allows: &[],
         hits: syntax_error::check(&migration.up, &parsed.errors),
     }];
-    let mut cx = Context::new(migration, parsed.statements.len(), pg_version);
+    let mut cx = Context::new(migration, parsed.statements.len(), pg_version, lock);
     for statement in &parsed.statements {
         cx.before_rules(statement);
         let mut hits = Vec::new();
@@ -107,6 +110,7 @@ fn check_statement(cx: &Context, schema: &Schema, statement: &Statement, hits: &
     unbatched_update::check(cx, schema, statement, hits);
     lock_timeout_missing::check(cx, schema, statement, hits);
     drop_table_pre_deploy::check(cx, schema, statement, hits);
+    lock_timeout_above_policy::check(cx, schema, statement, hits);
     unmodelled_statement::check(cx, schema, statement, hits);
 }
 
@@ -115,6 +119,8 @@ fn check_statement(cx: &Context, schema: &Schema, statement: &Statement, hits: &
 pub(crate) struct Context<'m> {
     migration: &'m Migration,
     pg_version: u32,
+    /// The lock policy of `plumb.toml`: who applies the migrations, and the longest wait.
+    lock: &'m LockSettings,
     /// Tables this migration created (followed through renames). Every other table is taken to
     /// be in use by the live release, including ones the replay never saw created.
     created: BTreeSet<String>,
@@ -132,10 +138,16 @@ pub(crate) struct Context<'m> {
 }
 
 impl<'m> Context<'m> {
-    fn new(migration: &'m Migration, statement_count: usize, pg_version: u32) -> Self {
+    fn new(
+        migration: &'m Migration,
+        statement_count: usize,
+        pg_version: u32,
+        lock: &'m LockSettings,
+    ) -> Self {
         Self {
             migration,
             pg_version,
+            lock,
             created: BTreeSet::new(),
             statement_count,
             explicit_transaction: false,
@@ -151,8 +163,10 @@ impl<'m> Context<'m> {
         !self.created.contains(table)
     }
 
+    /// Whether a `lock_timeout` is in force. `plumb migrate` sets one on its connection and
+    /// refuses a file that would lift it (which M019 reports).
     fn lock_timeout(&self) -> bool {
-        self.timeout_local.unwrap_or(self.timeout_session)
+        self.lock.applied_by.is_plumb() || self.timeout_local.unwrap_or(self.timeout_session)
     }
 
     /// diesel's transaction, an explicit BEGIN, or the implicit transaction PostgreSQL gives a
@@ -202,7 +216,7 @@ impl<'m> Context<'m> {
                 }
             }
             StatementKind::SetLockTimeout { value, local } => {
-                let positive = *value == TimeoutValue::Positive;
+                let positive = matches!(value, TimeoutValue::Positive { .. });
                 if !*local {
                     self.timeout_session = positive;
                     self.timeout_local = None;
@@ -283,7 +297,7 @@ pub(crate) mod testing {
     use crate::report::{Format, render};
     use crate::{Report, check_workspace};
 
-    pub(crate) const TIMEOUT: &str = "SET lock_timeout = '2s';\n";
+    pub(crate) const TIMEOUT: &str = "SET lock_timeout = '20ms';\n";
     pub(crate) const NO_TX: Option<&str> = Some("run_in_transaction = false\n");
 
     /// The history every case starts from: one existing table with an index.
