@@ -183,17 +183,20 @@ fn migrate_then_not_null_report_each_step() {
     );
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
+    let policy = plumb_online::LockPolicy::default();
     assert_eq!(
         lines[0],
         format!(
-            "{} (pre-deploy): 1 pending on {}",
+            "{} (pre-deploy): 1 pending on {}; lock_timeout {:.1} ms per attempt",
             db.name(),
-            db.url().describe()
+            db.url().describe(),
+            policy.lock_timeout.as_secs_f64() * 1000.0
         )
     );
     assert_eq!(lines[1], "applying 2026-01-01-000000-0000_items");
     assert!(
-        lines[2].starts_with("  applied in ") && lines[2].contains(" 1 attempt(s), "),
+        lines[2].starts_with("  applied in ")
+            && lines[2].contains(" after 1 attempt(s); no query was seen waiting behind it;"),
         "{stdout}"
     );
     assert_eq!(lines[3], "migrate: 1 applied");
@@ -213,6 +216,45 @@ fn migrate_then_not_null_report_each_step() {
             .starts_with("items.note is NOT NULL; ACCESS EXCLUSIVE held "),
         "{stdout}"
     );
+
+    // The same in JSON Lines, with the policy plumb.toml sets: one object per event.
+    std::fs::write(
+        workspace.path().join("plumb.toml"),
+        "[lock]\napplied-by = \"plumb\"\ntimeout-ms = 35\n",
+    )
+    .unwrap();
+    let extra = workspace
+        .path()
+        .join("migrations/2026-01-02-000000-0000_tag");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(
+        extra.join("up.sql"),
+        "ALTER TABLE items ADD COLUMN tag text;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        extra.join("down.sql"),
+        "ALTER TABLE items DROP COLUMN tag;\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = text(
+        &plumb(&db, &["migrate", "--workspace", dir, "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["plan", "starting", "applied", "done"], "{stdout}");
+    assert_eq!(events[0]["lock_timeout_ms"], 35, "{stdout}");
+    assert_eq!(events[2]["attempts"], 1, "{stdout}");
+    assert_eq!(events[2]["queue"]["sessions_waiting_behind"], 0, "{stdout}");
 
     let (code, _, stderr) = text(&plumb(&db, &["not-null", "items"]).output().unwrap());
     assert_eq!(
@@ -287,4 +329,59 @@ fn live_checks_any_workspace_with_the_stage_line_and_exit_code() {
     let (code, stdout, stderr) = text(&output);
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stdout.contains("live: could not run"), "{stdout}");
+}
+
+/// Each retry line reaches a reader of the output while the command still runs, even through a
+/// pipe, naming the session that holds the lock: the holder here lets go only once it has read
+/// that line.
+#[test]
+fn not_null_streams_each_retry_as_it_happens_naming_the_holder() {
+    use std::io::{BufRead, BufReader};
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    items(&db, 200);
+    db.connect()
+        .unwrap()
+        .batch_execute("UPDATE items SET note = 'n' WHERE note IS NULL")
+        .unwrap();
+    let mut holder = db.connect().unwrap();
+    for sql in [
+        "SET application_name = 'holder'",
+        "BEGIN",
+        "SELECT count(*) FROM items",
+    ] {
+        holder.batch_execute(sql).unwrap();
+    }
+    let mut child = plumb(
+        &db,
+        &[
+            "not-null",
+            "items.note",
+            "--lock-timeout-ms",
+            "30",
+            "--attempts",
+            "500",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let retry = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|line| line.contains("stopped by lock_timeout"))
+        .expect("a retry line while the lock is held");
+    assert!(
+        retry.contains("held by pid ") && retry.contains("(holder): SELECT count(*) FROM items"),
+        "{retry}"
+    );
+    holder.batch_execute("COMMIT").unwrap();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{rest:?}");
+    assert!(
+        rest.last()
+            .is_some_and(|l| l.starts_with("items.note is NOT NULL")),
+        "{rest:?}"
+    );
 }

@@ -292,7 +292,12 @@ fn keeps_the_bound(
         if lifts {
             let (start, end) = statement.range;
             let line = migration.up[..start].matches('\n').count() + 1;
-            let text = migration.up.get(start..end).unwrap_or_default().trim().trim_end_matches(';');
+            let text = migration
+                .up
+                .get(start..end)
+                .unwrap_or_default()
+                .trim()
+                .trim_end_matches(';');
             return Err(OnlineError::Invalid(format!(
                 "{}:{line}: `{text}` would let the migration wait longer for its lock than the lock policy's {bound} ms ([lock] timeout-ms in plumb.toml), and every query on the table would queue behind it: remove it (plumb migrate sets lock_timeout on its connection); nothing was applied",
                 migration.up_path().display()
