@@ -107,7 +107,8 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     holder.batch_execute("ROLLBACK").unwrap();
     let (status, body) = in_flight.join().unwrap();
     assert_eq!(status, 200, "{body}");
-    assert!(wait(&mut child, Duration::from_secs(10)).success());
+    let status = wait(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -124,7 +125,8 @@ fn sigint_stops_gracefully_too() {
         200
     );
     signal(&child, "INT");
-    assert!(wait(&mut child, Duration::from_secs(10)).success());
+    let status = wait(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -171,7 +173,8 @@ fn run_migrations_prepares_an_empty_database() {
         response.body_mut().read_to_string().unwrap()
     );
     signal(&child, "TERM");
-    assert!(wait(&mut child, Duration::from_secs(10)).success());
+    let status = wait(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
