@@ -118,6 +118,32 @@ pub(crate) fn against_base(base: &Snapshot, head: &Snapshot) -> Vec<Finding> {
     found
 }
 
+/// What the families' tests share: how a finding is named, placed and shown in a snapshot.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::finding::Finding;
+
+    pub(crate) fn codes(found: &[Finding]) -> Vec<&'static str> {
+        found.iter().map(|f| f.code).collect()
+    }
+
+    /// Where a finding points: `file:line`.
+    pub(crate) fn at(f: &Finding) -> String {
+        format!("{}:{}", f.span.file.display(), f.span.line)
+    }
+
+    /// A finding as a snapshot shows it: where, what, and the help.
+    pub(crate) fn shown(f: &Finding) -> String {
+        format!(
+            "{}:{}: {}\n= help: {}",
+            f.span.file.display(),
+            f.span.line,
+            f.message,
+            f.help
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};

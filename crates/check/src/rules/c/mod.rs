@@ -177,25 +177,7 @@ token = \"sensitive\"
         )
     }
 
-    pub(crate) fn codes(found: &[Finding]) -> Vec<&'static str> {
-        found.iter().map(|f| f.code).collect()
-    }
-
-    /// Where a finding points: `file:line`.
-    pub(crate) fn at(f: &Finding) -> String {
-        format!("{}:{}", f.span.file.display(), f.span.line)
-    }
-
-    /// A finding as a snapshot shows it: where, what, and the help.
-    pub(crate) fn shown(f: &Finding) -> String {
-        format!(
-            "{}:{}: {}\n= help: {}",
-            f.span.file.display(),
-            f.span.line,
-            f.message,
-            f.help
-        )
-    }
+    pub(crate) use crate::rules::testing::{at, codes, shown};
 }
 
 #[cfg(test)]
