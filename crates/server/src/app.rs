@@ -19,12 +19,12 @@ pub fn state(config: &Config) -> anyhow::Result<AppState> {
     let mut conn = pool.get()?;
     flags.refresh(&mut conn)?;
     let openapi = plumb_contract::openapi::document()?;
-    Ok(AppState {
+    Ok(AppState::new(
         pool,
         flags,
-        admin_token: config.admin_token.as_deref().map(Arc::from),
-        openapi: Arc::new(openapi),
-    })
+        config.admin_token.as_deref().map(Arc::from),
+        Arc::new(openapi),
+    ))
 }
 
 /// Every route of the service.

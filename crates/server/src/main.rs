@@ -45,8 +45,11 @@ fn main() -> ExitCode {
         eprintln!("error: {error:#}");
         return ExitCode::from(2);
     }
-    match actix_web::rt::System::new().block_on(serve(config)) {
-        Ok(()) => ExitCode::SUCCESS,
+    // The System (its runtime and the tasks that hold the state) is dropped at the end of
+    // this statement, before the wait below.
+    let outcome = actix_web::rt::System::new().block_on(serve(config));
+    match outcome {
+        Ok((lifetime, pool)) => close_and_exit(&lifetime, pool),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -78,8 +81,33 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// Closes the pool's connections on this thread, then ends the process without the C
+/// library's exit handlers. The pool opens connections on a background thread of its own, and
+/// one still being opened or closed while OpenSSL's exit handler frees its state crashes the
+/// process (SIGSEGV at exit, seen on a server with ssl = on). Every request has finished by
+/// now; so wait, a bounded time, for the workers to drop their copies of the state, drop the
+/// last handle of the pool here, and skip the exit handlers.
+fn close_and_exit(lifetime: &std::sync::Weak<()>, pool: plumb_model::PgPool) -> ! {
+    use std::io::Write;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while lifetime.strong_count() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(pool);
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process at once without touching Rust state; nothing is left
+    // to flush or commit.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::_exit(0)
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<(std::sync::Weak<()>, plumb_model::PgPool)> {
     let state = state(&config).map_err(|e| e.context("the database is not usable"))?;
+    let lifetime = state.lifetime();
+    let pool = state.pool.clone();
     // Listen for signals before announcing the address: a SIGTERM that arrives once the
     // server answers must stop it gracefully, not kill it.
     let signals = listen_for_signals();
@@ -98,7 +126,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     });
     server.await?;
     tracing::info!("stopped");
-    Ok(())
+    Ok((lifetime, pool))
 }
 
 type Signals = Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>;

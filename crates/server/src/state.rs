@@ -17,6 +17,9 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// Built once: `GET /openapi.json`.
     pub openapi: Arc<Value>,
+    /// Held by every copy of the state, and dropped after its pool handle (fields drop in
+    /// order): once no strong reference is left, every pooled connection has been closed.
+    lifetime: Arc<()>,
 }
 
 impl AppState {
@@ -26,12 +29,35 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut PgConnection, &Flags) -> Result<T, ApiError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let flags = self.flags.clone();
+        // The closure holds the state, not a bare pool handle, so that the state's lifetime
+        // also covers connections in use on the blocking pool.
+        let state = self.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn, &flags)
+            let mut conn = state.pool.get()?;
+            work(&mut conn, &state.flags)
         })
         .await?
+    }
+
+    pub fn new(
+        pool: PgPool,
+        flags: Arc<Flags>,
+        admin_token: Option<Arc<str>>,
+        openapi: Arc<Value>,
+    ) -> Self {
+        Self {
+            pool,
+            flags,
+            admin_token,
+            openapi,
+            lifetime: Arc::new(()),
+        }
+    }
+
+    /// Goes dead once every copy of the state, and so every pooled connection, is gone. A
+    /// process that exits while another thread still closes a TLS connection can crash in
+    /// the TLS library's exit handlers; the binary waits for this before it exits.
+    pub fn lifetime(&self) -> std::sync::Weak<()> {
+        Arc::downgrade(&self.lifetime)
     }
 }
