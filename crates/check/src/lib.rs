@@ -228,6 +228,7 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
         );
         let mut found = suppress::sql(checked, &source);
         found.sort_by_key(|f| (f.span.line, f.span.column));
+        let found = rules::m::lock_timeout_missing::once_per_file(found);
         if settings.checks(migration) && !found.is_empty() {
             sources.insert(source.path, migration.up.clone());
             findings.extend(found);

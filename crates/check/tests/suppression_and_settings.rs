@@ -119,6 +119,19 @@ fn bad_settings_are_input_errors_naming_the_file() {
         ),
         ("[check]\npg-versoin = 15\n", "unknown field `pg-versoin`"),
         ("[check\n", "plumb.toml"),
+        // A mistyped path would switch checks off while the report said "0 errors".
+        (
+            "[check]\nschema-rs = \"src/shema.rs\"\n",
+            "[check] schema-rs = \"src/shema.rs\": no such file",
+        ),
+        (
+            "[check]\nmodels = \"src/modles\"\n",
+            "[check] models = \"src/modles\": no such directory",
+        ),
+        (
+            "[check]\napi-schemas = \"schema\"\n",
+            "[check] api-schemas = \"schema\": no such directory",
+        ),
     ] {
         let dir = with_plumb_toml(toml);
         let error = check_workspace(dir.path(), None).unwrap_err().to_string();
@@ -153,4 +166,39 @@ fn folders_with_and_without_the_subversion_run_in_diesels_order() {
         ]
     );
     assert_eq!(migrations[1].version, "202601010000000001");
+}
+
+#[test]
+fn a_schema_rs_diesel_toml_names_must_exist() {
+    let dir = with_plumb_toml("");
+    std::fs::write(
+        dir.path().join("diesel.toml"),
+        "[print_schema]\nfile = \"src/schema.rs\"\n",
+    )
+    .unwrap();
+    let error = check_workspace(dir.path(), None).unwrap_err().to_string();
+    assert!(
+        error.contains("diesel.toml")
+            && error.contains("[print_schema] file = \"src/schema.rs\": no such file"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_unknown_key_in_metadata_toml_is_an_error_naming_the_key_diesel_expects() {
+    let dir = with_plumb_toml("");
+    let folder = std::fs::read_dir(dir.path().join("migrations"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(folder.join("metadata.toml"), "run_in_transactoin = false\n").unwrap();
+    let error = check_workspace(dir.path(), None).unwrap_err().to_string();
+    assert!(
+        error.contains("metadata.toml")
+            && error.contains("run_in_transactoin")
+            && error.contains("run_in_transaction"),
+        "{error}"
+    );
 }

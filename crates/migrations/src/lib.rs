@@ -57,7 +57,10 @@ impl Migration {
     }
 }
 
+/// diesel's `metadata.toml`: a key diesel does not know (`run_in_transactoin`) is an error,
+/// with the key it expected, rather than silently the default.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Metadata {
     run_in_transaction: Option<bool>,
 }

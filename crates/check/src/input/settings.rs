@@ -200,6 +200,60 @@ fn read_toml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T,
     }
 }
 
+/// A path the configuration names must be there: a mistyped one would switch checks off while
+/// the report still said "0 errors". (The default places may be absent: then the checks that
+/// need them are off, and the report says so.)
+fn configured_paths_exist(
+    root: &Path,
+    check: &CheckSection,
+    diesel: &DieselToml,
+) -> Result<(), InputError> {
+    let plumb = root.join("plumb.toml");
+    let named: [(&Path, &str, Option<&PathBuf>, bool); 5] = [
+        (
+            &plumb,
+            "[check] migrations",
+            check.migrations.as_ref(),
+            true,
+        ),
+        (&plumb, "[check] schema-rs", check.schema_rs.as_ref(), false),
+        (&plumb, "[check] models", check.models.as_ref(), true),
+        (
+            &plumb,
+            "[check] api-schemas",
+            check.api_schemas.as_ref(),
+            true,
+        ),
+        (
+            &root.join("diesel.toml"),
+            "[print_schema] file",
+            diesel.print_schema.as_ref().and_then(|p| p.file.as_ref()),
+            false,
+        ),
+    ];
+    for (file, key, path, directory) in named {
+        let Some(path) = path else { continue };
+        let full = root.join(path);
+        let found = if directory {
+            full.is_dir()
+        } else {
+            full.is_file()
+        };
+        if !found {
+            let what = if directory { "directory" } else { "file" };
+            return Err(InputError::Invalid {
+                path: file.to_path_buf(),
+                reason: format!(
+                    "{key} = {:?}: no such {what} ({}); fix the path, or remove the key to use the default",
+                    path.display(),
+                    full.display()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Settings {
     /// Reads `root/plumb.toml`; without one, `diesel.toml`'s migrations directory, else
     /// `migrations/`.
@@ -209,6 +263,7 @@ impl Settings {
         let _ = &plumb.columns;
         let check = plumb.check.unwrap_or_default();
         let diesel: DieselToml = read_toml(&root.join("diesel.toml"))?;
+        configured_paths_exist(root, &check, &diesel)?;
         let migrations = check
             .migrations
             .or(diesel.migrations_directory.map(|m| m.dir))
