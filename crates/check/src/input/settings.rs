@@ -200,6 +200,60 @@ fn read_toml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T,
     }
 }
 
+/// Names that mark a folder of PostgreSQL migrations beside other backends' folders.
+const POSTGRES_FOLDERS: &[&str] = &["postgres", "postgresql", "pg"];
+
+/// `migrations/`, or the PostgreSQL folder inside it when it holds one folder per backend
+/// (`migrations/postgresql` beside `migrations/sqlite` and `migrations/mysql`), as repositories
+/// that support several databases lay it out. When it cannot choose, an input error lists the
+/// candidates and the line of `plumb.toml` that settles it.
+fn discover_migrations(root: &Path) -> Result<PathBuf, InputError> {
+    let default = PathBuf::from("migrations");
+    let Ok(entries) = std::fs::read_dir(root.join(&default)) else {
+        return Ok(default);
+    };
+    let folders: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    let holds_migrations = |dir: &Path| dir.join("up.sql").is_file();
+    if folders.is_empty() || folders.iter().any(|f| holds_migrations(f)) {
+        return Ok(default);
+    }
+    let backends: Vec<&PathBuf> = folders
+        .iter()
+        .filter(|f| {
+            std::fs::read_dir(f)
+                .is_ok_and(|mut inner| inner.any(|e| e.is_ok_and(|e| holds_migrations(&e.path()))))
+        })
+        .collect();
+    let name = |p: &PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let postgres: Vec<&&PathBuf> = backends
+        .iter()
+        .filter(|p| name(p).is_some_and(|n| POSTGRES_FOLDERS.contains(&n.as_str())))
+        .collect();
+    match postgres.as_slice() {
+        [one] => Ok(default.join(name(one).unwrap_or_default())),
+        _ if backends.is_empty() => Ok(default),
+        _ => {
+            let mut candidates: Vec<String> = backends
+                .iter()
+                .filter_map(|p| name(p))
+                .map(|n| format!("migrations/{n}"))
+                .collect();
+            candidates.sort();
+            Err(InputError::Invalid {
+                path: root.join(&default),
+                reason: format!(
+                    "it holds the migrations of several databases ({}), and plumb cannot tell which are PostgreSQL's: add to plumb.toml\n  [check]\n  migrations = \"{}\"",
+                    candidates.join(", "),
+                    candidates.first().cloned().unwrap_or_default()
+                ),
+            })
+        }
+    }
+}
+
 /// A path the configuration names must be there: a mistyped one would switch checks off while
 /// the report still said "0 errors". (The default places may be absent: then the checks that
 /// need them are off, and the report says so.)
@@ -264,10 +318,13 @@ impl Settings {
         let check = plumb.check.unwrap_or_default();
         let diesel: DieselToml = read_toml(&root.join("diesel.toml"))?;
         configured_paths_exist(root, &check, &diesel)?;
-        let migrations = check
+        let migrations = match check
             .migrations
             .or(diesel.migrations_directory.map(|m| m.dir))
-            .unwrap_or_else(|| PathBuf::from("migrations"));
+        {
+            Some(dir) => dir,
+            None => discover_migrations(root)?,
+        };
         let schema_rs = check.schema_rs.or(diesel.print_schema.and_then(|p| p.file));
         let mut severities = BTreeMap::new();
         for (name, level) in plumb.rules.unwrap_or_default() {
@@ -421,6 +478,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(who.contains("flyway"), "{who}");
+    }
+
+    #[test]
+    fn the_postgres_folder_of_a_multi_backend_layout_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = |path: &str| {
+            let full = dir.path().join(path);
+            std::fs::create_dir_all(&full).unwrap();
+            std::fs::write(full.join("up.sql"), "SELECT 1;\n").unwrap();
+        };
+        folder("migrations/sqlite/2020-01-01-000000_init");
+        folder("migrations/postgresql/2020-01-01-000000_init");
+        folder("migrations/mysql/2020-01-01-000000_init");
+        let settings = super::Settings::load(dir.path()).unwrap();
+        assert_eq!(
+            settings.migrations_dir,
+            dir.path().join("migrations/postgresql")
+        );
+        // Two folders that could be PostgreSQL's: plumb says which line settles it.
+        folder("migrations/pg/2020-01-01-000000_init");
+        let error = super::Settings::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "migrations/mysql, migrations/pg, migrations/postgresql, migrations/sqlite"
+            ) && error.contains("[check]\n  migrations = \"migrations/"),
+            "{error}"
+        );
+        std::fs::write(
+            dir.path().join("plumb.toml"),
+            "[check]\nmigrations = \"migrations/pg\"\n",
+        )
+        .unwrap();
+        let settings = super::Settings::load(dir.path()).unwrap();
+        assert_eq!(settings.migrations_dir, dir.path().join("migrations/pg"));
     }
 
     #[test]
