@@ -2,6 +2,7 @@
 //! made without diesel_cli, from the catalog.
 
 use plumb_check::input::schema_rs::SchemaRs;
+use plumb_check::rules::s::canonical_diesel_type;
 use plumb_check::sql::schema::SqlType;
 
 use crate::catalog::{Catalog, CatalogColumn, CatalogTable, ConstraintKind};
@@ -82,11 +83,14 @@ pub fn schema_rs_drift(catalog: &Catalog, schema_rs: &SchemaRs) -> Vec<(usize, S
             let (expected, max_length) = diesel_type(column);
             match declared.columns.iter().find(|c| c.name == column.name) {
                 None => out.push((declared.line, format!("print-schema would add `{}.{} -> {expected}`", name, column.name))),
-                Some(c) if c.sql_type != expected => out.push((
+                // Aliases (`Varchar` for `Text`, `Integer` for `Int4`) are one type to diesel.
+                Some(c) if canonical_diesel_type(&c.sql_type) != canonical_diesel_type(&expected) => out.push((
                     c.line,
                     format!("`{name}.{}` is `{}` in schema.rs; the database column ({}{}) makes it `{expected}`", column.name, c.sql_type, column.sql_type, if column.not_null { " NOT NULL" } else { ", nullable" }),
                 )),
-                Some(c) if c.max_length != max_length => out.push((
+                // diesel does not check max_length: only one schema.rs states and the database
+                // contradicts is drift.
+                Some(c) if c.max_length.is_some() && c.max_length != max_length => out.push((
                     c.line,
                     format!("`{name}.{}` has max_length {:?} in schema.rs, {:?} in the database", column.name, c.max_length, max_length),
                 )),

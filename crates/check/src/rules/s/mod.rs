@@ -109,6 +109,43 @@ pub fn diesel_sql_type(ty: &SqlType, nullable: bool) -> (String, Option<u32>) {
     (ty, max_length)
 }
 
+/// Names diesel gives one SQL type under several spellings (`diesel::sql_types` aliases), and
+/// the one print-schema writes.
+const DIESEL_ALIASES: &[(&str, &str)] = &[
+    ("Integer", "Int4"),
+    ("BigInt", "Int8"),
+    ("Bigint", "Int8"),
+    ("SmallInt", "Int2"),
+    ("Smallint", "Int2"),
+    ("Float", "Float4"),
+    ("Double", "Float8"),
+    ("Decimal", "Numeric"),
+    ("Binary", "Bytea"),
+    ("VarChar", "Text"),
+    ("Varchar", "Text"),
+    ("Bpchar", "Text"),
+];
+
+/// A diesel type as diesel itself identifies it: `Nullable<Array<Nullable<Integer>>>` and
+/// `Nullable<Array<Nullable<Int4>>>` are the same type, and `Varchar` is `Text`.
+pub fn canonical_diesel_type(text: &str) -> String {
+    let mut out = String::new();
+    for part in text.split_inclusive(['<', '>', ',']) {
+        let (name, delimiter) = match part.char_indices().last() {
+            Some((i, '<' | '>' | ',')) => (&part[..i], &part[i..]),
+            _ => (part, ""),
+        };
+        let name = name.trim();
+        let name = DIESEL_ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map_or(name, |(_, canonical)| canonical);
+        out.push_str(name);
+        out.push_str(delimiter);
+    }
+    out
+}
+
 fn diesel_base(ty: &SqlType) -> (String, Option<u32>) {
     let length = ty.modifiers.first().and_then(|m| u32::try_from(*m).ok());
     let name = match ty.name.as_str() {

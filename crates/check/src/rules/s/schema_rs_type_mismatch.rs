@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::diesel_type;
+use super::{canonical_diesel_type, diesel_type};
 use crate::finding::{Finding, Rule, Severity};
 use crate::input::schema_rs::ColumnRs;
 use crate::sql::schema::Column;
@@ -26,14 +26,17 @@ pub(super) fn check(
 ) -> bool {
     let (expected, max_length) = diesel_type(column);
     let strip = |t: &str| {
+        let t = canonical_diesel_type(t);
         t.strip_prefix("Nullable<")
             .and_then(|t| t.strip_suffix('>'))
+            .map(str::to_owned)
             .unwrap_or(t)
-            .to_owned()
     };
-    let differs = strip(&c.sql_type) != strip(&expected)
-        || (c.max_length != max_length && max_length.is_some());
-    if differs {
+    // `max_length` is what print-schema writes for varchar(n); diesel does not check it, so
+    // only one that schema.rs states and the migrations contradict is reported.
+    let type_differs = strip(&c.sql_type) != strip(&expected);
+    let length_differs = c.max_length.is_some() && c.max_length != max_length;
+    if type_differs {
         out.push(Finding::new(
             RULE,
             Span::line(file, c.line),
@@ -47,8 +50,20 @@ pub(super) fn check(
             ),
             "regenerate schema.rs with `diesel print-schema`; a hand edit that disagrees with the database fails at run time",
         ));
+    } else if length_differs {
+        out.push(Finding::new(
+            RULE,
+            Span::line(file, c.line),
+            format!(
+                "`{table}.{}` has max_length {} in schema.rs; the migrations make it {}",
+                column.name,
+                c.max_length.map_or("none".to_owned(), |l| l.to_string()),
+                max_length.map_or("none".to_owned(), |l| l.to_string())
+            ),
+            "regenerate schema.rs with `diesel print-schema`; diesel does not check max_length, but code and reviewers read it",
+        ));
     }
-    differs
+    type_differs || length_differs
 }
 
 #[cfg(test)]
@@ -61,7 +76,7 @@ mod tests {
         let schema_rs = edit(
             SCHEMA_RS,
             "        #[max_length = 100]\n        email -> Varchar,",
-            "        email -> Text,",
+            "        email -> Int4,",
         );
         let found = check(UP, &schema_rs, MODELS);
         assert_eq!(codes(&found), [RULE.code]);
@@ -75,6 +90,20 @@ mod tests {
         let found = check(UP, &schema_rs, MODELS);
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), "src/schema.rs:5");
+    }
+
+    #[test]
+    fn aliases_of_one_diesel_type_and_a_missing_max_length_are_silent() {
+        let schema_rs = edit(
+            SCHEMA_RS,
+            "        #[max_length = 100]\n        email -> Varchar,",
+            "        email -> VarChar,",
+        );
+        let found = check(UP, &schema_rs, MODELS);
+        assert!(codes(&found).is_empty(), "{found:?}");
+        let schema_rs = edit(SCHEMA_RS, "id -> Int8", "id -> BigInt");
+        let found = check(UP, &schema_rs, MODELS);
+        assert!(codes(&found).is_empty(), "{found:?}");
     }
 
     /// A wrong type makes the nullability moot: one finding, not two.
