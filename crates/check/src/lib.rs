@@ -159,12 +159,10 @@ fn check_head(
     if let Some(version) = pg_version {
         settings.pg_version = version;
     }
-    let (mut snapshot, schema_rs_text) = input::snapshot::read_files(&settings)?;
+    let mut snapshot = input::snapshot::read_files(&settings)?;
     let (mut report, replayed) = check_and_replay(&snapshot.migrations, &settings);
     snapshot.replayed = replayed;
-    if let Some(text) = schema_rs_text {
-        check_backend(&settings, &snapshot, text, &mut report)?;
-    }
+    check_backend(&settings, &snapshot, &mut report)?;
     Ok((report, snapshot, settings))
 }
 
@@ -173,17 +171,17 @@ fn check_head(
 fn check_backend(
     settings: &Settings,
     snapshot: &Snapshot,
-    schema_rs_text: String,
     report: &mut Report,
 ) -> Result<(), InputError> {
-    let (Some(path), Some(declared)) = (settings.schema_rs.as_deref(), &snapshot.schema_rs) else {
+    let Some(all) = &snapshot.schema_rs else {
         return Ok(());
     };
-    let shown = relative(&settings.root, path);
     let registry = input::registry::read_registry(&settings.root.join("plumb.toml"))?;
-    let found = rules::backend(&report.schema, (&shown, declared), snapshot, &registry);
+    let found = rules::backend(&report.schema, all, snapshot, &registry);
     let mut rust_sources = BTreeMap::new();
-    rust_sources.insert(shown.clone(), schema_rs_text);
+    for declared in &snapshot.declared {
+        rust_sources.insert(declared.file.clone(), declared.text.clone());
+    }
     for model in &snapshot.models {
         if !rust_sources.contains_key(&model.file)
             && let Ok(source) = std::fs::read_to_string(settings.root.join(&model.file))

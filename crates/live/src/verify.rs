@@ -297,11 +297,18 @@ pub fn verify_migrations(
             &locks,
         );
     }
-    if let Some(path) = settings.schema_rs.as_deref().filter(|p| p.is_file()) {
+    let files: Vec<_> = settings
+        .schema_files
+        .iter()
+        .filter(|f| f.path.is_file())
+        .collect();
+    if !files.is_empty() {
         let catalog = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
-        report
-            .findings
-            .extend(schema_rs_findings(settings, path, &catalog));
+        for file in files {
+            report
+                .findings
+                .extend(schema_rs_findings(settings, file, &catalog));
+        }
     }
     Ok(report)
 }
@@ -309,10 +316,10 @@ pub fn verify_migrations(
 /// `schema.rs` against the database every migration built.
 fn schema_rs_findings(
     settings: &Settings,
-    path: &std::path::Path,
+    schema_file: &plumb_check::input::settings::SchemaFile,
     catalog: &Catalog,
 ) -> Vec<Finding> {
-    let file = source(settings, path);
+    let file = source(settings, &schema_file.path);
     let at = |line: usize| {
         let offset: usize = file
             .text
@@ -324,17 +331,24 @@ fn schema_rs_findings(
         file.span(offset, end)
     };
     let help = "regenerate it: run the migrations, then `diesel print-schema` (or fix the migration that disagrees)";
-    match plumb_check::input::schema_rs::parse(&file.text) {
+    match plumb_check::input::snapshot::read_declared(settings, schema_file) {
         Err(error) => vec![Finding::new(
             f::LIVE_SCHEMA_RS_DRIFT,
-            at(error.line),
-            format!("schema.rs cannot be read: {}", error.message),
+            at(1),
+            format!("schema.rs cannot be read: {error}"),
             help,
         )],
-        Ok(declared) => crate::schema_drift::schema_rs_drift(catalog, &declared)
+        // The catalog names public tables bare; print-schema writes one schema per file.
+        Ok((_, declared)) => {
+            crate::schema_drift::schema_rs_drift(catalog, &declared.generated, |name| {
+                declared
+                    .table_name(name)
+                    .is_some_and(|n| declared.filter.prints(n))
+            })
             .into_iter()
             .map(|(line, message)| Finding::new(f::LIVE_SCHEMA_RS_DRIFT, at(line), message, help))
-            .collect(),
+            .collect()
+        }
     }
 }
 

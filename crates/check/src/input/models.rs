@@ -49,7 +49,8 @@ pub struct Model {
     pub file: PathBuf,
     pub line: usize,
     /// The table's Rust name (`table_name = ...`, else the struct's name in snake case plus `s`,
-    /// as diesel infers it).
+    /// as diesel infers it for the derives that name a table; a struct that only derives
+    /// `Queryable` and names none is not a model of any table).
     pub table: String,
     pub roles: Vec<Role>,
     pub fields: Vec<ModelField>,
@@ -128,46 +129,112 @@ fn visit_items(items: &[syn::Item], file: &Path, out: &mut Vec<Model>) {
     }
 }
 
-fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
-    let mut roles = Vec::new();
-    let mut by_name = false;
-    let mut table = None;
-    let mut none_as_null = false;
-    for attr in &item.attrs {
-        if attr.path().is_ident("derive") {
-            let _ = attr.parse_nested_meta(|meta| {
-                let name = meta.path.segments.last().map(|s| s.ident.to_string());
-                by_name |= name.as_deref() == Some("QueryableByName");
-                let role = match name.as_deref() {
-                    Some("Queryable" | "Selectable") => Some(Role::Reads),
-                    // Rows of raw SQL: a model only when it names its table.
-                    Some("QueryableByName") => None,
-                    Some("Insertable") => Some(Role::Inserts),
-                    Some("AsChangeset") => Some(Role::Updates),
-                    _ => None,
-                };
-                if let Some(role) = role.filter(|r| !roles.contains(r)) {
-                    roles.push(role);
-                }
-                Ok(())
-            });
-        } else if attr.path().is_ident("diesel") {
-            let _ = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("table_name") {
-                    let path: syn::Path = meta.value()?.parse()?;
-                    table = path.segments.last().map(|s| s.ident.to_string());
-                } else if meta.path.is_ident("treat_none_as_null") {
-                    let value: syn::LitBool = meta.value()?.parse()?;
-                    none_as_null = value.value;
-                } else if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                } else if meta.input.peek(syn::token::Paren) {
-                    let _ = meta.parse_nested_meta(|_| Ok(()));
-                }
-                Ok(())
-            });
+/// The attributes in force whatever features are on: each attribute, and those a
+/// `cfg_attr(predicate, ...)` applies, as metas (`derive(...)`, `diesel(...)`, diesel 1.x's
+/// `table_name = "x"`).
+fn metas(attrs: &[syn::Attribute]) -> Vec<syn::Meta> {
+    type Metas = syn::punctuated::Punctuated<syn::Meta, syn::Token![,]>;
+    let mut out = Vec::new();
+    for attr in attrs {
+        if attr.path().is_ident("cfg_attr") {
+            if let Ok(list) = attr.parse_args_with(Metas::parse_terminated) {
+                out.extend(list.into_iter().skip(1));
+            }
+        } else {
+            out.push(attr.meta.clone());
         }
     }
+    out
+}
+
+/// The metas inside `name(...)` of these metas: `diesel(a = b, c)` gives `a = b` and `c`.
+fn inner(metas: &[syn::Meta], name: &str) -> Vec<syn::Meta> {
+    type Metas = syn::punctuated::Punctuated<syn::Meta, syn::Token![,]>;
+    metas
+        .iter()
+        .filter(|m| m.path().is_ident(name))
+        .filter_map(|m| m.require_list().ok())
+        .filter_map(|list| list.parse_args_with(Metas::parse_terminated).ok())
+        .flatten()
+        .collect()
+}
+
+/// A name given as `x`, `crate::schema::x` or `"x"` (diesel 1.x): its last segment.
+fn name_value(meta: &syn::Meta, key: &str) -> Option<String> {
+    let value = &meta
+        .require_name_value()
+        .ok()
+        .filter(|_| meta.path().is_ident(key))?
+        .value;
+    match value {
+        syn::Expr::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => text.value().rsplit("::").next().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn bool_value(meta: &syn::Meta, key: &str) -> Option<bool> {
+    match &meta
+        .require_name_value()
+        .ok()
+        .filter(|_| meta.path().is_ident(key))?
+        .value
+    {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(value),
+            ..
+        }) => Some(value.value),
+        _ => None,
+    }
+}
+
+fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
+    type Paths = syn::punctuated::Punctuated<syn::Path, syn::Token![,]>;
+    let attrs = metas(&item.attrs);
+    let mut roles = Vec::new();
+    let mut by_name = false;
+    // diesel infers a table (the struct's name in snake case plus `s`) for these derives only;
+    // a bare `Queryable` reads columns by position, from no table in particular.
+    let mut infers_table = false;
+    for derive in attrs.iter().filter(|m| m.path().is_ident("derive")) {
+        let Ok(paths) = derive
+            .require_list()
+            .and_then(|l| l.parse_args_with(Paths::parse_terminated))
+        else {
+            continue;
+        };
+        for path in paths {
+            let name = path.segments.last().map(|s| s.ident.to_string());
+            by_name |= name.as_deref() == Some("QueryableByName");
+            infers_table |= matches!(
+                name.as_deref(),
+                Some("Selectable" | "Insertable" | "AsChangeset" | "Identifiable")
+            );
+            let role = match name.as_deref() {
+                Some("Queryable" | "Selectable") => Some(Role::Reads),
+                // Rows of raw SQL: a model only when it names its table.
+                Some("QueryableByName") => None,
+                Some("Insertable") => Some(Role::Inserts),
+                Some("AsChangeset") => Some(Role::Updates),
+                _ => None,
+            };
+            if let Some(role) = role.filter(|r| !roles.contains(r)) {
+                roles.push(role);
+            }
+        }
+    }
+    let diesel = inner(&attrs, "diesel");
+    let table = diesel
+        .iter()
+        .chain(&attrs)
+        .find_map(|m| name_value(m, "table_name"));
+    let none_as_null = diesel
+        .iter()
+        .find_map(|m| bool_value(m, "treat_none_as_null"))
+        .unwrap_or(false);
     if by_name && table.is_some() && !roles.contains(&Role::Reads) {
         roles.push(Role::Reads);
     }
@@ -176,6 +243,11 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
     }
     roles.sort();
     let name = item.ident.to_string();
+    let table = match table {
+        Some(table) => table,
+        None if infers_table => format!("{}s", snake_case(&name)),
+        None => return None,
+    };
     let syn::Fields::Named(fields) = &item.fields else {
         return None;
     };
@@ -183,27 +255,20 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
         .named
         .iter()
         .filter_map(|field| {
-            let mut column = field.ident.as_ref()?.to_string();
-            let mut converted = false;
-            let mut skipped = false;
-            for attr in field.attrs.iter().filter(|a| a.path().is_ident("diesel")) {
-                let _ = attr.parse_nested_meta(|meta| {
-                    if meta.path.is_ident("column_name") {
-                        let ident: syn::Ident = meta.value()?.parse()?;
-                        column = ident.to_string();
-                    } else if meta.path.is_ident("serialize_as")
-                        || meta.path.is_ident("deserialize_as")
-                    {
-                        let _: syn::Type = meta.value()?.parse()?;
-                        converted = true;
-                    } else if meta.path.is_ident("embed") || meta.path.is_ident("skip_insertion") {
-                        skipped = true;
-                    } else if meta.input.peek(syn::Token![=]) {
-                        let _: syn::Expr = meta.value()?.parse()?;
-                    }
-                    Ok(())
-                });
-            }
+            let attrs = metas(&field.attrs);
+            let diesel = inner(&attrs, "diesel");
+            let column = diesel
+                .iter()
+                .chain(&attrs)
+                .find_map(|m| name_value(m, "column_name"))
+                .or_else(|| field.ident.as_ref().map(ToString::to_string))?;
+            let converted = diesel
+                .iter()
+                .any(|m| m.path().is_ident("serialize_as") || m.path().is_ident("deserialize_as"));
+            let skipped = diesel
+                .iter()
+                .any(|m| m.path().is_ident("embed") || m.path().is_ident("skip_insertion"))
+                || attrs.iter().any(|m| m.path().is_ident("diesel_embed"));
             let (optional, base) = base_type(&field.ty);
             (!skipped).then(|| ModelField {
                 optional,
@@ -216,7 +281,7 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
         })
         .collect();
     Some(Model {
-        table: table.unwrap_or_else(|| format!("{}s", snake_case(&name))),
+        table,
         name,
         file: file.to_path_buf(),
         line: item.ident.span().start().line,
@@ -333,6 +398,9 @@ struct NewAccount<'a> {
 
 #[derive(Debug)]
 struct NotAModel { x: i32 }
+
+#[derive(Queryable)]
+struct Count { total: i64 }
 "#;
         let models = parse_models(text, Path::new("src/account.rs")).unwrap();
         assert_eq!(models.len(), 2);
@@ -367,6 +435,50 @@ struct NotAModel { x: i32 }
         assert_eq!(
             (new.fields[1].optional, new.fields[1].base.as_str()),
             (true, "str")
+        );
+    }
+}
+
+#[cfg(test)]
+mod older_forms {
+    use super::*;
+
+    #[test]
+    fn diesel_1_attributes_and_derives_under_cfg_attr_are_read() {
+        let text = r#"
+#[derive(Insertable)]
+#[table_name = "comment_seers"]
+pub struct NewCommentSeers {
+    #[column_name = "user_id"]
+    pub user: i32,
+}
+
+#[cfg_attr(feature = "full", derive(Queryable, Selectable))]
+#[cfg_attr(feature = "full", diesel(table_name = post))]
+pub struct PostView {
+    #[diesel(column_name = "totp_secret")]
+    secret: Option<String>,
+    #[cfg_attr(feature = "full", diesel(embed))]
+    creator: Person,
+}
+"#;
+        let models = parse_models(text, Path::new("src/m.rs")).unwrap();
+        let shown: Vec<(&str, &str, Vec<&str>)> = models
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.table.as_str(),
+                    m.fields.iter().map(|f| f.column.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("NewCommentSeers", "comment_seers", vec!["user_id"]),
+                ("PostView", "post", vec!["totp_secret"]),
+            ]
         );
     }
 }

@@ -18,8 +18,9 @@ pub const DEFAULT_PG_VERSION: u32 = 15;
 pub struct Settings {
     pub root: PathBuf,
     pub migrations_dir: PathBuf,
-    /// diesel's `schema.rs`: `[check] schema-rs`, else `diesel.toml`'s `print_schema.file`.
-    pub schema_rs: Option<PathBuf>,
+    /// diesel's schema files: `[check] schema-rs`, else every `[print_schema]` section of
+    /// `diesel.toml` that names a `file`.
+    pub schema_files: Vec<SchemaFile>,
     /// Where the diesel model structs are: `[check] models`, else the directory of schema.rs.
     pub models_dir: Option<PathBuf>,
     /// The committed API schemas, `<version>/<Type>.<direction>.json`: `[check] api-schemas`,
@@ -37,6 +38,33 @@ pub struct Settings {
     pub severities: BTreeMap<&'static str, Option<Severity>>,
     /// How DDL waits for its locks: what the runner does and what the checker holds files to.
     pub lock: LockSettings,
+}
+
+/// One schema file and how `diesel print-schema` makes it.
+#[derive(Debug, Clone)]
+pub struct SchemaFile {
+    pub path: PathBuf,
+    /// `patch_file`: applied to print-schema's output to give the committed file.
+    pub patch_file: Option<PathBuf>,
+    /// `filter`: the tables print-schema writes into this file.
+    pub filter: TableFilter,
+    /// `schema`: the database schema it prints, `public` by default.
+    pub schema: String,
+}
+
+/// diesel's `filter = { only_tables = [...] }` or `{ except_tables = [...] }`: regular
+/// expressions matched (unanchored, as diesel does) against a table's SQL name.
+#[derive(Debug, Clone, Default)]
+pub struct TableFilter {
+    pub only: Vec<regex::Regex>,
+    pub except: Vec<regex::Regex>,
+}
+
+impl TableFilter {
+    pub fn prints(&self, table: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|r| r.is_match(table)))
+            && !self.except.iter().any(|r| r.is_match(table))
+    }
 }
 
 /// `[lock]`: the one lock policy. `plumb migrate`, `plumb not-null` and backfills wait for
@@ -176,12 +204,115 @@ impl LockSection {
 #[derive(Debug, Default, Deserialize)]
 struct DieselToml {
     migrations_directory: Option<DieselMigrations>,
-    print_schema: Option<DieselPrintSchema>,
+    print_schema: Option<toml::Table>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One `[print_schema]` (or `[print_schema.<name>]`) section, the keys plumb reads.
+#[derive(Debug, Default, Deserialize)]
 struct DieselPrintSchema {
     file: Option<PathBuf>,
+    patch_file: Option<PathBuf>,
+    schema: Option<String>,
+    filter: Option<DieselFilter>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DieselFilter {
+    #[serde(default)]
+    only_tables: Vec<String>,
+    #[serde(default)]
+    except_tables: Vec<String>,
+}
+
+impl DieselToml {
+    /// The sections as diesel reads them: `[print_schema]`'s own keys, and each named
+    /// sub-table, in file order (the unnamed first). Keys plumb does not use are ignored, as
+    /// they only shape the generated text.
+    fn sections(&self) -> Result<Vec<(String, DieselPrintSchema)>, String> {
+        let Some(table) = &self.print_schema else {
+            return Ok(Vec::new());
+        };
+        let mut sections = Vec::new();
+        let own: toml::Table = table
+            .iter()
+            .filter(|(_, v)| {
+                !v.is_table()
+                    || v.as_table().is_some_and(|t| {
+                        t.contains_key("only_tables") || t.contains_key("except_tables")
+                    })
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let parse = |name: &str, t: toml::Table| {
+            DieselPrintSchema::deserialize(t)
+                .map_err(|e| format!("[{name}]: {}", e.to_string().trim().replace('\n', " ")))
+        };
+        if !own.is_empty() {
+            sections.push(("print_schema".to_owned(), parse("print_schema", own)?));
+        }
+        for (key, value) in table {
+            if let Some(sub) = value
+                .as_table()
+                .filter(|t| !(t.contains_key("only_tables") || t.contains_key("except_tables")))
+            {
+                let name = format!("print_schema.{key}");
+                sections.push((name.clone(), parse(&name, sub.clone())?));
+            }
+        }
+        Ok(sections)
+    }
+}
+
+fn regexes(file: &Path, key: &str, patterns: &[String]) -> Result<Vec<regex::Regex>, InputError> {
+    patterns
+        .iter()
+        .map(|p| {
+            regex::Regex::new(p).map_err(|e| InputError::Invalid {
+                path: file.to_path_buf(),
+                reason: format!("{key}: {p:?} is not a regular expression: {e}"),
+            })
+        })
+        .collect()
+}
+
+/// The schema files: `[check] schema-rs` alone when set, else diesel.toml's sections.
+fn schema_files(
+    root: &Path,
+    check: &CheckSection,
+    sections: Vec<(String, DieselPrintSchema)>,
+) -> Result<Vec<SchemaFile>, InputError> {
+    if let Some(path) = &check.schema_rs {
+        return Ok(vec![SchemaFile {
+            path: root.join(path),
+            patch_file: None,
+            filter: TableFilter::default(),
+            schema: "public".to_owned(),
+        }]);
+    }
+    let diesel = root.join("diesel.toml");
+    let mut files = Vec::new();
+    for (name, section) in sections {
+        let Some(file) = section.file else { continue };
+        let filter = section.filter.unwrap_or_default();
+        files.push(SchemaFile {
+            path: root.join(file),
+            patch_file: section.patch_file.map(|p| root.join(p)),
+            filter: TableFilter {
+                only: regexes(
+                    &diesel,
+                    &format!("[{name}] filter.only_tables"),
+                    &filter.only_tables,
+                )?,
+                except: regexes(
+                    &diesel,
+                    &format!("[{name}] filter.except_tables"),
+                    &filter.except_tables,
+                )?,
+            },
+            schema: section.schema.unwrap_or_else(|| "public".to_owned()),
+        });
+    }
+    Ok(files)
 }
 
 #[derive(Debug, Deserialize)]
@@ -260,10 +391,20 @@ fn discover_migrations(root: &Path) -> Result<PathBuf, InputError> {
 fn configured_paths_exist(
     root: &Path,
     check: &CheckSection,
-    diesel: &DieselToml,
+    sections: &[(String, DieselPrintSchema)],
 ) -> Result<(), InputError> {
     let plumb = root.join("plumb.toml");
-    let named: [(&Path, &str, Option<&PathBuf>, bool); 5] = [
+    let diesel = root.join("diesel.toml");
+    let section_keys: Vec<(String, Option<&PathBuf>)> = sections
+        .iter()
+        .flat_map(|(name, s)| {
+            [
+                (format!("[{name}] file"), s.file.as_ref()),
+                (format!("[{name}] patch_file"), s.patch_file.as_ref()),
+            ]
+        })
+        .collect();
+    let mut named: Vec<(&Path, &str, Option<&PathBuf>, bool)> = vec![
         (
             &plumb,
             "[check] migrations",
@@ -278,13 +419,12 @@ fn configured_paths_exist(
             check.api_schemas.as_ref(),
             true,
         ),
-        (
-            &root.join("diesel.toml"),
-            "[print_schema] file",
-            diesel.print_schema.as_ref().and_then(|p| p.file.as_ref()),
-            false,
-        ),
     ];
+    named.extend(
+        section_keys
+            .iter()
+            .map(|(key, path)| (diesel.as_path(), key.as_str(), *path, false)),
+    );
     for (file, key, path, directory) in named {
         let Some(path) = path else { continue };
         let full = root.join(path);
@@ -317,7 +457,12 @@ impl Settings {
         let _ = &plumb.columns;
         let check = plumb.check.unwrap_or_default();
         let diesel: DieselToml = read_toml(&root.join("diesel.toml"))?;
-        configured_paths_exist(root, &check, &diesel)?;
+        let sections = diesel.sections().map_err(|reason| InputError::Invalid {
+            path: root.join("diesel.toml"),
+            reason,
+        })?;
+        configured_paths_exist(root, &check, &sections)?;
+        let schema_files = schema_files(root, &check, sections)?;
         let migrations = match check
             .migrations
             .or(diesel.migrations_directory.map(|m| m.dir))
@@ -325,7 +470,6 @@ impl Settings {
             Some(dir) => dir,
             None => discover_migrations(root)?,
         };
-        let schema_rs = check.schema_rs.or(diesel.print_schema.and_then(|p| p.file));
         let mut severities = BTreeMap::new();
         for (name, level) in plumb.rules.unwrap_or_default() {
             let invalid = |reason: String| InputError::Invalid {
@@ -360,12 +504,12 @@ impl Settings {
             root: root.to_path_buf(),
             migrations_dir: root.join(migrations),
             models_dir: check.models.map(|dir| root.join(dir)).or_else(|| {
-                schema_rs
-                    .as_ref()
-                    .and_then(|file| file.parent())
-                    .map(|dir| root.join(dir))
+                schema_files
+                    .first()
+                    .and_then(|file| file.path.parent())
+                    .map(Path::to_path_buf)
             }),
-            schema_rs: schema_rs.map(|file| root.join(file)),
+            schema_files,
             api_dir: root.join(
                 check
                     .api_schemas

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use super::api::{self, ApiSchema};
 use super::models::{self, Model};
 use super::relative;
-use super::schema_rs::{self, SchemaRs};
-use super::settings::Settings;
+use super::schema_rs::{self, SchemaRs, TableRs};
+use super::settings::{SchemaFile, Settings, TableFilter};
 use crate::error::InputError;
 use crate::migrations::{Migration, read_migrations};
 use crate::sql::replay_each;
@@ -19,11 +19,57 @@ pub struct Snapshot {
     pub migrations: Vec<Migration>,
     /// The schema after each migration.
     pub replayed: Vec<Schema>,
+    /// Every schema file's tables together: what the code compiles against.
     pub schema_rs: Option<SchemaRs>,
+    /// Each schema file, with what print-schema writes into it.
+    pub declared: Vec<Declared>,
     pub models: Vec<Model>,
     pub api: BTreeMap<String, ApiSchema>,
     /// Paths as findings show them: relative to the workspace root.
     pub migrations_dir: PathBuf,
+}
+
+/// One schema file as committed, and as `diesel print-schema` generates it (the committed text
+/// with its `patch_file` taken back out): the migrations are compared with the generated form,
+/// so what the patch changes on purpose is not a finding.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    /// As findings show it: relative to the workspace root.
+    pub file: PathBuf,
+    pub text: String,
+    pub committed: SchemaRs,
+    pub generated: SchemaRs,
+    pub filter: TableFilter,
+    /// The database schema it prints.
+    pub schema: String,
+}
+
+impl Declared {
+    /// The generated form's tables, each at its line in the committed file (where the patch
+    /// moved it) so that findings point at what people open.
+    pub fn tables(&self) -> impl Iterator<Item = TableRs> + '_ {
+        self.generated.tables.iter().map(|t| {
+            let mut t = t.clone();
+            if let Some(committed) = self.committed.tables.iter().find(|c| c.name == t.name) {
+                t.line = committed.line;
+                for column in &mut t.columns {
+                    if let Some(c) = committed.columns.iter().find(|c| c.name == column.name) {
+                        column.line = c.line;
+                    }
+                }
+            }
+            t
+        })
+    }
+
+    /// The key the replay gives a table of this file's database schema, if it is in it.
+    pub fn table_name<'n>(&self, replayed: &'n str) -> Option<&'n str> {
+        match replayed.split_once('.') {
+            Some((schema, name)) if schema == self.schema => Some(name),
+            None if self.schema == "public" => Some(replayed),
+            _ => None,
+        }
+    }
 }
 
 impl Snapshot {
@@ -34,25 +80,84 @@ impl Snapshot {
 
 /// What the checker reads of one tree, replayed.
 pub fn read_snapshot(settings: &Settings) -> Result<Snapshot, InputError> {
-    let (mut snapshot, _) = read_files(settings)?;
+    let mut snapshot = read_files(settings)?;
     snapshot.replayed = replay_each(&snapshot.migrations);
     Ok(snapshot)
 }
 
-/// A tree's files, read and parsed but not replayed, and the text of its `schema.rs`.
-pub(crate) fn read_files(settings: &Settings) -> Result<(Snapshot, Option<String>), InputError> {
-    let migrations = read_migrations(&settings.migrations_dir)?;
-    let (schema_rs, schema_rs_text) = match settings.schema_rs.as_deref().filter(|p| p.is_file()) {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
-            let declared = schema_rs::parse(&text).map_err(|e| InputError::Invalid {
-                path: path.to_path_buf(),
-                reason: format!("line {}, column {}: {}", e.line, e.column, e.message),
+fn parse_schema_rs(path: &std::path::Path, text: &str) -> Result<SchemaRs, InputError> {
+    schema_rs::parse(text).map_err(|e| InputError::Invalid {
+        path: path.to_path_buf(),
+        reason: format!("line {}, column {}: {}", e.line, e.column, e.message),
+    })
+}
+
+/// A schema file and the form print-schema generates.
+pub fn read_declared(
+    settings: &Settings,
+    file: &SchemaFile,
+) -> Result<(SchemaRs, Declared), InputError> {
+    let text = std::fs::read_to_string(&file.path).map_err(|e| InputError::io(&file.path, e))?;
+    let committed = parse_schema_rs(&file.path, &text)?;
+    let generated = match &file.patch_file {
+        None => committed.clone(),
+        Some(patch_path) => {
+            let patch_text =
+                std::fs::read_to_string(patch_path).map_err(|e| InputError::io(patch_path, e))?;
+            let unpatched = unpatch(&text, &patch_text).map_err(|reason| InputError::Invalid {
+                path: patch_path.clone(),
+                reason: format!(
+                    "{reason}: it does not come back out of {}; regenerate the schema file and the patch together",
+                    relative(&settings.root, &file.path).display()
+                ),
             })?;
-            (Some(declared), Some(text))
+            parse_schema_rs(patch_path, &unpatched)?
         }
-        None => (None, None),
     };
+    Ok((
+        committed.clone(),
+        Declared {
+            file: relative(&settings.root, &file.path),
+            text,
+            committed,
+            generated,
+            filter: file.filter.clone(),
+            schema: file.schema.clone(),
+        },
+    ))
+}
+
+/// The committed text with a unified diff reversed out of it. A `git diff` preamble before the
+/// first `--- ` line is skipped.
+fn unpatch(text: &str, patch: &str) -> Result<String, String> {
+    let start = if patch.starts_with("--- ") {
+        0
+    } else {
+        patch
+            .find("\n--- ")
+            .map(|i| i + 1)
+            .ok_or("no `--- ` line: not a unified diff")?
+    };
+    let parsed = diffy::Patch::from_str(&patch[start..]).map_err(|e| e.to_string())?;
+    diffy::apply(text, &parsed.reverse()).map_err(|e| e.to_string())
+}
+
+/// A tree's files, read and parsed but not replayed.
+pub(crate) fn read_files(settings: &Settings) -> Result<Snapshot, InputError> {
+    let migrations = read_migrations(&settings.migrations_dir)?;
+    let mut schema_rs: Option<SchemaRs> = None;
+    let mut declared = Vec::new();
+    for file in settings.schema_files.iter().filter(|f| f.path.is_file()) {
+        let (committed, one) = read_declared(settings, file)?;
+        match &mut schema_rs {
+            Some(all) => {
+                all.tables.extend(committed.tables);
+                all.joinables.extend(committed.joinables);
+            }
+            None => schema_rs = Some(committed),
+        }
+        declared.push(one);
+    }
     let (models, errors) = match settings.models_dir.as_deref() {
         Some(dir) => models::read_models(&settings.root, dir),
         None => Default::default(),
@@ -68,9 +173,10 @@ pub(crate) fn read_files(settings: &Settings) -> Result<(Snapshot, Option<String
         migrations,
         replayed: Vec::new(),
         schema_rs,
+        declared,
         models,
         api,
         migrations_dir: relative(&settings.root, &settings.migrations_dir),
     };
-    Ok((snapshot, schema_rs_text))
+    Ok(snapshot)
 }

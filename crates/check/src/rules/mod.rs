@@ -92,11 +92,11 @@ pub const RULES: &[Rule] = &[
 /// against the schema its migrations build; the registry, when `plumb.toml` has one.
 pub(crate) fn backend(
     schema: &Schema,
-    schema_rs: (&Path, &SchemaRs),
+    all: &SchemaRs,
     head: &Snapshot,
     registry: &Registry,
 ) -> Vec<Finding> {
-    let mut found = s::check(schema, schema_rs, &head.models);
+    let mut found = s::check(schema, &head.declared, all, &head.models);
     if registry.present {
         found.extend(c::check(
             registry,

@@ -2,6 +2,7 @@
 //! replayed into, and positions in a file.
 
 pub mod parse;
+pub mod query;
 pub mod replay;
 pub mod schema;
 pub mod source;

@@ -1,11 +1,12 @@
-//! From squawk-syntax's tree to the facts the replay and the rules use. This is the only
-//! module that knows the parser's node kinds.
+//! From squawk-syntax's tree to the facts the replay and the rules use. This module and
+//! `query.rs` (what a SELECT yields) are the only ones that know the parser's node kinds.
 
 use squawk_syntax::{SourceFile, SyntaxKind as K, SyntaxNode};
 
 use crate::migrations::Migration;
+use crate::sql::query::{self, Query};
 pub use crate::sql::schema::DefaultKind;
-use crate::sql::schema::{ConstraintKind, SqlType};
+use crate::sql::schema::{ConstraintKind, RelationKind, SqlType};
 pub use crate::suppress::Allow;
 
 /// A byte range in the file.
@@ -25,23 +26,69 @@ pub enum StatementKind {
         table: String,
         columns: Vec<ColumnDef>,
         constraints: Vec<ConstraintDef>,
+        if_not_exists: bool,
+    },
+    /// `CREATE TABLE ... AS`, `SELECT ... INTO`, `CREATE [MATERIALIZED] VIEW`: a relation with
+    /// the columns a query yields (renamed by an explicit column list).
+    CreateRelation {
+        name: String,
+        kind: RelationKind,
+        query: Query,
+        column_names: Vec<String>,
+        if_not_exists: bool,
     },
     AlterTable {
         table: String,
         actions: Vec<(Range, Action)>,
+        if_exists: bool,
     },
     CreateIndex {
         name: Option<String>,
         table: String,
         unique: bool,
         concurrently: bool,
+        if_not_exists: bool,
     },
     DropIndex {
         names: Vec<String>,
         concurrently: bool,
+        if_exists: bool,
     },
     DropTable {
         tables: Vec<String>,
+        if_exists: bool,
+    },
+    /// `DROP VIEW` and `DROP MATERIALIZED VIEW`.
+    DropView {
+        names: Vec<String>,
+        materialized: bool,
+        if_exists: bool,
+    },
+    /// `REFRESH MATERIALIZED VIEW`: without CONCURRENTLY it blocks reads of the view.
+    RefreshView {
+        name: String,
+        concurrently: bool,
+    },
+    /// A function, with the `NEW` columns its body assigns (what it does as a row trigger).
+    CreateFunction {
+        name: String,
+        sets_new: Vec<String>,
+    },
+    CreateTrigger {
+        table: String,
+        function: String,
+        before_insert: bool,
+    },
+    DropTrigger {
+        table: String,
+    },
+    SetSearchPath {
+        schemas: Vec<String>,
+    },
+    /// `SET timezone`/`SET TIME ZONE`: whether the zone is UTC, which makes `timestamp` to
+    /// `timestamptz` a catalog-only change (PostgreSQL 12+).
+    SetTimezone {
+        utc: bool,
     },
     CreateEnum {
         name: String,
@@ -53,6 +100,8 @@ pub enum StatementKind {
     },
     Update {
         table: String,
+        /// `WHERE col IS NULL` and nothing else: the column, which a NOT NULL makes a no-op.
+        only_where_null: Option<String>,
     },
     Delete {
         table: String,
@@ -91,6 +140,7 @@ pub enum Action {
     AddColumn(ColumnDef),
     DropColumn {
         column: String,
+        if_exists: bool,
     },
     SetNotNull {
         column: String,
@@ -145,6 +195,8 @@ pub struct ColumnDef {
     /// every row, so adding it rewrites the table.
     pub fills_rows: Option<&'static str>,
     pub constraints: Vec<ConstraintDef>,
+    /// `ADD COLUMN IF NOT EXISTS`.
+    pub if_not_exists: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,6 +361,21 @@ pub fn ident(text: &str) -> String {
     }
 }
 
+/// A relation's name as the schema model keys it: the last segment, qualified by its schema
+/// when that is not `public` (`utils.saved_ddl`).
+pub fn relation_name(node: &SyntaxNode) -> String {
+    let segments: Vec<String> = node
+        .descendants()
+        .filter(|n| matches!(n.kind(), K::PATH_SEGMENT | K::PATH_SEGMENT_REF))
+        .map(|n| ident(&n.text().to_string()))
+        .collect();
+    match segments.as_slice() {
+        [] => ident(&node.text().to_string()),
+        [.., schema, name] if schema != "public" => format!("{schema}.{name}"),
+        [.., name] => name.clone(),
+    }
+}
+
 /// The last segment of a (possibly schema-qualified) name.
 fn name_in(node: &SyntaxNode) -> Option<String> {
     let segment = node
@@ -338,23 +405,102 @@ fn has_descendant(node: &SyntaxNode, kind: K) -> bool {
 fn statement_kind(node: &SyntaxNode) -> StatementKind {
     let table_of = |kinds: &[K]| {
         child(node, kinds)
-            .and_then(|n| name_in(&n))
+            .map(|n| relation_name(&n))
             .unwrap_or_default()
     };
+    let if_exists = child(node, &[K::IF_EXISTS]).is_some();
+    let if_not_exists = child(node, &[K::IF_NOT_EXISTS]).is_some();
     match node.kind() {
         K::CREATE_TABLE => create_table(node),
+        K::CREATE_TABLE_AS | K::CREATE_VIEW | K::CREATE_MATERIALIZED_VIEW => {
+            let (name, kind) = match node.kind() {
+                K::CREATE_TABLE_AS => (table_of(&[K::TABLE_NAME]), RelationKind::Table),
+                K::CREATE_VIEW => (table_of(&[K::VIEW]), RelationKind::View),
+                _ => (table_of(&[K::VIEW]), RelationKind::MaterializedView),
+            };
+            let column_names = node
+                .children()
+                .filter(|c| matches!(c.kind(), K::TABLE_ARG_LIST | K::COLUMN_LIST))
+                .flat_map(|list| {
+                    list.descendants()
+                        .filter(|n| n.kind() == K::COLUMN_NAME)
+                        .map(|n| ident(&n.text().to_string()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            StatementKind::CreateRelation {
+                name,
+                kind,
+                query: query::query(node),
+                column_names,
+                if_not_exists,
+            }
+        }
+        K::SELECT_INTO => StatementKind::CreateRelation {
+            name: child(node, &[K::INTO_CLAUSE])
+                .and_then(|into| child(&into, &[K::TABLE_NAME]))
+                .map(|n| relation_name(&n))
+                .unwrap_or_default(),
+            kind: RelationKind::Table,
+            query: query::query(node),
+            column_names: Vec::new(),
+            if_not_exists: false,
+        },
+        K::DROP_VIEW | K::DROP_MATERIALIZED_VIEW => StatementKind::DropView {
+            names: node
+                .children()
+                .filter(|c| c.kind() == K::VIEW_REF)
+                .map(|c| relation_name(&c))
+                .collect(),
+            materialized: node.kind() == K::DROP_MATERIALIZED_VIEW,
+            if_exists,
+        },
+        K::REFRESH => StatementKind::RefreshView {
+            name: table_of(&[K::VIEW_REF]),
+            concurrently: has_token(node, K::CONCURRENTLY_KW),
+        },
+        K::CREATE_FUNCTION => StatementKind::CreateFunction {
+            name: table_of(&[K::FUNCTION_NAME]),
+            sets_new: new_assignments(node),
+        },
+        K::CREATE_TRIGGER => StatementKind::CreateTrigger {
+            table: child(node, &[K::ON_RELATION])
+                .and_then(|on| child(&on, &[K::RELATION_NAME_REF]))
+                .map(|n| relation_name(&n))
+                .unwrap_or_default(),
+            function: node
+                .children()
+                .find(|c| c.kind() == K::CALL_EXPR)
+                .and_then(|call| {
+                    call.children()
+                        .find(|c| matches!(c.kind(), K::NAME_REF | K::FIELD_EXPR))
+                })
+                .map(|n| relation_name(&n))
+                .unwrap_or_default(),
+            before_insert: child(node, &[K::TIMING_BEFORE]).is_some()
+                && has_descendant(node, K::TRIGGER_EVENT_INSERT)
+                && child(node, &[K::FOR_EACH_ROW]).is_some(),
+        },
+        K::DROP_TRIGGER => StatementKind::DropTrigger {
+            table: child(node, &[K::ON_RELATION])
+                .and_then(|on| child(&on, &[K::RELATION_NAME_REF]))
+                .map(|n| relation_name(&n))
+                .unwrap_or_default(),
+        },
         K::ALTER_TABLE => StatementKind::AlterTable {
             table: table_of(&[K::TABLE_RELATION_NAME]),
             actions: node
                 .children()
                 .filter_map(|a| action(&a).map(|act| (range_of(&a), act)))
                 .collect(),
+            if_exists,
         },
         K::CREATE_INDEX => StatementKind::CreateIndex {
             name: child(node, &[K::INDEX]).and_then(|n| name_in(&n)),
             table: table_of(&[K::TABLE_RELATION_NAME]),
             unique: has_token(node, K::UNIQUE_KW),
             concurrently: has_token(node, K::CONCURRENTLY_KW),
+            if_not_exists,
         },
         K::DROP_INDEX => StatementKind::DropIndex {
             names: node
@@ -363,13 +509,15 @@ fn statement_kind(node: &SyntaxNode) -> StatementKind {
                 .filter_map(|c| name_in(&c))
                 .collect(),
             concurrently: has_token(node, K::CONCURRENTLY_KW),
+            if_exists,
         },
         K::DROP_TABLE => StatementKind::DropTable {
             tables: node
                 .children()
                 .filter(|c| c.kind() == K::TABLE_NAME_REF)
-                .filter_map(|c| name_in(&c))
+                .map(|c| relation_name(&c))
                 .collect(),
+            if_exists,
         },
         K::CREATE_TYPE => match child(node, &[K::ENUM_TYPE]) {
             Some(values) => StatementKind::CreateEnum {
@@ -391,6 +539,7 @@ fn statement_kind(node: &SyntaxNode) -> StatementKind {
         },
         K::UPDATE => StatementKind::Update {
             table: table_of(&[K::RELATION_NAME]),
+            only_where_null: child(node, &[K::WHERE_CLAUSE]).and_then(|w| is_null_test(&w)),
         },
         K::DELETE => StatementKind::Delete {
             table: table_of(&[K::RELATION_NAME]),
@@ -425,6 +574,54 @@ fn statement_kind(node: &SyntaxNode) -> StatementKind {
     }
 }
 
+/// The columns a function body assigns on `NEW` (`NEW.col := ...`, `NEW.col = ...`): a
+/// textual scan of the body, which PL/pgSQL keeps as a string.
+fn new_assignments(node: &SyntaxNode) -> Vec<String> {
+    let Some(body) = node
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| matches!(t.kind(), K::DOLLAR_QUOTED_STRING | K::STRING))
+    else {
+        return Vec::new();
+    };
+    let text = body.text().to_lowercase();
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("new.") {
+        let before = rest[..at].chars().last();
+        rest = &rest[at + 4..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let column: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let after = rest[column.len()..].trim_start();
+        let assigns =
+            after.starts_with(":=") || (after.starts_with('=') && !after.starts_with("=="));
+        if assigns && !column.is_empty() && !out.contains(&column) {
+            out.push(column);
+        }
+    }
+    out
+}
+
+/// A WHERE of exactly `col IS NULL`: the column.
+fn is_null_test(clause: &SyntaxNode) -> Option<String> {
+    let expression = clause.children().next()?;
+    let text: Vec<String> = expression
+        .text()
+        .to_string()
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect();
+    match text.as_slice() {
+        [column, is, null] if is == "is" && null == "null" => Some(ident(column)),
+        _ => None,
+    }
+}
+
 fn describe_kind(kind: K) -> String {
     format!("{kind:?}").replace('_', " ")
 }
@@ -437,16 +634,47 @@ fn string_literals(node: &SyntaxNode) -> Vec<String> {
         .collect()
 }
 
+/// Whether a SET of the time zone names UTC (or an alias PostgreSQL treats as it).
+fn is_utc(text: &str) -> bool {
+    let value = text
+        .rsplit(['=', ' '])
+        .find(|w| !w.trim().is_empty())
+        .unwrap_or_default()
+        .trim()
+        .trim_end_matches(';')
+        .trim_matches('\'')
+        .to_lowercase();
+    matches!(
+        value.as_str(),
+        "utc" | "etc/utc" | "gmt" | "etc/gmt" | "zulu" | "universal" | "uct" | "0" | "+00" | "z"
+    )
+}
+
 fn set_statement(node: &SyntaxNode) -> StatementKind {
     let text = node.text().to_string().to_lowercase();
+    if child(node, &[K::SET_TIME_ZONE]).is_some() {
+        return StatementKind::SetTimezone { utc: is_utc(&text) };
+    }
     let Some(config) = node
         .descendants()
         .find(|n| n.kind() == K::CONFIG_PARAMETER_REF)
     else {
         return StatementKind::Harmless;
     };
-    if ident(&config.text().to_string()) != "lock_timeout" {
-        return StatementKind::Harmless;
+    match ident(&config.text().to_string()).as_str() {
+        "lock_timeout" => {}
+        "search_path" => {
+            return StatementKind::SetSearchPath {
+                schemas: node
+                    .descendants()
+                    .filter(|n| matches!(n.kind(), K::CONFIG_VALUE_NAME | K::LITERAL))
+                    .map(|n| ident(n.text().to_string().trim_matches('\'')))
+                    .filter(|s| s != "\"$user\"" && s != "$user")
+                    .collect(),
+            };
+        }
+        "timezone" => return StatementKind::SetTimezone { utc: is_utc(&text) },
+        _ => return StatementKind::Harmless,
     }
     let local = has_descendant(node, K::LOCAL_KW);
     let value = node
@@ -495,7 +723,7 @@ pub fn timeout_ms(value: &str) -> Option<u64> {
 
 fn create_table(node: &SyntaxNode) -> StatementKind {
     let table = child(node, &[K::TABLE_NAME])
-        .and_then(|n| name_in(&n))
+        .map(|n| relation_name(&n))
         .unwrap_or_default();
     let mut columns = Vec::new();
     let mut constraints = Vec::new();
@@ -514,6 +742,7 @@ fn create_table(node: &SyntaxNode) -> StatementKind {
         table,
         columns,
         constraints,
+        if_not_exists: child(node, &[K::IF_NOT_EXISTS]).is_some(),
     }
 }
 
@@ -539,6 +768,7 @@ fn column_def(node: &SyntaxNode) -> Option<ColumnDef> {
         default: None,
         fills_rows: None,
         constraints: Vec::new(),
+        if_not_exists: child(node, &[K::IF_NOT_EXISTS]).is_some(),
     };
     if serial {
         def.fills_rows = Some("a serial column");
@@ -732,6 +962,7 @@ fn action(node: &SyntaxNode) -> Option<Action> {
         K::ADD_COLUMN => Action::AddColumn(column_def(node)?),
         K::DROP_COLUMN => Action::DropColumn {
             column: column_ref(),
+            if_exists: child(node, &[K::IF_EXISTS]).is_some(),
         },
         K::ADD_CONSTRAINT => {
             Action::AddConstraint(node.children().find_map(|c| constraint_def(&c))?)

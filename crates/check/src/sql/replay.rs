@@ -1,7 +1,119 @@
 //! Applies statements to the schema model, as PostgreSQL would.
 
+use std::borrow::Cow;
+
 use crate::sql::parse::{Action, ColumnDef, ConstraintDef, StatementKind};
-use crate::sql::schema::{Column, Constraint, ConstraintKind, DefaultKind, Index, Schema, Table};
+use crate::sql::query;
+use crate::sql::schema::{
+    Column, Constraint, ConstraintKind, DefaultKind, Index, RelationKind, Schema, Table,
+};
+
+/// The statement without what its `IF [NOT] EXISTS` makes a no-op against `schema`: a DROP of
+/// what is absent, a CREATE or ADD of what is there. What is left is what PostgreSQL does;
+/// `Harmless` when that is nothing.
+pub fn without_no_ops<'s>(schema: &Schema, kind: &'s StatementKind) -> Cow<'s, StatementKind> {
+    let table = |name: &str| schema.tables.get(&schema.resolve(name));
+    match kind {
+        StatementKind::DropTable {
+            tables,
+            if_exists: true,
+        } => {
+            let present: Vec<String> = tables
+                .iter()
+                .filter(|t| table(t).is_some())
+                .cloned()
+                .collect();
+            if present.len() == tables.len() {
+                Cow::Borrowed(kind)
+            } else if present.is_empty() {
+                Cow::Owned(StatementKind::Harmless)
+            } else {
+                Cow::Owned(StatementKind::DropTable {
+                    tables: present,
+                    if_exists: true,
+                })
+            }
+        }
+        StatementKind::DropView {
+            names,
+            if_exists: true,
+            ..
+        } if names.iter().all(|n| table(n).is_none()) => Cow::Owned(StatementKind::Harmless),
+        StatementKind::DropIndex {
+            names,
+            concurrently,
+            if_exists: true,
+        } => {
+            let present: Vec<String> = names
+                .iter()
+                .filter(|n| schema.indexes.contains_key(*n))
+                .cloned()
+                .collect();
+            if present.len() == names.len() {
+                Cow::Borrowed(kind)
+            } else if present.is_empty() {
+                Cow::Owned(StatementKind::Harmless)
+            } else {
+                Cow::Owned(StatementKind::DropIndex {
+                    names: present,
+                    concurrently: *concurrently,
+                    if_exists: true,
+                })
+            }
+        }
+        StatementKind::CreateIndex {
+            name: Some(name),
+            if_not_exists: true,
+            ..
+        } if schema.indexes.contains_key(name) => Cow::Owned(StatementKind::Harmless),
+        StatementKind::CreateTable {
+            table: name,
+            if_not_exists: true,
+            ..
+        }
+        | StatementKind::CreateRelation {
+            name,
+            if_not_exists: true,
+            ..
+        } if table(name).is_some() => Cow::Owned(StatementKind::Harmless),
+        StatementKind::AlterTable {
+            table: name,
+            if_exists: true,
+            ..
+        } if table(name).is_none() => Cow::Owned(StatementKind::Harmless),
+        StatementKind::AlterTable {
+            table: name,
+            actions,
+            if_exists,
+        } => {
+            let Some(t) = table(name) else {
+                return Cow::Borrowed(kind);
+            };
+            let no_op = |action: &Action| match action {
+                Action::AddColumn(def) => def.if_not_exists && t.column(&def.name).is_some(),
+                Action::DropColumn {
+                    column,
+                    if_exists: true,
+                } => t.column(column).is_none(),
+                _ => false,
+            };
+            if !actions.iter().any(|(_, a)| no_op(a)) {
+                return Cow::Borrowed(kind);
+            }
+            let kept: Vec<_> = actions.iter().filter(|(_, a)| !no_op(a)).cloned().collect();
+            if kept.is_empty() {
+                Cow::Owned(StatementKind::Harmless)
+            } else {
+                Cow::Owned(StatementKind::AlterTable {
+                    table: name.clone(),
+                    actions: kept,
+                    if_exists: *if_exists,
+                })
+            }
+        }
+        _ => Cow::Borrowed(kind),
+    }
+}
 
 /// The name a constraint has: its own, or the one PostgreSQL gives an unnamed constraint.
 pub fn constraint_name(table: &str, def: &ConstraintDef) -> String {
@@ -89,12 +201,15 @@ fn add_column(schema: &mut Schema, table: &str, def: &ColumnDef) {
 }
 
 pub fn apply(schema: &mut Schema, statement: &StatementKind) {
-    match statement {
+    let statement = without_no_ops(schema, statement);
+    match statement.as_ref() {
         StatementKind::CreateTable {
             table,
             columns,
             constraints,
+            ..
         } => {
+            let table = &schema.resolve(table);
             schema.tables.insert(
                 table.clone(),
                 Table {
@@ -109,7 +224,62 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
                 add_constraint(schema, table, constraint);
             }
         }
-        StatementKind::AlterTable { table, actions } => {
+        StatementKind::CreateRelation {
+            name,
+            kind,
+            query,
+            column_names,
+            ..
+        } => {
+            let name = schema.resolve(name);
+            let mut columns = query::columns(query, schema);
+            for (column, rename) in columns.iter_mut().zip(column_names) {
+                column.name = rename.clone();
+            }
+            schema.tables.insert(
+                name.clone(),
+                Table {
+                    name,
+                    kind: *kind,
+                    columns,
+                    ..Table::default()
+                },
+            );
+        }
+        StatementKind::DropView { names, .. } => {
+            for name in names {
+                let name = schema.resolve(name);
+                if schema
+                    .tables
+                    .get(&name)
+                    .is_some_and(|t| t.kind != RelationKind::Table)
+                {
+                    schema.tables.remove(&name);
+                    schema.indexes.retain(|_, index| index.table != name);
+                }
+            }
+        }
+        StatementKind::CreateFunction { name, sets_new } => {
+            schema.functions.insert(name.clone(), sets_new.clone());
+        }
+        StatementKind::CreateTrigger {
+            table,
+            function,
+            before_insert: true,
+        } => {
+            let columns = schema.functions.get(function).cloned().unwrap_or_default();
+            let table = schema.resolve(table);
+            if let Some(t) = schema.tables.get_mut(&table) {
+                for column in columns {
+                    if !t.set_by_trigger.contains(&column) {
+                        t.set_by_trigger.push(column);
+                    }
+                }
+            }
+        }
+        StatementKind::SetSearchPath { schemas } => schema.search_path = schemas.clone(),
+        StatementKind::AlterTable { table, actions, .. } => {
+            let table = &schema.resolve(table);
             for (_, action) in actions {
                 apply_action(schema, table, action);
             }
@@ -120,11 +290,12 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
             unique,
             ..
         } => {
+            let table = schema.resolve(table);
             schema.indexes.insert(
                 name.clone(),
                 Index {
                     name: name.clone(),
-                    table: table.clone(),
+                    table,
                     unique: *unique,
                 },
             );
@@ -134,10 +305,11 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
                 schema.indexes.remove(name);
             }
         }
-        StatementKind::DropTable { tables } => {
+        StatementKind::DropTable { tables, .. } => {
             for table in tables {
-                schema.tables.remove(table);
-                schema.indexes.retain(|_, index| &index.table != table);
+                let table = schema.resolve(table);
+                schema.tables.remove(&table);
+                schema.indexes.retain(|_, index| index.table != table);
             }
         }
         StatementKind::CreateEnum { name, values } => {
@@ -184,7 +356,7 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
                 return;
             };
             match action {
-                Action::DropColumn { column } => {
+                Action::DropColumn { column, .. } => {
                     // Constraints on the column go with it.
                     t.columns.retain(|c| &c.name != column);
                     let gone: Vec<String> = t

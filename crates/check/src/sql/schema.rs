@@ -12,6 +12,20 @@ pub struct SqlType {
 }
 
 impl SqlType {
+    /// A type the replay cannot tell (a query column computed by a function it does not know):
+    /// no rule judges it.
+    pub fn unknown() -> SqlType {
+        SqlType {
+            name: String::new(),
+            modifiers: Vec::new(),
+            array: false,
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        self.name.is_empty()
+    }
+
     /// Parses a type as written in SQL (`varchar(20)`, `timestamp with time zone`, `int[]`).
     pub fn parse(text: &str) -> SqlType {
         let lower = text.to_lowercase();
@@ -148,11 +162,34 @@ pub struct Constraint {
     pub columns: Vec<String>,
 }
 
+/// What a relation is: diesel's `print-schema` writes tables only; a view's columns are still
+/// checked where `schema.rs` declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RelationKind {
+    #[default]
+    Table,
+    View,
+    MaterializedView,
+}
+
+impl RelationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationKind::Table => "table",
+            RelationKind::View => "view",
+            RelationKind::MaterializedView => "materialized view",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Table {
     pub name: String,
+    pub kind: RelationKind,
     pub columns: Vec<Column>,
     pub constraints: Vec<Constraint>,
+    /// Columns a BEFORE INSERT trigger sets: an insert need not give them.
+    pub set_by_trigger: Vec<String>,
 }
 
 impl Table {
@@ -176,12 +213,40 @@ pub struct Index {
     pub unique: bool,
 }
 
-/// Tables, indexes and enum types by name (unqualified, as PostgreSQL folds them).
+/// Tables (and views), indexes and enum types by name: as PostgreSQL folds them, and qualified
+/// (`utils.saved_ddl`) when in a schema other than `public`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Schema {
     pub tables: BTreeMap<String, Table>,
     pub indexes: BTreeMap<String, Index>,
     pub enums: BTreeMap<String, Vec<String>>,
+    /// Trigger functions by name, with the `NEW` columns each assigns.
+    pub functions: BTreeMap<String, Vec<String>>,
+    /// `SET search_path`: where an unqualified name is created and looked up.
+    pub search_path: Vec<String>,
+}
+
+impl Schema {
+    /// The key a name written in a statement has: a qualified name as written (`public.`
+    /// dropped); an unqualified one in the first schema of the search path that has it, else
+    /// in the first of the path, where it would be created.
+    pub fn resolve(&self, name: &str) -> String {
+        if name.contains('.') || self.search_path.is_empty() {
+            return name.to_owned();
+        }
+        let key = |schema: &str| {
+            if schema == "public" {
+                name.to_owned()
+            } else {
+                format!("{schema}.{name}")
+            }
+        };
+        self.search_path
+            .iter()
+            .map(|s| key(s))
+            .find(|k| self.tables.contains_key(k))
+            .unwrap_or_else(|| key(&self.search_path[0]))
+    }
 }
 
 impl std::fmt::Display for SqlType {
@@ -206,7 +271,10 @@ impl std::fmt::Display for Schema {
             writeln!(f, "enum {name} ({})", values.join(", "))?;
         }
         for (name, table) in &self.tables {
-            writeln!(f, "table {name}")?;
+            match table.kind {
+                RelationKind::Table => writeln!(f, "table {name}")?,
+                other => writeln!(f, "{} {name}", other.as_str())?,
+            }
             for column in &table.columns {
                 let default = match &column.default {
                     None => String::new(),

@@ -158,6 +158,7 @@ pub(crate) mod testing {
             replayed: replay_each(&migrations),
             migrations,
             schema_rs: Some(schema_rs::parse(SCHEMA_RS).unwrap()),
+            declared: Vec::new(),
             models: parse_models(MODELS, Path::new("src/models.rs")).unwrap(),
             api: Default::default(),
             migrations_dir: "migrations".into(),

@@ -44,6 +44,14 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
             .map(|c| c.sql_type.clone());
         match old {
             Some(old) if old.changes_without_rewrite(sql_type) => {}
+            // With the session's zone UTC, PostgreSQL 12+ knows the stored values mean the same
+            // instants and changes only the catalog (the column's indexes are still rebuilt).
+            Some(old)
+                if cx.timezone_utc
+                    && cx.pg_version >= 12
+                    && old.name == "timestamp"
+                    && sql_type.name == "timestamptz"
+                    && old.array == sql_type.array => {}
             Some(old) => hits.push(Hit::new(
                 RULE,
                 *range,

@@ -22,10 +22,13 @@ pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits:
         match action {
             // A constraint written on the column cannot be NOT VALID.
             Action::AddColumn(column) => {
+                // A new column without a default is NULL in every row, so PostgreSQL marks its
+                // foreign key valid without reading them (transformAlterTableStmt).
+                let filled = column.default.is_some() || column.fills_rows.is_some();
                 for constraint in &column.constraints {
                     let label = match constraint.kind {
                         ConstraintKind::Check => "CHECK",
-                        ConstraintKind::ForeignKey => "REFERENCES",
+                        ConstraintKind::ForeignKey if filled => "REFERENCES",
                         _ => continue,
                     };
                     hits.push(Hit::new(

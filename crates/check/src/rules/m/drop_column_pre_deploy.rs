@@ -21,7 +21,7 @@ pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits:
         return;
     };
     for (range, action) in actions {
-        if let Action::DropColumn { column } = action {
+        if let Action::DropColumn { column, .. } = action {
             hits.push(Hit::new(
                 RULE,
                 *range,

@@ -17,6 +17,7 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
     if let StatementKind::DropIndex {
         names,
         concurrently: false,
+        ..
     } = &statement.kind
         && drops_index_of_existing(cx, schema, names)
     {

@@ -17,7 +17,7 @@ pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits:
     if cx.migration.post_deploy {
         return;
     }
-    let StatementKind::DropTable { tables } = &statement.kind else {
+    let StatementKind::DropTable { tables, .. } = &statement.kind else {
         return;
     };
     if let Some(table) = tables.iter().find(|t| cx.is_existing(t)) {

@@ -71,7 +71,7 @@ fn locks_existing_table(cx: &Context, schema: &Schema, statement: &Statement) ->
         StatementKind::AlterTable { table, .. } if cx.is_existing(table) => {
             Some(format!("ALTER TABLE {table}"))
         }
-        StatementKind::AlterTable { table, actions } => {
+        StatementKind::AlterTable { table, actions, .. } => {
             let new_keys = actions.iter().filter_map(|(_, a)| match a {
                 Action::AddConstraint(c) => Some(c),
                 _ => None,
@@ -83,10 +83,13 @@ fn locks_existing_table(cx: &Context, schema: &Schema, statement: &Statement) ->
             table,
             constraints,
             columns,
+            ..
         } => {
+            // A key to itself locks nothing else.
             let keys = constraints
                 .iter()
-                .chain(columns.iter().flat_map(|c| c.constraints.iter()));
+                .chain(columns.iter().flat_map(|c| c.constraints.iter()))
+                .filter(|c| c.references.as_ref() != Some(table));
             referenced_existing(cx, keys)
                 .map(|parent| format!("CREATE TABLE {table}, whose foreign key locks {parent},"))
         }
@@ -98,11 +101,26 @@ fn locks_existing_table(cx: &Context, schema: &Schema, statement: &Statement) ->
         StatementKind::DropIndex {
             names,
             concurrently: false,
+            ..
         } if drops_index_of_existing(cx, schema, names) => Some("DROP INDEX".to_owned()),
-        StatementKind::DropTable { tables } => tables
+        StatementKind::DropTable { tables, .. } => tables
             .iter()
             .find(|t| cx.is_existing(t))
             .map(|table| format!("DROP TABLE {table}")),
+        StatementKind::DropView { names, .. } => names
+            .iter()
+            .find(|t| cx.is_existing(t))
+            .map(|view| format!("DROP VIEW {view}")),
+        StatementKind::RefreshView {
+            name,
+            concurrently: false,
+        } if cx.is_existing(name) => Some(format!("REFRESH MATERIALIZED VIEW {name}")),
+        // SHARE ROW EXCLUSIVE: it blocks writes while it waits.
+        StatementKind::CreateTrigger { table, .. } | StatementKind::DropTrigger { table }
+            if cx.is_existing(table) =>
+        {
+            Some(format!("a trigger change on {table}"))
+        }
         _ => None,
     }
 }

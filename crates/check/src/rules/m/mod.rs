@@ -23,6 +23,7 @@ pub mod unique_without_index;
 pub mod unmodelled_statement;
 pub mod validate_same_transaction;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::finding::Rule;
@@ -74,13 +75,26 @@ pub(crate) fn check_migration<'p>(
         hits: syntax_error::check(&migration.up, &parsed.errors),
     }];
     let mut cx = Context::new(migration, parsed.statements.len(), pg_version, lock);
-    for statement in &parsed.statements {
+    for written in &parsed.statements {
+        // Rules judge what PostgreSQL does: an IF [NOT] EXISTS that makes it a no-op is none.
+        let pruned;
+        let statement = match replay::without_no_ops(schema, &written.kind) {
+            Cow::Borrowed(_) => written,
+            Cow::Owned(kind) => {
+                pruned = Statement {
+                    range: written.range,
+                    kind,
+                    allows: Vec::new(),
+                };
+                &pruned
+            }
+        };
         cx.before_rules(statement);
         let mut hits = Vec::new();
         check_statement(&cx, schema, statement, &mut hits);
         cx.after_rules(statement);
         out.push(Checked {
-            allows: &statement.allows,
+            allows: &written.allows,
             hits,
         });
         replay::apply(schema, &statement.kind);
@@ -135,6 +149,8 @@ pub(crate) struct Context<'m> {
     not_valid_in_transaction: BTreeSet<String>,
     /// Tables whose ACCESS EXCLUSIVE lock the open transaction holds.
     locked_in_transaction: BTreeSet<String>,
+    /// `SET timezone = 'UTC'` is in force.
+    timezone_utc: bool,
 }
 
 impl<'m> Context<'m> {
@@ -156,6 +172,7 @@ impl<'m> Context<'m> {
             timeout_at_begin: None,
             not_valid_in_transaction: BTreeSet::new(),
             locked_in_transaction: BTreeSet::new(),
+            timezone_utc: false,
         }
     }
 
@@ -191,14 +208,14 @@ impl<'m> Context<'m> {
     /// What a statement leaves for the statements after it.
     fn after_rules(&mut self, statement: &Statement) {
         match &statement.kind {
-            StatementKind::AlterTable { table, actions } if self.is_existing(table) => {
+            StatementKind::AlterTable { table, actions, .. } if self.is_existing(table) => {
                 let added: Vec<String> = actions
                     .iter()
                     .filter_map(|(_, a)| added_not_valid(self, table, a))
                     .collect();
                 self.not_valid_in_transaction.extend(added);
             }
-            StatementKind::AlterTable { table, actions } => {
+            StatementKind::AlterTable { table, actions, .. } => {
                 if let Some((_, Action::RenameTable { to })) = actions
                     .iter()
                     .find(|(_, a)| matches!(a, Action::RenameTable { .. }))
@@ -207,10 +224,12 @@ impl<'m> Context<'m> {
                     self.created.insert(to.clone());
                 }
             }
-            StatementKind::CreateTable { table, .. } => {
+            StatementKind::CreateTable { table, .. }
+            | StatementKind::CreateRelation { name: table, .. } => {
                 self.created.insert(table.clone());
             }
-            StatementKind::DropTable { tables } => {
+            StatementKind::SetTimezone { utc } => self.timezone_utc = *utc,
+            StatementKind::DropTable { tables, .. } => {
                 for table in tables {
                     self.created.remove(table);
                 }
@@ -256,7 +275,7 @@ fn altered_existing<'s>(
     statement: &'s Statement,
 ) -> Option<(&'s str, &'s [(Range, Action)])> {
     match &statement.kind {
-        StatementKind::AlterTable { table, actions } if cx.is_existing(table) => {
+        StatementKind::AlterTable { table, actions, .. } if cx.is_existing(table) => {
             Some((table, actions))
         }
         _ => None,
@@ -393,7 +412,7 @@ mod tests {
         let report = check(&[M(
             "inline",
             &format!(
-                "{TIMEOUT}ALTER TABLE accounts ADD COLUMN ref text UNIQUE;\nALTER TABLE accounts ADD COLUMN score int CHECK (score >= 0);\nALTER TABLE accounts ADD COLUMN parent bigint REFERENCES accounts (id);\n"
+                "{TIMEOUT}ALTER TABLE accounts ADD COLUMN ref text UNIQUE;\nALTER TABLE accounts ADD COLUMN score int CHECK (score >= 0);\nALTER TABLE accounts ADD COLUMN parent bigint DEFAULT 0 REFERENCES accounts (id);\nALTER TABLE accounts ADD COLUMN referrer bigint REFERENCES accounts (id);\n"
             ),
             None,
         )]);
@@ -406,6 +425,73 @@ mod tests {
             [unique, constraint, constraint],
             "{}",
             human(&report)
+        );
+    }
+
+    /// Classes of statements seen misjudged on real repositories, each written here as the
+    /// smallest migration that shows it: each must raise nothing.
+    #[test]
+    fn statements_that_do_nothing_or_touch_only_new_relations_raise_nothing() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "drop_absent",
+                "DROP TABLE IF EXISTS never_created;\nDROP INDEX IF EXISTS never_built;\nALTER TABLE IF EXISTS gone ADD COLUMN x int NOT NULL;\n",
+            ),
+            (
+                "create_present",
+                "CREATE INDEX IF NOT EXISTS accounts_email_idx ON accounts (email);\nALTER TABLE accounts ADD COLUMN IF NOT EXISTS note text NOT NULL, DROP COLUMN IF EXISTS nothing;\n",
+            ),
+            (
+                "from_a_query",
+                "CREATE TABLE account_notes AS SELECT id, note FROM accounts;\nALTER TABLE account_notes ALTER COLUMN id SET NOT NULL, ADD PRIMARY KEY (id), ADD CONSTRAINT notes_fk FOREIGN KEY (id) REFERENCES account_notes (id);\nCREATE INDEX account_notes_note ON account_notes (note);\n",
+            ),
+            (
+                "materialized",
+                "CREATE MATERIALIZED VIEW account_totals AS SELECT id, amount FROM accounts;\nCREATE UNIQUE INDEX account_totals_id ON account_totals (id);\n",
+            ),
+            (
+                "utc",
+                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN seen timestamp;\nCOMMIT;\nBEGIN;\nSET timezone = 'UTC';\nALTER TABLE accounts ALTER COLUMN seen TYPE timestamptz;\n",
+            ),
+            (
+                "null_filter",
+                "UPDATE accounts SET email = '' WHERE email IS NULL;\n",
+            ),
+        ];
+        for (name, up) in cases {
+            let report = check(&[M(name, up, None)]);
+            // The lock timeout is its own concern: every case but `utc` leaves it out.
+            let found: Vec<&str> = codes(&report)
+                .into_iter()
+                .filter(|c| *c != "M015")
+                .collect();
+            assert_eq!(found, Vec::<&str>::new(), "{name}:\n{}", human(&report));
+        }
+    }
+
+    #[test]
+    fn without_utc_the_same_type_change_rewrites() {
+        let report = check(&[M(
+            "local_zone",
+            &format!(
+                "{TIMEOUT}ALTER TABLE accounts ADD COLUMN seen timestamp;\nCOMMIT;\nBEGIN;\nSET timezone = 'Europe/Paris';\nALTER TABLE accounts ALTER COLUMN seen TYPE timestamptz;\n"
+            ),
+            None,
+        )]);
+        assert!(codes(&report).contains(&"M010"), "{}", human(&report));
+    }
+
+    #[test]
+    fn a_table_keyed_to_itself_names_the_tables_it_really_locks() {
+        let report = check(&[M(
+            "tree",
+            "CREATE TABLE replies (id bigint PRIMARY KEY, parent bigint REFERENCES replies (id), account bigint REFERENCES accounts (id));\n",
+            None,
+        )]);
+        let message = &report.findings[0].message;
+        assert!(
+            message.contains("locks accounts") && !message.contains("locks replies"),
+            "{message}"
         );
     }
 }

@@ -15,7 +15,19 @@ pub const RULE: Rule = Rule {
 
 pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
     let (verb, table) = match &statement.kind {
-        StatementKind::Update { table } => ("UPDATE", table),
+        // `WHERE col IS NULL` of a column that is NOT NULL matches no row.
+        StatementKind::Update {
+            table,
+            only_where_null: Some(column),
+        } if schema
+            .tables
+            .get(table)
+            .and_then(|t| t.column(column))
+            .is_some_and(|c| !c.nullable) =>
+        {
+            return;
+        }
+        StatementKind::Update { table, .. } => ("UPDATE", table),
         StatementKind::Delete { table } => ("DELETE", table),
         _ => return,
     };

@@ -51,7 +51,7 @@ mod tests {
             &[M(
                 "archive",
                 &format!(
-                    "{TIMEOUT}CREATE TABLE archive AS SELECT * FROM accounts;\nALTER TABLE accounts ALTER COLUMN note SET STATISTICS 100;\n"
+                    "{TIMEOUT}CREATE DOMAIN positive AS int CHECK (VALUE > 0);\nALTER TABLE accounts ALTER COLUMN note SET STATISTICS 100;\n"
                 ),
                 None,
             )],
@@ -63,7 +63,7 @@ mod tests {
                 )],
                 &[M(
                     "allowed",
-                    "-- plumb: allow unmodelled-statement created from a query, read by nothing\nCREATE TABLE archive AS SELECT * FROM accounts;\n",
+                    "-- plumb: allow unmodelled-statement a domain no table uses yet\nCREATE DOMAIN positive AS int CHECK (VALUE > 0);\n",
                     None,
                 )],
             ],

@@ -19,7 +19,12 @@ pub(super) fn check(model: &Model, rs: &TableRs, table: &Table, out: &mut Vec<Fi
     if !model.roles.contains(&Role::Inserts) {
         return;
     }
-    for column in table.columns.iter().filter(|c| required(c)) {
+    // A column a BEFORE INSERT trigger sets is given by the database.
+    for column in table
+        .columns
+        .iter()
+        .filter(|c| required(c) && !table.set_by_trigger.contains(&c.name))
+    {
         let provided = model.fields.iter().any(|field| {
             rs.columns
                 .iter()

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use crate::finding::{Finding, Rule, Severity};
-use crate::input::schema_rs::{SchemaRs, TableRs};
+use crate::input::schema_rs::TableRs;
+use crate::input::snapshot::Declared;
 use crate::sql::schema::{Schema, Table};
 use crate::sql::source::Span;
 
@@ -42,12 +43,21 @@ pub(super) fn columns(
     }
 }
 
-/// The tables that only `schema.rs` has.
-pub(super) fn tables(file: &Path, schema: &Schema, declared: &SchemaRs, out: &mut Vec<Finding>) {
-    for rs in declared
-        .tables
+/// The tables that only the schema file has.
+pub(super) fn tables(
+    file: &Path,
+    schema: &Schema,
+    declared: &Declared,
+    tables: &[TableRs],
+    out: &mut Vec<Finding>,
+) {
+    let key = |name: &str| match declared.schema.as_str() {
+        "public" => name.to_owned(),
+        other => format!("{other}.{name}"),
+    };
+    for rs in tables
         .iter()
-        .filter(|t| !schema.tables.contains_key(&t.name))
+        .filter(|t| !schema.tables.contains_key(&key(&t.name)))
     {
         out.push(Finding::new(
             RULE,
