@@ -90,7 +90,7 @@ pub fn check_workspace_against(
     base: &Base,
 ) -> Result<Report, InputError> {
     let (mut report, head, settings) = check_head(root, pg_version)?;
-    let Some((rev, base_snapshot)) = read_base(root, &settings, base, &mut report)? else {
+    let Some((rev, base_snapshot)) = read_base(root, &settings, &head, base, &mut report)? else {
         return Ok(report);
     };
     let short: String = rev.chars().take(12).collect();
@@ -106,6 +106,7 @@ pub fn check_workspace_against(
 fn read_base(
     root: &Path,
     settings: &Settings,
+    head: &Snapshot,
     base: &Base,
     report: &mut Report,
 ) -> Result<Option<(String, Snapshot)>, InputError> {
@@ -129,22 +130,76 @@ fn read_base(
     };
     let scratch =
         tempfile::tempdir().map_err(|e| InputError::io(Path::new("a temporary directory"), e))?;
-    let base_root = match input::git::extract(root, &rev, scratch.path()) {
-        Ok(dir) => dir,
+    // The files the head's settings read, and the settings files. When the base's settings
+    // files are the head's, so are the paths: its migrations are read from memory and only
+    // the few other files are written out.
+    let mut wanted = settings.read_paths();
+    wanted.extend(["plumb.toml", "diesel.toml"].map(PathBuf::from));
+    let blobs = match input::git::blobs(root, &rev, &wanted) {
+        Ok(blobs) => blobs,
         Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
             return skipped(&reason);
         }
         Err(error) => return Err(invalid(error.to_string())),
     };
-    let base_settings = Settings::load(&base_root).unwrap_or_else(|_| Settings {
-        root: base_root.clone(),
-        migrations_dir: base_root.join(relative(root, &settings.migrations_dir)),
-        ..settings.clone()
+    let base_root = scratch.path().to_path_buf();
+    let same_settings = ["plumb.toml", "diesel.toml"].iter().all(|name| {
+        let at_base = blobs
+            .iter()
+            .find(|(p, _)| p == name)
+            .map(|(_, c)| c.as_slice());
+        let at_head = std::fs::read(root.join(name)).ok();
+        at_base == at_head.as_deref()
     });
-    let snapshot = if base_settings.migrations_dir.is_dir() {
-        read_snapshot(&base_settings).map_err(|e| invalid(format!("the base {rev}: {e}")))?
+    let write = |blobs: &mut dyn Iterator<Item = &input::git::Blob>| {
+        input::git::write_blobs(&base_root, blobs).map_err(|e| invalid(e.to_string()))
+    };
+    let mut snapshot = if same_settings {
+        let base_settings = settings.rerooted(&base_root);
+        let migrations_dir = relative(root, &settings.migrations_dir);
+        let prefix = format!("{}/", migrations_dir.to_string_lossy().replace('\\', "/"));
+        let (migration_files, others): (Vec<_>, Vec<_>) =
+            blobs.iter().partition(|(p, _)| p.starts_with(&prefix));
+        write(&mut others.into_iter())?;
+        let texts: Vec<(&str, String)> = migration_files
+            .iter()
+            .map(|(p, c)| (&p[prefix.len()..], String::from_utf8_lossy(c).into_owned()))
+            .collect();
+        let migrations = plumb_migrations::migrations_from_files(
+            &base_settings.migrations_dir,
+            texts.iter().map(|(p, t)| (*p, t.as_str())),
+        )
+        .map_err(|e| invalid(format!("the base {rev}: {e}")))?;
+        input::snapshot::read_files_with(&base_settings, migrations)
+            .map_err(|e| invalid(format!("the base {rev}: {e}")))?
     } else {
-        Snapshot::default()
+        // Other settings: the base's tree is read as a workspace of its own.
+        let all =
+            input::git::blobs(root, &rev, &[PathBuf::new()]).map_err(|e| invalid(e.to_string()))?;
+        write(&mut all.iter())?;
+        let base_settings = Settings::load(&base_root).unwrap_or_else(|_| Settings {
+            root: base_root.clone(),
+            migrations_dir: base_root.join(relative(root, &settings.migrations_dir)),
+            ..settings.clone()
+        });
+        if !base_settings.migrations_dir.is_dir() {
+            return Ok(Some((rev, Snapshot::default())));
+        }
+        input::snapshot::read_files(&base_settings)
+            .map_err(|e| invalid(format!("the base {rev}: {e}")))?
+    };
+    // Released migrations are usually the head's first ones, unchanged: their schemas are the
+    // head's, without parsing them again.
+    let prefix = snapshot.migrations.len() <= head.migrations.len()
+        && snapshot
+            .migrations
+            .iter()
+            .zip(&head.migrations)
+            .all(|(b, h)| b.name == h.name && b.up == h.up);
+    snapshot.replayed = if prefix {
+        head.replayed[..snapshot.migrations.len()].to_vec()
+    } else {
+        replay_each(&snapshot.migrations)
     };
     Ok(Some((rev, snapshot)))
 }

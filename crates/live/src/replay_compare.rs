@@ -118,7 +118,7 @@ pub(crate) fn replay_differences(catalog: &Catalog, replay: &Schema) -> Vec<Stri
             "the replay has index `{name}`, the database does not"
         ));
     }
-    if catalog.enums != replay.enums {
+    if !catalog.enums.iter().eq(replay.enums.iter()) {
         out.push("the enum types differ between the database and the replay".to_owned());
     }
     out

@@ -83,31 +83,81 @@ pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>, ReadError> {
 }
 
 fn read_one(dir: &Path, name: String) -> Result<Migration, ReadError> {
-    let up_path = dir.join("up.sql");
-    let up = match fs::read_to_string(&up_path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ReadError::Invalid {
-                path: dir.to_path_buf(),
-                reason: "a migration folder with no up.sql".into(),
-            });
+    let read = |file: &str| {
+        let path = dir.join(file);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ReadError::io(&path, e)),
         }
-        Err(e) => return Err(ReadError::io(&up_path, e)),
     };
-    let down_path = dir.join("down.sql");
-    let down = match fs::read_to_string(&down_path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(ReadError::io(&down_path, e)),
+    build(
+        dir,
+        name,
+        read("up.sql")?,
+        read("down.sql")?,
+        read("metadata.toml")?,
+    )
+}
+
+/// The migrations of `dir` from files already read (a revision's, from git): each path is
+/// relative to `dir`, `<folder>/up.sql` and the like; other files are ignored.
+pub fn migrations_from_files<'f>(
+    dir: &Path,
+    files: impl IntoIterator<Item = (&'f str, &'f str)>,
+) -> Result<Vec<Migration>, ReadError> {
+    type Files<'f> = (Option<&'f str>, Option<&'f str>, Option<&'f str>);
+    let mut folders: std::collections::BTreeMap<&str, Files<'f>> = Default::default();
+    for (path, text) in files {
+        let Some((folder, file)) = path.split_once('/') else {
+            continue;
+        };
+        if folder.starts_with('.') {
+            continue;
+        }
+        let entry = folders.entry(folder).or_default();
+        match file {
+            "up.sql" => entry.0 = Some(text),
+            "down.sql" => entry.1 = Some(text),
+            "metadata.toml" => entry.2 = Some(text),
+            _ => {}
+        }
+    }
+    let mut migrations = folders
+        .into_iter()
+        .map(|(name, (up, down, metadata))| {
+            build(
+                &dir.join(name),
+                name.to_owned(),
+                up.map(str::to_owned),
+                down.map(str::to_owned),
+                metadata.map(str::to_owned),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
+    Ok(migrations)
+}
+
+fn build(
+    dir: &Path,
+    name: String,
+    up: Option<String>,
+    down: Option<String>,
+    metadata: Option<String>,
+) -> Result<Migration, ReadError> {
+    let Some(up) = up else {
+        return Err(ReadError::Invalid {
+            path: dir.to_path_buf(),
+            reason: "a migration folder with no up.sql".into(),
+        });
     };
-    let metadata_path = dir.join("metadata.toml");
-    let metadata = match fs::read_to_string(&metadata_path) {
-        Ok(text) => toml::from_str::<Metadata>(&text).map_err(|e| ReadError::Invalid {
-            path: metadata_path.clone(),
+    let metadata = match metadata {
+        Some(text) => toml::from_str::<Metadata>(&text).map_err(|e| ReadError::Invalid {
+            path: dir.join("metadata.toml"),
             reason: e.to_string().trim().to_owned(),
         })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Metadata::default(),
-        Err(e) => return Err(ReadError::io(&metadata_path, e)),
+        None => Metadata::default(),
     };
     let version = name.split('_').next().unwrap_or_default().replace('-', "");
     let post_deploy = leading_comments(&up).any(|line| line == POST_DEPLOY_MARK);

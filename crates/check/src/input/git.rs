@@ -45,9 +45,14 @@ pub fn default_base(root: &Path) -> Result<String, BaseError> {
     ))
 }
 
-/// The workspace `root` as it is at `rev`, written under `into`; returns the workspace's
-/// directory there.
-pub fn extract(root: &Path, rev: &str, into: &Path) -> Result<PathBuf, BaseError> {
+/// A file of a revision: its path relative to the workspace root, and its bytes.
+pub type Blob = (String, Vec<u8>);
+
+/// The files under `paths` (relative to the workspace `root`, files or folders) as they are at
+/// `rev`, read into memory in one `git cat-file --batch`. Only what the checks read is taken:
+/// a repository's whole tree can be thousands of files, and writing each one out costs more
+/// than checking it.
+pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, BaseError> {
     let toplevel = git(root, &["rev-parse", "--show-toplevel"]).map_err(|_| {
         BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
     })?;
@@ -69,18 +74,25 @@ pub fn extract(root: &Path, rev: &str, into: &Path) -> Result<PathBuf, BaseError
         .unwrap_or(Path::new(""))
         .to_string_lossy()
         .replace('\\', "/");
-    let listing = git(
-        Path::new(&toplevel),
-        &[
-            "ls-tree",
-            "-r",
-            "--full-tree",
-            &commit,
-            "--",
-            if prefix.is_empty() { "." } else { &prefix },
-        ],
-    )
-    .map_err(|e| BaseError::Invalid(format!("--base {rev}: {e}")))?;
+    let mut args: Vec<String> = ["ls-tree", "-r", "--full-tree", &commit, "--"]
+        .map(str::to_owned)
+        .to_vec();
+    for path in paths {
+        let path = path.to_string_lossy().replace('\\', "/");
+        let path = path.trim_start_matches("./").trim_end_matches('/');
+        args.push(match (prefix.is_empty(), path.is_empty()) {
+            (true, true) => ".".to_owned(),
+            (true, false) => path.to_owned(),
+            (false, true) => prefix.clone(),
+            (false, false) => format!("{prefix}/{path}"),
+        });
+    }
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let listing = git(Path::new(&toplevel), &arg_refs)
+        .map_err(|e| BaseError::Invalid(format!("--base {rev}: {e}")))?;
     let mut files = Vec::new();
     for line in listing.lines() {
         // `<mode> blob <id>\t<path>`
@@ -127,7 +139,8 @@ pub fn extract(root: &Path, rev: &str, into: &Path) -> Result<PathBuf, BaseError
     let mut reader = BufReader::new(stdout);
     let read_error =
         |e: std::io::Error| BaseError::Invalid(format!("--base {rev}: reading from git: {e}"));
-    for (_, path) in &files {
+    let mut out = Vec::with_capacity(files.len());
+    for (_, path) in files {
         let mut header = String::new();
         reader.read_line(&mut header).map_err(read_error)?;
         let size: usize = header
@@ -140,6 +153,21 @@ pub fn extract(root: &Path, rev: &str, into: &Path) -> Result<PathBuf, BaseError
         let mut content = vec![0; size + 1];
         reader.read_exact(&mut content).map_err(read_error)?;
         content.truncate(size);
+        out.push((path, content));
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    Ok(out)
+}
+
+/// Writes files of a revision under `into`, the workspace's directory for them.
+pub fn write_blobs<'b>(
+    into: &Path,
+    blobs: impl IntoIterator<Item = &'b Blob>,
+) -> Result<(), BaseError> {
+    std::fs::create_dir_all(into)
+        .map_err(|e| BaseError::Invalid(format!("{}: {e}", into.display())))?;
+    for (path, content) in blobs {
         let target = into.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
@@ -148,9 +176,5 @@ pub fn extract(root: &Path, rev: &str, into: &Path) -> Result<PathBuf, BaseError
         std::fs::write(&target, content)
             .map_err(|e| BaseError::Invalid(format!("{}: {e}", target.display())))?;
     }
-    let _ = writer.join();
-    let _ = child.wait();
-    std::fs::create_dir_all(into)
-        .map_err(|e| BaseError::Invalid(format!("{}: {e}", into.display())))?;
-    Ok(into.to_path_buf())
+    Ok(())
 }

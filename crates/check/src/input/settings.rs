@@ -523,6 +523,40 @@ impl Settings {
         })
     }
 
+    /// The same settings for the same files under another root (a revision's tree).
+    pub fn rerooted(&self, root: &Path) -> Settings {
+        let moved = |p: &Path| root.join(p.strip_prefix(&self.root).unwrap_or(p));
+        Settings {
+            root: root.to_path_buf(),
+            migrations_dir: moved(&self.migrations_dir),
+            schema_files: self
+                .schema_files
+                .iter()
+                .map(|f| SchemaFile {
+                    path: moved(&f.path),
+                    patch_file: f.patch_file.as_deref().map(moved),
+                    ..f.clone()
+                })
+                .collect(),
+            models_dir: self.models_dir.as_deref().map(moved),
+            api_dir: moved(&self.api_dir),
+            ..self.clone()
+        }
+    }
+
+    /// What a check reads, relative to the root: the migrations, the schema files and their
+    /// patches, the models and the API schemas.
+    pub fn read_paths(&self) -> Vec<PathBuf> {
+        let relative = |p: &Path| p.strip_prefix(&self.root).unwrap_or(p).to_path_buf();
+        let mut paths = vec![relative(&self.migrations_dir), relative(&self.api_dir)];
+        for file in &self.schema_files {
+            paths.push(relative(&file.path));
+            paths.extend(file.patch_file.as_deref().map(relative));
+        }
+        paths.extend(self.models_dir.as_deref().map(relative));
+        paths
+    }
+
     /// `[rules]` applied: findings of rules turned off dropped, the others at their severity.
     pub fn apply_severities(&self, findings: Vec<Finding>) -> Vec<Finding> {
         findings

@@ -144,7 +144,14 @@ fn unpatch(text: &str, patch: &str) -> Result<String, String> {
 
 /// A tree's files, read and parsed but not replayed.
 pub(crate) fn read_files(settings: &Settings) -> Result<Snapshot, InputError> {
-    let migrations = read_migrations(&settings.migrations_dir)?;
+    read_files_with(settings, read_migrations(&settings.migrations_dir)?)
+}
+
+/// [`read_files`] with the migrations already read (a revision's, from git).
+pub(crate) fn read_files_with(
+    settings: &Settings,
+    migrations: Vec<Migration>,
+) -> Result<Snapshot, InputError> {
     let mut schema_rs: Option<SchemaRs> = None;
     let mut declared = Vec::new();
     for file in settings.schema_files.iter().filter(|f| f.path.is_file()) {

@@ -1,6 +1,7 @@
 //! Applies statements to the schema model, as PostgreSQL would.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::sql::parse::{Action, ColumnDef, ConstraintDef, StatementKind};
 use crate::sql::query;
@@ -151,7 +152,7 @@ fn add_constraint(schema: &mut Schema, table: &str, def: &ConstraintDef) {
             },
         );
     }
-    let Some(t) = schema.tables.get_mut(table) else {
+    let Some(t) = schema.table_mut(table) else {
         return;
     };
     if def.kind == ConstraintKind::PrimaryKey {
@@ -179,7 +180,7 @@ fn add_constraint(schema: &mut Schema, table: &str, def: &ConstraintDef) {
 }
 
 fn add_column(schema: &mut Schema, table: &str, def: &ColumnDef) {
-    if let Some(t) = schema.tables.get_mut(table) {
+    if let Some(t) = schema.table_mut(table) {
         t.columns.retain(|c| c.name != def.name);
         t.columns.push(Column {
             name: def.name.clone(),
@@ -212,10 +213,10 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
             let table = &schema.resolve(table);
             schema.tables.insert(
                 table.clone(),
-                Table {
+                Arc::new(Table {
                     name: table.clone(),
                     ..Table::default()
-                },
+                }),
             );
             for column in columns {
                 add_column(schema, table, column);
@@ -238,12 +239,12 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
             }
             schema.tables.insert(
                 name.clone(),
-                Table {
+                Arc::new(Table {
                     name,
                     kind: *kind,
                     columns,
                     ..Table::default()
-                },
+                }),
             );
         }
         StatementKind::DropView { names, .. } => {
@@ -255,7 +256,7 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
                     .is_some_and(|t| t.kind != RelationKind::Table)
                 {
                     schema.tables.remove(&name);
-                    schema.indexes.retain(|_, index| index.table != name);
+                    schema.drop_indexes_of(&name);
                 }
             }
         }
@@ -269,7 +270,7 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
         } => {
             let columns = schema.functions.get(function).cloned().unwrap_or_default();
             let table = schema.resolve(table);
-            if let Some(t) = schema.tables.get_mut(&table) {
+            if let Some(t) = schema.table_mut(&table) {
                 for column in columns {
                     if !t.set_by_trigger.contains(&column) {
                         t.set_by_trigger.push(column);
@@ -309,7 +310,7 @@ pub fn apply(schema: &mut Schema, statement: &StatementKind) {
             for table in tables {
                 let table = schema.resolve(table);
                 schema.tables.remove(&table);
-                schema.indexes.retain(|_, index| index.table != table);
+                schema.drop_indexes_of(&table);
             }
         }
         StatementKind::CreateEnum { name, values } => {
@@ -335,7 +336,7 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
                 index.name = to.clone();
                 schema.indexes.insert(to.clone(), index);
             }
-            if let Some(t) = schema.tables.get_mut(table) {
+            if let Some(t) = schema.table_mut(table) {
                 t.constraints
                     .iter_mut()
                     .filter(|c| &c.name == from)
@@ -344,15 +345,23 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
         }
         Action::RenameTable { to } => {
             if let Some(mut moved) = schema.tables.remove(table) {
-                moved.name = to.clone();
+                Arc::make_mut(&mut moved).name = to.clone();
                 schema.tables.insert(to.clone(), moved);
             }
-            for index in schema.indexes.values_mut().filter(|i| i.table == table) {
-                index.table = to.clone();
+            let moved: Vec<String> = schema
+                .indexes
+                .iter()
+                .filter(|(_, i)| i.table == table)
+                .map(|(n, _)| n.clone())
+                .collect();
+            for name in moved {
+                if let Some(index) = schema.indexes.get_mut(&name) {
+                    index.table = to.clone();
+                }
             }
         }
         _ => {
-            let Some(t) = schema.tables.get_mut(table) else {
+            let Some(t) = schema.table_mut(table) else {
                 return;
             };
             match action {

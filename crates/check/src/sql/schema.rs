@@ -1,6 +1,6 @@
 //! The schema the migrations build, as far as safety rules need it.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A column type, normalised: `character varying(20)` and `varchar(20)` are the same
 /// `SqlType { name: "varchar", modifiers: [20] }`.
@@ -213,20 +213,43 @@ pub struct Index {
     pub unique: bool,
 }
 
+/// A map that clones in constant time and shares what a change leaves alone: the replay keeps
+/// the schema after every migration, and Lemmy has 342 of them.
+pub type Map<K, V> = imbl::OrdMap<K, V>;
+
 /// Tables (and views), indexes and enum types by name: as PostgreSQL folds them, and qualified
 /// (`utils.saved_ddl`) when in a schema other than `public`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Schema {
-    pub tables: BTreeMap<String, Table>,
-    pub indexes: BTreeMap<String, Index>,
-    pub enums: BTreeMap<String, Vec<String>>,
+    /// Shared between the schemas after each migration: a clone copies the map, and a table
+    /// only when a later statement changes it.
+    pub tables: Map<String, Arc<Table>>,
+    pub indexes: Map<String, Index>,
+    pub enums: Map<String, Vec<String>>,
     /// Trigger functions by name, with the `NEW` columns each assigns.
-    pub functions: BTreeMap<String, Vec<String>>,
+    pub functions: Map<String, Vec<String>>,
     /// `SET search_path`: where an unqualified name is created and looked up.
     pub search_path: Vec<String>,
 }
 
 impl Schema {
+    pub fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
+        self.tables.get_mut(name).map(Arc::make_mut)
+    }
+
+    /// Drops the indexes of a table (it was dropped).
+    pub fn drop_indexes_of(&mut self, table: &str) {
+        let gone: Vec<String> = self
+            .indexes
+            .iter()
+            .filter(|(_, i)| i.table == table)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in gone {
+            self.indexes.remove(&name);
+        }
+    }
+
     /// The key a name written in a statement has: a qualified name as written (`public.`
     /// dropped); an unqualified one in the first schema of the search path that has it, else
     /// in the first of the path, where it would be created.

@@ -405,7 +405,10 @@ CREATE INDEX accounts_email_idx ON accounts (email);
 #[cfg(test)]
 mod tests {
     use super::testing::{M, TIMEOUT, check, codes, human};
-    use super::{constraint_without_not_valid, unique_without_index};
+    use super::{
+        column_type_rewrite, constraint_without_not_valid, lock_timeout_missing,
+        unique_without_index,
+    };
 
     #[test]
     fn inline_constraints_on_an_added_column_are_checked() {
@@ -463,7 +466,7 @@ mod tests {
             // The lock timeout is its own concern: every case but `utc` leaves it out.
             let found: Vec<&str> = codes(&report)
                 .into_iter()
-                .filter(|c| *c != "M015")
+                .filter(|c| *c != lock_timeout_missing::RULE.code)
                 .collect();
             assert_eq!(found, Vec::<&str>::new(), "{name}:\n{}", human(&report));
         }
@@ -478,7 +481,11 @@ mod tests {
             ),
             None,
         )]);
-        assert!(codes(&report).contains(&"M010"), "{}", human(&report));
+        assert!(
+            codes(&report).contains(&column_type_rewrite::RULE.code),
+            "{}",
+            human(&report)
+        );
     }
 
     #[test]
