@@ -6,6 +6,7 @@
 //! ([`suppress`]); the severities `plumb.toml` sets; a [`Report`].
 
 mod changes;
+pub mod coverage;
 pub mod error;
 pub mod finding;
 pub mod input;
@@ -32,7 +33,7 @@ use input::snapshot::Snapshot;
 use sql::source::Source;
 
 /// What a check found, and the schema the migrations build.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
     /// The text of every file a finding may point into, by its path as findings show it.
@@ -44,6 +45,10 @@ pub struct Report {
     pub base: Option<String>,
     /// What changed between base and head, layer by layer: the review artifact.
     pub changes: Vec<String>,
+    /// What was read: the report's first line.
+    pub coverage: coverage::Coverage,
+    /// What suppressions silenced, and whose markers they were.
+    pub suppressed: Vec<suppress::Suppressed>,
 }
 
 impl Report {
@@ -217,6 +222,16 @@ fn check_head(
     let mut snapshot = input::snapshot::read_files(&settings)?;
     let (mut report, replayed) = check_and_replay(&snapshot.migrations, &settings);
     snapshot.replayed = replayed;
+    let coverage = &mut report.coverage;
+    coverage.schema_files = snapshot.declared.iter().map(|d| d.file.clone()).collect();
+    coverage.models = snapshot.models.len();
+    coverage.model_files = snapshot
+        .models
+        .iter()
+        .map(|m| &m.file)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    coverage.api_schemas = snapshot.api.len();
     check_backend(&settings, &snapshot, &mut report)?;
     Ok((report, snapshot, settings))
 }
@@ -232,6 +247,7 @@ fn check_backend(
         return Ok(());
     };
     let registry = input::registry::read_registry(&settings.root.join("plumb.toml"))?;
+    report.coverage.registry = registry.present;
     let found = rules::backend(&report.schema, all, snapshot, &registry);
     let mut rust_sources = BTreeMap::new();
     for declared in &snapshot.declared {
@@ -265,8 +281,36 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
     let mut findings = Vec::new();
     let mut statements = 0;
     let mut sources = BTreeMap::new();
-    for (migration, parsed) in migrations.iter().zip(sql::parse::parse_all(migrations)) {
+    let mut suppressed = Vec::new();
+    let mut coverage = coverage::Coverage {
+        migrations: migrations.len(),
+        skip_before_set: settings.skip_before.is_some(),
+        recent_from: migrations
+            .len()
+            .checked_sub(coverage::RECENT)
+            .and_then(|i| migrations.get(i))
+            .map(|m| m.version.clone()),
+        ..Default::default()
+    };
+    let recent = migrations.len().saturating_sub(coverage::RECENT);
+    for (index, (migration, parsed)) in migrations
+        .iter()
+        .zip(sql::parse::parse_all(migrations))
+        .enumerate()
+    {
         statements += parsed.statements.len();
+        coverage.unmodelled += parsed
+            .statements
+            .iter()
+            .map(|s| match &s.kind {
+                sql::parse::StatementKind::Unmodelled { .. } => 1,
+                sql::parse::StatementKind::AlterTable { actions, .. } => actions
+                    .iter()
+                    .filter(|(_, a)| matches!(a, sql::parse::Action::Unmodelled { .. }))
+                    .count(),
+                _ => 0,
+            })
+            .sum::<usize>();
         let checked = rules::m::check_migration(
             migration,
             &parsed,
@@ -279,14 +323,24 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
             relative(&settings.root, &migration.up_path()),
             migration.up.clone(),
         );
-        let mut found = suppress::sql(checked, &source);
+        let (mut found, silenced) = suppress::sql(checked, &parsed.file_allows, &source);
         found.sort_by_key(|f| (f.span.line, f.span.column));
         let found = rules::m::lock_timeout_missing::once_per_file(found);
-        if settings.checks(migration) && !found.is_empty() {
+        if !settings.checks(migration) {
+            continue;
+        }
+        coverage.migrations_checked += 1;
+        coverage.migration_findings += found.len();
+        if index < recent {
+            coverage.old_findings += found.len();
+        }
+        suppressed.extend(silenced);
+        if !found.is_empty() {
             sources.insert(source.path, migration.up.clone());
             findings.extend(found);
         }
     }
+    coverage.statements = statements;
     let report = Report {
         findings: settings.apply_severities(findings),
         sources,
@@ -295,6 +349,8 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
         schema,
         base: None,
         changes: Vec::new(),
+        coverage,
+        suppressed,
     };
     (report, replayed)
 }

@@ -4,6 +4,13 @@
 //! Rust, `// plumb: allow <rule> <reason>` among the comment and attribute lines right above a
 //! model struct or field covers that item. Either way a suppression must name a rule and give a
 //! reason, and one that suppresses nothing is reported, so that none outlives what it excused.
+//!
+//! The markers of the tools teams come from are honoured too, so that adopting plumb does not
+//! mean rewriting them: diesel-guard's `-- safety-assured:start` ... `-- safety-assured:end`
+//! blocks cover every statement inside, and squawk's `-- squawk-ignore <rules>` covers the
+//! next statement for the plumb rules that check what the squawk rules check (and
+//! `-- squawk-ignore-file` the whole file). What any suppression silenced is still counted in
+//! the report, by origin, so that review sees it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -27,12 +34,158 @@ pub const INVALID_SUPPRESSION: Rule = Rule {
     summary: "suppression without a known rule or a reason",
 };
 
-/// A suppression comment: where it is, the rule it names (a name or a code, as written), and why.
+/// A suppression comment: where it is, the rule it names (a name or a code, as written, or `*`
+/// for every rule), and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allow {
     pub range: Range,
     pub rule: String,
     pub reason: String,
+    pub origin: Origin,
+}
+
+/// Whose marker a suppression is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    Plumb,
+    /// diesel-guard's `safety-assured` block.
+    DieselGuard,
+    /// squawk's `squawk-ignore`.
+    Squawk,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Plumb => "plumb: allow",
+            Origin::DieselGuard => "diesel-guard safety-assured",
+            Origin::Squawk => "squawk-ignore",
+        }
+    }
+}
+
+/// squawk's rules and the plumb rules that check the same thing.
+const SQUAWK_RULES: &[(&str, &[&str])] = &[
+    ("adding-field-with-default", &["add-column-rewrite"]),
+    (
+        "adding-foreign-key-constraint",
+        &["constraint-without-not-valid"],
+    ),
+    (
+        "adding-not-nullable-field",
+        &["set-not-null-scan", "add-column-required"],
+    ),
+    ("adding-required-field", &["add-column-required"]),
+    (
+        "adding-serial-primary-key-field",
+        &["add-column-rewrite", "unique-without-index"],
+    ),
+    (
+        "ban-concurrent-index-creation-in-transaction",
+        &["concurrently-in-transaction"],
+    ),
+    ("ban-drop-column", &["drop-column-pre-deploy"]),
+    ("ban-drop-table", &["drop-table-pre-deploy"]),
+    ("changing-column-type", &["column-type-rewrite"]),
+    (
+        "constraint-missing-not-valid",
+        &["constraint-without-not-valid", "validate-same-transaction"],
+    ),
+    ("disallowed-unique-constraint", &["unique-without-index"]),
+    ("renaming-column", &["rename-column"]),
+    ("renaming-table", &["rename-table"]),
+    (
+        "require-concurrent-index-creation",
+        &["index-not-concurrent"],
+    ),
+    (
+        "require-concurrent-index-deletion",
+        &["drop-index-not-concurrent"],
+    ),
+    ("require-timeout-settings", &["lock-timeout-missing"]),
+];
+
+/// What a SQL comment says about suppressions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SqlMarker {
+    /// Suppressions of the statement after it.
+    Next(Vec<Allow>),
+    /// Suppressions of every statement of the file.
+    File(Vec<Allow>),
+    /// diesel-guard's block: every statement until its end.
+    BlockStart,
+    BlockEnd,
+}
+
+impl SqlMarker {
+    pub(crate) fn read(comment: &str, range: Range) -> Option<SqlMarker> {
+        if let Some(allow) = Allow::parse(Syntax::Sql, comment, range) {
+            return Some(SqlMarker::Next(vec![allow]));
+        }
+        let body = comment.strip_prefix("--")?.trim();
+        match body {
+            "safety-assured:start" => return Some(SqlMarker::BlockStart),
+            "safety-assured:end" => return Some(SqlMarker::BlockEnd),
+            _ => {}
+        }
+        let (file, rules) = if let Some(rest) = body.strip_prefix("squawk-ignore-file") {
+            (true, rest)
+        } else {
+            (false, body.strip_prefix("squawk-ignore")?)
+        };
+        let named: Vec<&str> = rules
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .collect();
+        let squawk = |plumb: &str, why: String| Allow {
+            range,
+            rule: plumb.to_owned(),
+            reason: why,
+            origin: Origin::Squawk,
+        };
+        let allows: Vec<Allow> = if named.is_empty() {
+            vec![squawk("*", "squawk-ignore".to_owned())]
+        } else {
+            named
+                .iter()
+                .flat_map(|name| {
+                    SQUAWK_RULES
+                        .iter()
+                        .filter(move |(s, _)| s == name)
+                        .flat_map(|(s, plumb)| {
+                            plumb
+                                .iter()
+                                .map(move |p| squawk(p, format!("squawk-ignore {s}")))
+                        })
+                })
+                .collect()
+        };
+        Some(if file {
+            SqlMarker::File(allows)
+        } else {
+            SqlMarker::Next(allows)
+        })
+    }
+}
+
+impl Allow {
+    /// diesel-guard's block: every rule, for a statement inside it.
+    pub(crate) fn assured(range: Range) -> Allow {
+        Allow {
+            range,
+            rule: "*".to_owned(),
+            reason: "inside a safety-assured block".to_owned(),
+            origin: Origin::DieselGuard,
+        }
+    }
+}
+
+/// A finding a suppression silenced, and whose marker did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    pub finding: Finding,
+    pub origin: Origin,
 }
 
 /// The two comment syntaxes. Besides the marker they differ only in what a suppression covers,
@@ -67,11 +220,6 @@ impl Syntax {
 }
 
 impl Allow {
-    /// A SQL comment token's suppression, if it is one.
-    pub(crate) fn in_sql(comment: &str, range: Range) -> Option<Allow> {
-        Allow::parse(Syntax::Sql, comment, range)
-    }
-
     /// `<marker> plumb: allow <rule> <reason>`: the rule is the first word, the reason the rest.
     fn parse(syntax: Syntax, comment: &str, range: Range) -> Option<Allow> {
         let rest = comment
@@ -86,17 +234,22 @@ impl Allow {
             range,
             rule: rule.to_owned(),
             reason: reason.trim().to_owned(),
+            origin: Origin::Plumb,
         })
     }
 
     /// Only a valid suppression silences anything: an unexplained one must not hide a finding.
     fn covers(&self, code: &str) -> bool {
-        !self.reason.is_empty() && rule(&self.rule).is_some_and(|r| r.code == code)
+        let any = self.rule == "*" && code.starts_with('M') && !code.starts_with("M9");
+        !self.reason.is_empty() && (any || rule(&self.rule).is_some_and(|r| r.code == code))
     }
 
     /// What is wrong with the suppression, once it is known whether it covered a finding.
     fn verdict(&self, syntax: Syntax, used: bool, span: Span) -> Option<Finding> {
-        if rule(&self.rule).is_none() {
+        // Another tool's marker is that tool's to judge.
+        if self.origin != Origin::Plumb {
+            None
+        } else if rule(&self.rule).is_none() {
             Some(Finding::new(
                 INVALID_SUPPRESSION,
                 span,
@@ -130,20 +283,37 @@ impl Allow {
 }
 
 /// Family M's hits of one migration as findings: each statement's hits less those its
-/// suppressions cover, followed by what is wrong with those suppressions.
-pub(crate) fn sql(checked: Vec<Checked<'_>>, source: &Source) -> Vec<Finding> {
+/// suppressions (and the file's) cover, followed by what is wrong with those suppressions; and
+/// what they silenced.
+pub(crate) fn sql(
+    checked: Vec<Checked<'_>>,
+    file_allows: &[Allow],
+    source: &Source,
+) -> (Vec<Finding>, Vec<Suppressed>) {
     let mut out = Vec::new();
+    let mut silenced = Vec::new();
     for Checked { allows, hits } in checked {
         let mut used = vec![false; allows.len()];
         for hit in hits {
-            match allows.iter().position(|a| a.covers(hit.rule.code)) {
-                Some(index) => used[index] = true,
-                None => out.push(Finding::new(
-                    hit.rule,
-                    source.span(hit.range.0, hit.range.1),
-                    hit.message,
-                    hit.help,
-                )),
+            let finding = Finding::new(
+                hit.rule,
+                source.span(hit.range.0, hit.range.1),
+                hit.message,
+                hit.help,
+            );
+            let by = match allows.iter().position(|a| a.covers(hit.rule.code)) {
+                Some(index) => {
+                    used[index] = true;
+                    Some(allows[index].origin)
+                }
+                None => file_allows
+                    .iter()
+                    .find(|a| a.covers(hit.rule.code))
+                    .map(|a| a.origin),
+            };
+            match by {
+                Some(origin) => silenced.push(Suppressed { finding, origin }),
+                None => out.push(finding),
             }
         }
         for (allow, used) in allows.iter().zip(used) {
@@ -151,7 +321,7 @@ pub(crate) fn sql(checked: Vec<Checked<'_>>, source: &Source) -> Vec<Finding> {
             out.extend(allow.verdict(Syntax::Sql, used, span));
         }
     }
-    out
+    (out, silenced)
 }
 
 /// Drops the findings a valid suppression in a Rust file covers; adds one for each invalid or

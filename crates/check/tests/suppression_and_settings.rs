@@ -202,3 +202,54 @@ fn an_unknown_key_in_metadata_toml_is_an_error_naming_the_key_diesel_expects() {
         "{error}"
     );
 }
+
+#[test]
+fn diesel_guard_blocks_and_squawk_ignores_suppress_and_are_counted() {
+    let report = check(&[M(
+        "adopted",
+        "SET lock_timeout = '20ms';\n\
+         -- safety-assured:start\n\
+         -- checked by hand: the table holds 40 rows\n\
+         CREATE INDEX accounts_note_idx ON accounts (note);\n\
+         ALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n\
+         -- safety-assured:end\n\
+         -- squawk-ignore require-concurrent-index-creation, prefer-robust-stmts\n\
+         CREATE INDEX accounts_amount_idx ON accounts (amount);\n\
+         -- squawk-ignore renaming-column\n\
+         CREATE INDEX accounts_id_idx ON accounts (id);\n",
+        None,
+    )]);
+    // The squawk rule names a different check than the statement fails: it still fires, and
+    // a marker of another tool is never itself reported as unused.
+    assert_eq!(codes(&report), ["M004"], "{}", human(&report));
+    assert_eq!(report.findings[0].span.line, 10);
+    let by: Vec<(&str, &str)> = report
+        .suppressed
+        .iter()
+        .map(|s| (s.finding.code, s.origin.as_str()))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            ("M004", "diesel-guard safety-assured"),
+            ("M003", "diesel-guard safety-assured"),
+            ("M004", "squawk-ignore"),
+        ]
+    );
+    assert!(
+        human(&report).contains("suppressed: 3 finding(s)"),
+        "{}",
+        human(&report)
+    );
+}
+
+#[test]
+fn squawk_ignore_file_covers_the_whole_file() {
+    let report = check(&[M(
+        "ignored",
+        "-- squawk-ignore-file\nSET lock_timeout = '20ms';\nCREATE INDEX accounts_note_idx ON accounts (note);\nCREATE INDEX accounts_amount_idx ON accounts (amount);\n",
+        None,
+    )]);
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{}", human(&report));
+    assert_eq!(report.suppressed.len(), 2);
+}

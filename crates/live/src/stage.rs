@@ -80,10 +80,7 @@ impl LiveStage {
                 findings: self.verification.findings.clone(),
                 sources: Default::default(),
                 migrations: self.verification.migrations,
-                statements: 0,
-                schema: Default::default(),
-                base: None,
-                changes: Vec::new(),
+                ..Report::default()
             };
             out.push_str(&plumb_check::report::human_findings(&report, colour));
         }

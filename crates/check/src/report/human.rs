@@ -82,11 +82,52 @@ fn underline(line: &str, span: &Span) -> std::ops::Range<usize> {
 }
 
 pub(super) fn human(report: &Report, colour: bool) -> String {
+    let mut hint = String::new();
+    if let Some(text) = report.coverage.history_hint() {
+        let _ = writeln!(hint, "hint: {text}\n");
+    }
     format!(
-        "{}{}{}\n",
+        "{}\n\n{}{}{}{}{hint}{}\n",
+        report.coverage.line(),
         human_changes(report),
         human_findings(report, colour),
+        by_rule(report),
+        suppressed(report),
         summary_line(report)
+    )
+}
+
+/// How many findings each rule made, most first: where an old repository's findings come from.
+fn by_rule(report: &Report) -> String {
+    let counts = super::counts_by_rule(report);
+    if counts.len() < 2 {
+        return String::new();
+    }
+    let mut out = String::from("findings by rule:\n");
+    for (code, name, count) in counts {
+        let _ = writeln!(out, "  {count:>5}  {code} {name}");
+    }
+    out.push('\n');
+    out
+}
+
+/// What suppressions silenced, by whose marker: review sees what was excused.
+fn suppressed(report: &Report) -> String {
+    if report.suppressed.is_empty() {
+        return String::new();
+    }
+    let mut by_origin: std::collections::BTreeMap<&str, usize> = Default::default();
+    for s in &report.suppressed {
+        *by_origin.entry(s.origin.as_str()).or_default() += 1;
+    }
+    let parts: Vec<String> = by_origin
+        .into_iter()
+        .map(|(origin, n)| format!("{n} by `{origin}`"))
+        .collect();
+    format!(
+        "suppressed: {} finding(s), {} (--format json lists them)\n\n",
+        report.suppressed.len(),
+        parts.join(", ")
     )
 }
 

@@ -27,6 +27,21 @@ pub fn render(report: &Report, format: Format, colour: bool) -> String {
     }
 }
 
+/// Each rule that found something, with its count, most first (then by code).
+pub fn counts_by_rule(report: &Report) -> Vec<(&'static str, &'static str, usize)> {
+    let mut counts: std::collections::BTreeMap<(&'static str, &'static str), usize> =
+        Default::default();
+    for f in &report.findings {
+        *counts.entry((f.code, f.name)).or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts
+        .into_iter()
+        .map(|((code, name), n)| (code, name, n))
+        .collect();
+    counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+    counts
+}
+
 pub fn summary_line(report: &Report) -> String {
     format!(
         "{} migrations, {} statements: {} errors, {} warnings, {} notes",

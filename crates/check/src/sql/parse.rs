@@ -8,6 +8,7 @@ use crate::sql::query::{self, Query};
 pub use crate::sql::schema::DefaultKind;
 use crate::sql::schema::{ConstraintKind, RelationKind, SqlType};
 pub use crate::suppress::Allow;
+use crate::suppress::SqlMarker;
 
 /// A byte range in the file.
 pub type Range = (usize, usize);
@@ -258,6 +259,8 @@ pub struct Parsed {
     pub statements: Vec<Statement>,
     /// Syntax errors: where, and what the parser expected.
     pub errors: Vec<(Range, String)>,
+    /// Suppressions of the whole file (`-- squawk-ignore-file`).
+    pub file_allows: Vec<Allow>,
 }
 
 pub fn parse(text: &str) -> Parsed {
@@ -276,12 +279,11 @@ pub fn parse(text: &str) -> Parsed {
         .collect();
     let mut statements = Vec::new();
     let mut pending_allows = Vec::new();
+    let mut markers = Markers::default();
     for element in root.children_with_tokens() {
         match element {
             rowan::NodeOrToken::Token(token) if token.kind() == K::COMMENT => {
-                if let Some(allow) = Allow::in_sql(token.text(), range_of_token(&token)) {
-                    pending_allows.push(allow);
-                }
+                markers.read(&token, &mut pending_allows);
             }
             rowan::NodeOrToken::Token(_) => {}
             rowan::NodeOrToken::Node(node) => {
@@ -291,22 +293,48 @@ pub fn parse(text: &str) -> Parsed {
                 // Comments inside the node, before its first keyword, also precede it.
                 for token in node.children_with_tokens().filter_map(|e| e.into_token()) {
                     if token.kind() == K::COMMENT {
-                        if let Some(allow) = Allow::in_sql(token.text(), range_of_token(&token)) {
-                            pending_allows.push(allow);
-                        }
+                        markers.read(&token, &mut pending_allows);
                     } else if token.kind() != K::WHITESPACE {
                         break;
                     }
                 }
+                let range = range_of(&node);
+                let mut allows = std::mem::take(&mut pending_allows);
+                if markers.assured {
+                    allows.push(Allow::assured(range));
+                }
                 statements.push(Statement {
-                    range: range_of(&node),
+                    range,
                     kind: statement_kind(&node),
-                    allows: std::mem::take(&mut pending_allows),
+                    allows,
                 });
             }
         }
     }
-    Parsed { statements, errors }
+    Parsed {
+        statements,
+        errors,
+        file_allows: markers.file_allows,
+    }
+}
+
+/// The suppression markers read so far: the file's, and whether a diesel-guard block is open.
+#[derive(Default)]
+struct Markers {
+    file_allows: Vec<Allow>,
+    assured: bool,
+}
+
+impl Markers {
+    fn read(&mut self, token: &squawk_syntax::SyntaxToken, pending: &mut Vec<Allow>) {
+        match SqlMarker::read(token.text(), range_of_token(token)) {
+            Some(SqlMarker::Next(allows)) => pending.extend(allows),
+            Some(SqlMarker::File(allows)) => self.file_allows.extend(allows),
+            Some(SqlMarker::BlockStart) => self.assured = true,
+            Some(SqlMarker::BlockEnd) => self.assured = false,
+            None => {}
+        }
+    }
 }
 
 /// Parses every `up.sql` on all cores: files are independent; only the replay is sequential.
@@ -339,6 +367,7 @@ pub fn parse_guarded(text: &str) -> Parsed {
     std::panic::catch_unwind(|| parse(text)).unwrap_or_else(|_| Parsed {
         statements: Vec::new(),
         errors: vec![((0, 0), "the SQL parser gave up on this file".to_owned())],
+        file_allows: Vec::new(),
     })
 }
 
