@@ -5,6 +5,7 @@
 //! before it; families S and C on the head, A and D against the base ([`rules`]); suppressions
 //! ([`suppress`]); the severities `plumb.toml` sets; a [`Report`].
 
+pub mod baseline;
 mod changes;
 pub mod coverage;
 pub mod error;
@@ -49,6 +50,8 @@ pub struct Report {
     pub coverage: coverage::Coverage,
     /// What suppressions silenced, and whose markers they were.
     pub suppressed: Vec<suppress::Suppressed>,
+    /// What `plumb-baseline.json` hid, when there is one.
+    pub baseline: Option<baseline::Outcome>,
 }
 
 impl Report {
@@ -88,8 +91,21 @@ pub fn check_workspace(root: &Path, pg_version: Option<u32>) -> Result<Report, I
 }
 
 /// [`check_workspace`], then the head against `base`: API compatibility (family A) and the
-/// live release against the new migrations (family D), and the changes between them.
+/// live release against the new migrations (family D), and the changes between them; less what
+/// the workspace's baseline records.
 pub fn check_workspace_against(
+    root: &Path,
+    pg_version: Option<u32>,
+    base: &Base,
+) -> Result<Report, InputError> {
+    let mut report = check_everything(root, pg_version, base)?;
+    report.baseline = baseline::apply(root, &mut report)?;
+    Ok(report)
+}
+
+/// Every finding of [`check_workspace_against`], the baseline's included: what
+/// `plumb baseline` records.
+pub fn check_everything(
     root: &Path,
     pg_version: Option<u32>,
     base: &Base,
@@ -351,6 +367,7 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
         changes: Vec::new(),
         coverage,
         suppressed,
+        baseline: None,
     };
     (report, replayed)
 }

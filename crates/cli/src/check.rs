@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use plumb_check::report::counts_by_rule;
 use plumb_check::report::{Format, render};
-use plumb_check::{Base, RULES, Severity, check_workspace_against};
+use plumb_check::{Base, RULES, Severity, baseline, check_everything, check_workspace_against};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -101,5 +102,54 @@ pub fn run(args: CheckArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The workspace (where plumb.toml or diesel.toml is); default: the current directory.
+    path: Option<PathBuf>,
+    /// The PostgreSQL major version the migrations run on (default: plumb.toml's, else 15).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(9..=30))]
+    pg_version: Option<u32>,
+    /// Compare with this git revision, as `plumb check --base`.
+    #[arg(long, value_name = "REV", conflicts_with = "no_base")]
+    base: Option<String>,
+    /// Record the head's findings alone.
+    #[arg(long)]
+    no_base: bool,
+}
+
+/// `plumb baseline`: every finding `plumb check` makes today, written to plumb-baseline.json
+/// (replacing what was there). Exit 0, or 2 when the input cannot be read or the file written.
+pub fn run_baseline(args: BaselineArgs) -> ExitCode {
+    let root = args.path.unwrap_or_else(|| PathBuf::from("."));
+    let base = match (args.base, args.no_base) {
+        (_, true) => Base::None,
+        (Some(rev), false) => Base::Rev(rev),
+        (None, false) => Base::Default,
+    };
+    let report = match check_everything(&root, args.pg_version, &base) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: cannot read the input: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match baseline::write(&root, &report) {
+        Ok(count) => {
+            println!(
+                "wrote {count} finding(s) to {}: `plumb check` now fails only on findings not in it",
+                root.join(baseline::FILE).display()
+            );
+            for (code, name, n) in counts_by_rule(&report) {
+                println!("  {n:>5}  {code} {name}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -83,7 +83,22 @@ fn underline(line: &str, span: &Span) -> std::ops::Range<usize> {
 
 pub(super) fn human(report: &Report, colour: bool) -> String {
     let mut hint = String::new();
-    if let Some(text) = report.coverage.history_hint() {
+    if let Some(outcome) = &report.baseline {
+        let _ = write!(
+            hint,
+            "baseline: {} known finding(s) hidden ({})",
+            outcome.hidden,
+            crate::baseline::FILE
+        );
+        if !outcome.stale.is_empty() {
+            let _ = write!(
+                hint,
+                "; {} of its entries match no finding any more: run `plumb baseline` to drop them",
+                outcome.stale.len()
+            );
+        }
+        hint.push_str("\n\n");
+    } else if let Some(text) = report.coverage.history_hint() {
         let _ = writeln!(hint, "hint: {text}\n");
     }
     format!(

@@ -40,6 +40,10 @@ pub(super) fn json_report(report: &Report) -> String {
         "changes": report.changes,
         "findings": report.findings,
         "suppressed": suppressed,
+        "baseline": report.baseline.as_ref().map(|b| json!({
+            "hidden": b.hidden,
+            "stale": b.stale,
+        })),
         "summary": {
             "by_rule": by_rule,
             "migrations": report.migrations,
