@@ -7,6 +7,8 @@ use std::path::PathBuf;
 /// What the checker read of the head.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
+    /// The migrations directory, relative to the workspace root.
+    pub migrations_dir: PathBuf,
     pub migrations: usize,
     /// Migrations whose findings are reported (the rest are `skip-before` or excluded).
     pub migrations_checked: usize,

@@ -239,6 +239,7 @@ fn check_head(
     let (mut report, replayed) = check_and_replay(&snapshot.migrations, &settings);
     snapshot.replayed = replayed;
     let coverage = &mut report.coverage;
+    coverage.migrations_dir = snapshot.migrations_dir.clone();
     coverage.schema_files = snapshot.declared.iter().map(|d| d.file.clone()).collect();
     coverage.models = snapshot.models.len();
     coverage.model_files = snapshot

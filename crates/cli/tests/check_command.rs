@@ -48,9 +48,12 @@ fn exit_codes_say_clean_findings_or_unreadable() {
     let (code, stdout, _) = plumb(&["check", path(&clean)]);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(code, 0);
+    let read = "read: 1 migrations (2 statements, 0 not modelled), schema files: none (family S off), no model structs, API schemas: none (families C and A off)";
     assert_eq!(
         lines,
         [
+            read,
+            "",
             format!(
                 "base: none ({} is not in a git repository); API and deploy checks skipped",
                 path(&clean)
@@ -58,14 +61,14 @@ fn exit_codes_say_clean_findings_or_unreadable() {
             .as_str(),
             "1 migrations, 2 statements: 0 errors, 0 warnings, 0 notes"
         ],
-        "outside git the base checks are skipped with one line"
+        "outside git the base checks are skipped with one line, after what was read"
     );
     let (code, stdout, _) = plumb(&["check", path(&clean), "--no-base"]);
     assert_eq!(
         (code, stdout.trim()),
         (
             0,
-            "1 migrations, 2 statements: 0 errors, 0 warnings, 0 notes"
+            format!("{read}\n\n1 migrations, 2 statements: 0 errors, 0 warnings, 0 notes").as_str()
         )
     );
     let (code, _, stderr) = plumb(&["check", path(&clean), "--base", "main"]);

@@ -27,6 +27,7 @@ pub(super) fn json_report(report: &Report) -> String {
     let value = json!({
         "base": report.base,
         "coverage": {
+            "migrations_dir": coverage.migrations_dir,
             "migrations": coverage.migrations,
             "migrations_checked": coverage.migrations_checked,
             "statements": coverage.statements,
