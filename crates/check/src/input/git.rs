@@ -31,18 +31,28 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
 }
 
 /// The default base: where the current branch left the main branch.
+/// Two git commands: which main branches exist, then one merge-base (each git process costs
+/// milliseconds, a good part of checking a repository).
 pub fn default_base(root: &Path) -> Result<String, BaseError> {
-    git(root, &["rev-parse", "--git-dir"]).map_err(|_| {
+    const MAINS: [&str; 4] = [
+        "refs/heads/main",
+        "refs/remotes/origin/main",
+        "refs/heads/master",
+        "refs/remotes/origin/master",
+    ];
+    let mut args = vec!["for-each-ref", "--format=%(refname)"];
+    args.extend(MAINS);
+    let refs = git(root, &args).map_err(|_| {
         BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
     })?;
-    for main in ["main", "origin/main", "master", "origin/master"] {
-        if let Ok(base) = git(root, &["merge-base", "HEAD", main]) {
-            return Ok(base);
-        }
-    }
-    Err(BaseError::Unavailable(
-        "no main branch (main, origin/main, master) to take the merge-base with".into(),
-    ))
+    let existing: Vec<&str> = refs.lines().collect();
+    let main = MAINS.iter().find(|m| existing.contains(m)).ok_or_else(|| {
+        BaseError::Unavailable(
+            "no main branch (main, origin/main, master) to take the merge-base with".into(),
+        )
+    })?;
+    git(root, &["merge-base", "HEAD", main])
+        .map_err(|e| BaseError::Unavailable(format!("no merge-base of HEAD and {main}: {e}")))
 }
 
 /// A file of a revision: its path relative to the workspace root, and its bytes.
@@ -53,19 +63,24 @@ pub type Blob = (String, Vec<u8>);
 /// a repository's whole tree can be thousands of files, and writing each one out costs more
 /// than checking it.
 pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, BaseError> {
-    let toplevel = git(root, &["rev-parse", "--show-toplevel"]).map_err(|_| {
-        BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
-    })?;
-    let commit = git(
+    // One git command for both; only when it fails, another says which of the two failed.
+    let answer = git(
         root,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{rev}^{{commit}}"),
-        ],
-    )
-    .map_err(|_| BaseError::Invalid(format!("--base {rev}: git knows no such revision")))?;
+        &["rev-parse", "--show-toplevel", &format!("{rev}^{{commit}}")],
+    );
+    let Some((toplevel, commit)) = answer
+        .as_deref()
+        .ok()
+        .and_then(|a| a.split_once('\n'))
+        .map(|(t, c)| (t.trim().to_owned(), c.trim().to_owned()))
+    else {
+        return Err(match git(root, &["rev-parse", "--show-toplevel"]) {
+            Err(_) => {
+                BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
+            }
+            Ok(_) => BaseError::Invalid(format!("--base {rev}: git knows no such revision")),
+        });
+    };
     let root = root
         .canonicalize()
         .map_err(|e| BaseError::Invalid(format!("{}: {e}", root.display())))?;

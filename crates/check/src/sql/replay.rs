@@ -101,16 +101,14 @@ pub fn without_no_ops<'s>(schema: &Schema, kind: &'s StatementKind) -> Cow<'s, S
             if !actions.iter().any(|(_, a)| no_op(a)) {
                 return Cow::Borrowed(kind);
             }
+            // The table's lock is taken before PostgreSQL finds the actions have nothing to
+            // do: an ALTER TABLE left without actions still waits for it.
             let kept: Vec<_> = actions.iter().filter(|(_, a)| !no_op(a)).cloned().collect();
-            if kept.is_empty() {
-                Cow::Owned(StatementKind::Harmless)
-            } else {
-                Cow::Owned(StatementKind::AlterTable {
-                    table: name.clone(),
-                    actions: kept,
-                    if_exists: *if_exists,
-                })
-            }
+            Cow::Owned(StatementKind::AlterTable {
+                table: name.clone(),
+                actions: kept,
+                if_exists: *if_exists,
+            })
         }
         _ => Cow::Borrowed(kind),
     }

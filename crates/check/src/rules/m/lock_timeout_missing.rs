@@ -17,14 +17,18 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
     if cx.lock_timeout() {
         return;
     }
-    let Some(what) = locks_existing_table(cx, schema, statement) else {
+    let Some((what, blocks)) = locks_existing_table(cx, schema, statement) else {
         return;
+    };
+    let stopped = match blocks {
+        Blocks::Queries => "every later query on the table",
+        Blocks::Writes => "every later write to the table",
     };
     hits.push(Hit::new(
         RULE,
         statement.range,
         format!(
-            "{what} waits for its lock with no lock_timeout: queued behind one long query, it stops every later query on the table"
+            "{what} waits for its lock with no lock_timeout: queued behind one long query, it stops {stopped}"
         ),
         format!(
             "let plumb migrate apply it ([lock] applied-by = \"plumb\" in plumb.toml: it sets the policy's lock_timeout of {} ms on its connection and retries), or put SET lock_timeout = '{}ms' before it in the same file",
@@ -68,10 +72,15 @@ pub(crate) fn once_per_file(found: Vec<Finding>) -> Vec<Finding> {
 }
 
 /// The statement as the message names it, when it waits for a lock on a table in use.
-fn locks_existing_table(cx: &Context, schema: &Schema, statement: &Statement) -> Option<String> {
+fn locks_existing_table(
+    cx: &Context,
+    schema: &Schema,
+    statement: &Statement,
+) -> Option<(String, Blocks)> {
+    use Blocks::{Queries, Writes};
     match &statement.kind {
         StatementKind::AlterTable { table, .. } if cx.is_existing(table) => {
-            Some(format!("ALTER TABLE {table}"))
+            Some((format!("ALTER TABLE {table}"), Queries))
         }
         StatementKind::AlterTable { table, actions, .. } => {
             let new_keys = actions.iter().filter_map(|(_, a)| match a {
@@ -79,7 +88,7 @@ fn locks_existing_table(cx: &Context, schema: &Schema, statement: &Statement) ->
                 _ => None,
             });
             referenced_existing(cx, new_keys)
-                .map(|parent| format!("a foreign key from {table} to {parent}"))
+                .map(|parent| (format!("a foreign key from {table} to {parent}"), Writes))
         }
         StatementKind::CreateTable {
             table,
@@ -92,39 +101,52 @@ fn locks_existing_table(cx: &Context, schema: &Schema, statement: &Statement) ->
                 .iter()
                 .chain(columns.iter().flat_map(|c| c.constraints.iter()))
                 .filter(|c| c.references.as_ref() != Some(table));
-            referenced_existing(cx, keys)
-                .map(|parent| format!("CREATE TABLE {table}, whose foreign key locks {parent},"))
+            referenced_existing(cx, keys).map(|parent| {
+                (
+                    format!("CREATE TABLE {table}, whose foreign key locks {parent},"),
+                    Writes,
+                )
+            })
         }
         StatementKind::CreateIndex {
             table,
             concurrently: false,
             ..
-        } if cx.is_existing(table) => Some(format!("CREATE INDEX on {table}")),
+        } if cx.is_existing(table) => Some((format!("CREATE INDEX on {table}"), Writes)),
         StatementKind::DropIndex {
             names,
             concurrently: false,
             ..
-        } if drops_index_of_existing(cx, schema, names) => Some("DROP INDEX".to_owned()),
+        } if drops_index_of_existing(cx, schema, names) => Some(("DROP INDEX".to_owned(), Queries)),
         StatementKind::DropTable { tables, .. } => tables
             .iter()
             .find(|t| cx.is_existing(t))
-            .map(|table| format!("DROP TABLE {table}")),
+            .map(|table| (format!("DROP TABLE {table}"), Queries)),
         StatementKind::DropView { names, .. } => names
             .iter()
             .find(|t| cx.is_existing(t))
-            .map(|view| format!("DROP VIEW {view}")),
+            .map(|view| (format!("DROP VIEW {view}"), Queries)),
         StatementKind::RefreshView {
             name,
             concurrently: false,
-        } if cx.is_existing(name) => Some(format!("REFRESH MATERIALIZED VIEW {name}")),
+        } if cx.is_existing(name) => Some((format!("REFRESH MATERIALIZED VIEW {name}"), Queries)),
         // SHARE ROW EXCLUSIVE: it blocks writes while it waits.
         StatementKind::CreateTrigger { table, .. } | StatementKind::DropTrigger { table }
             if cx.is_existing(table) =>
         {
-            Some(format!("a trigger change on {table}"))
+            Some((format!("a trigger change on {table}"), Writes))
         }
         _ => None,
     }
+}
+
+/// What the lock a statement waits for holds up behind it.
+#[derive(Debug, Clone, Copy)]
+enum Blocks {
+    /// ACCESS EXCLUSIVE: reads too.
+    Queries,
+    /// SHARE or SHARE ROW EXCLUSIVE: writes; reads go on.
+    Writes,
 }
 
 /// A table in use that one of these foreign keys references: declaring it takes SHARE ROW

@@ -473,6 +473,21 @@ mod tests {
     }
 
     #[test]
+    fn an_alter_table_whose_actions_all_do_nothing_still_waits_for_its_lock() {
+        let report = check(&[M(
+            "present",
+            "ALTER TABLE accounts ADD COLUMN IF NOT EXISTS note text NOT NULL;\n",
+            None,
+        )]);
+        assert_eq!(
+            codes(&report),
+            [lock_timeout_missing::RULE.code],
+            "{}",
+            human(&report)
+        );
+    }
+
+    #[test]
     fn without_utc_the_same_type_change_rewrites() {
         let report = check(&[M(
             "local_zone",
