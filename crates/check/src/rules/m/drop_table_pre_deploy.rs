@@ -20,7 +20,12 @@ pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits:
     let StatementKind::DropTable { tables, .. } = &statement.kind else {
         return;
     };
-    if let Some(table) = tables.iter().find(|t| cx.is_existing(t)) {
+    // A table dropped and created again in the same transaction (a rebuilt cache) is still
+    // there for the live release when the migration commits.
+    if let Some(table) = tables
+        .iter()
+        .find(|t| cx.is_existing(t) && !cx.table_remade_later(t))
+    {
         hits.push(Hit::new(
             RULE,
             statement.range,

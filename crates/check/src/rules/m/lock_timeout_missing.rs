@@ -132,13 +132,17 @@ fn locks_existing_table(
         } if cx.is_existing(name) => Some((format!("REFRESH MATERIALIZED VIEW {name}"), Queries)),
         // SHARE ROW EXCLUSIVE: it blocks writes while it waits.
         StatementKind::CreateTrigger { table, .. } | StatementKind::DropTrigger { table }
-            if cx.is_existing(table) =>
+            if cx.is_existing(table) && table != DIESEL_MIGRATIONS =>
         {
             Some((format!("a trigger change on {table}"), Writes))
         }
         _ => None,
     }
 }
+
+/// diesel's own bookkeeping: only the migration runner writes it, under an advisory lock, so
+/// nothing queues behind a trigger change on it.
+const DIESEL_MIGRATIONS: &str = "__diesel_schema_migrations";
 
 /// What the lock a statement waits for holds up behind it.
 #[derive(Debug, Clone, Copy)]

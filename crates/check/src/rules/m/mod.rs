@@ -75,6 +75,7 @@ pub(crate) fn check_migration<'p>(
         hits: syntax_error::check(&migration.up, &parsed.errors),
     }];
     let mut cx = Context::new(migration, parsed.statements.len(), pg_version, lock);
+    cx.remade = Remade::of(&parsed.statements);
     for written in &parsed.statements {
         // Rules judge what PostgreSQL does: an IF [NOT] EXISTS that makes it a no-op is none.
         let pruned;
@@ -151,6 +152,41 @@ pub(crate) struct Context<'m> {
     locked_in_transaction: BTreeSet<String>,
     /// `SET timezone = 'UTC'` is in force.
     timezone_utc: bool,
+    /// The index of the statement being checked.
+    current: usize,
+    /// What the file creates again after dropping it.
+    remade: Remade,
+}
+
+/// The tables and columns a file creates, by statement: a drop followed by a create of the same
+/// name in the same transaction leaves the name in place for the live release.
+#[derive(Debug, Default)]
+struct Remade {
+    tables: Vec<(usize, String)>,
+    columns: Vec<(usize, String, String)>,
+}
+
+impl Remade {
+    fn of(statements: &[Statement]) -> Remade {
+        let mut remade = Remade::default();
+        for (i, statement) in statements.iter().enumerate() {
+            match &statement.kind {
+                StatementKind::CreateTable { table: name, .. }
+                | StatementKind::CreateRelation { name, .. } => {
+                    remade.tables.push((i, name.clone()));
+                }
+                StatementKind::AlterTable { table, actions, .. } => {
+                    for (_, action) in actions {
+                        if let Action::AddColumn(def) = action {
+                            remade.columns.push((i, table.clone(), def.name.clone()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        remade
+    }
 }
 
 impl<'m> Context<'m> {
@@ -173,7 +209,29 @@ impl<'m> Context<'m> {
             not_valid_in_transaction: BTreeSet::new(),
             locked_in_transaction: BTreeSet::new(),
             timezone_utc: false,
+            current: 0,
+            remade: Remade::default(),
         }
+    }
+
+    /// Whether a later statement of this transaction creates `table` again.
+    fn table_remade_later(&self, table: &str) -> bool {
+        self.in_transaction()
+            && self
+                .remade
+                .tables
+                .iter()
+                .any(|(i, t)| *i > self.current && t == table)
+    }
+
+    /// Whether this statement (after the drop) or a later one of the transaction adds the
+    /// column again.
+    fn column_remade(&self, table: &str, column: &str) -> bool {
+        self.remade.columns.iter().any(|(i, t, c)| {
+            t == table
+                && c == column
+                && (*i == self.current || (*i > self.current && self.in_transaction()))
+        })
     }
 
     fn is_existing(&self, table: &str) -> bool {
@@ -207,6 +265,7 @@ impl<'m> Context<'m> {
 
     /// What a statement leaves for the statements after it.
     fn after_rules(&mut self, statement: &Statement) {
+        self.current += 1;
         match &statement.kind {
             StatementKind::AlterTable { table, actions, .. } if self.is_existing(table) => {
                 let added: Vec<String> = actions
@@ -459,6 +518,14 @@ mod tests {
             (
                 "null_filter",
                 "UPDATE accounts SET email = '' WHERE email IS NULL;\n",
+            ),
+            (
+                "rebuilt",
+                "DROP TABLE accounts;\nCREATE TABLE accounts AS SELECT 1::bigint AS id;\n",
+            ),
+            (
+                "values_reset",
+                "ALTER TABLE accounts DROP COLUMN note, ADD COLUMN note text;\n",
             ),
         ];
         for (name, up) in cases {
