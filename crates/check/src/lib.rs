@@ -180,19 +180,34 @@ fn read_base(
         let migrations_dir = relative(root, &settings.migrations_dir);
         let prefix = format!("{}/", migrations_dir.to_string_lossy().replace('\\', "/"));
         let (migration_files, others): (Vec<_>, Vec<_>) =
-            blobs.iter().partition(|(p, _)| p.starts_with(&prefix));
-        write(&mut others.into_iter())?;
-        let texts: Vec<(&str, String)> = migration_files
-            .iter()
-            .map(|(p, c)| (&p[prefix.len()..], String::from_utf8_lossy(c).into_owned()))
+            blobs.into_iter().partition(|(p, _)| p.starts_with(&prefix));
+        let texts: Vec<(String, String)> = migration_files
+            .into_iter()
+            .map(|(p, c)| {
+                let text = String::from_utf8(c)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                (p[prefix.len()..].to_owned(), text)
+            })
             .collect();
         let migrations = plumb_migrations::migrations_from_files(
             &base_settings.migrations_dir,
-            texts.iter().map(|(p, t)| (*p, t.as_str())),
+            texts.iter().map(|(p, t)| (p.as_str(), t.as_str())),
         )
         .map_err(|e| invalid(format!("the base {rev}: {e}")))?;
-        input::snapshot::read_files_with(&base_settings, migrations)
-            .map_err(|e| invalid(format!("the base {rev}: {e}")))?
+        drop(texts);
+        if same_as_head(root, settings, head, &others) {
+            // schema.rs, the models and the API as the head has them: read once.
+            Snapshot {
+                migrations,
+                migrations_dir: head.migrations_dir.clone(),
+                replayed: Vec::new(),
+                ..head.clone_inputs()
+            }
+        } else {
+            write(&mut others.iter())?;
+            input::snapshot::read_files_with(&base_settings, migrations)
+                .map_err(|e| invalid(format!("the base {rev}: {e}")))?
+        }
     } else {
         // Other settings: the base's tree is read as a workspace of its own.
         let all =
@@ -223,6 +238,32 @@ fn read_base(
         replay_each(&snapshot.migrations)
     };
     Ok(Some((rev, snapshot)))
+}
+
+/// Whether the base's files other than migrations are the head's, byte for byte, and the head
+/// reads no file the base lacks: then the head's reading of them is the base's.
+fn same_as_head(
+    root: &Path,
+    settings: &Settings,
+    head: &Snapshot,
+    others: &[input::git::Blob],
+) -> bool {
+    let at_base: std::collections::BTreeSet<&str> = others.iter().map(|(p, _)| p.as_str()).collect();
+    let shown = |p: &Path| relative(root, p).to_string_lossy().replace('\\', "/");
+    let mut head_files: Vec<String> = head.declared.iter().map(|d| shown(&d.file)).collect();
+    head_files.extend(
+        settings
+            .schema_files
+            .iter()
+            .filter_map(|f| f.patch_file.as_deref())
+            .map(|p| shown(p)),
+    );
+    head_files.extend(head.models.iter().map(|m| shown(&m.file)));
+    head_files.extend(head.api.values().map(|a| shown(&a.file)));
+    head_files.iter().all(|f| at_base.contains(f.as_str()))
+        && others
+            .iter()
+            .all(|(p, bytes)| std::fs::read(root.join(p)).is_ok_and(|h| h == *bytes))
 }
 
 /// Families M, S and C on the tree at `root`, with the snapshot and settings they read: each

@@ -73,6 +73,19 @@ impl Declared {
 }
 
 impl Snapshot {
+    /// The schema files, models and API schemas, without the migrations and their replay.
+    pub(crate) fn clone_inputs(&self) -> Snapshot {
+        Snapshot {
+            migrations: Vec::new(),
+            replayed: Vec::new(),
+            schema_rs: self.schema_rs.clone(),
+            declared: self.declared.clone(),
+            models: self.models.clone(),
+            api: self.api.clone(),
+            migrations_dir: self.migrations_dir.clone(),
+        }
+    }
+
     pub fn schema(&self) -> Schema {
         self.replayed.last().cloned().unwrap_or_default()
     }
