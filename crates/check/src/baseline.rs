@@ -46,7 +46,7 @@ pub struct Outcome {
 
 /// A finding's identity, stable when lines move: rule, file, the text of the lines it points
 /// at and its message, both with runs of whitespace collapsed and digits dropped.
-pub fn fingerprint(finding: &Finding, sources: &BTreeMap<PathBuf, String>) -> String {
+pub fn fingerprint(finding: &Finding, sources: &BTreeMap<PathBuf, std::sync::Arc<str>>) -> String {
     let squash = |text: &str| -> String {
         text.split_whitespace()
             .collect::<Vec<_>>()
@@ -176,11 +176,11 @@ mod tests {
     fn a_finding_keeps_its_fingerprint_when_its_line_moves() {
         let before = BTreeMap::from([(
             PathBuf::from("m/up.sql"),
-            "CREATE INDEX i ON t (a);\n".to_owned(),
+            "CREATE INDEX i ON t (a);\n".into(),
         )]);
         let after = BTreeMap::from([(
             PathBuf::from("m/up.sql"),
-            "-- a comment added above\n\nCREATE INDEX i  ON t (a);\n".to_owned(),
+            "-- a comment added above\n\nCREATE INDEX i  ON t (a);\n".into(),
         )]);
         assert_eq!(
             fingerprint(&finding(1), &before),
@@ -188,7 +188,7 @@ mod tests {
         );
         let other = BTreeMap::from([(
             PathBuf::from("m/up.sql"),
-            "CREATE INDEX j ON t (b);\n".to_owned(),
+            "CREATE INDEX j ON t (b);\n".into(),
         )]);
         assert_ne!(
             fingerprint(&finding(1), &before),

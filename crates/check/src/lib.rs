@@ -37,8 +37,9 @@ use sql::source::Source;
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
-    /// The text of every file a finding may point into, by its path as findings show it.
-    pub sources: BTreeMap<PathBuf, String>,
+    /// The text of every file a finding may point into, by its path as findings show it
+    /// (shared with the migrations read).
+    pub sources: BTreeMap<PathBuf, std::sync::Arc<str>>,
     pub migrations: usize,
     pub statements: usize,
     pub schema: Schema,
@@ -67,7 +68,7 @@ impl Report {
     fn extend(&mut self, found: Vec<Finding>, text: impl Fn(&Path) -> Option<String>) {
         for finding in found {
             if let Some(text) = text(&finding.span.file) {
-                self.sources.insert(finding.span.file.clone(), text);
+                self.sources.insert(finding.span.file.clone(), text.into());
             }
             self.findings.push(finding);
         }
@@ -156,16 +157,43 @@ fn read_base(
     // the few other files are written out.
     let mut wanted = settings.read_paths();
     wanted.extend(["plumb.toml", "diesel.toml"].map(PathBuf::from));
-    let blobs = match input::git::blobs(root, &rev, &wanted) {
-        Ok(blobs) => blobs,
+    // A base migration file whose text is the head's shares the head's copy: the base of a
+    // pull request is mostly the head's history.
+    let migrations_dir = relative(root, &settings.migrations_dir);
+    let prefix = format!("{}/", migrations_dir.to_string_lossy().replace('\\', "/"));
+    let head_texts: BTreeMap<String, std::sync::Arc<str>> = head
+        .migrations
+        .iter()
+        .flat_map(|m| {
+            let up = Some((format!("{}/up.sql", m.name), m.up.clone()));
+            let down = m.down.clone().map(|d| (format!("{}/down.sql", m.name), d));
+            up.into_iter().chain(down)
+        })
+        .collect();
+    let mut migration_files: Vec<(String, std::sync::Arc<str>)> = Vec::new();
+    let mut others: Vec<input::git::Blob> = Vec::new();
+    let read = input::git::each_blob(root, &rev, &wanted, |(path, bytes)| {
+        match path.strip_prefix(&prefix) {
+            Some(inside) => {
+                let text = match head_texts.get(inside) {
+                    Some(head) if head.as_bytes() == bytes.as_slice() => head.clone(),
+                    _ => String::from_utf8_lossy(&bytes).into(),
+                };
+                migration_files.push((inside.to_owned(), text));
+            }
+            None => others.push((path, bytes)),
+        }
+    });
+    match read {
+        Ok(()) => {}
         Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
             return skipped(&reason);
         }
         Err(error) => return Err(invalid(error.to_string())),
-    };
+    }
     let base_root = scratch.path().to_path_buf();
     let same_settings = ["plumb.toml", "diesel.toml"].iter().all(|name| {
-        let at_base = blobs
+        let at_base = others
             .iter()
             .find(|(p, _)| p == name)
             .map(|(_, c)| c.as_slice());
@@ -177,24 +205,9 @@ fn read_base(
     };
     let mut snapshot = if same_settings {
         let base_settings = settings.rerooted(&base_root);
-        let migrations_dir = relative(root, &settings.migrations_dir);
-        let prefix = format!("{}/", migrations_dir.to_string_lossy().replace('\\', "/"));
-        let (migration_files, others): (Vec<_>, Vec<_>) =
-            blobs.into_iter().partition(|(p, _)| p.starts_with(&prefix));
-        let texts: Vec<(String, String)> = migration_files
-            .into_iter()
-            .map(|(p, c)| {
-                let text = String::from_utf8(c)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                (p[prefix.len()..].to_owned(), text)
-            })
-            .collect();
-        let migrations = plumb_migrations::migrations_from_files(
-            &base_settings.migrations_dir,
-            texts.iter().map(|(p, t)| (p.as_str(), t.as_str())),
-        )
-        .map_err(|e| invalid(format!("the base {rev}: {e}")))?;
-        drop(texts);
+        let migrations =
+            plumb_migrations::migrations_from_files(&base_settings.migrations_dir, migration_files)
+                .map_err(|e| invalid(format!("the base {rev}: {e}")))?;
         if same_as_head(root, settings, head, &others) {
             // schema.rs, the models and the API as the head has them: read once.
             Snapshot {
@@ -248,7 +261,8 @@ fn same_as_head(
     head: &Snapshot,
     others: &[input::git::Blob],
 ) -> bool {
-    let at_base: std::collections::BTreeSet<&str> = others.iter().map(|(p, _)| p.as_str()).collect();
+    let at_base: std::collections::BTreeSet<&str> =
+        others.iter().map(|(p, _)| p.as_str()).collect();
     let shown = |p: &Path| relative(root, p).to_string_lossy().replace('\\', "/");
     let mut head_files: Vec<String> = head.declared.iter().map(|d| shown(&d.file)).collect();
     head_files.extend(

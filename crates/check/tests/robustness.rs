@@ -93,8 +93,8 @@ fn arbitrary_sql_never_panics() {
                 name: format!("2026-01-0{n}-000000_m"),
                 version: format!("2026010{n}000000"),
                 dir: format!("/m/{round}/{n}").into(),
-                up: generate(&mut seed, 1 + round % 40),
-                down: (n % 2 == 0).then(String::new),
+                up: generate(&mut seed, 1 + round % 40).into(),
+                down: (n % 2 == 0).then(|| "".into()),
                 run_in_transaction: n != 1,
                 post_deploy: n == 2,
             })

@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -41,8 +42,9 @@ pub struct Migration {
     /// The part before the first `_`, without dashes: what diesel orders and records.
     pub version: String,
     pub dir: PathBuf,
-    pub up: String,
-    pub down: Option<String>,
+    /// Shared: a revision that holds the same file holds the same text.
+    pub up: Arc<str>,
+    pub down: Option<Arc<str>>,
     pub run_in_transaction: bool,
     pub post_deploy: bool,
 }
@@ -94,20 +96,21 @@ fn read_one(dir: &Path, name: String) -> Result<Migration, ReadError> {
     build(
         dir,
         name,
-        read("up.sql")?,
-        read("down.sql")?,
-        read("metadata.toml")?,
+        read("up.sql")?.map(Into::into),
+        read("down.sql")?.map(Into::into),
+        read("metadata.toml")?.map(Into::into),
     )
 }
 
 /// The migrations of `dir` from files already read (a revision's, from git): each path is
-/// relative to `dir`, `<folder>/up.sql` and the like; other files are ignored.
-pub fn migrations_from_files<'f>(
+/// relative to `dir`, `<folder>/up.sql` and the like; other files are ignored. A text may be
+/// shared with another revision's migration.
+pub fn migrations_from_files(
     dir: &Path,
-    files: impl IntoIterator<Item = (&'f str, &'f str)>,
+    files: impl IntoIterator<Item = (String, Arc<str>)>,
 ) -> Result<Vec<Migration>, ReadError> {
-    type Files<'f> = (Option<&'f str>, Option<&'f str>, Option<&'f str>);
-    let mut folders: std::collections::BTreeMap<&str, Files<'f>> = Default::default();
+    type Files = (Option<Arc<str>>, Option<Arc<str>>, Option<Arc<str>>);
+    let mut folders: std::collections::BTreeMap<String, Files> = Default::default();
     for (path, text) in files {
         let Some((folder, file)) = path.split_once('/') else {
             continue;
@@ -115,7 +118,7 @@ pub fn migrations_from_files<'f>(
         if folder.starts_with('.') {
             continue;
         }
-        let entry = folders.entry(folder).or_default();
+        let entry = folders.entry(folder.to_owned()).or_default();
         match file {
             "up.sql" => entry.0 = Some(text),
             "down.sql" => entry.1 = Some(text),
@@ -125,15 +128,7 @@ pub fn migrations_from_files<'f>(
     }
     let mut migrations = folders
         .into_iter()
-        .map(|(name, (up, down, metadata))| {
-            build(
-                &dir.join(name),
-                name.to_owned(),
-                up.map(str::to_owned),
-                down.map(str::to_owned),
-                metadata.map(str::to_owned),
-            )
-        })
+        .map(|(name, (up, down, metadata))| build(&dir.join(&name), name, up, down, metadata))
         .collect::<Result<Vec<_>, _>>()?;
     migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
     Ok(migrations)
@@ -142,9 +137,9 @@ pub fn migrations_from_files<'f>(
 fn build(
     dir: &Path,
     name: String,
-    up: Option<String>,
-    down: Option<String>,
-    metadata: Option<String>,
+    up: Option<Arc<str>>,
+    down: Option<Arc<str>>,
+    metadata: Option<Arc<str>>,
 ) -> Result<Migration, ReadError> {
     let Some(up) = up else {
         return Err(ReadError::Invalid {

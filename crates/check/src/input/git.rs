@@ -1,7 +1,7 @@
 //! The base tree, read straight from git: the workspace's files at a revision, written to a
 //! temporary directory — no checkout, nothing in the work tree or the index touched.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -63,6 +63,19 @@ pub type Blob = (String, Vec<u8>);
 /// a repository's whole tree can be thousands of files, and writing each one out costs more
 /// than checking it.
 pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, BaseError> {
+    let mut out = Vec::new();
+    each_blob(root, rev, paths, |blob| out.push(blob))?;
+    Ok(out)
+}
+
+/// [`blobs`], each handed to `visit` as it is read: a caller that keeps only some holds only
+/// those.
+pub fn each_blob(
+    root: &Path,
+    rev: &str,
+    paths: &[PathBuf],
+    mut visit: impl FnMut(Blob),
+) -> Result<(), BaseError> {
     // One git command for both; only when it fails, another says which of the two failed.
     let answer = git(
         root,
@@ -103,7 +116,7 @@ pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, Bas
         });
     }
     if paths.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let listing = git(Path::new(&toplevel), &arg_refs)
@@ -126,27 +139,25 @@ pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, Bas
             files.push((id.to_owned(), relative.to_owned()));
         }
     }
+    // The ids go in through a file: no writer thread (each thread costs an allocator arena),
+    // and no pipe that could fill both ways.
+    let mut ids = tempfile::tempfile()
+        .map_err(|e| BaseError::Unavailable(format!("a temporary file: {e}")))?;
+    for (id, _) in &files {
+        writeln!(ids, "{id}")
+            .map_err(|e| BaseError::Unavailable(format!("a temporary file: {e}")))?;
+    }
+    ids.seek(SeekFrom::Start(0))
+        .map_err(|e| BaseError::Unavailable(format!("a temporary file: {e}")))?;
     let mut child = Command::new("git")
         .arg("-C")
         .arg(&toplevel)
         .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
+        .stdin(Stdio::from(ids))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| BaseError::Unavailable(format!("cannot run git: {e}")))?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| BaseError::Unavailable("git cat-file has no stdin".into()))?;
-    let ids: Vec<String> = files.iter().map(|(id, _)| id.clone()).collect();
-    let writer = std::thread::spawn(move || {
-        for id in ids {
-            if writeln!(stdin, "{id}").is_err() {
-                break;
-            }
-        }
-    });
     let stdout = child
         .stdout
         .take()
@@ -154,7 +165,6 @@ pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, Bas
     let mut reader = BufReader::new(stdout);
     let read_error =
         |e: std::io::Error| BaseError::Invalid(format!("--base {rev}: reading from git: {e}"));
-    let mut out = Vec::with_capacity(files.len());
     for (_, path) in files {
         let mut header = String::new();
         reader.read_line(&mut header).map_err(read_error)?;
@@ -168,11 +178,10 @@ pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, Bas
         let mut content = vec![0; size + 1];
         reader.read_exact(&mut content).map_err(read_error)?;
         content.truncate(size);
-        out.push((path, content));
+        visit((path, content));
     }
-    let _ = writer.join();
     let _ = child.wait();
-    Ok(out)
+    Ok(())
 }
 
 /// Writes files of a revision under `into`, the workspace's directory for them.

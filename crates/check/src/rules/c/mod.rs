@@ -157,7 +157,7 @@ token = \"sensitive\"
                     version: name.split('_').next().unwrap_or_default().replace('-', ""),
                     dir: Path::new("migrations").join(&name),
                     name,
-                    up: (*up).to_owned(),
+                    up: (*up).into(),
                     down: Some("SELECT 1;\n".into()),
                     run_in_transaction: true,
                     post_deploy: false,
