@@ -270,7 +270,7 @@ fn same_as_head(
             .schema_files
             .iter()
             .filter_map(|f| f.patch_file.as_deref())
-            .map(|p| shown(p)),
+            .map(&shown),
     );
     head_files.extend(head.models.iter().map(|m| shown(&m.file)));
     head_files.extend(head.api.values().map(|a| shown(&a.file)));
