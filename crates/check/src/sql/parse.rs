@@ -338,40 +338,56 @@ impl Markers {
 }
 
 /// Parses every `up.sql` on all cores: files are independent; only the replay is sequential.
+/// Each thread takes the next file not yet taken, so that a few large files do not leave one
+/// core idle; the calling thread is one of them (one allocator arena fewer).
 pub fn parse_all(migrations: &[Migration]) -> Vec<Parsed> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(migrations.len().max(1));
-    let chunk = migrations.len().div_ceil(threads).max(1);
-    let parse_part = |part: &[Migration]| {
-        part.iter()
-            .map(|m| parse_guarded(&m.up))
-            .collect::<Vec<_>>()
-    };
-    // The calling thread parses the first part itself: one thread fewer, and one allocator
-    // arena fewer holding freed syntax trees.
-    let mut parts = migrations.chunks(chunk);
-    let first = parts.next().unwrap_or_default();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .map(|part| scope.spawn(move || parse_part(part)))
-            .collect();
-        let mut out = parse_part(first);
-        for handle in handles {
-            out.extend(handle.join().unwrap_or_default());
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(migration) = migrations.get(i) else {
+                break done;
+            };
+            done.push((i, parse_guarded(&migration.up)));
         }
-        out
-    })
+    };
+    let mut done = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = work();
+        for handle in handles {
+            done.extend(handle.join().unwrap_or_default());
+        }
+        done
+    });
+    let mut parsed: Vec<Option<Parsed>> = (0..migrations.len()).map(|_| None).collect();
+    for (i, one) in done {
+        parsed[i] = Some(one);
+    }
+    // A thread that died took its files' results with it: those files are reported, never
+    // silently skipped.
+    parsed
+        .into_iter()
+        .map(|p| p.unwrap_or_else(gave_up))
+        .collect()
 }
 
 /// The parser asserts on inputs it cannot handle (a multi-megabyte statement can exhaust its
 /// step budget): such a file becomes one syntax error, never a panic or a lost migration.
 pub fn parse_guarded(text: &str) -> Parsed {
-    std::panic::catch_unwind(|| parse(text)).unwrap_or_else(|_| Parsed {
+    std::panic::catch_unwind(|| parse(text)).unwrap_or_else(|_| gave_up())
+}
+
+fn gave_up() -> Parsed {
+    Parsed {
         statements: Vec::new(),
         errors: vec![((0, 0), "the SQL parser gave up on this file".to_owned())],
         file_allows: Vec::new(),
-    })
+    }
 }
 
 fn range_of(node: &SyntaxNode) -> Range {
