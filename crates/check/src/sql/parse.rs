@@ -356,7 +356,7 @@ pub fn parse_all(migrations: &[Migration]) -> Vec<Parsed> {
             done.push((i, parse_guarded(&migration.up)));
         }
     };
-    let mut done = std::thread::scope(|scope| {
+    let done = std::thread::scope(|scope| {
         let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
         let mut done = work();
         for handle in handles {
