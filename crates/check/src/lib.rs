@@ -111,10 +111,38 @@ pub fn check_everything(
     pg_version: Option<u32>,
     base: &Base,
 ) -> Result<Report, InputError> {
-    let (mut report, head, settings) = check_head(root, pg_version)?;
-    let Some((rev, base_snapshot)) = read_base(root, &settings, &head, base, &mut report)? else {
-        return Ok(report);
+    let settings = head_settings(root, pg_version)?;
+    let mut head = input::snapshot::read_files(&settings)?;
+    // The base comes from git while the head is parsed and checked: git's time is hidden
+    // behind the parser's.
+    let (fetched, (mut report, replayed)) = std::thread::scope(|scope| {
+        let fetch = scope.spawn(|| fetch_base(root, &settings, &head.migrations, base));
+        let checked = check_and_replay(&head.migrations, &settings);
+        (fetch.join(), checked)
+    });
+    head.replayed = replayed;
+    finish_head(&settings, &head, &mut report)?;
+    let fetched = fetched.unwrap_or_else(|_| {
+        Err(InputError::Invalid {
+            path: root.to_path_buf(),
+            reason: "reading the base from git failed".to_owned(),
+        })
+    })?;
+    let (rev, migration_files, others) = match fetched {
+        Fetched::None => return Ok(report),
+        Fetched::Skipped(reason) => {
+            report.base = Some(format!(
+                "base: none ({reason}); API and deploy checks skipped"
+            ));
+            return Ok(report);
+        }
+        Fetched::Files {
+            rev,
+            migrations,
+            others,
+        } => (rev, migrations, others),
     };
+    let base_snapshot = build_base(root, &settings, &head, &rev, migration_files, others)?;
     let short: String = rev.chars().take(12).collect();
     report.base = Some(format!("base: {short}"));
     report.changes = changes::between(&base_snapshot, &head);
@@ -123,35 +151,37 @@ pub fn check_everything(
     Ok(report)
 }
 
-/// The base's revision and snapshot; `None`, with the reason in `report.base`, when the default
-/// base cannot be had.
-fn read_base(
+/// What git gave of the base: nothing asked, a reason the default base cannot be had, or its
+/// files (migrations sharing the head's texts where they are the same).
+enum Fetched {
+    None,
+    Skipped(String),
+    Files {
+        rev: String,
+        migrations: Vec<(String, std::sync::Arc<str>)>,
+        others: Vec<input::git::Blob>,
+    },
+}
+
+/// The base's files the checks read, and its settings files, from git.
+fn fetch_base(
     root: &Path,
     settings: &Settings,
-    head: &Snapshot,
+    head_migrations: &[Migration],
     base: &Base,
-    report: &mut Report,
-) -> Result<Option<(String, Snapshot)>, InputError> {
-    let mut skipped = |reason: &dyn std::fmt::Display| {
-        report.base = Some(format!(
-            "base: none ({reason}); API and deploy checks skipped"
-        ));
-        Ok(None)
-    };
+) -> Result<Fetched, InputError> {
     let rev = match base {
-        Base::None => return Ok(None),
+        Base::None => return Ok(Fetched::None),
         Base::Rev(rev) => rev.clone(),
         Base::Default => match input::git::default_base(root) {
             Ok(rev) => rev,
-            Err(reason) => return skipped(&reason),
+            Err(reason) => return Ok(Fetched::Skipped(reason.to_string())),
         },
     };
     let invalid = |reason: String| InputError::Invalid {
         path: root.to_path_buf(),
         reason,
     };
-    let scratch =
-        tempfile::tempdir().map_err(|e| InputError::io(Path::new("a temporary directory"), e))?;
     // The files the head's settings read, and the settings files. When the base's settings
     // files are the head's, so are the paths: its migrations are read from memory and only
     // the few other files are written out.
@@ -161,8 +191,7 @@ fn read_base(
     // pull request is mostly the head's history.
     let migrations_dir = relative(root, &settings.migrations_dir);
     let prefix = format!("{}/", migrations_dir.to_string_lossy().replace('\\', "/"));
-    let head_texts: BTreeMap<String, std::sync::Arc<str>> = head
-        .migrations
+    let head_texts: BTreeMap<String, std::sync::Arc<str>> = head_migrations
         .iter()
         .flat_map(|m| {
             let up = Some((format!("{}/up.sql", m.name), m.up.clone()));
@@ -170,7 +199,7 @@ fn read_base(
             up.into_iter().chain(down)
         })
         .collect();
-    let mut migration_files: Vec<(String, std::sync::Arc<str>)> = Vec::new();
+    let mut migrations: Vec<(String, std::sync::Arc<str>)> = Vec::new();
     let mut others: Vec<input::git::Blob> = Vec::new();
     let read = input::git::each_blob(root, &rev, &wanted, |(path, bytes)| {
         match path.strip_prefix(&prefix) {
@@ -179,18 +208,40 @@ fn read_base(
                     Some(head) if head.as_bytes() == bytes.as_slice() => head.clone(),
                     _ => String::from_utf8_lossy(&bytes).into(),
                 };
-                migration_files.push((inside.to_owned(), text));
+                migrations.push((inside.to_owned(), text));
             }
             None => others.push((path, bytes)),
         }
     });
     match read {
-        Ok(()) => {}
+        Ok(()) => Ok(Fetched::Files {
+            rev,
+            migrations,
+            others,
+        }),
         Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
-            return skipped(&reason);
+            Ok(Fetched::Skipped(reason))
         }
-        Err(error) => return Err(invalid(error.to_string())),
+        Err(error) => Err(invalid(error.to_string())),
     }
+}
+
+/// The base's snapshot from its files, replayed (reusing the head's replay for the released
+/// migrations it holds unchanged).
+fn build_base(
+    root: &Path,
+    settings: &Settings,
+    head: &Snapshot,
+    rev: &str,
+    migration_files: Vec<(String, std::sync::Arc<str>)>,
+    others: Vec<input::git::Blob>,
+) -> Result<Snapshot, InputError> {
+    let invalid = |reason: String| InputError::Invalid {
+        path: root.to_path_buf(),
+        reason,
+    };
+    let scratch =
+        tempfile::tempdir().map_err(|e| InputError::io(Path::new("a temporary directory"), e))?;
     let base_root = scratch.path().to_path_buf();
     let same_settings = ["plumb.toml", "diesel.toml"].iter().all(|name| {
         let at_base = others
@@ -224,7 +275,7 @@ fn read_base(
     } else {
         // Other settings: the base's tree is read as a workspace of its own.
         let all =
-            input::git::blobs(root, &rev, &[PathBuf::new()]).map_err(|e| invalid(e.to_string()))?;
+            input::git::blobs(root, rev, &[PathBuf::new()]).map_err(|e| invalid(e.to_string()))?;
         write(&mut all.iter())?;
         let base_settings = Settings::load(&base_root).unwrap_or_else(|_| Settings {
             root: base_root.clone(),
@@ -232,7 +283,7 @@ fn read_base(
             ..settings.clone()
         });
         if !base_settings.migrations_dir.is_dir() {
-            return Ok(Some((rev, Snapshot::default())));
+            return Ok(Snapshot::default());
         }
         input::snapshot::read_files(&base_settings)
             .map_err(|e| invalid(format!("the base {rev}: {e}")))?
@@ -250,7 +301,7 @@ fn read_base(
     } else {
         replay_each(&snapshot.migrations)
     };
-    Ok(Some((rev, snapshot)))
+    Ok(snapshot)
 }
 
 /// Whether the base's files other than migrations are the head's, byte for byte, and the head
@@ -286,13 +337,28 @@ fn check_head(
     root: &Path,
     pg_version: Option<u32>,
 ) -> Result<(Report, Snapshot, Settings), InputError> {
+    let settings = head_settings(root, pg_version)?;
+    let mut snapshot = input::snapshot::read_files(&settings)?;
+    let (mut report, replayed) = check_and_replay(&snapshot.migrations, &settings);
+    snapshot.replayed = replayed;
+    finish_head(&settings, &snapshot, &mut report)?;
+    Ok((report, snapshot, settings))
+}
+
+fn head_settings(root: &Path, pg_version: Option<u32>) -> Result<Settings, InputError> {
     let mut settings = Settings::load(root)?;
     if let Some(version) = pg_version {
         settings.pg_version = version;
     }
-    let mut snapshot = input::snapshot::read_files(&settings)?;
-    let (mut report, replayed) = check_and_replay(&snapshot.migrations, &settings);
-    snapshot.replayed = replayed;
+    Ok(settings)
+}
+
+/// What was read, on the report's first line; then families S and C.
+fn finish_head(
+    settings: &Settings,
+    snapshot: &Snapshot,
+    report: &mut Report,
+) -> Result<(), InputError> {
     let coverage = &mut report.coverage;
     coverage.migrations_dir = snapshot.migrations_dir.clone();
     coverage.schema_files = snapshot.declared.iter().map(|d| d.file.clone()).collect();
@@ -304,8 +370,7 @@ fn check_head(
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     coverage.api_schemas = snapshot.api.len();
-    check_backend(&settings, &snapshot, &mut report)?;
-    Ok((report, snapshot, settings))
+    check_backend(settings, snapshot, report)
 }
 
 /// Families S and C: `schema.rs`, the model structs and the registry against the schema the
