@@ -88,7 +88,7 @@ pub enum Base {
 
 /// Reads the settings and the migrations under `root` and checks them.
 pub fn check_workspace(root: &Path, pg_version: Option<u32>) -> Result<Report, InputError> {
-    Ok(check_head(root, pg_version)?.0)
+    check_everything(root, pg_version, &Base::None)
 }
 
 /// [`check_workspace`], then the head against `base`: API compatibility (family A) and the
@@ -331,20 +331,6 @@ fn same_as_head(
             .all(|(p, bytes)| std::fs::read(root.join(p)).is_ok_and(|h| h == *bytes))
 }
 
-/// Families M, S and C on the tree at `root`, with the snapshot and settings they read: each
-/// file is read and each migration parsed once.
-fn check_head(
-    root: &Path,
-    pg_version: Option<u32>,
-) -> Result<(Report, Snapshot, Settings), InputError> {
-    let settings = head_settings(root, pg_version)?;
-    let mut snapshot = input::snapshot::read_files(&settings)?;
-    let (mut report, replayed) = check_and_replay(&snapshot.migrations, &settings);
-    snapshot.replayed = replayed;
-    finish_head(&settings, &snapshot, &mut report)?;
-    Ok((report, snapshot, settings))
-}
-
 fn head_settings(root: &Path, pg_version: Option<u32>) -> Result<Settings, InputError> {
     let mut settings = Settings::load(root)?;
     if let Some(version) = pg_version {
@@ -439,14 +425,7 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
         coverage.unmodelled += parsed
             .statements
             .iter()
-            .map(|s| match &s.kind {
-                sql::parse::StatementKind::Unmodelled { .. } => 1,
-                sql::parse::StatementKind::AlterTable { actions, .. } => actions
-                    .iter()
-                    .filter(|(_, a)| matches!(a, sql::parse::Action::Unmodelled { .. }))
-                    .count(),
-                _ => 0,
-            })
+            .map(|s| rules::m::unmodelled_statement::unmodelled(s).len())
             .sum::<usize>();
         let checked = rules::m::check_migration(
             migration,

@@ -62,6 +62,15 @@ impl Declared {
         })
     }
 
+    /// The key the replay gives a table of this file named `name`: the inverse of
+    /// [`Declared::table_name`].
+    pub fn replay_key(&self, name: &str) -> String {
+        match self.schema.as_str() {
+            "public" => name.to_owned(),
+            other => format!("{other}.{name}"),
+        }
+    }
+
     /// The key the replay gives a table of this file's database schema, if it is in it.
     pub fn table_name<'n>(&self, replayed: &'n str) -> Option<&'n str> {
         match replayed.split_once('.') {

@@ -201,7 +201,12 @@ fn add_column(schema: &mut Schema, table: &str, def: &ColumnDef) {
 
 pub fn apply(schema: &mut Schema, statement: &StatementKind) {
     let statement = without_no_ops(schema, statement);
-    match statement.as_ref() {
+    apply_effective(schema, &statement);
+}
+
+/// [`apply`] of a statement already stripped of its no-ops (as the rules saw it).
+pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
+    match statement {
         StatementKind::CreateTable {
             table,
             columns,

@@ -98,7 +98,7 @@ pub(crate) fn check_migration<'p>(
             allows: &written.allows,
             hits,
         });
-        replay::apply(schema, &statement.kind);
+        replay::apply_effective(schema, &statement.kind);
     }
     out.push(Checked {
         allows: &[],

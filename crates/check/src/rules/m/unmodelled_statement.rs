@@ -3,7 +3,7 @@
 
 use super::{Context, Hit};
 use crate::finding::{Rule, Severity};
-use crate::sql::parse::{Action, Statement, StatementKind};
+use crate::sql::parse::{Action, Range, Statement, StatementKind};
 use crate::sql::schema::Schema;
 
 pub const RULE: Rule = Rule {
@@ -16,26 +16,29 @@ pub const RULE: Rule = Rule {
 const HELP: &str = "checks after this statement do not see its effect; if it changes a table the rules care about, review it by hand";
 
 pub(super) fn check(_cx: &Context, _schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
-    match &statement.kind {
-        StatementKind::Unmodelled { what } => hits.push(Hit::new(
+    for (range, what) in unmodelled(statement) {
+        hits.push(Hit::new(
             RULE,
-            statement.range,
+            range,
             format!("the replay does not model {what}"),
             HELP,
-        )),
-        StatementKind::AlterTable { actions, .. } => {
-            for (range, action) in actions {
-                if let Action::Unmodelled { what } = action {
-                    hits.push(Hit::new(
-                        RULE,
-                        *range,
-                        format!("the replay does not model {what}"),
-                        HELP,
-                    ));
-                }
-            }
-        }
-        _ => {}
+        ));
+    }
+}
+
+/// The parts of a statement the replay does not model (the statement, or ALTER TABLE actions):
+/// where, and what. The report's first line counts them.
+pub(crate) fn unmodelled(statement: &Statement) -> Vec<(Range, &str)> {
+    match &statement.kind {
+        StatementKind::Unmodelled { what } => vec![(statement.range, what.as_str())],
+        StatementKind::AlterTable { actions, .. } => actions
+            .iter()
+            .filter_map(|(range, action)| match action {
+                Action::Unmodelled { what } => Some((*range, what.as_str())),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

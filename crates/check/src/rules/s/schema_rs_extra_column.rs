@@ -51,13 +51,9 @@ pub(super) fn tables(
     tables: &[TableRs],
     out: &mut Vec<Finding>,
 ) {
-    let key = |name: &str| match declared.schema.as_str() {
-        "public" => name.to_owned(),
-        other => format!("{other}.{name}"),
-    };
     for rs in tables
         .iter()
-        .filter(|t| !schema.tables.contains_key(&key(&t.name)))
+        .filter(|t| !schema.tables.contains_key(&declared.replay_key(&t.name)))
     {
         out.push(Finding::new(
             RULE,
