@@ -112,28 +112,54 @@ pub fn check_everything(
     base: &Base,
 ) -> Result<Report, InputError> {
     let settings = head_settings(root, pg_version)?;
-    let mut head = input::snapshot::read_files(&settings)?;
-    // The base comes from git while the head is parsed and checked: git's time is hidden
-    // behind the parser's.
-    let (fetched, (mut report, replayed)) = std::thread::scope(|scope| {
-        let fetch = scope.spawn(|| fetch_base(root, &settings, &head.migrations, base));
-        let checked = check_and_replay(&head.migrations, &settings);
-        (fetch.join(), checked)
+    let died = |what: &str| InputError::Invalid {
+        path: root.to_path_buf(),
+        reason: format!("{what} failed"),
+    };
+    // Everything that does not wait on something else runs at once: git lists the base's
+    // files while the migrations are read; the Rust files are parsed, and git reads the few
+    // base files the work tree does not hold unchanged, while the migrations are checked.
+    let list = {
+        let (root, settings, base) = (root.to_path_buf(), settings.clone(), base.clone());
+        std::thread::spawn(move || list_base(&root, &settings, &base))
+    };
+    let rust = {
+        let settings = settings.clone();
+        std::thread::spawn(move || input::snapshot::read_rust(&settings))
+    };
+    let migrations = match read_migrations(&settings.migrations_dir) {
+        Ok(migrations) => migrations,
+        Err(error) => {
+            // Nothing started is left running.
+            let _ = (list.join(), rust.join());
+            return Err(error);
+        }
+    };
+    let (fetched, rust, (mut report, replayed)) = std::thread::scope(|scope| {
+        let fetch = scope.spawn(|| {
+            let listed = list
+                .join()
+                .unwrap_or_else(|_| Err(died("reading the base from git")))?;
+            fetch_base(root, &settings, &migrations, listed, base)
+        });
+        let checked = check_and_replay(&migrations, &settings);
+        (fetch.join(), rust.join(), checked)
     });
+    let rust = rust.unwrap_or_else(|_| Err(died("reading the Rust files")))?;
+    let mut head = input::snapshot::snapshot(&settings, migrations, rust);
     head.replayed = replayed;
     finish_head(&settings, &head, &mut report)?;
-    let fetched = fetched.unwrap_or_else(|_| {
-        Err(InputError::Invalid {
-            path: root.to_path_buf(),
-            reason: "reading the base from git failed".to_owned(),
-        })
-    })?;
+    let fetched = fetched.unwrap_or_else(|_| Err(died("reading the base from git")))?;
     let (rev, migration_files, others) = match fetched {
-        Fetched::None => return Ok(report),
+        Fetched::None => {
+            discard(head);
+            return Ok(report);
+        }
         Fetched::Skipped(reason) => {
             report.base = Some(format!(
                 "base: none ({reason}); API and deploy checks skipped"
             ));
+            discard(head);
             return Ok(report);
         }
         Fetched::Files {
@@ -148,7 +174,14 @@ pub fn check_everything(
     report.changes = changes::between(&base_snapshot, &head);
     let found = settings.apply_severities(rules::against_base(&base_snapshot, &head));
     report.extend(found, |file| std::fs::read_to_string(root.join(file)).ok());
+    discard((head, base_snapshot));
     Ok(report)
+}
+
+/// Frees what is no longer needed on a thread of its own: a repository's snapshots are
+/// hundreds of thousands of small allocations, and the report need not wait for them.
+fn discard<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
 }
 
 /// What git gave of the base: nothing asked, a reason the default base cannot be had, or its
@@ -163,32 +196,52 @@ enum Fetched {
     },
 }
 
-/// The base's files the checks read, and its settings files, from git.
+/// What git lists of the base: nothing asked, a reason the default base cannot be had, or the
+/// files the checks read and the settings files.
+enum Listed {
+    None,
+    Skipped(String),
+    Tree(input::git::Tree),
+}
+
+fn list_base(root: &Path, settings: &Settings, base: &Base) -> Result<Listed, InputError> {
+    let rev = match base {
+        Base::None => return Ok(Listed::None),
+        Base::Rev(rev) => rev.clone(),
+        Base::Default => match input::git::default_base(root) {
+            Ok(rev) => rev,
+            Err(reason) => return Ok(Listed::Skipped(reason.to_string())),
+        },
+    };
+    let mut wanted = settings.read_paths();
+    wanted.extend(["plumb.toml", "diesel.toml"].map(PathBuf::from));
+    match input::git::list(root, &rev, &wanted) {
+        Ok(tree) => Ok(Listed::Tree(tree)),
+        Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
+            Ok(Listed::Skipped(reason))
+        }
+        Err(error) => Err(InputError::Invalid {
+            path: root.to_path_buf(),
+            reason: error.to_string(),
+        }),
+    }
+}
+
+/// The base's listed files. A file the head holds with the same bytes is taken from the head
+/// (a migration shares the head's text): the base of a pull request is mostly the head's
+/// history, and only the files that differ are read from git.
 fn fetch_base(
     root: &Path,
     settings: &Settings,
     head_migrations: &[Migration],
+    listed: Listed,
     base: &Base,
 ) -> Result<Fetched, InputError> {
-    let rev = match base {
-        Base::None => return Ok(Fetched::None),
-        Base::Rev(rev) => rev.clone(),
-        Base::Default => match input::git::default_base(root) {
-            Ok(rev) => rev,
-            Err(reason) => return Ok(Fetched::Skipped(reason.to_string())),
-        },
+    let tree = match listed {
+        Listed::None => return Ok(Fetched::None),
+        Listed::Skipped(reason) => return Ok(Fetched::Skipped(reason)),
+        Listed::Tree(tree) => tree,
     };
-    let invalid = |reason: String| InputError::Invalid {
-        path: root.to_path_buf(),
-        reason,
-    };
-    // The files the head's settings read, and the settings files. When the base's settings
-    // files are the head's, so are the paths: its migrations are read from memory and only
-    // the few other files are written out.
-    let mut wanted = settings.read_paths();
-    wanted.extend(["plumb.toml", "diesel.toml"].map(PathBuf::from));
-    // A base migration file whose text is the head's shares the head's copy: the base of a
-    // pull request is mostly the head's history.
     let migrations_dir = relative(root, &settings.migrations_dir);
     let prefix = format!("{}/", migrations_dir.to_string_lossy().replace('\\', "/"));
     let head_texts: BTreeMap<String, std::sync::Arc<str>> = head_migrations
@@ -201,29 +254,47 @@ fn fetch_base(
         .collect();
     let mut migrations: Vec<(String, std::sync::Arc<str>)> = Vec::new();
     let mut others: Vec<input::git::Blob> = Vec::new();
-    let read = input::git::each_blob(root, &rev, &wanted, |(path, bytes)| {
+    let mut differing = Vec::new();
+    for file in &tree.files {
+        let (id, path) = file;
+        match path.strip_prefix(&prefix) {
+            Some(inside) => match head_texts.get(inside) {
+                Some(text) if input::git::holds(id, text.as_bytes()) => {
+                    migrations.push((inside.to_owned(), text.clone()));
+                }
+                _ => differing.push(file),
+            },
+            None => match std::fs::read(root.join(path)) {
+                Ok(bytes) if input::git::holds(id, &bytes) => others.push((path.clone(), bytes)),
+                _ => differing.push(file),
+            },
+        }
+    }
+    let contents = match input::git::read(&tree, &differing) {
+        Ok(contents) => contents,
+        Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
+            return Ok(Fetched::Skipped(reason));
+        }
+        Err(error) => {
+            return Err(InputError::Invalid {
+                path: root.to_path_buf(),
+                reason: error.to_string(),
+            });
+        }
+    };
+    for ((_, path), bytes) in differing.into_iter().zip(contents) {
         match path.strip_prefix(&prefix) {
             Some(inside) => {
-                let text = match head_texts.get(inside) {
-                    Some(head) if head.as_bytes() == bytes.as_slice() => head.clone(),
-                    _ => String::from_utf8_lossy(&bytes).into(),
-                };
-                migrations.push((inside.to_owned(), text));
+                migrations.push((inside.to_owned(), String::from_utf8_lossy(&bytes).into()));
             }
-            None => others.push((path, bytes)),
+            None => others.push((path.clone(), bytes)),
         }
-    });
-    match read {
-        Ok(()) => Ok(Fetched::Files {
-            rev,
-            migrations,
-            others,
-        }),
-        Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
-            Ok(Fetched::Skipped(reason))
-        }
-        Err(error) => Err(invalid(error.to_string())),
     }
+    Ok(Fetched::Files {
+        rev: tree.rev,
+        migrations,
+        others,
+    })
 }
 
 /// The base's snapshot from its files, replayed (reusing the head's replay for the released
@@ -416,11 +487,11 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
         ..Default::default()
     };
     let recent = migrations.len().saturating_sub(coverage::RECENT);
-    for (index, (migration, parsed)) in migrations
-        .iter()
-        .zip(sql::parse::parse_all(migrations))
-        .enumerate()
-    {
+    let mut next = 0;
+    sql::parse::parse_in_order(migrations, |parsed| {
+        let index = next;
+        next += 1;
+        let migration = &migrations[index];
         statements += parsed.statements.len();
         coverage.unmodelled += parsed
             .statements
@@ -443,7 +514,7 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
         found.sort_by_key(|f| (f.span.line, f.span.column));
         let found = rules::m::lock_timeout_missing::once_per_file(found);
         if !settings.checks(migration) {
-            continue;
+            return;
         }
         coverage.migrations_checked += 1;
         coverage.migration_findings += found.len();
@@ -455,7 +526,7 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
             sources.insert(source.path, migration.up.clone());
             findings.extend(found);
         }
-    }
+    });
     coverage.statements = statements;
     let report = Report {
         findings: settings.apply_severities(findings),

@@ -67,19 +67,32 @@ struct Metadata {
     run_in_transaction: Option<bool>,
 }
 
-/// Reads every migration of `dir`, in the order diesel applies them.
+/// Reads every migration of `dir`, in the order diesel applies them. The files are read on
+/// every core: a repository with years of history has thousands, and each costs a few system
+/// calls.
 pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>, ReadError> {
+    use rayon::prelude::*;
     let entries = fs::read_dir(dir).map_err(|e| ReadError::io(dir, e))?;
-    let mut migrations = Vec::new();
+    let mut folders = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| ReadError::io(dir, e))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !path.is_dir() {
+        // The entry's own type where the file system gives it; a symbolic link is followed.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+            _ => path.is_dir(),
+        };
+        if name.starts_with('.') || !is_dir {
             continue;
         }
-        migrations.push(read_one(&path, name)?);
+        folders.push((path, name));
     }
+    let read: Vec<Result<Migration, ReadError>> = folders
+        .into_par_iter()
+        .map(|(path, name)| read_one(&path, name))
+        .collect();
+    let mut migrations = read.into_iter().collect::<Result<Vec<_>, _>>()?;
     migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
     Ok(migrations)
 }

@@ -6,7 +6,6 @@
 
 use diesel_table_macro_syntax::TableDecl;
 use quote::ToTokens;
-use syn::spanned::Spanned;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaRs {
@@ -82,66 +81,82 @@ fn type_text(ty: &syn::TypePath) -> String {
     out
 }
 
+/// Reads the `table!` and `joinable!` calls at the top level of a schema file. The file is
+/// only split into tokens; each macro's body is parsed on its own, as the macro would parse it.
 pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
-    let file = syn::parse_file(text).map_err(|e| error_at(&e))?;
+    use proc_macro2::TokenTree;
+    let tokens: proc_macro2::TokenStream = text.parse().map_err(|e: proc_macro2::LexError| {
+        let start = e.span().start();
+        SchemaRsError {
+            message: e.to_string(),
+            line: start.line,
+            column: start.column + 1,
+        }
+    })?;
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     let mut schema = SchemaRs {
         tables: Vec::new(),
         joinables: Vec::new(),
     };
-    for item in &file.items {
-        let syn::Item::Macro(item) = item else {
+    let is_punct =
+        |i: usize, c: char| matches!(&tokens[i], TokenTree::Punct(p) if p.as_char() == c);
+    for (i, token) in tokens.iter().enumerate() {
+        // A macro call: `path::name! { body }`.
+        let (TokenTree::Punct(bang), Some(TokenTree::Group(body))) = (token, tokens.get(i + 1))
+        else {
             continue;
         };
-        let Some(name) = item.mac.path.segments.last().map(|s| s.ident.to_string()) else {
+        let Some(TokenTree::Ident(name)) = i.checked_sub(1).map(|j| &tokens[j]) else {
             continue;
         };
-        let line = item.mac.path.span().start().line;
-        match name.as_str() {
-            "table" => {
-                let table: TableDecl =
-                    syn::parse2(item.mac.tokens.clone()).map_err(|e| error_at(&e))?;
-                let primary_key = match &table.primary_keys {
-                    Some(keys) => keys.keys.iter().map(ToString::to_string).collect(),
-                    None => vec!["id".to_owned()],
-                };
-                let columns = table
-                    .column_defs
-                    .iter()
-                    .map(|c| ColumnRs {
-                        name: c.sql_name.clone(),
-                        rust_name: c.column_name.to_string(),
-                        sql_type: type_text(&c.tpe),
-                        max_length: c.max_length.as_ref().and_then(|l| l.base10_parse().ok()),
-                        line: c.column_name.span().start().line,
-                    })
-                    .collect();
-                schema.tables.push(TableRs {
-                    name: table.sql_name.clone(),
-                    rust_name: table.table_name.to_string(),
-                    primary_key,
-                    columns,
+        if bang.as_char() != '!' {
+            continue;
+        }
+        // The call's line is its path's: back over `segment ::` pairs.
+        let mut first = i - 1;
+        while first >= 3
+            && is_punct(first - 1, ':')
+            && is_punct(first - 2, ':')
+            && matches!(tokens[first - 3], TokenTree::Ident(_))
+        {
+            first -= 3;
+        }
+        let line = tokens[first].span().start().line;
+        if name == "table" {
+            let table: TableDecl = syn::parse2(body.stream()).map_err(|e| error_at(&e))?;
+            let primary_key = match &table.primary_keys {
+                Some(keys) => keys.keys.iter().map(ToString::to_string).collect(),
+                None => vec!["id".to_owned()],
+            };
+            let columns = table
+                .column_defs
+                .iter()
+                .map(|c| ColumnRs {
+                    name: c.sql_name.clone(),
+                    rust_name: c.column_name.to_string(),
+                    sql_type: type_text(&c.tpe),
+                    max_length: c.max_length.as_ref().and_then(|l| l.base10_parse().ok()),
+                    line: c.column_name.span().start().line,
+                })
+                .collect();
+            schema.tables.push(TableRs {
+                name: table.sql_name.clone(),
+                rust_name: table.table_name.to_string(),
+                primary_key,
+                columns,
+                line,
+            });
+        } else if name == "joinable" {
+            // `child -> parent (column)`
+            let tokens: Vec<String> = body.stream().into_iter().map(|t| t.to_string()).collect();
+            if let [child, _, _, parent, group] = tokens.as_slice() {
+                schema.joinables.push(JoinableRs {
+                    child: child.clone(),
+                    parent: parent.clone(),
+                    column: group.trim_matches(['(', ')', ' ']).to_owned(),
                     line,
                 });
             }
-            "joinable" => {
-                // `child -> parent (column)`
-                let tokens: Vec<String> = item
-                    .mac
-                    .tokens
-                    .clone()
-                    .into_iter()
-                    .map(|t| t.to_string())
-                    .collect();
-                if let [child, _, _, parent, group] = tokens.as_slice() {
-                    schema.joinables.push(JoinableRs {
-                        child: child.clone(),
-                        parent: parent.clone(),
-                        column: group.trim_matches(['(', ')', ' ']).to_owned(),
-                        line,
-                    });
-                }
-            }
-            _ => {}
         }
     }
     Ok(schema)

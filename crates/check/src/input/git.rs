@@ -1,5 +1,6 @@
-//! The base tree, read straight from git: the workspace's files at a revision, written to a
-//! temporary directory — no checkout, nothing in the work tree or the index touched.
+//! The base tree, read straight from git: the workspace's files at a revision, listed, and
+//! read only where the work tree does not hold them unchanged — no checkout, nothing in the
+//! work tree or the index touched.
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -58,92 +59,118 @@ pub fn default_base(root: &Path) -> Result<String, BaseError> {
 /// A file of a revision: its path relative to the workspace root, and its bytes.
 pub type Blob = (String, Vec<u8>);
 
-/// The files under `paths` (relative to the workspace `root`, files or folders) as they are at
-/// `rev`, read into memory in one `git cat-file --batch`. Only what the checks read is taken:
-/// a repository's whole tree can be thousands of files, and writing each one out costs more
-/// than checking it.
-pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, BaseError> {
-    let mut out = Vec::new();
-    each_blob(root, rev, paths, |blob| out.push(blob))?;
-    Ok(out)
+/// The files of a revision under some paths, listed but not yet read.
+#[derive(Debug)]
+pub struct Tree {
+    /// The revision, as it was asked for.
+    pub rev: String,
+    root: PathBuf,
+    /// Each file: git's object id and the path relative to the workspace root.
+    pub files: Vec<(String, String)>,
 }
 
-/// [`blobs`], each handed to `visit` as it is read: a caller that keeps only some holds only
-/// those.
-pub fn each_blob(
-    root: &Path,
-    rev: &str,
-    paths: &[PathBuf],
-    mut visit: impl FnMut(Blob),
-) -> Result<(), BaseError> {
-    // One git command for both; only when it fails, another says which of the two failed.
-    let answer = git(
-        root,
-        &["rev-parse", "--show-toplevel", &format!("{rev}^{{commit}}")],
-    );
-    let Some((toplevel, commit)) = answer
-        .as_deref()
-        .ok()
-        .and_then(|a| a.split_once('\n'))
-        .map(|(t, c)| (t.trim().to_owned(), c.trim().to_owned()))
-    else {
-        return Err(match git(root, &["rev-parse", "--show-toplevel"]) {
+/// Lists the files under `paths` (relative to the workspace `root`, files or folders) as they
+/// are at `rev`: one git command, run in the workspace so that paths come relative to it;
+/// nothing read yet.
+pub fn list(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Tree, BaseError> {
+    let mut tree = Tree {
+        rev: rev.to_owned(),
+        root: root.to_path_buf(),
+        files: Vec::new(),
+    };
+    let commit = format!("{rev}^{{commit}}");
+    let mut args: Vec<&str> = vec!["ls-tree", "-r", "-z", &commit, "--"];
+    let pathspecs: Vec<String> = paths
+        .iter()
+        .map(|path| {
+            let path = path.to_string_lossy().replace('\\', "/");
+            let path = path.trim_start_matches("./").trim_end_matches('/');
+            if path.is_empty() {
+                ".".to_owned()
+            } else {
+                path.to_owned()
+            }
+        })
+        .collect();
+    args.extend(pathspecs.iter().map(String::as_str));
+    if paths.is_empty() {
+        args.push(".");
+    }
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(&args)
+        .output()
+        .map_err(|e| BaseError::Unavailable(format!("cannot run git: {e}")))?;
+    if !output.status.success() {
+        // Only when it fails, another command says whether this is a repository at all.
+        return Err(match git(root, &["rev-parse", "--git-dir"]) {
             Err(_) => {
                 BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
             }
             Ok(_) => BaseError::Invalid(format!("--base {rev}: git knows no such revision")),
         });
-    };
-    let root = root
-        .canonicalize()
-        .map_err(|e| BaseError::Invalid(format!("{}: {e}", root.display())))?;
-    let prefix = root
-        .strip_prefix(&toplevel)
-        .unwrap_or(Path::new(""))
-        .to_string_lossy()
-        .replace('\\', "/");
-    let mut args: Vec<String> = ["ls-tree", "-r", "--full-tree", &commit, "--"]
-        .map(str::to_owned)
-        .to_vec();
-    for path in paths {
-        let path = path.to_string_lossy().replace('\\', "/");
-        let path = path.trim_start_matches("./").trim_end_matches('/');
-        args.push(match (prefix.is_empty(), path.is_empty()) {
-            (true, true) => ".".to_owned(),
-            (true, false) => path.to_owned(),
-            (false, true) => prefix.clone(),
-            (false, false) => format!("{prefix}/{path}"),
-        });
     }
     if paths.is_empty() {
-        return Ok(());
+        return Ok(tree);
     }
-    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let listing = git(Path::new(&toplevel), &arg_refs)
-        .map_err(|e| BaseError::Invalid(format!("--base {rev}: {e}")))?;
-    let mut files = Vec::new();
-    for line in listing.lines() {
-        // `<mode> blob <id>\t<path>`
-        let Some((meta, path)) = line.split_once('\t') else {
+    // `<mode> blob <id>\t<path>\0`: NUL-terminated, so a path is never quoted or escaped.
+    for entry in output.stdout.split(|&b| b == 0) {
+        let Some(tab) = entry.iter().position(|&b| b == b'\t') else {
             continue;
         };
+        let meta = String::from_utf8_lossy(&entry[..tab]);
+        let path = String::from_utf8_lossy(&entry[tab + 1..]);
         let mut parts = meta.split_whitespace();
         let (_, kind, id) = (parts.next(), parts.next(), parts.next());
         if kind == Some("blob")
             && let Some(id) = id
         {
-            let relative = path
-                .strip_prefix(&prefix)
-                .unwrap_or(path)
-                .trim_start_matches('/');
-            files.push((id.to_owned(), relative.to_owned()));
+            tree.files.push((id.to_owned(), path.into_owned()));
         }
     }
+    Ok(tree)
+}
+
+/// Whether `bytes` are the content of git's object `id`: its hash, computed here, so that a
+/// file the work tree holds unchanged need not be read from git.
+pub fn holds(id: &str, bytes: &[u8]) -> bool {
+    use sha1::Digest as _;
+    let header = format!("blob {}\0", bytes.len());
+    let hex = |digest: &[u8]| {
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    match id.len() {
+        40 => {
+            let mut hasher = sha1::Sha1::new();
+            hasher.update(header.as_bytes());
+            hasher.update(bytes);
+            hex(&hasher.finalize()) == id
+        }
+        64 => {
+            let mut hasher = sha2::Sha256::new();
+            hasher.update(header.as_bytes());
+            hasher.update(bytes);
+            hex(&hasher.finalize()) == id
+        }
+        _ => false,
+    }
+}
+
+/// The contents of `files` (entries of `tree`), in their order, in one `git cat-file --batch`.
+pub fn read(tree: &Tree, files: &[&(String, String)]) -> Result<Vec<Vec<u8>>, BaseError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rev = &tree.rev;
     // The ids go in through a file: no writer thread (each thread costs an allocator arena),
     // and no pipe that could fill both ways.
     let mut ids = tempfile::tempfile()
         .map_err(|e| BaseError::Unavailable(format!("a temporary file: {e}")))?;
-    for (id, _) in &files {
+    for (id, _) in files {
         writeln!(ids, "{id}")
             .map_err(|e| BaseError::Unavailable(format!("a temporary file: {e}")))?;
     }
@@ -151,7 +178,7 @@ pub fn each_blob(
         .map_err(|e| BaseError::Unavailable(format!("a temporary file: {e}")))?;
     let mut child = Command::new("git")
         .arg("-C")
-        .arg(&toplevel)
+        .arg(&tree.root)
         .args(["cat-file", "--batch"])
         .stdin(Stdio::from(ids))
         .stdout(Stdio::piped())
@@ -165,7 +192,8 @@ pub fn each_blob(
     let mut reader = BufReader::new(stdout);
     let read_error =
         |e: std::io::Error| BaseError::Invalid(format!("--base {rev}: reading from git: {e}"));
-    for (_, path) in files {
+    let mut out = Vec::with_capacity(files.len());
+    for _ in files {
         let mut header = String::new();
         reader.read_line(&mut header).map_err(read_error)?;
         let size: usize = header
@@ -178,10 +206,23 @@ pub fn each_blob(
         let mut content = vec![0; size + 1];
         reader.read_exact(&mut content).map_err(read_error)?;
         content.truncate(size);
-        visit((path, content));
+        out.push(content);
     }
     let _ = child.wait();
-    Ok(())
+    Ok(out)
+}
+
+/// Every file under `paths` as it is at `rev`, read into memory.
+pub fn blobs(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Vec<Blob>, BaseError> {
+    let tree = list(root, rev, paths)?;
+    let all: Vec<&(String, String)> = tree.files.iter().collect();
+    let contents = read(&tree, &all)?;
+    Ok(tree
+        .files
+        .iter()
+        .map(|(_, path)| path.clone())
+        .zip(contents)
+        .collect())
 }
 
 /// Writes files of a revision under `into`, the workspace's directory for them.
@@ -192,6 +233,16 @@ pub fn write_blobs<'b>(
     std::fs::create_dir_all(into)
         .map_err(|e| BaseError::Invalid(format!("{}: {e}", into.display())))?;
     for (path, content) in blobs {
+        // A tree is anyone's to craft: a path that is absolute or climbs out with `..` is
+        // refused, never written beside the directory.
+        let inside = Path::new(path)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(BaseError::Invalid(format!(
+                "the base holds a path outside its tree: {path:?}"
+            )));
+        }
         let target = into.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
@@ -201,4 +252,47 @@ pub fn write_blobs<'b>(
             .map_err(|e| BaseError::Invalid(format!("{}: {e}", target.display())))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_file_is_known_unchanged_exactly_when_git_would_give_it_the_same_id() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in [
+            ("empty", &b""[..]),
+            ("sql", b"ALTER TABLE a ADD COLUMN b text;\n"),
+            ("crlf", b"SELECT 1;\r\n"),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let output = Command::new("git")
+                .arg("hash-object")
+                .arg(&path)
+                .output()
+                .unwrap();
+            let id = String::from_utf8(output.stdout).unwrap();
+            assert!(holds(id.trim(), bytes), "{name}");
+            assert!(!holds(id.trim(), b"something else"), "{name}");
+        }
+        assert!(!holds("not an id", b""));
+    }
+
+    #[test]
+    fn a_path_that_leaves_the_directory_is_refused_and_nothing_is_written_beside_it() {
+        let outer = tempfile::tempdir().unwrap();
+        let into = outer.path().join("base");
+        for path in ["../pwned.txt", "a/../../pwned.txt", "/tmp/pwned.txt"] {
+            let blobs = [(path.to_owned(), b"x".to_vec())];
+            let error = write_blobs(&into, &blobs).unwrap_err().to_string();
+            assert!(error.contains("outside"), "{path}: {error}");
+        }
+        assert!(!outer.path().join("pwned.txt").exists());
+        write_blobs(&into, &[("a/b.sql".to_owned(), b"x".to_vec())]).unwrap();
+        assert!(into.join("a/b.sql").is_file());
+    }
 }

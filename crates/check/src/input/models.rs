@@ -68,23 +68,36 @@ pub struct ModelsError {
 
 /// Every model struct in the `.rs` files under `dir` (recursively), in file order.
 pub fn read_models(root: &Path, dir: &Path) -> (Vec<Model>, Vec<ModelsError>) {
+    use rayon::prelude::*;
     let mut files = Vec::new();
     collect_rs(dir, &mut files);
     files.sort();
+    let read: Vec<Result<Vec<Model>, ModelsError>> = files
+        .par_iter()
+        .filter_map(|path| {
+            let relative = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+            let text = std::fs::read_to_string(path).ok()?;
+            // A model derives one of these; a file that names none holds no model, and
+            // parsing it is most of the time a large crate costs.
+            if !MODEL_DERIVES.iter().any(|derive| text.contains(derive)) {
+                return None;
+            }
+            Some(parse_models(&text, &relative))
+        })
+        .collect();
     let mut models = Vec::new();
     let mut errors = Vec::new();
-    for path in files {
-        let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        match parse_models(&text, &relative) {
+    for one in read {
+        match one {
             Ok(found) => models.extend(found),
             Err(error) => errors.push(error),
         }
     }
     (models, errors)
 }
+
+/// The derives of which one makes a struct a model (`QueryableByName` contains `Queryable`).
+const MODEL_DERIVES: [&str; 4] = ["Queryable", "Selectable", "Insertable", "AsChangeset"];
 
 fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -100,33 +113,88 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The model structs of a Rust file. Only structs and modules can hold models, so the file is
+/// split into items at the token level and only those are parsed: function bodies, most of a
+/// large file, are never parsed.
 pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> {
-    let parsed = syn::parse_file(text).map_err(|e| ModelsError {
-        file: file.to_path_buf(),
-        message: e.to_string(),
-        line: e.span().start().line,
-    })?;
+    let tokens: proc_macro2::TokenStream =
+        text.parse()
+            .map_err(|e: proc_macro2::LexError| ModelsError {
+                file: file.to_path_buf(),
+                message: e.to_string(),
+                line: e.span().start().line,
+            })?;
     let mut out = Vec::new();
-    visit_items(&parsed.items, file, &mut out);
+    visit_items(tokens, file, &mut out)?;
     Ok(out)
 }
 
-fn visit_items(items: &[syn::Item], file: &Path, out: &mut Vec<Model>) {
-    for item in items {
-        match item {
-            syn::Item::Struct(item) => {
-                if let Some(model) = model(item, file) {
+/// The items of a token stream: each ends at a top-level `;` or `{...}`.
+fn items(tokens: proc_macro2::TokenStream) -> Vec<Vec<proc_macro2::TokenTree>> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut items = Vec::new();
+    let mut item = Vec::new();
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        // An inner attribute (`#![...]`) belongs to no item.
+        if item.is_empty()
+            && matches!(&token, TokenTree::Punct(p) if p.as_char() == '#')
+            && matches!(tokens.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+        {
+            tokens.next();
+            tokens.next();
+            continue;
+        }
+        let ends = match &token {
+            TokenTree::Punct(p) => p.as_char() == ';',
+            TokenTree::Group(g) => g.delimiter() == Delimiter::Brace,
+            _ => false,
+        };
+        item.push(token);
+        if ends {
+            items.push(std::mem::take(&mut item));
+        }
+    }
+    items
+}
+
+fn visit_items(
+    tokens: proc_macro2::TokenStream,
+    file: &Path,
+    out: &mut Vec<Model>,
+) -> Result<(), ModelsError> {
+    use proc_macro2::{Delimiter, TokenTree};
+    for item in items(tokens) {
+        let keyword = item.iter().find_map(|t| match t {
+            TokenTree::Ident(i) if i == "struct" || i == "mod" => Some(i.to_string()),
+            TokenTree::Ident(i) if matches!(i.to_string().as_str(), "fn" | "impl" | "trait") => {
+                Some(String::new())
+            }
+            _ => None,
+        });
+        match keyword.as_deref() {
+            Some("struct") => {
+                let stream: proc_macro2::TokenStream = item.into_iter().collect();
+                let parsed: syn::ItemStruct = syn::parse2(stream).map_err(|e| ModelsError {
+                    file: file.to_path_buf(),
+                    message: e.to_string(),
+                    line: e.span().start().line,
+                })?;
+                if let Some(model) = model(&parsed, file) {
                     out.push(model);
                 }
             }
-            syn::Item::Mod(module) => {
-                if let Some((_, items)) = &module.content {
-                    visit_items(items, file, out);
+            Some("mod") => {
+                if let Some(TokenTree::Group(body)) = item.last()
+                    && body.delimiter() == Delimiter::Brace
+                {
+                    visit_items(body.stream(), file, out)?;
                 }
             }
             _ => {}
         }
     }
+    Ok(())
 }
 
 /// The attributes in force whatever features are on: each attribute, and those a
@@ -373,6 +441,29 @@ pub fn option_inner(rust_type: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_files_that_name_a_model_derive_are_parsed_and_their_syntax_errors_are_reported() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"));
+        };
+        write(
+            "model.rs",
+            "#[derive(Insertable)]\n#[diesel(table_name = notes)]\nstruct NewNote { body: String }\n",
+        );
+        write(
+            "macros.rs",
+            "macro_rules! m { ($x:expr) => { $x + } }\nfn f( {\n",
+        );
+        let (models, errors) = read_models(dir.path(), dir.path());
+        assert_eq!(models.len(), 1);
+        assert!(errors.is_empty(), "{errors:?}");
+        write("broken.rs", "#[derive(Queryable)]\nstruct Note { id: i64\n");
+        let (_, errors) = read_models(dir.path(), dir.path());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].file, Path::new("broken.rs"));
+    }
 
     #[test]
     fn reads_roles_tables_columns_and_lines() {

@@ -166,7 +166,18 @@ fn unpatch(text: &str, patch: &str) -> Result<String, String> {
 
 /// A tree's files, read and parsed but not replayed.
 pub(crate) fn read_files(settings: &Settings) -> Result<Snapshot, InputError> {
-    read_files_with(settings, read_migrations(&settings.migrations_dir)?)
+    // The migrations are read while the Rust files are parsed.
+    std::thread::scope(|scope| {
+        let migrations = scope.spawn(|| read_migrations(&settings.migrations_dir));
+        let rust = read_rust(settings);
+        let migrations = migrations.join().unwrap_or_else(|_| {
+            Err(InputError::Invalid {
+                path: settings.migrations_dir.clone(),
+                reason: "reading the migrations failed".to_owned(),
+            })
+        })?;
+        Ok(snapshot(settings, migrations, rust?))
+    })
 }
 
 /// [`read_files`] with the migrations already read (a revision's, from git).
@@ -174,6 +185,11 @@ pub(crate) fn read_files_with(
     settings: &Settings,
     migrations: Vec<Migration>,
 ) -> Result<Snapshot, InputError> {
+    Ok(snapshot(settings, migrations, read_rust(settings)?))
+}
+
+/// Every schema file: their tables together, and each as declared.
+fn read_all_declared(settings: &Settings) -> Result<(Option<SchemaRs>, Vec<Declared>), InputError> {
     let mut schema_rs: Option<SchemaRs> = None;
     let mut declared = Vec::new();
     for file in settings.schema_files.iter().filter(|f| f.path.is_file()) {
@@ -187,10 +203,27 @@ pub(crate) fn read_files_with(
         }
         declared.push(one);
     }
-    let (models, errors) = match settings.models_dir.as_deref() {
-        Some(dir) => models::read_models(&settings.root, dir),
-        None => Default::default(),
-    };
+    Ok((schema_rs, declared))
+}
+
+/// What the workspace's Rust files and API schemas say.
+pub(crate) struct Rust {
+    schema_rs: Option<SchemaRs>,
+    declared: Vec<Declared>,
+    models: Vec<Model>,
+    api: BTreeMap<String, ApiSchema>,
+}
+
+pub(crate) fn read_rust(settings: &Settings) -> Result<Rust, InputError> {
+    // The schema files and the models are parsed side by side: each can be most of the work.
+    let (declared, (models, errors)) = rayon::join(
+        || read_all_declared(settings),
+        || match settings.models_dir.as_deref() {
+            Some(dir) => models::read_models(&settings.root, dir),
+            None => Default::default(),
+        },
+    );
+    let (schema_rs, declared) = declared?;
     if let Some(error) = errors.first() {
         return Err(InputError::Invalid {
             path: settings.root.join(&error.file),
@@ -198,14 +231,22 @@ pub(crate) fn read_files_with(
         });
     }
     let api = api::read_api(&settings.root, &settings.api_dir)?;
-    let snapshot = Snapshot {
-        migrations,
-        replayed: Vec::new(),
+    Ok(Rust {
         schema_rs,
         declared,
         models,
         api,
+    })
+}
+
+pub(crate) fn snapshot(settings: &Settings, migrations: Vec<Migration>, rust: Rust) -> Snapshot {
+    Snapshot {
+        migrations,
+        replayed: Vec::new(),
+        schema_rs: rust.schema_rs,
+        declared: rust.declared,
+        models: rust.models,
+        api: rust.api,
         migrations_dir: relative(&settings.root, &settings.migrations_dir),
-    };
-    Ok(snapshot)
+    }
 }

@@ -338,42 +338,63 @@ impl Markers {
 }
 
 /// Parses every `up.sql` on all cores: files are independent; only the replay is sequential.
-/// Each thread takes the next file not yet taken, so that a few large files do not leave one
-/// core idle; the calling thread is one of them (one allocator arena fewer).
 pub fn parse_all(migrations: &[Migration]) -> Vec<Parsed> {
+    let mut parsed = Vec::with_capacity(migrations.len());
+    parse_in_order(migrations, |one| parsed.push(one));
+    parsed
+}
+
+/// Parses every `up.sql` on all cores and hands each file's result to `visit` in the
+/// migrations' order, as soon as it and those before it are parsed: the sequential replay of
+/// the first files runs while the later ones are parsed. Each thread takes the next file not
+/// yet taken, so that a few large files do not leave a core idle; the calling thread parses
+/// too whenever the next file in order is not ready.
+pub fn parse_in_order(migrations: &[Migration], mut visit: impl FnMut(Parsed)) {
+    use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(migrations.len().max(1));
     let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(migration) = migrations.get(i) else {
-                break done;
-            };
-            done.push((i, parse_guarded(&migration.up)));
-        }
+    let take = || {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        migrations.get(i).map(|m| (i, parse_guarded(&m.up)))
     };
-    let done = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut done = work();
-        for handle in handles {
-            done.extend(handle.join().unwrap_or_default());
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        for _ in 1..threads {
+            let sender = sender.clone();
+            scope.spawn(move || {
+                while let Some(done) = take() {
+                    if sender.send(done).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        done
+        drop(sender);
+        let mut ready: BTreeMap<usize, Parsed> = BTreeMap::new();
+        for wanted in 0..migrations.len() {
+            let one = loop {
+                if let Some(one) = ready.remove(&wanted) {
+                    break one;
+                }
+                if let Some((i, one)) = receiver.try_recv().ok().or_else(take) {
+                    ready.insert(i, one);
+                    continue;
+                }
+                match receiver.recv() {
+                    Ok((i, one)) => {
+                        ready.insert(i, one);
+                    }
+                    // Every file is taken and no thread will send it: the thread that took it
+                    // died, and the file is reported, never silently skipped.
+                    Err(_) => break gave_up(),
+                }
+            };
+            visit(one);
+        }
     });
-    let mut parsed: Vec<Option<Parsed>> = (0..migrations.len()).map(|_| None).collect();
-    for (i, one) in done {
-        parsed[i] = Some(one);
-    }
-    // A thread that died took its files' results with it: those files are reported, never
-    // silently skipped.
-    parsed
-        .into_iter()
-        .map(|p| p.unwrap_or_else(gave_up))
-        .collect()
 }
 
 /// The parser asserts on inputs it cannot handle (a multi-megabyte statement can exhaust its

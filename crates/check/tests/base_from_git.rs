@@ -1,0 +1,101 @@
+//! The base read from git: only the files that differ from the work tree are read, under any
+//! path git can hold, with the workspace anywhere in the repository.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use plumb_check::{Base, check_workspace_against};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=plumb",
+            "-c",
+            "user.email=plumb@example.com",
+        ])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A repository whose first commit holds a workspace at `inside` (empty: the top level), with
+/// a released migration in a folder named `folder`.
+fn repository(inside: &str, folder: &str) -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    let migration = repo.path().join(inside).join("migrations").join(folder);
+    fs::create_dir_all(&migration).unwrap();
+    fs::write(migration.join("up.sql"), common::BASE).unwrap();
+    fs::write(migration.join("down.sql"), "DROP TABLE accounts;\n").unwrap();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "released"]);
+    repo
+}
+
+fn codes_against_head(root: &Path) -> Vec<&'static str> {
+    let report = check_workspace_against(root, None, &Base::Rev("HEAD".into())).unwrap();
+    assert!(
+        report
+            .base
+            .as_deref()
+            .is_some_and(|b| b.starts_with("base: HEAD")),
+        "{:?}",
+        report.base
+    );
+    report.findings.iter().map(|f| f.code).collect()
+}
+
+#[test]
+fn a_released_migration_edited_is_found_whatever_its_folder_is_named_and_wherever_the_workspace_is()
+{
+    for (inside, folder) in [
+        ("", "2020-01-01-000000_create_accounts"),
+        ("", "2020-01-01-000000_créer_les_comptes"),
+        ("services/api", "2020-01-01-000000_create accounts"),
+        ("services/api", "2020-01-01-000000_créer_les_comptes"),
+    ] {
+        let repo = repository(inside, folder);
+        let root = repo.path().join(inside);
+        let unchanged = codes_against_head(&root);
+        assert!(
+            !unchanged.contains(&"D005"),
+            "{inside:?} {folder:?}: {unchanged:?}"
+        );
+        let up = root.join("migrations").join(folder).join("up.sql");
+        let text = fs::read_to_string(&up).unwrap();
+        fs::write(&up, text.replace("note text", "note varchar(10)")).unwrap();
+        let edited = codes_against_head(&root);
+        assert!(
+            edited.contains(&"D005"),
+            "{inside:?} {folder:?}: {edited:?}"
+        );
+    }
+}
+
+#[test]
+fn a_base_that_is_not_a_revision_is_an_input_error_and_outside_git_the_base_is_skipped() {
+    let repo = repository("", "2020-01-01-000000_create_accounts");
+    let error = check_workspace_against(repo.path(), None, &Base::Rev("no-such-rev".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("no-such-rev"), "{error}");
+
+    let plain = common::workspace(&[]);
+    let report = check_workspace_against(plain.path(), None, &Base::Default).unwrap();
+    let line = report.base.unwrap_or_default();
+    assert!(line.contains("skipped"), "{line}");
+}
