@@ -123,9 +123,13 @@ pub fn check_everything(
         let (root, settings, base) = (root.to_path_buf(), settings.clone(), base.clone());
         std::thread::spawn(move || list_base(&root, &settings, &base))
     };
+    deep_stacks();
     let rust = {
         let settings = settings.clone();
-        std::thread::spawn(move || input::snapshot::read_rust(&settings))
+        std::thread::Builder::new()
+            .stack_size(sql::parse::PARSE_STACK)
+            .spawn(move || input::snapshot::read_rust(&settings))
+            .map_err(|e| InputError::io(root, e))?
     };
     let migrations = match read_migrations(&settings.migrations_dir) {
         Ok(migrations) => migrations,
@@ -176,6 +180,19 @@ pub fn check_everything(
     report.extend(found, |file| std::fs::read_to_string(root.join(file)).ok());
     discard((head, base_snapshot));
     Ok(report)
+}
+
+/// The threads that parse files (rayon's, for Rust files and migrations read in parallel) get
+/// the parser's stack: syn and the SQL parser recurse once per level of nesting, and a small
+/// file can nest thousands of levels.
+fn deep_stacks() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Already built by the program that calls the checker: its settings stand.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .stack_size(sql::parse::PARSE_STACK)
+            .build_global();
+    });
 }
 
 /// Frees what is no longer needed on a thread of its own: a repository's snapshots are

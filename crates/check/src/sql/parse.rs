@@ -344,12 +344,17 @@ pub fn parse_all(migrations: &[Migration]) -> Vec<Parsed> {
     parsed
 }
 
+/// The stack of a thread that parses. The parser and the syntax tree's teardown recurse once
+/// per level of nesting (a chain of 10,000 `||` is 10,000 levels): the stack is reserved, not
+/// used, until a file needs it.
+pub const PARSE_STACK: usize = 1 << 30;
+
 /// Parses every `up.sql` on all cores and hands each file's result to `visit` in the
 /// migrations' order, as soon as it and those before it are parsed: the sequential replay of
 /// the first files runs while the later ones are parsed. Each thread takes the next file not
-/// yet taken, so that a few large files do not leave a core idle; the calling thread parses
-/// too whenever the next file in order is not ready.
-pub fn parse_in_order(migrations: &[Migration], mut visit: impl FnMut(Parsed)) {
+/// yet taken, so that a few large files do not leave a core idle; the thread that visits parses
+/// too whenever the next file in order is not ready. Every one of them has the parser's stack.
+pub fn parse_in_order(migrations: &[Migration], visit: impl FnMut(Parsed) + Send) {
     use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
@@ -358,21 +363,11 @@ pub fn parse_in_order(migrations: &[Migration], mut visit: impl FnMut(Parsed)) {
     let next = AtomicUsize::new(0);
     let take = || {
         let i = next.fetch_add(1, Ordering::Relaxed);
-        migrations.get(i).map(|m| (i, parse_guarded(&m.up)))
+        migrations.get(i).map(|m| (i, parse_caught(&m.up)))
     };
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::channel();
-        for _ in 1..threads {
-            let sender = sender.clone();
-            scope.spawn(move || {
-                while let Some(done) = take() {
-                    if sender.send(done).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(sender);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let mut visit = visit;
+    let visitor = move || {
         let mut ready: BTreeMap<usize, Parsed> = BTreeMap::new();
         for wanted in 0..migrations.len() {
             let one = loop {
@@ -394,12 +389,51 @@ pub fn parse_in_order(migrations: &[Migration], mut visit: impl FnMut(Parsed)) {
             };
             visit(one);
         }
+    };
+    // Shared with the thread that runs it, and run here if none can start.
+    let visitor = std::sync::Mutex::new(visitor);
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            let sender = sender.clone();
+            let helper = move || {
+                while let Some(done) = take() {
+                    if sender.send(done).is_err() {
+                        break;
+                    }
+                }
+            };
+            if parser_thread().spawn_scoped(scope, helper).is_err() {
+                break;
+            }
+        }
+        drop(sender);
+        let run = || (visitor.lock().unwrap_or_else(|e| e.into_inner()))();
+        if parser_thread().spawn_scoped(scope, run).is_err() {
+            // No thread with the parser's stack: this one does the work.
+            run();
+        }
     });
 }
 
-/// The parser asserts on inputs it cannot handle (a multi-megabyte statement can exhaust its
-/// step budget): such a file becomes one syntax error, never a panic or a lost migration.
+fn parser_thread() -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name("plumb-parse".to_owned())
+        .stack_size(PARSE_STACK)
+}
+
+/// One file parsed on a thread with the parser's stack. The parser asserts on inputs it cannot
+/// handle (a multi-megabyte statement can exhaust its step budget): such a file becomes one
+/// syntax error, never a panic or a lost migration.
 pub fn parse_guarded(text: &str) -> Parsed {
+    std::thread::scope(
+        |scope| match parser_thread().spawn_scoped(scope, || parse_caught(text)) {
+            Ok(thread) => thread.join().unwrap_or_else(|_| gave_up()),
+            Err(_) => gave_up(),
+        },
+    )
+}
+
+fn parse_caught(text: &str) -> Parsed {
     std::panic::catch_unwind(|| parse(text)).unwrap_or_else(|_| gave_up())
 }
 
