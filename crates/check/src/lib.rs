@@ -131,7 +131,7 @@ pub fn check_everything(
             .spawn(move || input::snapshot::read_rust(&settings))
             .map_err(|e| InputError::io(root, e))?
     };
-    let migrations = match read_migrations(&settings.migrations_dir) {
+    let migrations = match migrations::read_migrations_within(&settings.migrations_dir, root) {
         Ok(migrations) => migrations,
         Err(error) => {
             // Nothing started is left running.

@@ -10,3 +10,14 @@ use crate::error::InputError;
 pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>, InputError> {
     plumb_migrations::read_migrations(dir).map_err(InputError::from)
 }
+
+/// [`read_migrations`], where a symbolic link may point anywhere inside the workspace `root`.
+pub fn read_migrations_within(dir: &Path, root: &Path) -> Result<Vec<Migration>, InputError> {
+    plumb_migrations::read_migrations_within(dir, root).map_err(InputError::from)
+}
+
+/// A workspace file, read only when it is a regular file or a symbolic link to one inside
+/// `root`; `None` when it does not exist.
+pub fn read_file_within(path: &Path, root: &Path) -> Result<Option<String>, InputError> {
+    plumb_migrations::read_file_within(path, root).map_err(InputError::from)
+}

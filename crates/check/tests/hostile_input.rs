@@ -76,3 +76,78 @@ fn deeply_nested_rust_in_schema_rs_and_models_is_read_without_crashing() {
     assert_eq!(report.coverage.models, 1);
     assert_eq!(report.coverage.schema_files.len(), 1);
 }
+
+#[test]
+fn a_migration_linked_outside_the_workspace_or_a_fifo_is_refused_naming_it_and_never_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("environ");
+    fs::write(&secret, "SECRET=hunter2\n").unwrap();
+    let dir = common::workspace(&[M("linked", "SELECT 1;\n", None)]);
+    let folder = fs::read_dir(dir.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_linked"))
+        .unwrap();
+    let up = folder.join("up.sql");
+    fs::remove_file(&up).unwrap();
+    std::os::unix::fs::symlink(&secret, &up).unwrap();
+    let error = check_workspace(dir.path(), None).unwrap_err().to_string();
+    assert!(
+        error.contains("up.sql") && error.contains("outside"),
+        "{error}"
+    );
+    assert!(!error.contains("hunter2"), "{error}");
+
+    // A link that stays inside the workspace is read.
+    fs::remove_file(&up).unwrap();
+    fs::write(dir.path().join("shared.sql"), "SELECT 2;\n").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("shared.sql"), &up).unwrap();
+    check_workspace(dir.path(), None).unwrap();
+
+    // A FIFO would block a reader forever.
+    let down = folder.join("down.sql");
+    fs::remove_file(&down).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&down)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let error = check_workspace(dir.path(), None).unwrap_err().to_string();
+    assert!(
+        error.contains("down.sql") && error.contains("regular file"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_symbolic_link_loop_under_the_models_is_not_followed() {
+    let dir = common::workspace(&[]);
+    let models = dir.path().join("src/models");
+    fs::create_dir_all(&models).unwrap();
+    fs::write(
+        dir.path().join("plumb.toml"),
+        "[check]\nmodels = \"src/models\"\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path(), models.join("loop")).unwrap();
+    std::os::unix::fs::symlink("/", models.join("root")).unwrap();
+    let report = check_workspace(dir.path(), None).unwrap();
+    assert_eq!(report.coverage.models, 0);
+}
+
+#[test]
+fn a_one_line_migration_with_many_findings_shows_a_bounded_part_of_the_line_for_each() {
+    let renames: String = (0..2000)
+        .map(|i| format!("ALTER TABLE accounts RENAME COLUMN note TO note{i}; "))
+        .collect();
+    let report = common::check(&[M("renames", &renames, None)]);
+    assert!(report.findings.len() >= 2000, "{}", report.findings.len());
+    let shown = common::human(&report);
+    // Each finding's snippet is a few hundred bytes, not the 100 KB line.
+    assert!(
+        shown.len() < report.findings.len() * 1024,
+        "{} bytes for {} findings",
+        shown.len(),
+        report.findings.len()
+    );
+}

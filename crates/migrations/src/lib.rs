@@ -67,10 +67,16 @@ struct Metadata {
     run_in_transaction: Option<bool>,
 }
 
-/// Reads every migration of `dir`, in the order diesel applies them. The files are read on
-/// every core: a repository with years of history has thousands, and each costs a few system
-/// calls.
+/// Reads every migration of `dir`, in the order diesel applies them; a symbolic link must stay
+/// inside `dir`.
 pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>, ReadError> {
+    read_migrations_within(dir, dir)
+}
+
+/// [`read_migrations`], where a symbolic link may point anywhere inside `within` (the
+/// workspace). The files are read on every core: a repository with years of history has
+/// thousands, and each costs a few system calls.
+pub fn read_migrations_within(dir: &Path, within: &Path) -> Result<Vec<Migration>, ReadError> {
     use rayon::prelude::*;
     let entries = fs::read_dir(dir).map_err(|e| ReadError::io(dir, e))?;
     let mut folders = Vec::new();
@@ -86,26 +92,70 @@ pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>, ReadError> {
         if name.starts_with('.') || !is_dir {
             continue;
         }
+        if entry.file_type().is_ok_and(|kind| kind.is_symlink()) {
+            let target = fs::canonicalize(&path).map_err(|e| ReadError::io(&path, e))?;
+            let inside = fs::canonicalize(within).map_err(|e| ReadError::io(within, e))?;
+            if !target.starts_with(&inside) {
+                return Err(ReadError::Invalid {
+                    path,
+                    reason: format!(
+                        "a symbolic link to a folder outside {}: not read",
+                        inside.display()
+                    ),
+                });
+            }
+        }
         folders.push((path, name));
     }
     let read: Vec<Result<Migration, ReadError>> = folders
         .into_par_iter()
-        .map(|(path, name)| read_one(&path, name))
+        .map(|(path, name)| read_one(&path, name, within))
         .collect();
     let mut migrations = read.into_iter().collect::<Result<Vec<_>, _>>()?;
     migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
     Ok(migrations)
 }
 
-fn read_one(dir: &Path, name: String) -> Result<Migration, ReadError> {
-    let read = |file: &str| {
-        let path = dir.join(file);
-        match fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(ReadError::io(&path, e)),
-        }
+/// A file of a workspace, read only when it is what it claims to be: a regular file, and, when
+/// it is a symbolic link, one to a file inside `within`. A pull request can commit
+/// `up.sql -> /proc/self/environ`, or a FIFO that blocks a reader forever; neither is read.
+/// `Ok(None)` when there is no such file.
+pub fn read_file_within(path: &Path, within: &Path) -> Result<Option<String>, ReadError> {
+    let refused = |reason: &str| ReadError::Invalid {
+        path: path.to_path_buf(),
+        reason: reason.to_owned(),
     };
+    let kind = match fs::symlink_metadata(path) {
+        Ok(meta) => meta.file_type(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(ReadError::io(path, e)),
+    };
+    if kind.is_symlink() {
+        let target = fs::canonicalize(path).map_err(|e| ReadError::io(path, e))?;
+        let within = fs::canonicalize(within).map_err(|e| ReadError::io(within, e))?;
+        if !target.starts_with(&within) {
+            return Err(refused(&format!(
+                "a symbolic link to a file outside {}: not read",
+                within.display()
+            )));
+        }
+        if !fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return Err(refused(
+                "a symbolic link to something other than a file: not read",
+            ));
+        }
+    } else if !kind.is_file() {
+        return Err(refused(
+            "not a regular file (a folder, a FIFO or a device): not read",
+        ));
+    }
+    fs::read_to_string(path)
+        .map(Some)
+        .map_err(|e| ReadError::io(path, e))
+}
+
+fn read_one(dir: &Path, name: String, within: &Path) -> Result<Migration, ReadError> {
+    let read = |file: &str| read_file_within(&dir.join(file), within);
     build(
         dir,
         name,

@@ -76,7 +76,16 @@ pub fn read_models(root: &Path, dir: &Path) -> (Vec<Model>, Vec<ModelsError>) {
         .par_iter()
         .filter_map(|path| {
             let relative = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-            let text = std::fs::read_to_string(path).ok()?;
+            let text = match crate::migrations::read_file_within(path, root) {
+                Ok(text) => text?,
+                Err(error) => {
+                    return Some(Err(ModelsError {
+                        file: relative,
+                        message: error.to_string(),
+                        line: 1,
+                    }));
+                }
+            };
             // A model derives one of these; a file that names none holds no model, and
             // parsing it is most of the time a large crate costs.
             if !MODEL_DERIVES.iter().any(|derive| text.contains(derive)) {
@@ -105,7 +114,12 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        // A folder is entered only when it is one, never through a symbolic link: a link can
+        // lead out of the workspace or round in a loop.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
             collect_rs(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
             out.push(path);

@@ -321,13 +321,13 @@ struct DieselMigrations {
 }
 
 fn read_toml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T, InputError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| InputError::Invalid {
+    let within = path.parent().unwrap_or(Path::new("."));
+    match crate::migrations::read_file_within(path, within)? {
+        Some(text) => toml::from_str(&text).map_err(|e| InputError::Invalid {
             path: path.to_path_buf(),
             reason: e.to_string().trim().replace('\n', " "),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
-        Err(e) => Err(InputError::io(path, e)),
+        None => Ok(T::default()),
     }
 }
 

@@ -119,7 +119,13 @@ pub fn read_declared(
     settings: &Settings,
     file: &SchemaFile,
 ) -> Result<(SchemaRs, Declared), InputError> {
-    let text = std::fs::read_to_string(&file.path).map_err(|e| InputError::io(&file.path, e))?;
+    let text =
+        crate::migrations::read_file_within(&file.path, &settings.root)?.ok_or_else(|| {
+            InputError::Invalid {
+                path: file.path.clone(),
+                reason: "no such file".to_owned(),
+            }
+        })?;
     let committed = parse_schema_rs(&file.path, &text)?;
     let generated = match &file.patch_file {
         None => committed.clone(),

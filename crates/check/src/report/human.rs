@@ -36,11 +36,11 @@ pub fn human_findings(report: &Report, colour: bool) -> String {
         let title = level.primary_title(finding.message.as_str()).id(id);
         let place: Element<'_> = match sources.get(&span.file) {
             Some(source) => {
-                let line = source.line(span.line);
+                let (line, underlined) = window(source.line(span.line), span);
                 Snippet::source(line)
                     .line_start(span.line)
                     .path(path)
-                    .annotation(AnnotationKind::Primary.span(underline(line, span)))
+                    .annotation(AnnotationKind::Primary.span(underlined))
                     .into()
             }
             None => Origin::path(path)
@@ -54,6 +54,30 @@ pub fn human_findings(report: &Report, colour: bool) -> String {
         let _ = writeln!(out, "{}\n", renderer.render(&[group]));
     }
     out
+}
+
+/// At most this many bytes of a line are shown with a finding: a generated migration can be one
+/// line of megabytes, and a file anyone can commit should not be echoed whole.
+const SHOWN: usize = 240;
+
+/// The part of `line` shown with a finding, and the range it underlines in that part: the whole
+/// line when it is short, else [`SHOWN`] bytes from a little before the finding.
+fn window<'l>(line: &'l str, span: &Span) -> (&'l str, std::ops::Range<usize>) {
+    let underlined = underline(line, span);
+    if line.len() <= SHOWN {
+        return (line, underlined);
+    }
+    let mut start = underlined.start.saturating_sub(SHOWN / 4);
+    while !line.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + SHOWN).min(line.len());
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    let from = underlined.start.min(end) - start;
+    let to = underlined.end.min(end).max(underlined.start.min(end)) - start;
+    (&line[start..end], from..to)
 }
 
 /// The byte range of `line` a finding underlines: from its column to its end on that line, or
