@@ -13,6 +13,21 @@ pub enum InputError {
 }
 
 impl InputError {
+    /// The file or folder that could not be read.
+    pub fn path(&self) -> &Path {
+        match self {
+            InputError::Io { path, .. } | InputError::Invalid { path, .. } => path,
+        }
+    }
+
+    /// Why, without the path.
+    pub fn reason(&self) -> String {
+        match self {
+            InputError::Io { source, .. } => source.to_string(),
+            InputError::Invalid { reason, .. } => reason.clone(),
+        }
+    }
+
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         InputError::Io {
             path: path.to_path_buf(),

@@ -39,6 +39,14 @@ enum OutputFormat {
     Sarif,
 }
 
+/// Writes to stdout; when whoever reads it has gone (`plumb check | head -1`), the rest is
+/// dropped quietly, as other Unix tools do, instead of a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 pub fn run(args: CheckArgs) -> ExitCode {
     let CheckArgs {
         path,
@@ -49,15 +57,17 @@ pub fn run(args: CheckArgs) -> ExitCode {
         list_rules,
     } = args;
     if list_rules {
+        let mut list = String::new();
         for rule in RULES {
-            println!(
-                "{} {:<30} {:<8} {}",
+            list.push_str(&format!(
+                "{} {:<30} {:<8} {}\n",
                 rule.code,
                 rule.name,
                 rule.severity.as_str(),
                 rule.summary
-            );
+            ));
         }
+        emit(&list);
         return ExitCode::SUCCESS;
     }
     let root = path.unwrap_or_else(|| PathBuf::from("."));
@@ -70,6 +80,16 @@ pub fn run(args: CheckArgs) -> ExitCode {
         Ok(report) => report,
         Err(error) => {
             eprintln!("error: cannot read the input: {error}");
+            if matches!(format, OutputFormat::Json) {
+                // A CI parser reading stdout learns why there is no report.
+                let document = serde_json::json!({
+                    "error": {
+                        "file": error.path(),
+                        "message": error.reason(),
+                    }
+                });
+                emit(&format!("{document:#}\n"));
+            }
             return ExitCode::from(2);
         }
     };
@@ -97,7 +117,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         OutputFormat::Sarif => Format::Sarif,
     };
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    print!("{}", render(&report, format, colour));
+    emit(&render(&report, format, colour));
     let failed = report.count(Severity::Error) > 0;
     // The process ends here: freeing the report piece by piece would only delay the exit.
     std::mem::forget(report);

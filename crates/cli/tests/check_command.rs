@@ -124,3 +124,40 @@ fn database_commands_without_database_url_exit_2_saying_what_to_set() {
         );
     }
 }
+
+#[test]
+fn an_unreadable_input_in_json_format_is_a_json_document_naming_the_file() {
+    let dir = workspace(None);
+    std::fs::create_dir(dir.path().join("plumb.toml")).unwrap();
+    let (code, stdout, stderr) = plumb(&["check", "--no-base", "--format", "json", path(&dir)]);
+    assert_eq!(code, 2, "{stderr}");
+    let document: Value = serde_json::from_str(&stdout).unwrap();
+    let file = document["error"]["file"].as_str().unwrap();
+    assert!(file.ends_with("plumb.toml"), "{document}");
+    assert!(
+        document["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("regular file")
+    );
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let dir = workspace(Some("ALTER TABLE accounts ADD COLUMN n int NOT NULL;\n"));
+    for args in [
+        vec!["check", "--list-rules"],
+        vec!["check", "--no-base", path(&dir)],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+            .args(&args)
+            .stdout(writer.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(output.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+}
