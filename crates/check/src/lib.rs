@@ -343,7 +343,7 @@ fn build_base(
         input::git::write_blobs(&base_root, blobs).map_err(|e| invalid(e.to_string()))
     };
     let mut snapshot = if same_settings {
-        let base_settings = settings.rerooted(&base_root);
+        let base_settings = lenient(settings.rerooted(&base_root));
         let migrations =
             plumb_migrations::migrations_from_files(&base_settings.migrations_dir, migration_files)
                 .map_err(|e| invalid(format!("the base {rev}: {e}")))?;
@@ -365,11 +365,11 @@ fn build_base(
         let all =
             input::git::blobs(root, rev, &[PathBuf::new()]).map_err(|e| invalid(e.to_string()))?;
         write(&mut all.iter())?;
-        let base_settings = Settings::load(&base_root).unwrap_or_else(|_| Settings {
+        let base_settings = lenient(Settings::load(&base_root).unwrap_or_else(|_| Settings {
             root: base_root.clone(),
             migrations_dir: base_root.join(relative(root, &settings.migrations_dir)),
             ..settings.clone()
-        });
+        }));
         if !base_settings.migrations_dir.is_dir() {
             return Ok(Snapshot::default());
         }
@@ -390,6 +390,13 @@ fn build_base(
         replay_each(&snapshot.migrations)
     };
     Ok(snapshot)
+}
+
+/// The base's settings, less the schema files the base does not have yet: the head's are
+/// required, the base's may predate them.
+fn lenient(mut settings: Settings) -> Settings {
+    settings.schema_files.retain(|f| f.path.is_file());
+    settings
 }
 
 /// Whether the base's files other than migrations are the head's, byte for byte, and the head

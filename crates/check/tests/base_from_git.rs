@@ -99,3 +99,22 @@ fn a_base_that_is_not_a_revision_is_an_input_error_and_outside_git_the_base_is_s
     let line = report.base.unwrap_or_default();
     assert!(line.contains("skipped"), "{line}");
 }
+
+#[test]
+fn a_schema_file_the_base_does_not_have_yet_is_read_from_the_head_alone() {
+    let repo = repository("", "2020-01-01-000000_create_accounts");
+    fs::write(
+        repo.path().join("diesel.toml"),
+        "[print_schema]\nfile = \"src/schema.rs\"\n",
+    )
+    .unwrap();
+    fs::create_dir_all(repo.path().join("src")).unwrap();
+    fs::write(
+        repo.path().join("src/schema.rs"),
+        "diesel::table! {\n    accounts (id) {\n        id -> Int8,\n        email -> Varchar,\n        note -> Nullable<Text>,\n        amount -> Nullable<Numeric>,\n    }\n}\n",
+    )
+    .unwrap();
+    let report = check_workspace_against(repo.path(), None, &Base::Rev("HEAD".into())).unwrap();
+    assert_eq!(report.coverage.schema_files.len(), 1);
+    assert!(report.base.is_some_and(|b| b.starts_with("base: HEAD")));
+}

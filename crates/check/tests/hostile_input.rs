@@ -151,3 +151,24 @@ fn a_one_line_migration_with_many_findings_shows_a_bounded_part_of_the_line_for_
         report.findings.len()
     );
 }
+
+#[test]
+fn a_schema_file_the_settings_name_but_that_is_missing_or_a_folder_is_an_input_error() {
+    let dir = common::workspace(&[]);
+    fs::write(
+        dir.path().join("diesel.toml"),
+        "[print_schema]\nfile = \"src/schema.rs\"\n",
+    )
+    .unwrap();
+    let error = check_workspace(dir.path(), None).unwrap_err().to_string();
+    assert!(
+        error.contains("schema.rs") && error.contains("no such file"),
+        "{error}"
+    );
+    fs::create_dir_all(dir.path().join("src/schema.rs")).unwrap();
+    let error = check_workspace(dir.path(), None).unwrap_err().to_string();
+    assert!(
+        error.contains("schema.rs") && error.contains("no such file"),
+        "{error}"
+    );
+}

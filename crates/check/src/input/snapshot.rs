@@ -198,7 +198,7 @@ pub(crate) fn read_files_with(
 fn read_all_declared(settings: &Settings) -> Result<(Option<SchemaRs>, Vec<Declared>), InputError> {
     let mut schema_rs: Option<SchemaRs> = None;
     let mut declared = Vec::new();
-    for file in settings.schema_files.iter().filter(|f| f.path.is_file()) {
+    for file in &settings.schema_files {
         let (committed, one) = read_declared(settings, file)?;
         match &mut schema_rs {
             Some(all) => {
