@@ -266,7 +266,7 @@ pub struct Parsed {
 pub fn parse(text: &str) -> Parsed {
     let parse = SourceFile::parse(text);
     let root = parse.syntax_node();
-    let errors = parse
+    let mut errors: Vec<(Range, String)> = parse
         .errors()
         .into_iter()
         .map(|e| {
@@ -277,6 +277,8 @@ pub fn parse(text: &str) -> Parsed {
             )
         })
         .collect();
+    errors.extend(rejected_characters(&root));
+    errors.sort_by_key(|((start, _), _)| *start);
     let mut statements = Vec::new();
     let mut pending_allows = Vec::new();
     let mut markers = Markers::default();
@@ -316,6 +318,43 @@ pub fn parse(text: &str) -> Parsed {
         errors,
         file_allows: markers.file_allows,
     }
+}
+
+/// Characters PostgreSQL's lexer refuses outside strings, comments and quoted names, which the
+/// parser takes for white space: a byte-order mark (an editor's, at the start of the file) and
+/// a vertical tab. PostgreSQL reports a syntax error there.
+fn rejected_characters(root: &SyntaxNode) -> Vec<(Range, String)> {
+    const QUOTED: [K; 9] = [
+        K::STRING,
+        K::BYTE_STRING,
+        K::BIT_STRING,
+        K::ESC_STRING,
+        K::NATIONAL_STRING,
+        K::UNICODE_ESC_STRING,
+        K::DOLLAR_QUOTED_STRING,
+        K::COMMENT,
+        K::ERROR,
+    ];
+    let mut found = Vec::new();
+    for token in root
+        .descendants_with_tokens()
+        .filter_map(|element| element.into_token())
+        .filter(|token| !QUOTED.contains(&token.kind()) && !token.text().starts_with('"'))
+    {
+        let start = usize::from(token.text_range().start());
+        for (at, c) in token.text().char_indices() {
+            let what = match c {
+                '\u{feff}' => "a byte-order mark",
+                '\u{b}' => "a vertical tab",
+                _ => continue,
+            };
+            found.push((
+                (start + at, start + at + c.len_utf8()),
+                format!("{what}, which PostgreSQL does not take for white space"),
+            ));
+        }
+    }
+    found
 }
 
 /// The suppression markers read so far: the file's, and whether a diesel-guard block is open.

@@ -51,6 +51,25 @@ mod tests {
     use crate::rules::m::testing::{M, TIMEOUT, check, codes, rule, snapshot};
 
     #[test]
+    fn a_byte_order_mark_or_a_vertical_tab_outside_a_string_is_what_postgresql_rejects() {
+        let count = |sql: &str| {
+            codes(&check(&[M("chars", sql, None)]))
+                .iter()
+                .filter(|c| **c == RULE.code)
+                .count()
+        };
+        assert_eq!(count(&format!("\u{feff}{TIMEOUT}SELECT 1;\n")), 1);
+        assert_eq!(count(&format!("{TIMEOUT}SELECT\u{b}1;\n")), 1);
+        // Inside a string, a comment or a quoted name PostgreSQL takes them as they are.
+        assert_eq!(
+            count(&format!(
+                "{TIMEOUT}SELECT 'a\u{b}\u{feff}b' AS \"x\u{feff}\"; -- \u{b}\nSELECT $$\u{b}$$;\n"
+            )),
+            0
+        );
+    }
+
+    #[test]
     fn syntax_error_is_one_finding_and_the_rest_is_still_checked() {
         let human = rule(
             RULE,
