@@ -161,3 +161,38 @@ fn output_into_a_closed_pipe_ends_quietly() {
         assert_ne!(output.status.code(), Some(101), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_migration_folder_whose_name_is_not_utf8_is_checked_and_reported_in_json() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = workspace(None);
+    let name = std::ffi::OsStr::from_bytes(b"2026-01-02-000000-0000_\xff\xfe");
+    let folder = dir.path().join("migrations").join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("up.sql"),
+        "ALTER TABLE accounts ADD COLUMN n int NOT NULL;\n",
+    )
+    .unwrap();
+    std::fs::write(folder.join("down.sql"), "SELECT 1;\n").unwrap();
+    let (code, stdout, stderr) = plumb(&["check", "--no-base", "--format", "json", path(&dir)]);
+    assert_eq!(code, 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "M001"),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_api_folder_that_cannot_be_read_is_an_input_error_not_an_empty_api() {
+    let dir = workspace(None);
+    std::fs::write(dir.path().join("schemas"), "not a folder\n").unwrap();
+    let (code, _, stderr) = plumb(&["check", "--no-base", path(&dir)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("schemas"), "{stderr}");
+}

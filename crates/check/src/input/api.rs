@@ -147,8 +147,11 @@ impl ApiSchema {
 /// Every schema under `dir`, by key; nothing when the directory does not exist.
 pub fn read_api(root: &Path, dir: &Path) -> Result<BTreeMap<String, ApiSchema>, InputError> {
     let mut out = BTreeMap::new();
-    let Ok(versions) = std::fs::read_dir(dir) else {
-        return Ok(out);
+    // No API folder is no API; one that cannot be read is an input error, not an empty API.
+    let versions = match std::fs::read_dir(dir) {
+        Ok(versions) => versions,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(InputError::io(dir, e)),
     };
     for version in versions.flatten().filter(|e| e.path().is_dir()) {
         let version_name = version.file_name().to_string_lossy().into_owned();
@@ -165,7 +168,9 @@ pub fn read_api(root: &Path, dir: &Path) -> Result<BTreeMap<String, ApiSchema>, 
                 Some((name, "response")) => (name, Direction::Response),
                 _ => continue,
             };
-            let text = std::fs::read_to_string(&path).map_err(|e| InputError::io(&path, e))?;
+            let Some(text) = crate::migrations::read_file_within(&path, root)? else {
+                continue;
+            };
             let value: Value = serde_json::from_str(&text).map_err(|e| InputError::Invalid {
                 path: path.clone(),
                 reason: format!("line {}, column {}: {e}", e.line(), e.column()),

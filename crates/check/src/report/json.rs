@@ -3,9 +3,10 @@
 //! Written straight from the report, not through `serde_json::Value`: a repository with years
 //! of migrations has thousands of findings, and building a tree of values for them took longer
 //! than checking them. Keys are in alphabetical order in every object, as they always were.
+//! Paths are written lossily: a folder name that is not UTF-8 must not empty the report.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 
@@ -28,11 +29,11 @@ struct Coverage<'a> {
     api_schemas: usize,
     migrations: usize,
     migrations_checked: usize,
-    migrations_dir: &'a Path,
+    migrations_dir: Cow<'a, str>,
     model_files: usize,
     model_structs: usize,
     registry: bool,
-    schema_files: &'a [std::path::PathBuf],
+    schema_files: Vec<Cow<'a, str>>,
     statements: usize,
     unmodelled_statements: usize,
 }
@@ -43,7 +44,7 @@ struct FindingJson<'a> {
     column: usize,
     end_column: usize,
     end_line: usize,
-    file: &'a Path,
+    file: Cow<'a, str>,
     help: &'a str,
     line: usize,
     message: &'a str,
@@ -58,7 +59,7 @@ impl<'a> From<&'a Finding> for FindingJson<'a> {
             column: f.span.column,
             end_column: f.span.end_column,
             end_line: f.span.end_line,
-            file: &f.span.file,
+            file: f.span.file.to_string_lossy(),
             help: &f.help,
             line: f.span.line,
             message: &f.message,
@@ -72,7 +73,7 @@ impl<'a> From<&'a Finding> for FindingJson<'a> {
 struct SuppressedJson<'a> {
     by: &'a str,
     code: &'a str,
-    file: &'a Path,
+    file: Cow<'a, str>,
     line: usize,
     message: &'a str,
 }
@@ -102,11 +103,15 @@ pub(super) fn json_report(report: &Report) -> String {
             api_schemas: coverage.api_schemas,
             migrations: coverage.migrations,
             migrations_checked: coverage.migrations_checked,
-            migrations_dir: &coverage.migrations_dir,
+            migrations_dir: coverage.migrations_dir.to_string_lossy(),
             model_files: coverage.model_files,
             model_structs: coverage.models,
             registry: coverage.registry,
-            schema_files: &coverage.schema_files,
+            schema_files: coverage
+                .schema_files
+                .iter()
+                .map(|f| f.to_string_lossy())
+                .collect(),
             statements: coverage.statements,
             unmodelled_statements: coverage.unmodelled,
         },
@@ -128,7 +133,7 @@ pub(super) fn json_report(report: &Report) -> String {
             .map(|s| SuppressedJson {
                 by: s.origin.as_str(),
                 code: s.finding.code,
-                file: &s.finding.span.file,
+                file: s.finding.span.file.to_string_lossy(),
                 line: s.finding.span.line,
                 message: &s.finding.message,
             })
