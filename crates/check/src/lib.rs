@@ -154,7 +154,7 @@ pub fn check_everything(
     head.replayed = replayed;
     finish_head(&settings, &head, &mut report)?;
     let fetched = fetched.unwrap_or_else(|_| Err(died("reading the base from git")))?;
-    let (rev, migration_files, others) = match fetched {
+    let files = match fetched {
         Fetched::None => {
             discard(head);
             return Ok(report);
@@ -166,13 +166,10 @@ pub fn check_everything(
             discard(head);
             return Ok(report);
         }
-        Fetched::Files {
-            rev,
-            migrations,
-            others,
-        } => (rev, migrations, others),
+        Fetched::Files(files) => files,
     };
-    let base_snapshot = build_base(root, &settings, &head, &rev, migration_files, others)?;
+    let rev = files.rev.clone();
+    let base_snapshot = build_base(root, &settings, &head, files)?;
     let short: String = rev.chars().take(12).collect();
     report.base = Some(format!("base: {short}"));
     report.changes = changes::between(&base_snapshot, &head);
@@ -206,11 +203,17 @@ fn discard<T: Send + 'static>(value: T) {
 enum Fetched {
     None,
     Skipped(String),
-    Files {
-        rev: String,
-        migrations: Vec<(String, std::sync::Arc<str>)>,
-        others: Vec<input::git::Blob>,
-    },
+    Files(BaseFiles),
+}
+
+/// The base's files: its migrations by path inside the migrations folder, and the other files
+/// the checks read.
+struct BaseFiles {
+    rev: String,
+    migrations: Vec<(String, std::sync::Arc<str>)>,
+    others: Vec<input::git::Blob>,
+    /// Every one of `others` is the head's file, byte for byte (its hash said so).
+    others_as_head: bool,
 }
 
 /// What git lists of the base: nothing asked, a reason the default base cannot be had, or the
@@ -299,6 +302,7 @@ fn fetch_base(
             });
         }
     };
+    let others_as_head = differing.iter().all(|(_, p)| p.starts_with(&prefix));
     for ((_, path), bytes) in differing.into_iter().zip(contents) {
         match path.strip_prefix(&prefix) {
             Some(inside) => {
@@ -307,11 +311,12 @@ fn fetch_base(
             None => others.push((path.clone(), bytes)),
         }
     }
-    Ok(Fetched::Files {
+    Ok(Fetched::Files(BaseFiles {
         rev: tree.rev,
         migrations,
         others,
-    })
+        others_as_head,
+    }))
 }
 
 /// The base's snapshot from its files, replayed (reusing the head's replay for the released
@@ -320,10 +325,15 @@ fn build_base(
     root: &Path,
     settings: &Settings,
     head: &Snapshot,
-    rev: &str,
-    migration_files: Vec<(String, std::sync::Arc<str>)>,
-    others: Vec<input::git::Blob>,
+    files: BaseFiles,
 ) -> Result<Snapshot, InputError> {
+    let BaseFiles {
+        rev,
+        migrations: migration_files,
+        others,
+        others_as_head,
+    } = files;
+    let rev = rev.as_str();
     let invalid = |reason: String| InputError::Invalid {
         path: root.to_path_buf(),
         reason,
@@ -347,7 +357,7 @@ fn build_base(
         let migrations =
             plumb_migrations::migrations_from_files(&base_settings.migrations_dir, migration_files)
                 .map_err(|e| invalid(format!("the base {rev}: {e}")))?;
-        if same_as_head(root, settings, head, &others) {
+        if others_as_head && base_has_head_files(root, settings, head, &others) {
             // schema.rs, the models and the API as the head has them: read once.
             Snapshot {
                 migrations,
@@ -399,9 +409,9 @@ fn lenient(mut settings: Settings) -> Settings {
     settings
 }
 
-/// Whether the base's files other than migrations are the head's, byte for byte, and the head
-/// reads no file the base lacks: then the head's reading of them is the base's.
-fn same_as_head(
+/// Whether the head reads no file the base lacks: with the base's other files the head's byte
+/// for byte, the head's reading of them is then the base's.
+fn base_has_head_files(
     root: &Path,
     settings: &Settings,
     head: &Snapshot,
@@ -421,9 +431,6 @@ fn same_as_head(
     head_files.extend(head.models.iter().map(|m| shown(&m.file)));
     head_files.extend(head.api.values().map(|a| shown(&a.file)));
     head_files.iter().all(|f| at_base.contains(f.as_str()))
-        && others
-            .iter()
-            .all(|(p, bytes)| std::fs::read(root.join(p)).is_ok_and(|h| h == *bytes))
 }
 
 fn head_settings(root: &Path, pg_version: Option<u32>) -> Result<Settings, InputError> {

@@ -39,6 +39,15 @@ enum OutputFormat {
     Sarif,
 }
 
+/// The base `--base REV` and `--no-base` ask for.
+fn chosen_base(rev: Option<String>, no_base: bool) -> Base {
+    match (rev, no_base) {
+        (_, true) => Base::None,
+        (Some(rev), false) => Base::Rev(rev),
+        (None, false) => Base::Default,
+    }
+}
+
 /// Writes to stdout; when whoever reads it has gone (`plumb check | head -1`), the rest is
 /// dropped quietly, as other Unix tools do, instead of a panic.
 fn emit(text: &str) {
@@ -71,11 +80,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let root = path.unwrap_or_else(|| PathBuf::from("."));
-    let base = match (base, no_base) {
-        (_, true) => Base::None,
-        (Some(rev), false) => Base::Rev(rev),
-        (None, false) => Base::Default,
-    };
+    let base = chosen_base(base, no_base);
     let mut report = match check_workspace_against(&root, pg_version, &base) {
         Ok(report) => report,
         Err(error) => {
@@ -147,11 +152,7 @@ pub struct BaselineArgs {
 /// (replacing what was there). Exit 0, or 2 when the input cannot be read or the file written.
 pub fn run_baseline(args: BaselineArgs) -> ExitCode {
     let root = args.path.unwrap_or_else(|| PathBuf::from("."));
-    let base = match (args.base, args.no_base) {
-        (_, true) => Base::None,
-        (Some(rev), false) => Base::Rev(rev),
-        (None, false) => Base::Default,
-    };
+    let base = chosen_base(args.base, args.no_base);
     let report = match check_everything(&root, args.pg_version, &base) {
         Ok(report) => report,
         Err(error) => {

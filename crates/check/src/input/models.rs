@@ -179,14 +179,14 @@ fn visit_items(
 ) -> Result<(), ModelsError> {
     use proc_macro2::{Delimiter, TokenTree};
     for item in items(tokens) {
+        // The item's kind: the first keyword that names one.
         let keyword = item.iter().find_map(|t| match t {
-            TokenTree::Ident(i) if i == "struct" || i == "mod" => Some(i.to_string()),
-            TokenTree::Ident(i) if matches!(i.to_string().as_str(), "fn" | "impl" | "trait") => {
-                Some(String::new())
-            }
+            TokenTree::Ident(i) if i == "struct" => Some("struct"),
+            TokenTree::Ident(i) if i == "mod" => Some("mod"),
+            TokenTree::Ident(i) if i == "fn" || i == "impl" || i == "trait" => Some("other"),
             _ => None,
         });
-        match keyword.as_deref() {
+        match keyword {
             Some("struct") => {
                 let stream: proc_macro2::TokenStream = item.into_iter().collect();
                 let parsed: syn::ItemStruct = syn::parse2(stream).map_err(|e| ModelsError {
