@@ -170,12 +170,15 @@ fn a_held_lock_makes_the_runner_retry_reporting_who_held_it_and_who_queued_behin
         });
         let mut events = Vec::new();
         let outcome = run_migrations(db.url(), &folders, Phase::All, &policy, &mut |event| {
-            // Released once an attempt is reported with the reader queued behind it.
+            // Released once an attempt is reported with the reader queued behind it, and the
+            // reader has had a read through between attempts (which order the two come in is
+            // up to the scheduler).
             if let RunEvent::Retrying(retry) = event
                 && retry
                     .queue
                     .sessions
                     .contains(&reader_pid.load(Ordering::SeqCst))
+                && reads_while_held.load(Ordering::SeqCst) > 0
             {
                 release.store(true, Ordering::SeqCst);
             }
