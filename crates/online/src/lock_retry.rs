@@ -17,7 +17,7 @@ use diesel::sql_types::{BigInt, Text};
 use crate::{OnlineError, Result};
 use plumb_check::input::settings::LockSettings;
 use plumb_pg::DatabaseUrl;
-use plumb_pg::observe::{LockTrace, Queue, watch};
+use plumb_pg::observe::{LockTrace, Queue, watch_bounded};
 use plumb_pg::{ScriptError, ScriptFailure};
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
@@ -264,14 +264,28 @@ impl LockSession {
                 target: self.target.clone(),
                 source,
             })?;
-            let (outcome, trace) =
-                watch(&mut self.conn, &mut self.observer, &mut step).map_err(|source| {
-                    OnlineError::Query {
-                        context: "watching locks".into(),
-                        target: self.target.clone(),
-                        source,
-                    }
-                })?;
+            // The statement may lift its own lock_timeout (a DO block, a function): the
+            // observer then cancels a wait that outlasts the policy's bound.
+            let wait_bound = lock_timeout * 2 + Duration::from_millis(100);
+            let (outcome, trace) = watch_bounded(
+                &mut self.conn,
+                &mut self.observer,
+                Some(wait_bound),
+                &mut step,
+            )
+            .map_err(|source| OnlineError::Query {
+                context: "watching locks".into(),
+                target: self.target.clone(),
+                source,
+            })?;
+            if let Some(waited) = trace.cancelled_wait {
+                tracing::warn!(
+                    what,
+                    waited_ms = waited.as_millis() as u64,
+                    bound_ms = wait_bound.as_millis() as u64,
+                    "the statement waited for its lock past the policy's bound (its SQL lifted lock_timeout): cancelled"
+                );
+            }
             done.lock_wait += trace.waited;
             done.exclusive_held += trace.exclusive_total();
             done.trace.blockers.extend(trace.blockers.iter().cloned());
@@ -283,11 +297,15 @@ impl LockSession {
             }
             match outcome {
                 Ok(value) => Ok(Attempt::Done(value)),
-                Err(error) if self.is_lock_timeout(error.as_ref()) => Ok(Attempt::TimedOut {
-                    waited: trace.waited,
-                    blockers: trace.blockers,
-                    queue: trace.queue,
-                }),
+                Err(error)
+                    if self.is_lock_timeout(error.as_ref()) || trace.cancelled_wait.is_some() =>
+                {
+                    Ok(Attempt::TimedOut {
+                        waited: trace.waited,
+                        blockers: trace.blockers,
+                        queue: trace.queue,
+                    })
+                }
                 Err(error) => Err(OnlineError::StepFailed {
                     what: what.to_owned(),
                     message: plumb_pg::one_line(&error.to_string()),

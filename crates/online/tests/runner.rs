@@ -241,6 +241,10 @@ fn a_file_that_would_lift_the_lock_policy_is_refused_before_anything_is_applied(
             "SET lock_timeout TO 0;\nALTER TABLE items ADD COLUMN note text;\n",
             ":1: `SET lock_timeout TO 0`",
         ),
+        (
+            "SELECT set_config('lock_timeout', '1d', false);\nALTER TABLE items ADD COLUMN note text;\n",
+            ":1: `SELECT set_config('lock_timeout', '1d', false)`",
+        ),
     ] {
         let dir = items_then(&db, "2026-01-02-000000-0000_first", "SELECT 1;\n", None);
         write_migration(dir.path(), "2026-01-03-000000-0000_add_note", up, None);
@@ -271,6 +275,39 @@ fn a_file_that_would_lift_the_lock_policy_is_refused_before_anything_is_applied(
         conn.batch_execute("DROP TABLE items; DELETE FROM __diesel_schema_migrations")
             .unwrap();
     }
+}
+
+#[test]
+fn a_file_that_lifts_lock_timeout_where_no_parser_sees_it_still_waits_no_longer_than_the_policy() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    // Inside a DO block the SQL parser sees a string; only the server sees the set_config.
+    let dir = items_then(
+        &db,
+        "2026-01-02-000000-0000_add_note",
+        "DO $$ BEGIN PERFORM set_config('lock_timeout', '0', false); END $$;\n\
+         ALTER TABLE items ADD COLUMN note text;\n",
+        None,
+    );
+    // Were the wait not cut short, statement_timeout would end it: a failure, not a hang.
+    let policy = LockPolicy {
+        statement_timeout: Duration::from_secs(30),
+        ..quick(3, 100)
+    };
+    let (release, held) = (AtomicBool::new(false), AtomicBool::new(false));
+    let outcome = thread::scope(|s| {
+        s.spawn(|| hold_items(&db, &release, &held));
+        wait_for(&held);
+        let outcome = run(&db, dir.path(), Phase::All, &policy);
+        release.store(true, Ordering::SeqCst);
+        outcome
+    });
+    let error = outcome.unwrap_err();
+    assert!(
+        matches!(error, OnlineError::LockBudgetExhausted { attempts: 3, .. }),
+        "each attempt's wait was cancelled and retried like a lock timeout: {error}"
+    );
+    assert!(!has_column(&mut db.connect().unwrap(), "note"));
 }
 
 #[test]

@@ -44,6 +44,9 @@ pub struct LockTrace {
     pub queue: Queue,
     /// The first error of the observer's own queries: then the trace says less than happened.
     pub observer_error: Option<String>,
+    /// How long the watched session had waited for a lock when the observer cancelled its
+    /// statement, because the wait outlasted the bound it was given (see [`watch_bounded`]).
+    pub cancelled_wait: Option<Duration>,
 }
 
 /// The sessions seen waiting behind the watched one (`pg_blocking_pids` of each session waiting
@@ -134,10 +137,23 @@ pub fn watch<T>(
     observer: &mut PgConnection,
     work: impl FnOnce(&mut PgConnection) -> T,
 ) -> diesel::QueryResult<(T, LockTrace)> {
+    watch_bounded(conn, observer, None, work)
+}
+
+/// [`watch`], and the observer cancels `conn`'s statement (`pg_cancel_backend`) once it has
+/// been seen waiting for one lock longer than `wait_bound`: the session's own `lock_timeout`
+/// may have been lifted by the SQL it runs (a `DO` block, a function), and a wait without bound
+/// queues every later query on the table behind it.
+pub fn watch_bounded<T>(
+    conn: &mut PgConnection,
+    observer: &mut PgConnection,
+    wait_bound: Option<Duration>,
+    work: impl FnOnce(&mut PgConnection) -> T,
+) -> diesel::QueryResult<(T, LockTrace)> {
     let pid = backend_pid(conn)?;
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let watcher = scope.spawn(|| poll(observer, pid, &stop));
+        let watcher = scope.spawn(|| poll(observer, pid, wait_bound, &stop));
         let outcome = work(conn);
         stop.store(true, Ordering::Relaxed);
         let trace = watcher.join().unwrap_or_default();
@@ -145,7 +161,12 @@ pub fn watch<T>(
     })
 }
 
-fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
+fn poll(
+    observer: &mut PgConnection,
+    pid: i32,
+    wait_bound: Option<Duration>,
+    stop: &AtomicBool,
+) -> LockTrace {
     #[derive(QueryableByName)]
     struct Lock {
         #[diesel(sql_type = Text)]
@@ -173,6 +194,8 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
     let mut last_poll = started;
     let mut last_blockers: Option<Instant> = None;
     let mut last_queue: Option<Instant> = None;
+    // When the present wait was first seen, and whether it has been cancelled already.
+    let mut waiting_since: Option<(Instant, bool)> = None;
     let fail = |trace: &mut LockTrace, error: diesel::result::Error| {
         trace
             .observer_error
@@ -220,6 +243,21 @@ fn poll(observer: &mut PgConnection, pid: i32, stop: &AtomicBool) -> LockTrace {
                 .extend(blockers.into_iter().filter_map(|b| b.who));
         }
         let waiting = locks.iter().any(|l| !l.granted);
+        if !waiting {
+            waiting_since = None;
+        } else if let Some(bound) = wait_bound {
+            let (since, cancelled) = waiting_since.get_or_insert((now, false));
+            if !*cancelled && now - *since > bound {
+                *cancelled = true;
+                match diesel::sql_query("SELECT pg_cancel_backend($1)")
+                    .bind::<Integer, _>(pid)
+                    .execute(observer)
+                {
+                    Ok(_) => trace.cancelled_wait = Some(now - *since),
+                    Err(e) => fail(&mut trace, e),
+                }
+            }
+        }
         let exclusive = locks
             .iter()
             .any(|l| l.granted && l.mode == "AccessExclusiveLock");

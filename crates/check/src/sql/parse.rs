@@ -703,13 +703,10 @@ fn statement_kind(node: &SyntaxNode) -> StatementKind {
         K::BEGIN => StatementKind::Begin,
         K::COMMIT_TRANSACTION => StatementKind::Commit,
         K::ROLLBACK_TRANSACTION => StatementKind::Rollback,
-        K::SELECT
-        | K::COMPOUND_SELECT
-        | K::COMMENT_ON
-        | K::GRANT
-        | K::REVOKE
-        | K::ANALYZE
-        | K::SHOW => StatementKind::Harmless,
+        K::SELECT => select_statement(node),
+        K::COMPOUND_SELECT | K::COMMENT_ON | K::GRANT | K::REVOKE | K::ANALYZE | K::SHOW => {
+            StatementKind::Harmless
+        }
         other => StatementKind::Unmodelled {
             what: describe_kind(other),
         },
@@ -838,6 +835,56 @@ fn set_statement(node: &SyntaxNode) -> StatementKind {
         }
     };
     StatementKind::SetLockTimeout { value, local }
+}
+
+/// A SELECT is harmless unless it calls `set_config('lock_timeout', value, is_local)`, which
+/// sets the timeout as SET does.
+fn select_statement(node: &SyntaxNode) -> StatementKind {
+    for call in node.descendants().filter(|n| n.kind() == K::CALL_EXPR) {
+        let Some(args) = call.children().find(|n| n.kind() == K::ARG_LIST) else {
+            continue;
+        };
+        let callee = call.text().to_string();
+        let callee = callee[..usize::from(args.text_range().start() - call.text_range().start())]
+            .trim()
+            .to_lowercase();
+        if callee.rsplit('.').next().map(str::trim) != Some("set_config") {
+            continue;
+        }
+        let literal = |arg: Option<SyntaxNode>| {
+            arg.and_then(|a| {
+                if a.kind() == K::ARG {
+                    a.first_child()
+                } else {
+                    Some(a)
+                }
+            })
+            .filter(|a| a.kind() == K::LITERAL)
+            .map(|a| {
+                a.text()
+                    .to_string()
+                    .trim()
+                    .trim_matches('\'')
+                    .to_lowercase()
+            })
+        };
+        let mut args = args.children();
+        if literal(args.next()).as_deref() != Some("lock_timeout") {
+            continue;
+        }
+        let value = match literal(args.next()) {
+            Some(value) if value.starts_with("default") => TimeoutValue::Default,
+            Some(value) => match timeout_ms(&value) {
+                Some(0) => TimeoutValue::Zero,
+                ms => TimeoutValue::Positive { ms },
+            },
+            None => TimeoutValue::Positive { ms: None },
+        };
+        let local = literal(args.next())
+            .is_some_and(|l| matches!(l.as_str(), "true" | "t" | "on" | "yes" | "1"));
+        return StatementKind::SetLockTimeout { value, local };
+    }
+    StatementKind::Harmless
 }
 
 /// A `lock_timeout` value in milliseconds, as PostgreSQL reads it: a bare number is in

@@ -70,6 +70,11 @@ mod tests {
                     None,
                 ),
                 M("minutes", "SET LOCAL lock_timeout TO '1min';\n", None),
+                M(
+                    "set_config",
+                    "SELECT pg_catalog.set_config('lock_timeout', '0', false);\nALTER TABLE accounts ADD COLUMN e text;\n",
+                    None,
+                ),
             ],
             &[
                 &[M(
@@ -80,6 +85,11 @@ mod tests {
                 &[M(
                     "shorter",
                     "SET lock_timeout = 10;\nALTER TABLE accounts ADD COLUMN a text;\n",
+                    None,
+                )],
+                &[M(
+                    "set_config_within",
+                    "BEGIN;\nSELECT set_config('lock_timeout', '15ms', true);\nALTER TABLE accounts ADD COLUMN a text;\nCOMMIT;\n",
                     None,
                 )],
             ],
