@@ -172,3 +172,53 @@ fn a_schema_file_the_settings_name_but_that_is_missing_or_a_folder_is_an_input_e
         "{error}"
     );
 }
+
+#[test]
+fn a_configured_path_that_leads_out_of_the_workspace_is_an_input_error_naming_the_key() {
+    let outside = tempfile::tempdir().unwrap();
+    fs::create_dir_all(outside.path().join("models")).unwrap();
+    let outside_models = outside.path().join("models");
+    for (file, text, key) in [
+        (
+            "plumb.toml",
+            format!(
+                "[check]\nmodels = {:?}\n",
+                outside_models.display().to_string()
+            ),
+            "[check] models",
+        ),
+        (
+            "plumb.toml",
+            "[check]\napi-schemas = \"..\"\n".to_owned(),
+            "[check] api-schemas",
+        ),
+        (
+            "diesel.toml",
+            format!(
+                "[migrations_directory]\ndir = {:?}\n",
+                outside_models.display().to_string()
+            ),
+            "[migrations_directory] dir",
+        ),
+    ] {
+        let dir = common::workspace(&[]);
+        fs::write(dir.path().join(file), text).unwrap();
+        let error = check_workspace(dir.path(), None).unwrap_err();
+        let message = error.to_string();
+        assert!(error.path().ends_with(file), "{message}");
+        assert!(
+            message.contains(key) && message.contains("outside the workspace"),
+            "{message}"
+        );
+    }
+    // A link inside the workspace that leads out of it is refused the same way.
+    let dir = common::workspace(&[]);
+    std::os::unix::fs::symlink(&outside_models, dir.path().join("models")).unwrap();
+    fs::write(
+        dir.path().join("plumb.toml"),
+        "[check]\nmodels = \"models\"\n",
+    )
+    .unwrap();
+    let message = check_workspace(dir.path(), None).unwrap_err().to_string();
+    assert!(message.contains("outside the workspace"), "{message}");
+}

@@ -392,6 +392,7 @@ fn configured_paths_exist(
     root: &Path,
     check: &CheckSection,
     sections: &[(String, DieselPrintSchema)],
+    diesel_migrations: Option<&PathBuf>,
 ) -> Result<(), InputError> {
     let plumb = root.join("plumb.toml");
     let diesel = root.join("diesel.toml");
@@ -420,6 +421,12 @@ fn configured_paths_exist(
             true,
         ),
     ];
+    named.push((
+        &diesel,
+        "[migrations_directory] dir",
+        diesel_migrations,
+        true,
+    ));
     named.extend(
         section_keys
             .iter()
@@ -433,6 +440,21 @@ fn configured_paths_exist(
         } else {
             full.is_file()
         };
+        // A configured path may not lead out of the workspace (`models = "/proc/self"`,
+        // `../..`, a link): files anyone can commit must not make the checker read the host.
+        if let (Ok(inside), Ok(top)) = (full.canonicalize(), root.canonicalize())
+            && !inside.starts_with(&top)
+        {
+            return Err(InputError::Invalid {
+                path: file.to_path_buf(),
+                reason: format!(
+                    "{key} = {:?}: outside the workspace ({}); plumb reads only what is under {}: run it from a folder that holds both",
+                    path.display(),
+                    inside.display(),
+                    top.display()
+                ),
+            });
+        }
         if !found {
             let what = if directory { "directory" } else { "file" };
             return Err(InputError::Invalid {
@@ -461,7 +483,12 @@ impl Settings {
             path: root.join("diesel.toml"),
             reason,
         })?;
-        configured_paths_exist(root, &check, &sections)?;
+        configured_paths_exist(
+            root,
+            &check,
+            &sections,
+            diesel.migrations_directory.as_ref().map(|m| &m.dir),
+        )?;
         let schema_files = schema_files(root, &check, sections)?;
         let migrations = match check
             .migrations
