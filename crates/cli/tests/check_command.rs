@@ -143,6 +143,32 @@ fn an_unreadable_input_in_json_format_is_a_json_document_naming_the_file() {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_is_an_input_error_giving_its_line_and_byte() {
+    let dir = workspace(None);
+    let folder = dir.path().join("migrations/2026-02-01-000000-0000_change");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("up.sql"), b"SELECT 1;\nSELECT 'caf\xe9';\n").unwrap();
+    let (code, stdout, stderr) = plumb(&["check", "--no-base", "--format", "json", path(&dir)]);
+    assert_eq!(code, 2, "{stderr}");
+    let document: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        document["error"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("2026-02-01-000000-0000_change/up.sql"),
+        "{document}"
+    );
+    let message = document["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("line 2, column 12 (byte 21): byte 0xe9 is not UTF-8"),
+        "{message}"
+    );
+    let (code, _, stderr) = plumb(&["check", "--no-base", path(&dir)]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("up.sql: line 2, column 12 (byte 21)"), "{stderr}");
+}
+
+#[test]
 fn output_into_a_closed_pipe_ends_quietly() {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);

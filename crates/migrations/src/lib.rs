@@ -149,9 +149,28 @@ pub fn read_file_within(path: &Path, within: &Path) -> Result<Option<String>, Re
             "not a regular file (a folder, a FIFO or a device): not read",
         ));
     }
-    fs::read_to_string(path)
-        .map(Some)
-        .map_err(|e| ReadError::io(path, e))
+    let bytes = fs::read(path).map_err(|e| ReadError::io(path, e))?;
+    utf8_text(path, bytes).map(Some)
+}
+
+/// The text of a file read as bytes; when it is not UTF-8, an error that says where: the byte
+/// offset, its line and column, and the byte, so that the one bad character can be found.
+pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, ReadError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        ReadError::Invalid {
+            path: path.to_path_buf(),
+            reason: format!(
+                "line {line}, column {column} (byte {at}): byte 0x{:02x} is not UTF-8 (diesel, PostgreSQL and rustc read the file as UTF-8): save it as UTF-8",
+                bytes[at]
+            ),
+        }
+    })
 }
 
 fn read_one(dir: &Path, name: String, within: &Path) -> Result<Migration, ReadError> {
@@ -235,4 +254,34 @@ fn leading_comments(sql: &str) -> impl Iterator<Item = &str> {
     sql.lines()
         .map(str::trim)
         .take_while(|line| line.is_empty() || line.starts_with("--"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused_saying_where() {
+        let error = utf8_text(
+            Path::new("up.sql"),
+            b"SELECT 1;\n-- caf\xe9 \xc3\xa9\n".to_vec(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            error,
+            "up.sql: line 2, column 7 (byte 16): byte 0xe9 is not UTF-8 (diesel, PostgreSQL and rustc read the file as UTF-8): save it as UTF-8"
+        );
+        let error = utf8_text(
+            Path::new("up.sql"),
+            "é\u{0}".bytes().chain([0xff]).collect(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("line 1, column 3 (byte 3): byte 0xff"),
+            "{error}"
+        );
+        assert_eq!(utf8_text(Path::new("a"), b"ok".to_vec()).unwrap(), "ok");
+    }
 }

@@ -130,8 +130,11 @@ pub fn read_declared(
     let generated = match &file.patch_file {
         None => committed.clone(),
         Some(patch_path) => {
-            let patch_text =
-                std::fs::read_to_string(patch_path).map_err(|e| InputError::io(patch_path, e))?;
+            let patch_text = crate::migrations::read_file_within(patch_path, &settings.root)?
+                .ok_or_else(|| InputError::Invalid {
+                    path: patch_path.clone(),
+                    reason: "no such file".to_owned(),
+                })?;
             let unpatched = unpatch(&text, &patch_text).map_err(|reason| InputError::Invalid {
                 path: patch_path.clone(),
                 reason: format!(
