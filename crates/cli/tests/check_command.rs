@@ -165,7 +165,10 @@ fn a_file_that_is_not_utf8_is_an_input_error_giving_its_line_and_byte() {
     );
     let (code, _, stderr) = plumb(&["check", "--no-base", path(&dir)]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("up.sql: line 2, column 12 (byte 21)"), "{stderr}");
+    assert!(
+        stderr.contains("up.sql: line 2, column 12 (byte 21)"),
+        "{stderr}"
+    );
 }
 
 #[test]
