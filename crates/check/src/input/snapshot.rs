@@ -1,6 +1,6 @@
 //! A snapshot: what the checker reads of one tree (the head, or the base from git).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use super::api::{self, ApiSchema};
@@ -48,13 +48,23 @@ impl Declared {
     /// The generated form's tables, each at its line in the committed file (where the patch
     /// moved it) so that findings point at what people open.
     pub fn tables(&self) -> impl Iterator<Item = TableRs> + '_ {
-        self.generated.tables.iter().map(|t| {
+        // Looked up by name (the first of a name, as a search would find it): a file of many
+        // tables or wide ones is read in linear time.
+        let mut committed: HashMap<&str, &TableRs> = HashMap::new();
+        for t in &self.committed.tables {
+            committed.entry(t.name.as_str()).or_insert(t);
+        }
+        self.generated.tables.iter().map(move |t| {
             let mut t = t.clone();
-            if let Some(committed) = self.committed.tables.iter().find(|c| c.name == t.name) {
+            if let Some(committed) = committed.get(t.name.as_str()) {
                 t.line = committed.line;
+                let mut lines = HashMap::new();
+                for c in committed.columns.iter().rev() {
+                    lines.insert(c.name.as_str(), c.line);
+                }
                 for column in &mut t.columns {
-                    if let Some(c) = committed.columns.iter().find(|c| c.name == column.name) {
-                        column.line = c.line;
+                    if let Some(line) = lines.get(column.name.as_str()) {
+                        column.line = *line;
                     }
                 }
             }

@@ -50,6 +50,7 @@ pub const RULES: &[Rule] = &[
     m::down_missing::RULE,
     m::syntax_error::RULE,
     m::lock_timeout_above_policy::RULE,
+    m::not_analysed::RULE,
     l::LIVE_MIGRATION_FAILED,
     l::LIVE_DOWN_NOT_REVERSING,
     l::LIVE_REPLAY_MISMATCH,

@@ -1,6 +1,7 @@
 //! The SQL side: each `up.sql` parsed into statements, the schema model the statements are
 //! replayed into, and positions in a file.
 
+pub mod limits;
 pub mod parse;
 pub mod query;
 pub mod replay;

@@ -261,9 +261,20 @@ pub struct Parsed {
     pub errors: Vec<(Range, String)>,
     /// Suppressions of the whole file (`-- squawk-ignore-file`).
     pub file_allows: Vec<Allow>,
+    /// Why the file was not analysed, and where: beyond the limits of
+    /// [`limits`](crate::sql::limits), or a file the parser gave up on.
+    pub not_analysed: Option<(Range, String)>,
 }
 
 pub fn parse(text: &str) -> Parsed {
+    if let Some(beyond) = crate::sql::limits::beyond_limits(text) {
+        return Parsed {
+            statements: Vec::new(),
+            errors: Vec::new(),
+            file_allows: Vec::new(),
+            not_analysed: Some(beyond),
+        };
+    }
     let parse = SourceFile::parse(text);
     let root = parse.syntax_node();
     let mut errors: Vec<(Range, String)> = parse
@@ -317,6 +328,7 @@ pub fn parse(text: &str) -> Parsed {
         statements,
         errors,
         file_allows: markers.file_allows,
+        not_analysed: None,
     }
 }
 
@@ -479,8 +491,9 @@ fn parse_caught(text: &str) -> Parsed {
 fn gave_up() -> Parsed {
     Parsed {
         statements: Vec::new(),
-        errors: vec![((0, 0), "the SQL parser gave up on this file".to_owned())],
+        errors: Vec::new(),
         file_allows: Vec::new(),
+        not_analysed: Some(((0, 0), "the SQL parser gave up on it".to_owned())),
     }
 }
 

@@ -178,20 +178,40 @@ fn add_constraint(schema: &mut Schema, table: &str, def: &ConstraintDef) {
 }
 
 fn add_column(schema: &mut Schema, table: &str, def: &ColumnDef) {
+    add_columns(schema, table, std::slice::from_ref(def));
+}
+
+/// Adds `defs` at the end of the table's columns; a column of the same name is replaced (the
+/// later definition wins). One pass, however many columns a CREATE TABLE lists.
+fn add_columns(schema: &mut Schema, table: &str, defs: &[ColumnDef]) {
     if let Some(t) = schema.table_mut(table) {
-        t.columns.retain(|c| c.name != def.name);
-        t.columns.push(Column {
-            name: def.name.clone(),
-            sql_type: def.sql_type.clone(),
-            nullable: !def.not_null,
-            default: match (def.fills_rows, &def.default) {
-                (Some(what), _) => Some(DefaultKind::Volatile {
-                    function: what.to_owned(),
-                }),
-                (None, default) => default.clone(),
-            },
-        });
+        let mut named = std::collections::HashSet::new();
+        let mut fresh: Vec<Column> = defs
+            .iter()
+            .rev()
+            .filter(|def| named.insert(def.name.as_str()))
+            .map(|def| Column {
+                name: def.name.clone(),
+                sql_type: def.sql_type.clone(),
+                nullable: !def.not_null,
+                default: match (def.fills_rows, &def.default) {
+                    (Some(what), _) => Some(DefaultKind::Volatile {
+                        function: what.to_owned(),
+                    }),
+                    (None, default) => default.clone(),
+                },
+            })
+            .collect();
+        fresh.reverse();
+        t.columns.retain(|c| !named.contains(c.name.as_str()));
+        t.columns.extend(fresh);
     }
+    for def in defs {
+        column_constraints(schema, table, def);
+    }
+}
+
+fn column_constraints(schema: &mut Schema, table: &str, def: &ColumnDef) {
     for constraint in &def.constraints {
         if constraint.kind != ConstraintKind::NotNull {
             add_constraint(schema, table, constraint);
@@ -221,9 +241,7 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
                     ..Table::default()
                 }),
             );
-            for column in columns {
-                add_column(schema, table, column);
-            }
+            add_columns(schema, table, columns);
             for constraint in constraints {
                 add_constraint(schema, table, constraint);
             }

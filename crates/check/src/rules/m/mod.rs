@@ -14,6 +14,7 @@ pub mod drop_table_pre_deploy;
 pub mod index_not_concurrent;
 pub mod lock_timeout_above_policy;
 pub mod lock_timeout_missing;
+pub mod not_analysed;
 pub mod rename_column;
 pub mod rename_table;
 pub mod set_not_null_scan;
@@ -72,7 +73,10 @@ pub(crate) fn check_migration<'p>(
 ) -> Vec<Checked<'p>> {
     let mut out = vec![Checked {
         allows: &[],
-        hits: syntax_error::check(&migration.up, &parsed.errors),
+        hits: syntax_error::check(&migration.up, &parsed.errors)
+            .into_iter()
+            .chain(not_analysed::check(parsed))
+            .collect(),
     }];
     let mut cx = Context::new(migration, parsed.statements.len(), pg_version, lock);
     cx.remade = Remade::of(&parsed.statements);

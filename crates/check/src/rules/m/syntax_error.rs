@@ -32,13 +32,23 @@ fn first_error_per_statement<'e>(
     errors: &'e [(Range, String)],
 ) -> Vec<&'e (Range, String)> {
     let mut kept: Vec<&(Range, String)> = Vec::new();
+    // The text from the last kept error up to `scanned` holds no `;`: each byte is searched
+    // once, however many errors one statement has.
+    let mut scanned = 0;
+    let mut new_statement = true;
     for error in errors {
-        let after_last = kept.last().is_none_or(|last| {
-            text.get(last.0.0..error.0.0)
-                .is_some_and(|between| between.contains(';'))
-        });
-        if after_last {
+        let start = error.0.0;
+        if !new_statement && start > scanned {
+            new_statement = text
+                .as_bytes()
+                .get(scanned..start)
+                .is_some_and(|between| between.contains(&b';'));
+            scanned = start;
+        }
+        if new_statement {
             kept.push(error);
+            new_statement = false;
+            scanned = start;
         }
     }
     kept

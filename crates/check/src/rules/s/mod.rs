@@ -12,6 +12,8 @@ pub mod schema_rs_missing_table;
 pub mod schema_rs_nullability_mismatch;
 pub mod schema_rs_type_mismatch;
 
+use std::collections::HashMap;
+
 use crate::finding::Finding;
 use crate::input::models::Model;
 use crate::input::schema_rs::{SchemaRs, TableRs};
@@ -39,20 +41,29 @@ pub fn check(
 fn check_file(schema: &Schema, declared: &Declared, out: &mut Vec<Finding>) {
     let file = declared.file.as_path();
     let tables: Vec<TableRs> = declared.tables().collect();
+    // By name, the first of a name as a search would find it: wide tables and many tables
+    // are looked up in constant time.
+    let mut by_name: HashMap<&str, &TableRs> = HashMap::new();
+    for t in &tables {
+        by_name.entry(t.name.as_str()).or_insert(t);
+    }
     for (key, table) in &schema.tables {
         let Some(name) = declared.table_name(key) else {
             continue;
         };
-        let rs = tables.iter().find(|t| t.name == name);
-        let Some(rs) = rs else {
+        let Some(rs) = by_name.get(name).copied() else {
             // print-schema writes tables, and only those its filter lets through.
             if table.kind == RelationKind::Table && declared.filter.prints(name) {
                 schema_rs_missing_table::check(file, name, out);
             }
             continue;
         };
+        let mut declared_columns = HashMap::new();
+        for c in &rs.columns {
+            declared_columns.entry(c.name.as_str()).or_insert(c);
+        }
         for column in &table.columns {
-            let Some(c) = rs.columns.iter().find(|c| c.name == column.name) else {
+            let Some(c) = declared_columns.get(column.name.as_str()).copied() else {
                 schema_rs_missing_column::check(file, name, rs, column, out);
                 continue;
             };

@@ -26,10 +26,12 @@ pub(super) fn columns(
     rs: &TableRs,
     out: &mut Vec<Finding>,
 ) {
+    let replayed: std::collections::HashSet<&str> =
+        table.columns.iter().map(|c| c.name.as_str()).collect();
     for c in rs
         .columns
         .iter()
-        .filter(|c| table.column(&c.name).is_none())
+        .filter(|c| !replayed.contains(c.name.as_str()))
     {
         out.push(Finding::new(
             RULE,
