@@ -2,9 +2,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use plumb_fuzz::on_plumb_stack;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = plumb_check::input::models::parse_models(text, std::path::Path::new("src/models.rs"));
-    }
+    on_plumb_stack(|| {
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = plumb_check::input::models::parse_models(
+                text,
+                std::path::Path::new("src/models.rs"),
+            );
+        }
+    });
 });

@@ -2,9 +2,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use plumb_fuzz::on_plumb_stack;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = plumb_schema_rs::parse(text);
-    }
+    on_plumb_stack(|| {
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = plumb_schema_rs::parse(text);
+        }
+    });
 });

@@ -11,15 +11,33 @@ use common::M;
 use plumb_check::check_workspace;
 
 #[test]
-fn deeply_nested_sql_is_checked_without_crashing() {
-    let cases = [
+fn deeply_nested_sql_is_checked_to_the_limit_and_beyond_it_is_one_finding() {
+    use plumb_check::sql::limits::{MAX_DEPTH, MAX_RUN};
+    let deep = MAX_DEPTH;
+    let within = [
         (
             "parentheses",
-            format!("SELECT {}1{};\n", "(".repeat(4500), ")".repeat(4500)),
+            format!("SELECT {}1{};\n", "(".repeat(deep), ")".repeat(deep)),
         ),
         (
             "calls",
-            format!("SELECT {}1{};\n", "f(".repeat(3000), ")".repeat(3000)),
+            format!("SELECT {}1{};\n", "f(".repeat(deep), ")".repeat(deep)),
+        ),
+        (
+            "subselects",
+            format!("SELECT {}1{};\n", "(SELECT ".repeat(deep), ")".repeat(deep)),
+        ),
+        (
+            "concatenation",
+            format!("SELECT {};\n", vec!["'a'"; MAX_RUN / 3].join(" || ")),
+        ),
+        // Every token a syntax error: one finding per statement, read in one pass.
+        ("closing", ")".repeat(200_000)),
+    ];
+    let beyond = [
+        (
+            "parentheses",
+            format!("SELECT {}1{};\n", "(".repeat(4500), ")".repeat(4500)),
         ),
         (
             "subselects",
@@ -29,52 +47,81 @@ fn deeply_nested_sql_is_checked_without_crashing() {
             "concatenation",
             format!("SELECT {};\n", vec!["'a'"; 10_000].join(" || ")),
         ),
+        (
+            "large",
+            "SELECT 1;\n".repeat(plumb_check::sql::limits::MAX_FILE_BYTES / 10 + 1),
+        ),
     ];
-    for (name, sql) in cases {
-        let dir = common::workspace(&[M(name, &sql, None)]);
+    let not_analysed = |name: &str, sql: &str| {
+        let dir = common::workspace(&[M(name, sql, None)]);
         let report = check_workspace(dir.path(), None).unwrap();
         assert_eq!(report.migrations, 2, "{name}");
+        report.findings.iter().filter(|f| f.code == "M020").count()
+    };
+    for (name, sql) in within {
+        assert_eq!(not_analysed(name, &sql), 0, "{name} is analysed");
+    }
+    for (name, sql) in beyond {
+        assert_eq!(not_analysed(name, &sql), 1, "{name} is one finding");
     }
 }
 
 #[test]
-fn deeply_nested_rust_in_schema_rs_and_models_is_read_without_crashing() {
-    let dir = common::workspace(&[]);
-    let root = dir.path();
-    fs::create_dir_all(root.join("src/models")).unwrap();
-    fs::write(
-        root.join("diesel.toml"),
-        "[print_schema]\nfile = \"src/schema.rs\"\n",
-    )
-    .unwrap();
-    fs::write(
-        root.join("plumb.toml"),
-        "[check]\nmodels = \"src/models\"\n",
-    )
-    .unwrap();
-    let nested = |open: &str, inner: &str, close: &str| {
-        format!("{}{inner}{}", open.repeat(3000), close.repeat(3000))
+fn deeply_nested_rust_is_read_to_the_limit_and_beyond_it_is_an_input_error_naming_the_place() {
+    use plumb_schema_rs::MAX_DEPTH;
+    let write = |depth: usize, model_depth: usize| {
+        let dir = common::workspace(&[]);
+        let root = dir.path();
+        fs::create_dir_all(root.join("src/models")).unwrap();
+        fs::write(
+            root.join("diesel.toml"),
+            "[print_schema]\nfile = \"src/schema.rs\"\n",
+        )
+        .unwrap();
+        fs::write(
+            root.join("plumb.toml"),
+            "[check]\nmodels = \"src/models\"\n",
+        )
+        .unwrap();
+        let nested = |open: &str, inner: &str, close: &str, n: usize| {
+            format!("{}{inner}{}", open.repeat(n), close.repeat(n))
+        };
+        fs::write(
+            root.join("src/schema.rs"),
+            format!(
+                "diesel::table! {{\n    accounts (id) {{\n        id -> {},\n    }}\n}}\n",
+                nested("Nullable<", "Int8", ">", depth)
+            ),
+        )
+        .unwrap();
+        // A function body is not parsed, however deep.
+        fs::write(
+            root.join("src/models/account.rs"),
+            format!(
+                "#[derive(Queryable)]\n#[diesel(table_name = accounts)]\npub struct Account {{\n    pub id: {},\n}}\nfn f() {{ {} }}\n",
+                nested("Option<", "i64", ">", model_depth),
+                nested("{", "", "}", 100_000)
+            ),
+        )
+        .unwrap();
+        dir
     };
-    fs::write(
-        root.join("src/schema.rs"),
-        format!(
-            "diesel::table! {{\n    accounts (id) {{\n        id -> {},\n    }}\n}}\n",
-            nested("Nullable<", "Int8", ">")
-        ),
-    )
-    .unwrap();
-    fs::write(
-        root.join("src/models/account.rs"),
-        format!(
-            "#[derive(Queryable)]\n#[diesel(table_name = accounts)]\npub struct Account {{\n    pub id: {},\n}}\nfn f() {{ {} }}\n",
-            nested("Option<", "i64", ">"),
-            nested("{", "", "}")
-        ),
-    )
-    .unwrap();
-    let report = check_workspace(root, None).unwrap();
+    let within = write(MAX_DEPTH - 10, MAX_DEPTH - 10);
+    let report = check_workspace(within.path(), None).unwrap();
     assert_eq!(report.coverage.models, 1);
     assert_eq!(report.coverage.schema_files.len(), 1);
+    for (depth, model_depth, file) in [
+        (1_000_000, 1, "src/schema.rs"),
+        (1, 1_000_000, "src/models/account.rs"),
+    ] {
+        let beyond = write(depth, model_depth);
+        let error = check_workspace(beyond.path(), None).unwrap_err();
+        assert!(error.path().ends_with(file), "{error}");
+        assert!(
+            error.to_string().contains("nested more than 1000 levels deep"),
+            "{error}"
+        );
+    }
 }
 
 #[test]

@@ -52,6 +52,56 @@ pub struct SchemaRsError {
     pub column: usize,
 }
 
+/// How deep the Rust readers follow nesting: brackets of any kind, and `<...>` of generic
+/// types, which syn parses by recursion. Deeper than this, a file is an input error instead of
+/// a stack overflow; diesel's macros and real models nest a few levels.
+pub const MAX_DEPTH: usize = 1_000;
+
+/// Where `tokens` first nest deeper than [`MAX_DEPTH`], counting delimited groups and unclosed
+/// `<`. Walked with a stack of its own, so the walk itself cannot overflow.
+pub fn too_deep(tokens: &proc_macro2::TokenStream) -> Option<proc_macro2::Span> {
+    use proc_macro2::TokenTree;
+    // Per open group: its tokens still to walk, and its unclosed `<`.
+    let mut open = vec![(tokens.clone().into_iter(), 0usize)];
+    let mut angles = 0usize;
+    while let Some((tokens, level_angles)) = open.last_mut() {
+        match tokens.next() {
+            Some(TokenTree::Group(group)) => {
+                if open.len() + angles >= MAX_DEPTH {
+                    return Some(group.span_open());
+                }
+                open.push((group.stream().into_iter(), 0));
+            }
+            Some(TokenTree::Punct(p)) if p.as_char() == '<' => {
+                *level_angles += 1;
+                angles += 1;
+                if open.len() + angles > MAX_DEPTH {
+                    return Some(p.span());
+                }
+            }
+            Some(TokenTree::Punct(p)) if p.as_char() == '>' && *level_angles > 0 => {
+                *level_angles -= 1;
+                angles -= 1;
+            }
+            Some(_) => {}
+            None => {
+                angles -= *level_angles;
+                open.pop();
+            }
+        }
+    }
+    None
+}
+
+fn too_deep_error(span: proc_macro2::Span) -> SchemaRsError {
+    let start = span.start();
+    SchemaRsError {
+        message: format!("nested more than {MAX_DEPTH} levels deep: not read"),
+        line: start.line,
+        column: start.column + 1,
+    }
+}
+
 fn error_at(error: &syn::Error) -> SchemaRsError {
     let start = error.span().start();
     SchemaRsError {
@@ -122,6 +172,11 @@ pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
             first -= 3;
         }
         let line = tokens[first].span().start().line;
+        if (name == "table" || name == "joinable")
+            && let Some(span) = too_deep(&body.stream())
+        {
+            return Err(too_deep_error(span));
+        }
         if name == "table" {
             let table: TableDecl = syn::parse2(body.stream()).map_err(|e| error_at(&e))?;
             let primary_key = match &table.primary_keys {
@@ -165,6 +220,46 @@ pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_an_error_at_its_place_not_a_stack_overflow() {
+        let deep = |open: &str, close: &str, n: usize| {
+            format!(
+                "diesel::table! {{\n    t (id) {{\n        id -> {}Int4{},\n    }}\n}}\n",
+                open.repeat(n),
+                close.repeat(n)
+            )
+        };
+        // The checker parses on a thread with a large stack; syn needs it within the limit.
+        let on_a_large_stack = |text: String| {
+            std::thread::Builder::new()
+                .stack_size(256 << 20)
+                .spawn(move || parse(&text))
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        for (open, close) in [("Nullable<", ">"), ("(", ")"), ("[", "]")] {
+            if open == "Nullable<" {
+                let within = on_a_large_stack(deep(open, close, MAX_DEPTH - 10));
+                assert!(within.is_ok(), "{open}");
+            }
+            let error = on_a_large_stack(deep(open, close, 1_000_000)).unwrap_err();
+            assert_eq!(
+                (error.line, error.message.as_str()),
+                (3, "nested more than 1000 levels deep: not read"),
+                "{open}"
+            );
+        }
+        // `->` is no closing bracket, and nesting that closes does not add up.
+        let flat = format!(
+            "diesel::table! {{\n    t (id) {{\n{}    }}\n}}\n",
+            (0..2_000)
+                .map(|i| format!("        c{i} -> Nullable<Array<Int4>>,\n"))
+                .collect::<String>()
+        );
+        assert_eq!(parse(&flat).unwrap().tables[0].columns.len(), 2_000);
+    }
 
     #[test]
     fn reads_tables_columns_types_and_joinables_with_lines() {

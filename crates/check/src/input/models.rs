@@ -189,6 +189,16 @@ fn visit_items(
         match keyword {
             Some("struct") => {
                 let stream: proc_macro2::TokenStream = item.into_iter().collect();
+                if let Some(span) = plumb_schema_rs::too_deep(&stream) {
+                    return Err(ModelsError {
+                        file: file.to_path_buf(),
+                        message: format!(
+                            "nested more than {} levels deep: not read",
+                            plumb_schema_rs::MAX_DEPTH
+                        ),
+                        line: span.start().line,
+                    });
+                }
                 let parsed: syn::ItemStruct = syn::parse2(stream).map_err(|e| ModelsError {
                     file: file.to_path_buf(),
                     message: e.to_string(),
