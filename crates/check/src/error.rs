@@ -10,13 +10,23 @@ pub enum InputError {
     },
     #[error("{}: {reason}", path.display())]
     Invalid { path: PathBuf, reason: String },
+    /// Invalid at a known place: 1-based line and column.
+    #[error("{}: line {line}, column {column}: {reason}", path.display())]
+    At {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
 }
 
 impl InputError {
     /// The file or folder that could not be read.
     pub fn path(&self) -> &Path {
         match self {
-            InputError::Io { path, .. } | InputError::Invalid { path, .. } => path,
+            InputError::Io { path, .. }
+            | InputError::Invalid { path, .. }
+            | InputError::At { path, .. } => path,
         }
     }
 
@@ -25,6 +35,20 @@ impl InputError {
         match self {
             InputError::Io { source, .. } => source.to_string(),
             InputError::Invalid { reason, .. } => reason.clone(),
+            InputError::At {
+                line,
+                column,
+                reason,
+                ..
+            } => format!("line {line}, column {column}: {reason}"),
+        }
+    }
+
+    /// The 1-based line and column in the file, when the error has one.
+    pub fn place(&self) -> Option<(usize, usize)> {
+        match self {
+            InputError::At { line, column, .. } => Some((*line, *column)),
+            _ => None,
         }
     }
 
@@ -43,6 +67,17 @@ impl From<plumb_migrations::ReadError> for InputError {
             plumb_migrations::ReadError::Invalid { path, reason } => {
                 InputError::Invalid { path, reason }
             }
+            plumb_migrations::ReadError::At {
+                path,
+                line,
+                column,
+                reason,
+            } => InputError::At {
+                path,
+                line,
+                column,
+                reason,
+            },
         }
     }
 }

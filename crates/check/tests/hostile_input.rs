@@ -118,7 +118,9 @@ fn deeply_nested_rust_is_read_to_the_limit_and_beyond_it_is_an_input_error_namin
         let error = check_workspace(beyond.path(), None).unwrap_err();
         assert!(error.path().ends_with(file), "{error}");
         assert!(
-            error.to_string().contains("nested more than 1000 levels deep"),
+            error
+                .to_string()
+                .contains("nested more than 1000 levels deep"),
             "{error}"
         );
     }

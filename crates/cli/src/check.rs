@@ -87,9 +87,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
             eprintln!("error: cannot read the input: {error}");
             if matches!(format, OutputFormat::Json) {
                 // A CI parser reading stdout learns why there is no report.
+                let (line, column) = error.place().unzip();
                 let document = serde_json::json!({
                     "error": {
                         "file": error.path(),
+                        "line": line,
+                        "column": column,
                         "message": error.reason(),
                     }
                 });

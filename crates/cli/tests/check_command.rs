@@ -158,15 +158,20 @@ fn a_file_that_is_not_utf8_is_an_input_error_giving_its_line_and_byte() {
             .ends_with("2026-02-01-000000-0000_change/up.sql"),
         "{document}"
     );
+    assert_eq!(
+        (&document["error"]["line"], &document["error"]["column"]),
+        (&Value::from(2), &Value::from(12)),
+        "{document}"
+    );
     let message = document["error"]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("line 2, column 12 (byte 21): byte 0xe9 is not UTF-8"),
+        message.starts_with("line 2, column 12: byte 21 (0xe9) is not UTF-8"),
         "{message}"
     );
     let (code, _, stderr) = plumb(&["check", "--no-base", path(&dir)]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("up.sql: line 2, column 12 (byte 21)"),
+        stderr.contains("up.sql: line 2, column 12: byte 21 (0xe9)"),
         "{stderr}"
     );
 }

@@ -20,6 +20,14 @@ pub enum ReadError {
     },
     #[error("{}: {reason}", path.display())]
     Invalid { path: PathBuf, reason: String },
+    /// Invalid at a known place: 1-based line and column.
+    #[error("{}: line {line}, column {column}: {reason}", path.display())]
+    At {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
 }
 
 impl ReadError {
@@ -163,10 +171,12 @@ pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, ReadError> {
         let line = before.iter().filter(|b| **b == b'\n').count() + 1;
         let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
-        ReadError::Invalid {
+        ReadError::At {
             path: path.to_path_buf(),
+            line,
+            column,
             reason: format!(
-                "line {line}, column {column} (byte {at}): byte 0x{:02x} is not UTF-8 (diesel, PostgreSQL and rustc read the file as UTF-8): save it as UTF-8",
+                "byte {at} (0x{:02x}) is not UTF-8 (diesel, PostgreSQL and rustc read the file as UTF-8): save it as UTF-8",
                 bytes[at]
             ),
         }
@@ -270,7 +280,7 @@ mod tests {
         .to_string();
         assert_eq!(
             error,
-            "up.sql: line 2, column 7 (byte 16): byte 0xe9 is not UTF-8 (diesel, PostgreSQL and rustc read the file as UTF-8): save it as UTF-8"
+            "up.sql: line 2, column 7: byte 16 (0xe9) is not UTF-8 (diesel, PostgreSQL and rustc read the file as UTF-8): save it as UTF-8"
         );
         let error = utf8_text(
             Path::new("up.sql"),
@@ -278,10 +288,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(
-            error.contains("line 1, column 3 (byte 3): byte 0xff"),
-            "{error}"
-        );
+        assert!(error.contains("line 1, column 3: byte 3 (0xff)"), "{error}");
         assert_eq!(utf8_text(Path::new("a"), b"ok".to_vec()).unwrap(), "ok");
     }
 }

@@ -171,9 +171,11 @@ pub fn read_api(root: &Path, dir: &Path) -> Result<BTreeMap<String, ApiSchema>, 
             let Some(text) = crate::migrations::read_file_within(&path, root)? else {
                 continue;
             };
-            let value: Value = serde_json::from_str(&text).map_err(|e| InputError::Invalid {
+            let value: Value = serde_json::from_str(&text).map_err(|e| InputError::At {
                 path: path.clone(),
-                reason: format!("line {}, column {}: {e}", e.line(), e.column()),
+                line: e.line(),
+                column: e.column(),
+                reason: e.to_string(),
             })?;
             let key = format!("{version_name}/{file_name}");
             let mut schema = ApiSchema {

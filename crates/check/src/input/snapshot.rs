@@ -118,9 +118,11 @@ pub fn read_snapshot(settings: &Settings) -> Result<Snapshot, InputError> {
 }
 
 fn parse_schema_rs(path: &std::path::Path, text: &str) -> Result<SchemaRs, InputError> {
-    schema_rs::parse(text).map_err(|e| InputError::Invalid {
+    schema_rs::parse(text).map_err(|e| InputError::At {
         path: path.to_path_buf(),
-        reason: format!("line {}, column {}: {}", e.line, e.column, e.message),
+        line: e.line,
+        column: e.column,
+        reason: e.message,
     })
 }
 
