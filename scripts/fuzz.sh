@@ -46,7 +46,7 @@ for target in "${targets[@]}"; do
   "$work/build/x86_64-unknown-linux-gnu/release/$target" "$work/corpus/$target" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/$target/" 2>&1 |
-    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|^==[0-9]+==|SUMMARY|panicked|Test unit written|^(INFO: )?-max_total_time'
+    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|^==[0-9]+==|SUMMARY|panicked|deadly signal|overflow|Test unit written|^(INFO: )?-max_total_time'
   code=${PIPESTATUS[0]}
   set -e
   echo "exit $code; corpus $(ls "$work/corpus/$target" | wc -l) inputs"

@@ -148,6 +148,8 @@ pub(crate) struct LockSession {
     /// PostgreSQL's text for SQLSTATE 55P03 in this session's `lc_messages` (diesel does not
     /// hand out SQLSTATEs, and the text is translated).
     lock_timeout_message: String,
+    /// Its text for SQLSTATE 57014 after `pg_cancel_backend`, learnt the same way.
+    cancel_message: String,
 }
 
 impl std::fmt::Debug for LockSession {
@@ -205,6 +207,18 @@ impl LockSession {
             }
             Err(source) => return Err(query("provoking a lock timeout")(source)),
         };
+        // And how it words a cancel: the observer cancels a wait that outlasts the policy.
+        let cancel_message = match diesel::sql_query("SELECT pg_cancel_backend(pg_backend_pid())")
+            .execute(&mut conn)
+        {
+            Err(DieselError::DatabaseError(_, info)) => info.message().to_owned(),
+            Ok(_) => {
+                return Err(OnlineError::Refused(
+                    "the server did not cancel a statement on pg_cancel_backend".into(),
+                ));
+            }
+            Err(source) => return Err(query("provoking a cancel")(source)),
+        };
         // The 10 ms was for the calibration only: from here on the session waits as the
         // policy says.
         diesel::sql_query("SELECT set_config('lock_timeout', $1, false)")
@@ -217,6 +231,7 @@ impl LockSession {
             policy: policy.clone(),
             target,
             lock_timeout_message,
+            cancel_message,
         })
     }
 
@@ -227,6 +242,11 @@ impl LockSession {
     /// Whether `error` (a diesel error, or a migration script's) is PostgreSQL's lock timeout.
     pub fn is_lock_timeout(&self, error: &(dyn StdError + 'static)) -> bool {
         database_message(error) == Some(self.lock_timeout_message.as_str())
+    }
+
+    /// Whether `error` is PostgreSQL's cancel of a statement (as the observer's cancel reads).
+    fn is_cancel(&self, error: &(dyn StdError + 'static)) -> bool {
+        database_message(error) == Some(self.cancel_message.as_str())
     }
 
     /// Runs `step` until it succeeds, retrying only when it was stopped by `lock_timeout`.
@@ -298,7 +318,8 @@ impl LockSession {
             match outcome {
                 Ok(value) => Ok(Attempt::Done(value)),
                 Err(error)
-                    if self.is_lock_timeout(error.as_ref()) || trace.cancelled_wait.is_some() =>
+                    if self.is_lock_timeout(error.as_ref())
+                        || (trace.cancelled_wait.is_some() && self.is_cancel(error.as_ref())) =>
                 {
                     Ok(Attempt::TimedOut {
                         waited: trace.waited,

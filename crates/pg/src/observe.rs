@@ -194,8 +194,8 @@ fn poll(
     let mut last_poll = started;
     let mut last_blockers: Option<Instant> = None;
     let mut last_queue: Option<Instant> = None;
-    // When the present wait was first seen, and whether it has been cancelled already.
-    let mut waiting_since: Option<(Instant, bool)> = None;
+    // When the present wait was first seen (or last cancelled).
+    let mut waiting_since: Option<Instant> = None;
     let fail = |trace: &mut LockTrace, error: diesel::result::Error| {
         trace
             .observer_error
@@ -246,14 +246,28 @@ fn poll(
         if !waiting {
             waiting_since = None;
         } else if let Some(bound) = wait_bound {
-            let (since, cancelled) = waiting_since.get_or_insert((now, false));
-            if !*cancelled && now - *since > bound {
-                *cancelled = true;
-                match diesel::sql_query("SELECT pg_cancel_backend($1)")
-                    .bind::<Integer, _>(pid)
-                    .execute(observer)
+            let since = *waiting_since.get_or_insert(now);
+            if now - since > bound {
+                // Only while it still waits for a lock: a statement that has its lock by now
+                // is left alone. After a cancel the bound starts again, for a body that
+                // catches the cancel and waits anew.
+                #[derive(QueryableByName)]
+                struct Cancelled {
+                    #[diesel(sql_type = Bool)]
+                    cancelled: bool,
+                }
+                match diesel::sql_query(
+                    "SELECT pg_cancel_backend(a.pid) AS cancelled FROM pg_stat_activity a \
+                     WHERE a.pid = $1 AND a.wait_event_type = 'Lock'",
+                )
+                .bind::<Integer, _>(pid)
+                .load::<Cancelled>(observer)
                 {
-                    Ok(_) => trace.cancelled_wait = Some(now - *since),
+                    Ok(rows) if rows.iter().any(|r| r.cancelled) => {
+                        trace.cancelled_wait = Some(now - since);
+                        waiting_since = Some(now);
+                    }
+                    Ok(_) => {}
                     Err(e) => fail(&mut trace, e),
                 }
             }

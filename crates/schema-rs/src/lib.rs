@@ -57,46 +57,65 @@ pub struct SchemaRsError {
 /// a stack overflow; diesel's macros and real models nest a few levels.
 pub const MAX_DEPTH: usize = 1_000;
 
+/// Tokens in one parsed item (a `table!` body, a model struct): syn also recurses on `&`,
+/// `*const` and `fn() ->` types, which no bracket shows, so their number bounds the depth.
+/// A table of PostgreSQL's maximum of 1,600 columns is about 16,000.
+pub const MAX_TOKENS: usize = 200_000;
+
 /// Where `tokens` first nest deeper than [`MAX_DEPTH`], counting delimited groups and unclosed
-/// `<`. Walked with a stack of its own, so the walk itself cannot overflow.
-pub fn too_deep(tokens: &proc_macro2::TokenStream) -> Option<proc_macro2::Span> {
-    use proc_macro2::TokenTree;
+/// `<` (the `>` of `->` and `=>` closes none), or pass [`MAX_TOKENS`]; and why. Walked with a
+/// stack of its own, so the walk itself cannot overflow.
+pub fn too_deep(tokens: &proc_macro2::TokenStream) -> Option<(proc_macro2::Span, String)> {
+    use proc_macro2::{Spacing, TokenTree};
     // Per open group: its tokens still to walk, and its unclosed `<`.
     let mut open = vec![(tokens.clone().into_iter(), 0usize)];
-    let mut angles = 0usize;
+    let (mut angles, mut count) = (0usize, 0usize);
+    let mut arrow = false;
+    let deep = || format!("nested more than {MAX_DEPTH} levels deep: not read");
     while let Some((tokens, level_angles)) = open.last_mut() {
-        match tokens.next() {
-            Some(TokenTree::Group(group)) => {
-                if open.len() + angles >= MAX_DEPTH {
-                    return Some(group.span_open());
+        let Some(token) = tokens.next() else {
+            angles -= *level_angles;
+            open.pop();
+            continue;
+        };
+        count += 1;
+        if count > MAX_TOKENS {
+            return Some((
+                token.span(),
+                format!("more than {MAX_TOKENS} tokens in one item: not read"),
+            ));
+        }
+        let joins_next = matches!(&token, TokenTree::Punct(p) if p.spacing() == Spacing::Joint && matches!(p.as_char(), '-' | '='));
+        match token {
+            TokenTree::Group(group) => {
+                // Its contents sit one level deeper than the tokens beside it.
+                if open.len() + angles > MAX_DEPTH {
+                    return Some((group.span_open(), deep()));
                 }
                 open.push((group.stream().into_iter(), 0));
             }
-            Some(TokenTree::Punct(p)) if p.as_char() == '<' => {
+            TokenTree::Punct(p) if p.as_char() == '<' => {
                 *level_angles += 1;
                 angles += 1;
-                if open.len() + angles > MAX_DEPTH {
-                    return Some(p.span());
+                if open.len() - 1 + angles > MAX_DEPTH {
+                    return Some((p.span(), deep()));
                 }
             }
-            Some(TokenTree::Punct(p)) if p.as_char() == '>' && *level_angles > 0 => {
+            TokenTree::Punct(p) if p.as_char() == '>' && !arrow && *level_angles > 0 => {
                 *level_angles -= 1;
                 angles -= 1;
             }
-            Some(_) => {}
-            None => {
-                angles -= *level_angles;
-                open.pop();
-            }
+            _ => {}
         }
+        arrow = joins_next;
     }
     None
 }
 
-fn too_deep_error(span: proc_macro2::Span) -> SchemaRsError {
+fn too_deep_error((span, message): (proc_macro2::Span, String)) -> SchemaRsError {
     let start = span.start();
     SchemaRsError {
-        message: format!("nested more than {MAX_DEPTH} levels deep: not read"),
+        message,
         line: start.line,
         column: start.column + 1,
     }
@@ -173,9 +192,9 @@ pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
         }
         let line = tokens[first].span().start().line;
         if (name == "table" || name == "joinable")
-            && let Some(span) = too_deep(&body.stream())
+            && let Some(beyond) = too_deep(&body.stream())
         {
-            return Err(too_deep_error(span));
+            return Err(too_deep_error(beyond));
         }
         if name == "table" {
             let table: TableDecl = syn::parse2(body.stream()).map_err(|e| error_at(&e))?;
@@ -251,6 +270,33 @@ mod tests {
                 "{open}"
             );
         }
+        // The `>` of `->` closes no `<`, and a chain no bracket shows is bounded by its length.
+        let tokens = |text: String| text.parse::<proc_macro2::TokenStream>().unwrap();
+        let arrows = format!(
+            "x: {}i64{}",
+            "Box<dyn Fn() -> ".repeat(MAX_DEPTH + 1),
+            ">".repeat(MAX_DEPTH + 1)
+        );
+        assert!(too_deep(&tokens(arrows)).unwrap().1.contains("levels deep"));
+        let references = format!("x: {}i64", "&".repeat(MAX_TOKENS + 1));
+        assert!(
+            too_deep(&tokens(references))
+                .unwrap()
+                .1
+                .contains("tokens in one item")
+        );
+        let at_the_limit = format!(
+            "x: {}i64{}",
+            "Option<".repeat(MAX_DEPTH),
+            ">".repeat(MAX_DEPTH)
+        );
+        assert!(too_deep(&tokens(at_the_limit)).is_none());
+        let past_it = format!(
+            "x: {}i64{}",
+            "Option<".repeat(MAX_DEPTH + 1),
+            ">".repeat(MAX_DEPTH + 1)
+        );
+        assert!(too_deep(&tokens(past_it)).is_some());
         // `->` is no closing bracket, and nesting that closes does not add up.
         let flat = format!(
             "diesel::table! {{\n    t (id) {{\n{}    }}\n}}\n",

@@ -189,13 +189,10 @@ fn visit_items(
         match keyword {
             Some("struct") => {
                 let stream: proc_macro2::TokenStream = item.into_iter().collect();
-                if let Some(span) = plumb_schema_rs::too_deep(&stream) {
+                if let Some((span, message)) = plumb_schema_rs::too_deep(&stream) {
                     return Err(ModelsError {
                         file: file.to_path_buf(),
-                        message: format!(
-                            "nested more than {} levels deep: not read",
-                            plumb_schema_rs::MAX_DEPTH
-                        ),
+                        message,
                         line: span.start().line,
                     });
                 }

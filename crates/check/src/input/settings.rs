@@ -487,7 +487,12 @@ impl Settings {
             root,
             &check,
             &sections,
-            diesel.migrations_directory.as_ref().map(|m| &m.dir),
+            // plumb.toml's migrations, when set, are the ones read.
+            diesel
+                .migrations_directory
+                .as_ref()
+                .map(|m| &m.dir)
+                .filter(|_| check.migrations.is_none()),
         )?;
         let schema_files = schema_files(root, &check, sections)?;
         let migrations = match check

@@ -56,7 +56,7 @@ pub fn beyond_limits(text: &str) -> Option<(Range, String)> {
                     return Some((
                         (at, offset),
                         format!(
-                            "more than {MAX_RUN} tokens in one expression with no comma or parenthesis between them"
+                            "more than {MAX_RUN} tokens in a row with no comma, semicolon or parenthesis between them"
                         ),
                     ));
                 }
@@ -97,7 +97,7 @@ mod tests {
             beyond_limits(&chain)
                 .unwrap()
                 .1
-                .contains("tokens in one expression")
+                .contains("tokens in a row")
         );
         let nots = format!("SELECT {}true;", "NOT ".repeat(MAX_RUN + 1));
         assert!(beyond_limits(&nots).is_some());

@@ -851,8 +851,10 @@ fn set_statement(node: &SyntaxNode) -> StatementKind {
 }
 
 /// A SELECT is harmless unless it calls `set_config('lock_timeout', value, is_local)`, which
-/// sets the timeout as SET does.
+/// sets the timeout as SET does; a NULL value resets it. Of several calls, the one that waits
+/// longest counts.
 fn select_statement(node: &SyntaxNode) -> StatementKind {
+    let mut worst: Option<StatementKind> = None;
     for call in node.descendants().filter(|n| n.kind() == K::CALL_EXPR) {
         let Some(args) = call.children().find(|n| n.kind() == K::ARG_LIST) else {
             continue;
@@ -861,7 +863,11 @@ fn select_statement(node: &SyntaxNode) -> StatementKind {
         let callee = callee[..usize::from(args.text_range().start() - call.text_range().start())]
             .trim()
             .to_lowercase();
-        if callee.rsplit('.').next().map(str::trim) != Some("set_config") {
+        let name = callee
+            .rsplit('.')
+            .next()
+            .map(|n| n.trim().trim_matches('"'));
+        if name != Some("set_config") {
             continue;
         }
         let literal = |arg: Option<SyntaxNode>| {
@@ -886,7 +892,7 @@ fn select_statement(node: &SyntaxNode) -> StatementKind {
             continue;
         }
         let value = match literal(args.next()) {
-            Some(value) if value.starts_with("default") => TimeoutValue::Default,
+            Some(value) if value.starts_with("default") || value == "null" => TimeoutValue::Default,
             Some(value) => match timeout_ms(&value) {
                 Some(0) => TimeoutValue::Zero,
                 ms => TimeoutValue::Positive { ms },
@@ -895,9 +901,19 @@ fn select_statement(node: &SyntaxNode) -> StatementKind {
         };
         let local = literal(args.next())
             .is_some_and(|l| matches!(l.as_str(), "true" | "t" | "on" | "yes" | "1"));
-        return StatementKind::SetLockTimeout { value, local };
+        let rank = |value: &TimeoutValue| match value {
+            TimeoutValue::Zero | TimeoutValue::Default => u64::MAX,
+            TimeoutValue::Positive { ms } => ms.unwrap_or(0),
+        };
+        let longer = match &worst {
+            Some(StatementKind::SetLockTimeout { value: seen, .. }) => rank(&value) > rank(seen),
+            _ => true,
+        };
+        if longer {
+            worst = Some(StatementKind::SetLockTimeout { value, local });
+        }
     }
-    StatementKind::Harmless
+    worst.unwrap_or(StatementKind::Harmless)
 }
 
 /// A `lock_timeout` value in milliseconds, as PostgreSQL reads it: a bare number is in

@@ -75,6 +75,11 @@ mod tests {
                     "SELECT pg_catalog.set_config('lock_timeout', '0', false);\nALTER TABLE accounts ADD COLUMN e text;\n",
                     None,
                 ),
+                M(
+                    "set_config_null_after_a_short_one",
+                    "SELECT set_config('lock_timeout', '10ms', false), set_config('lock_timeout', NULL, false);\n",
+                    None,
+                ),
             ],
             &[
                 &[M(
