@@ -93,12 +93,7 @@ mod tests {
         assert_eq!(start, "SELECT 1;\nSELECT ".len() + MAX_DEPTH);
         assert!(why.contains("nested more than 1000 deep"), "{why}");
         let chain = format!("SELECT 1{};", "::text".repeat(MAX_RUN));
-        assert!(
-            beyond_limits(&chain)
-                .unwrap()
-                .1
-                .contains("tokens in a row")
-        );
+        assert!(beyond_limits(&chain).unwrap().1.contains("tokens in a row"));
         let nots = format!("SELECT {}true;", "NOT ".repeat(MAX_RUN + 1));
         assert!(beyond_limits(&nots).is_some());
         let large = format!("SELECT '{}';", "x".repeat(MAX_FILE_BYTES));
