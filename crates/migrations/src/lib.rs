@@ -129,6 +129,14 @@ pub fn read_migrations_within(dir: &Path, within: &Path) -> Result<Vec<Migration
 /// `up.sql -> /proc/self/environ`, or a FIFO that blocks a reader forever; neither is read.
 /// `Ok(None)` when there is no such file.
 pub fn read_file_within(path: &Path, within: &Path) -> Result<Option<String>, ReadError> {
+    match read_bytes_within(path, within)? {
+        Some(bytes) => utf8_text(path, bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// [`read_file_within`], as bytes.
+pub fn read_bytes_within(path: &Path, within: &Path) -> Result<Option<Vec<u8>>, ReadError> {
     let refused = |reason: &str| ReadError::Invalid {
         path: path.to_path_buf(),
         reason: reason.to_owned(),
@@ -157,8 +165,7 @@ pub fn read_file_within(path: &Path, within: &Path) -> Result<Option<String>, Re
             "not a regular file (a folder, a FIFO or a device): not read",
         ));
     }
-    let bytes = fs::read(path).map_err(|e| ReadError::io(path, e))?;
-    utf8_text(path, bytes).map(Some)
+    fs::read(path).map(Some).map_err(|e| ReadError::io(path, e))
 }
 
 /// The text of a file read as bytes; when it is not UTF-8, an error that says where: the byte
