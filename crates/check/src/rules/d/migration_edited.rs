@@ -47,6 +47,11 @@ pub(super) fn check(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
                 };
                 let line = if new.up != old.up {
                     first_difference(&old.up, &new.up)
+                } else if new.down != old.down {
+                    first_difference(
+                        old.down.as_deref().unwrap_or_default(),
+                        new.down.as_deref().unwrap_or_default(),
+                    )
                 } else {
                     1
                 };
@@ -65,13 +70,16 @@ pub(super) fn check(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
     }
 }
 
-/// The 1-based line where the texts first differ (after the shorter one when one extends it).
+/// The 1-based line of the new text where it first differs from the old: the first line that
+/// changed, the first line added, or, when lines were only removed (or only line ends
+/// changed), its last line; never past its end.
 fn first_difference(old: &str, new: &str) -> usize {
-    old.lines()
+    let changed = old
+        .lines()
         .zip(new.lines())
         .position(|(a, b)| a != b)
-        .unwrap_or_else(|| old.lines().count().min(new.lines().count()))
-        + 1
+        .unwrap_or_else(|| old.lines().count().min(new.lines().count()));
+    (changed + 1).min(new.lines().count().max(1))
 }
 
 #[cfg(test)]
@@ -98,6 +106,34 @@ mod tests {
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), format!("migrations/{NOTES}/up.sql:3"));
         insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_released_file_cut_short_fires_at_its_last_line_never_past_its_end() {
+        let cut = "CREATE TABLE notes (\n    id bigserial PRIMARY KEY\n);\n";
+        let kept = "CREATE TABLE notes (\n    id bigserial PRIMARY KEY,\n";
+        let head = tree(&[(RELEASED, UP), (NOTES, kept)]);
+        let found = check(&released(), &head);
+        assert_eq!(at(&found[0]), format!("migrations/{NOTES}/up.sql:2"));
+        let head = tree(&[(RELEASED, UP), (NOTES, cut)]);
+        assert_eq!(
+            at(&check(&released(), &head)[0]),
+            format!("migrations/{NOTES}/up.sql:2")
+        );
+        // Only the last line end removed: the last line.
+        let head = tree(&[(RELEASED, UP), (NOTES, NOTES_UP.trim_end())]);
+        assert_eq!(
+            at(&check(&released(), &head)[0]),
+            format!("migrations/{NOTES}/up.sql:4")
+        );
+        let mut head = released();
+        head.migrations[1].down = Some("DROP TABLE notes;\n-- and more\n".into());
+        let mut base = released();
+        base.migrations[1].down = Some("DROP TABLE notes;\n".into());
+        assert_eq!(
+            at(&check(&base, &head)[0]),
+            format!("migrations/{NOTES}/down.sql:2")
+        );
     }
 
     #[test]
