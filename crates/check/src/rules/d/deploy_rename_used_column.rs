@@ -13,35 +13,25 @@ pub const RULE: Rule = Rule {
     summary: "pre-deploy migration renames a column the live release uses",
 };
 
-/// `old` is gone from its table after the step. A rename is a column of the same type that
-/// appears in the same table at the same time; whether it reported.
+/// `old` is gone from its table after the step. A rename is what up.sql says it is: an
+/// `ALTER TABLE ... RENAME COLUMN` of it (a drop and an unrelated add of the same type is a
+/// drop); whether it reported.
 pub(super) fn check(
     step: &Step<'_>,
     table: &str,
     column: &str,
-    old: &Column,
+    _old: &Column,
     out: &mut Vec<Finding>,
 ) -> bool {
-    let renamed = step.after.tables.get(table).and_then(|t| {
-        t.columns.iter().find(|c| {
-            c.sql_type == old.sql_type
-                && step
-                    .before
-                    .tables
-                    .get(table)
-                    .and_then(|b| b.column(&c.name))
-                    .is_none()
-        })
-    });
-    let Some(new) = renamed else {
+    let Some((new, line)) = step.renamed(table, column) else {
         return false;
     };
     out.push(Finding::new(
         RULE,
-        Span::line(&step.file, step.line_naming(column)),
+        Span::line(&step.file, line),
         format!(
-            "{} renames `{table}.{column}` to `{}` before the new code rolls out: the live release still reads and writes `{column}`",
-            step.migration.name, new.name
+            "{} renames `{table}.{column}` to `{new}` before the new code rolls out: the live release still reads and writes `{column}`",
+            step.migration.name
         ),
         "add the new column, write both, backfill, move reads, and drop the old one in a post-deploy migration of a later release",
     ));
@@ -62,6 +52,25 @@ mod tests {
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:2"));
         insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    /// What up.sql says decides: a drop beside an unrelated new column of the same type is a
+    /// drop, at the line of the drop; a rename written across lines is found at its action.
+    #[test]
+    fn a_drop_beside_a_new_column_of_the_same_type_is_a_drop_not_a_rename() {
+        use crate::rules::d::deploy_drop_used_column;
+        let head = next(
+            "SET lock_timeout = '20ms';\nCREATE INDEX CONCURRENTLY accounts_note_len ON accounts (length(email));\nALTER TABLE accounts ADD COLUMN remark text;\nALTER TABLE accounts DROP COLUMN note;\n",
+        );
+        let found = check(&live(), &head);
+        assert_eq!(codes(&found), [deploy_drop_used_column::RULE.code]);
+        assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:4"));
+        let head = next(
+            "SET lock_timeout = '20ms';\nALTER TABLE public.accounts\n    RENAME COLUMN note\n    TO remark;\n",
+        );
+        let found = check(&live(), &head);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:3"));
     }
 
     /// The expand step of expand and contract: the old column stays for the live code.

@@ -39,14 +39,52 @@ struct Step<'s> {
 }
 
 impl Step<'_> {
-    /// The line of up.sql that first names `word` (1 if none).
+    /// The line of up.sql that first names `word` as a whole name (`id` is not in `paid` or
+    /// `accounts_id_idx`), 1 if none.
     fn line_naming(&self, word: &str) -> usize {
         self.migration
             .up
             .lines()
-            .position(|l| l.contains(word))
+            .position(|line| names(line, word))
             .map_or(1, |i| i + 1)
     }
+
+    /// The new name of `table.column` when up.sql renames it (`ALTER TABLE ... RENAME COLUMN`),
+    /// and the line of that action.
+    fn renamed(&self, table: &str, column: &str) -> Option<(String, usize)> {
+        use crate::sql::parse::{Action, StatementKind, parse_guarded};
+        let bare = |name: &str| name.strip_prefix("public.").unwrap_or(name).to_owned();
+        let parsed = parse_guarded(&self.migration.up);
+        parsed.statements.iter().find_map(|statement| {
+            let StatementKind::AlterTable {
+                table: altered,
+                actions,
+                ..
+            } = &statement.kind
+            else {
+                return None;
+            };
+            if bare(altered) != bare(table) {
+                return None;
+            }
+            actions.iter().find_map(|(range, action)| match action {
+                Action::RenameColumn { from, to } if from == column => Some((
+                    to.clone(),
+                    self.migration.up[..range.0].matches('\n').count() + 1,
+                )),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// Whether `line` holds `word` with no letter, digit or underscore on either side.
+fn names(line: &str, word: &str) -> bool {
+    let part_of_a_name = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    line.match_indices(word).any(|(at, _)| {
+        !part_of_a_name(line[..at].chars().next_back())
+            && !part_of_a_name(line[at + word.len()..].chars().next())
+    })
 }
 
 fn deploy(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
