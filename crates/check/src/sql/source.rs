@@ -6,6 +6,30 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+/// The 1-based line of `text` that names `column` as a whole name (`id` is not in `paid` or
+/// `accounts_id_idx`), looking first from the first line that names `table`: where a
+/// migration creates or alters that table. 1 when no line names it.
+pub fn line_naming(text: &str, table: &str, column: &str) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.iter().position(|l| names(l, table)).unwrap_or(0);
+    lines[from..]
+        .iter()
+        .position(|l| names(l, column))
+        .map(|i| i + from)
+        .or_else(|| lines.iter().position(|l| names(l, column)))
+        .map_or(1, |i| i + 1)
+}
+
+/// Whether `line` holds `word` with no letter, digit or underscore on either side.
+fn names(line: &str, word: &str) -> bool {
+    let part_of_a_name = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    !word.is_empty()
+        && line.match_indices(word).any(|(at, _)| {
+            !part_of_a_name(line[..at].chars().next_back())
+                && !part_of_a_name(line[at + word.len()..].chars().next())
+        })
+}
+
 /// Where a finding points: 1-based, end inclusive of the last character's column + 1.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Span {
@@ -112,5 +136,20 @@ mod tests {
         assert_eq!(source.position(12), (2, 7));
         assert_eq!(source.line(2), "ALTER TABLE t;");
         assert_eq!(source.line(9), "");
+    }
+
+    #[test]
+    fn a_column_is_found_as_a_whole_name_in_its_own_table() {
+        let sql = "CREATE TABLE paid_notes (\n    id bigint,\n    note_id bigint\n);\nCREATE INDEX tags_id_idx ON paid_notes (note_id);\nCREATE TABLE tags (\n    id bigint\n);\n";
+        assert_eq!(line_naming(sql, "tags", "id"), 7);
+        assert_eq!(line_naming(sql, "paid_notes", "id"), 2);
+        assert_eq!(line_naming(sql, "paid_notes", "note_id"), 3);
+        // Named nowhere after its table: the first line naming it; nowhere at all: line 1.
+        assert_eq!(line_naming(sql, "tags", "note_id"), 3);
+        assert_eq!(line_naming(sql, "tags", "email"), 1);
+        assert_eq!(
+            line_naming("ALTER TABLE \"Tags\" DROP \"Id\";", "Tags", "Id"),
+            1
+        );
     }
 }

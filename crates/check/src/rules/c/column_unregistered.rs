@@ -41,9 +41,7 @@ pub(super) fn check(
             let span = match added.and_then(|i| migrations.get(i)) {
                 Some(m) => Span::line(
                     migrations_dir.join(&m.name).join("up.sql"),
-                    m.up.lines()
-                        .position(|l| l.contains(&column.name))
-                        .map_or(1, |i| i + 1),
+                    crate::sql::source::line_naming(&m.up, table_name, &column.name),
                 ),
                 None => Span::line(toml_file, 1),
             };

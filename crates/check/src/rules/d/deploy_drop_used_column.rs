@@ -19,7 +19,7 @@ pub(super) fn check(step: &Step<'_>, table: &str, column: &str, out: &mut Vec<Fi
         RULE,
         Span::line(
             &step.file,
-            step.line_naming(if table_gone { table } else { column }),
+            step.line_naming(table, if table_gone { table } else { column }),
         ),
         format!(
             "{} drops `{table}.{column}` in a pre-deploy migration, while the live release still uses it: its queries fail until the new code is everywhere",

@@ -44,7 +44,7 @@ pub(super) fn check(
             }
             out.push(Finding::new(
                 RULE,
-                Span::line(&step.file, step.line_naming(&column.name)),
+                Span::line(&step.file, step.line_naming(table, &column.name)),
                 format!(
                     "{} makes `{table}.{}` NOT NULL without a default, and the live release inserts into `{table}` without it: those inserts fail until the new code is everywhere",
                     step.migration.name, column.name

@@ -32,7 +32,7 @@ pub(super) fn check(
     if strip(&old_type) != strip(&new_type) {
         out.push(Finding::new(
             RULE,
-            Span::line(&step.file, step.line_naming(column)),
+            Span::line(&step.file, step.line_naming(table, column)),
             format!(
                 "{} changes `{table}.{column}` from {} to {} while the live release reads and writes it as {}",
                 step.migration.name,

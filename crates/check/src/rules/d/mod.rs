@@ -39,14 +39,9 @@ struct Step<'s> {
 }
 
 impl Step<'_> {
-    /// The line of up.sql that first names `word` as a whole name (`id` is not in `paid` or
-    /// `accounts_id_idx`), 1 if none.
-    fn line_naming(&self, word: &str) -> usize {
-        self.migration
-            .up
-            .lines()
-            .position(|line| names(line, word))
-            .map_or(1, |i| i + 1)
+    /// The line of up.sql that names `column` of `table` (see [`line_naming`]).
+    fn line_naming(&self, table: &str, column: &str) -> usize {
+        crate::sql::source::line_naming(&self.migration.up, table, column)
     }
 
     /// The new name of `table.column` when up.sql renames it (`ALTER TABLE ... RENAME COLUMN`),
@@ -76,15 +71,6 @@ impl Step<'_> {
             })
         })
     }
-}
-
-/// Whether `line` holds `word` with no letter, digit or underscore on either side.
-fn names(line: &str, word: &str) -> bool {
-    let part_of_a_name = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    line.match_indices(word).any(|(at, _)| {
-        !part_of_a_name(line[..at].chars().next_back())
-            && !part_of_a_name(line[at + word.len()..].chars().next())
-    })
 }
 
 fn deploy(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
