@@ -250,12 +250,13 @@ fn list_base(root: &Path, settings: &Settings, base: &Base) -> Result<Listed, In
 /// The base's listed files. A file the head holds with the same bytes is taken from the head
 /// (a migration shares the head's text): the base of a pull request is mostly the head's
 /// history, and only the files that differ are read from git.
-/// A file of the work tree that may be the base's copy, read through the guarded reader (a
-/// link out of the workspace or a FIFO is not read: git then gives the base's own).
-fn work_tree_copy(root: &Path, path: &str) -> Option<Vec<u8>> {
+/// The work tree's copy of a base file, when its bytes are the base's blob `id`; read through
+/// the guarded reader (a link out of the workspace or a FIFO is left to git).
+fn base_copy(root: &Path, path: &str, id: &str) -> Option<Vec<u8>> {
     plumb_migrations::read_bytes_within(&root.join(path), root)
         .ok()
         .flatten()
+        .filter(|bytes| input::git::holds(id, bytes))
 }
 
 fn fetch_base(
@@ -286,25 +287,22 @@ fn fetch_base(
     for file in &tree.files {
         let (id, path) = file;
         match path.strip_prefix(&prefix) {
-            Some(inside) => match head_texts.get(inside) {
-                Some(text) if input::git::holds(id, text.as_bytes()) => {
-                    migrations.push((inside.to_owned(), text.clone()));
+            Some(inside) => {
+                let same: Option<std::sync::Arc<str>> = match head_texts.get(inside) {
+                    Some(text) => input::git::holds(id, text.as_bytes()).then(|| text.clone()),
+                    // metadata.toml, a README: the work tree's copy when it is the base's.
+                    None => base_copy(root, path, id)
+                        .and_then(|bytes| String::from_utf8(bytes).ok())
+                        .map(Into::into),
+                };
+                match same {
+                    Some(text) => migrations.push((inside.to_owned(), text)),
+                    None => differing.push(file),
                 }
-                Some(_) => differing.push(file),
-                // metadata.toml, a README: the work tree's copy when it is the base's.
-                None => match work_tree_copy(root, path) {
-                    Some(bytes) if input::git::holds(id, &bytes) => {
-                        match String::from_utf8(bytes) {
-                            Ok(text) => migrations.push((inside.to_owned(), text.into())),
-                            Err(_) => differing.push(file),
-                        }
-                    }
-                    _ => differing.push(file),
-                },
-            },
-            None => match work_tree_copy(root, path) {
-                Some(bytes) if input::git::holds(id, &bytes) => others.push((path.clone(), bytes)),
-                _ => differing.push(file),
+            }
+            None => match base_copy(root, path, id) {
+                Some(bytes) => others.push((path.clone(), bytes)),
+                None => differing.push(file),
             },
         }
     }
