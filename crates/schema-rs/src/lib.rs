@@ -153,6 +153,18 @@ fn type_text(ty: &syn::TypePath) -> String {
 /// Reads the `table!` and `joinable!` calls at the top level of a schema file. The file is
 /// only split into tokens; each macro's body is parsed on its own, as the macro would parse it.
 pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
+    parse_reusing(text, &mut KnownTables::default())
+}
+
+/// Tables already parsed, by the text of their `table!` body, with the line it starts on.
+/// A schema file under a patch is read in two forms, the committed one and the one
+/// print-schema generates, which differ in a few tables: the second parses only those.
+#[derive(Debug, Default)]
+pub struct KnownTables(std::collections::HashMap<String, (usize, TableRs)>);
+
+/// [`parse`], taking from `known` each table whose body it holds with the same text (moved to
+/// its line here), and adding to it those it parses.
+pub fn parse_reusing(text: &str, known: &mut KnownTables) -> Result<SchemaRs, SchemaRsError> {
     use proc_macro2::TokenTree;
     let tokens: proc_macro2::TokenStream = text.parse().map_err(|e: proc_macro2::LexError| {
         let start = e.span().start();
@@ -191,12 +203,27 @@ pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
             first -= 3;
         }
         let line = tokens[first].span().start().line;
-        if (name == "table" || name == "joinable")
+        if name == "joinable"
             && let Some(beyond) = too_deep(&body.stream())
         {
             return Err(too_deep_error(beyond));
         }
         if name == "table" {
+            let span = body.span();
+            let body_text = text.get(span.byte_range()).filter(|t| !t.is_empty());
+            let body_line = span.start().line;
+            if let Some((was_at, table)) = body_text.and_then(|t| known.0.get(t)) {
+                let mut table = table.clone();
+                table.line = line;
+                for column in &mut table.columns {
+                    column.line = body_line + (column.line - was_at);
+                }
+                schema.tables.push(table);
+                continue;
+            }
+            if let Some(beyond) = too_deep(&body.stream()) {
+                return Err(too_deep_error(beyond));
+            }
             let table: TableDecl = syn::parse2(body.stream()).map_err(|e| error_at(&e))?;
             let primary_key = match &table.primary_keys {
                 Some(keys) => keys.keys.iter().map(ToString::to_string).collect(),
@@ -213,13 +240,19 @@ pub fn parse(text: &str) -> Result<SchemaRs, SchemaRsError> {
                     line: c.column_name.span().start().line,
                 })
                 .collect();
-            schema.tables.push(TableRs {
+            let table = TableRs {
                 name: table.sql_name.clone(),
                 rust_name: table.table_name.to_string(),
                 primary_key,
                 columns,
                 line,
-            });
+            };
+            if let Some(body_text) = body_text {
+                known
+                    .0
+                    .insert(body_text.to_owned(), (body_line, table.clone()));
+            }
+            schema.tables.push(table);
         } else if name == "joinable" {
             // `child -> parent (column)`
             let tokens: Vec<String> = body.stream().into_iter().map(|t| t.to_string()).collect();
@@ -342,6 +375,51 @@ mod tests {
                 column: "account_id".into(),
                 line: 14
             }]
+        );
+    }
+
+    #[test]
+    fn a_second_form_reusing_the_first_reads_as_if_parsed_alone() {
+        let table = |name: &str, columns: &str| {
+            format!(
+                "diesel::table! {{\n    {name} (id) {{\n        id -> Int8,\n{columns}    }}\n}}\n\n"
+            )
+        };
+        let committed = [
+            table("accounts", "        code -> Text,\n"),
+            table("keys", ""),
+            table("notes", "        body -> Text,\n"),
+        ]
+        .concat();
+        // Moved down by a new table, one column changed, one table as it was, two tables on
+        // one line with bodies that are alike.
+        let generated = [
+            table("added", "        x -> Int4,\n"),
+            table("accounts", "        code -> Nullable<Text>,\n"),
+            table("keys", ""),
+            "diesel::table! { a (id) { id -> Int8, } } diesel::table! { b (id) { id -> Int8, } }\n"
+                .to_owned(),
+            table("notes", "        body -> Text,\n"),
+        ]
+        .concat();
+        let mut known = KnownTables::default();
+        assert_eq!(
+            parse_reusing(&committed, &mut known).unwrap(),
+            parse(&committed).unwrap()
+        );
+        assert_eq!(
+            parse_reusing(&generated, &mut known).unwrap(),
+            parse(&generated).unwrap()
+        );
+        // And the lines are where the second form has them.
+        let notes = parse_reusing(&generated, &mut known).unwrap().tables[5].clone();
+        let at = generated[..generated.find("diesel::table! {\n    notes").unwrap()]
+            .lines()
+            .count()
+            + 1;
+        assert_eq!(
+            (notes.name.as_str(), notes.line, notes.columns[1].line),
+            ("notes", at, at + 3)
         );
     }
 

@@ -117,8 +117,12 @@ pub fn read_snapshot(settings: &Settings) -> Result<Snapshot, InputError> {
     Ok(snapshot)
 }
 
-fn parse_schema_rs(path: &std::path::Path, text: &str) -> Result<SchemaRs, InputError> {
-    schema_rs::parse(text).map_err(|e| InputError::At {
+fn parse_schema_rs(
+    path: &std::path::Path,
+    text: &str,
+    known: &mut schema_rs::KnownTables,
+) -> Result<SchemaRs, InputError> {
+    schema_rs::parse_reusing(text, known).map_err(|e| InputError::At {
         path: path.to_path_buf(),
         line: e.line,
         column: e.column,
@@ -138,7 +142,9 @@ pub fn read_declared(
                 reason: "no such file".to_owned(),
             }
         })?;
-    let committed = parse_schema_rs(&file.path, &text)?;
+    // The generated form differs from the committed one only where the patch changes it.
+    let mut known = schema_rs::KnownTables::default();
+    let committed = parse_schema_rs(&file.path, &text, &mut known)?;
     let generated = match &file.patch_file {
         None => committed.clone(),
         Some(patch_path) => {
@@ -154,7 +160,7 @@ pub fn read_declared(
                     relative(&settings.root, &file.path).display()
                 ),
             })?;
-            parse_schema_rs(patch_path, &unpatched)?
+            parse_schema_rs(patch_path, &unpatched, &mut known)?
         }
     };
     Ok((

@@ -29,6 +29,12 @@ pub fn beyond_limits(text: &str) -> Option<(Range, String)> {
             ),
         ));
     }
+    // A file can be beyond the depth only with more opening brackets than the depth, and
+    // beyond the run only with more bytes than the run's tokens: most files need no lexing.
+    let opening = text.bytes().filter(|b| matches!(b, b'(' | b'[')).count();
+    if opening <= MAX_DEPTH && text.len() <= MAX_RUN {
+        return None;
+    }
     let (mut depth, mut run, mut offset) = (0usize, 0usize, 0usize);
     for token in squawk_lexer::tokenize(text) {
         let at = offset;

@@ -288,7 +288,7 @@ pub fn parse(text: &str) -> Parsed {
             )
         })
         .collect();
-    errors.extend(rejected_characters(&root));
+    errors.extend(rejected_characters(&root, text));
     errors.sort_by_key(|((start, _), _)| *start);
     let mut statements = Vec::new();
     let mut pending_allows = Vec::new();
@@ -335,7 +335,7 @@ pub fn parse(text: &str) -> Parsed {
 /// Characters PostgreSQL's lexer refuses outside strings, comments and quoted names, which the
 /// parser takes for white space: a byte-order mark (an editor's, at the start of the file) and
 /// a vertical tab. PostgreSQL reports a syntax error there.
-fn rejected_characters(root: &SyntaxNode) -> Vec<(Range, String)> {
+fn rejected_characters(root: &SyntaxNode, text: &str) -> Vec<(Range, String)> {
     const QUOTED: [K; 9] = [
         K::STRING,
         K::BYTE_STRING,
@@ -348,6 +348,10 @@ fn rejected_characters(root: &SyntaxNode) -> Vec<(Range, String)> {
         K::ERROR,
     ];
     let mut found = Vec::new();
+    // Almost no file holds either: the tree is walked only for one that does.
+    if !text.contains(['\u{feff}', '\u{b}']) {
+        return found;
+    }
     for token in root
         .descendants_with_tokens()
         .filter_map(|element| element.into_token())
