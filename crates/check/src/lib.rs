@@ -139,7 +139,7 @@ pub fn check_everything(
             return Err(error);
         }
     };
-    let (fetched, rust, (mut report, replayed)) = std::thread::scope(|scope| {
+    let (fetched, rust, (mut report, replayed, deploy_allows)) = std::thread::scope(|scope| {
         let fetch = scope.spawn(|| {
             let listed = list
                 .join()
@@ -173,7 +173,17 @@ pub fn check_everything(
     let short: String = rev.chars().take(12).collect();
     report.base = Some(format!("base: {short}"));
     report.changes = changes::between(&base_snapshot, &head);
-    let found = settings.apply_severities(rules::against_base(&base_snapshot, &head));
+    let found = suppress::deploy(
+        rules::against_base(&base_snapshot, &head),
+        &deploy_allows,
+        &mut report.suppressed,
+    );
+    report.changes.extend(suppress::in_force(
+        &report.suppressed,
+        &head,
+        &base_snapshot,
+    ));
+    let found = settings.apply_severities(found);
     report.extend(found, |file| std::fs::read_to_string(root.join(file)).ok());
     discard((head, base_snapshot));
     Ok(report)
@@ -514,15 +524,20 @@ pub fn check_migrations(migrations: &[Migration], settings: &Settings) -> Report
     check_and_replay(migrations, settings).0
 }
 
-/// [`check_migrations`], and the schema after each migration (what [`replay_each`] gives,
-/// without parsing the migrations a second time).
-fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, Vec<Schema>) {
+/// [`check_migrations`], the schema after each migration (what [`replay_each`] gives, without
+/// parsing the migrations a second time), and the suppressions of deploy rules, for when the
+/// head is compared with a base.
+fn check_and_replay(
+    migrations: &[Migration],
+    settings: &Settings,
+) -> (Report, Vec<Schema>, Vec<suppress::Deferred>) {
     let mut replayed = Vec::with_capacity(migrations.len());
     let mut schema = Schema::default();
     let mut findings = Vec::new();
     let mut statements = 0;
     let mut sources = BTreeMap::new();
     let mut suppressed = Vec::new();
+    let mut deferred = Vec::new();
     let mut coverage = coverage::Coverage {
         migrations: migrations.len(),
         skip_before_set: settings.skip_before.is_some(),
@@ -557,7 +572,8 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
             relative(&settings.root, &migration.up_path()),
             migration.up.clone(),
         );
-        let (mut found, silenced) = suppress::sql(checked, &parsed.file_allows, &source);
+        let (mut found, silenced, deploy_allows) =
+            suppress::sql(checked, &parsed.file_allows, &source);
         found.sort_by_key(|f| (f.span.line, f.span.column));
         let found = rules::m::lock_timeout_missing::once_per_file(found);
         if !settings.checks(migration) {
@@ -569,6 +585,7 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
             coverage.old_findings += found.len();
         }
         suppressed.extend(silenced);
+        deferred.extend(deploy_allows);
         if !found.is_empty() {
             sources.insert(source.path, migration.up.clone());
             findings.extend(found);
@@ -587,5 +604,5 @@ fn check_and_replay(migrations: &[Migration], settings: &Settings) -> (Report, V
         suppressed,
         baseline: None,
     };
-    (report, replayed)
+    (report, replayed, deferred)
 }

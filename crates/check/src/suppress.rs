@@ -181,11 +181,26 @@ impl Allow {
     }
 }
 
-/// A finding a suppression silenced, and whose marker did.
+/// A finding a suppression silenced, whose marker did, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppressed {
     pub finding: Finding,
     pub origin: Origin,
+    pub reason: String,
+}
+
+/// A suppression of a deploy rule (family D) before a migration's statement. Those rules judge
+/// the head against the base, after family M: the suppression is judged then, or not at all
+/// when there is no base to judge against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Deferred {
+    /// The migration's file, as findings show it.
+    file: PathBuf,
+    /// The 1-based lines of the statement it covers.
+    lines: (usize, usize),
+    allow: Allow,
+    /// The suppression comment.
+    span: Span,
 }
 
 /// The two comment syntaxes. Besides the marker they differ only in what a suppression covers,
@@ -238,6 +253,13 @@ impl Allow {
         })
     }
 
+    /// A valid suppression of a rule judged against the base.
+    fn of_a_deploy_rule(&self) -> bool {
+        self.origin == Origin::Plumb
+            && !self.reason.is_empty()
+            && rule(&self.rule).is_some_and(|r| r.code.starts_with('D'))
+    }
+
     /// Only a valid suppression silences anything: an unexplained one must not hide a finding.
     fn covers(&self, code: &str) -> bool {
         let any = self.rule == "*" && code.starts_with('M') && !code.starts_with("M9");
@@ -283,16 +305,22 @@ impl Allow {
 }
 
 /// Family M's hits of one migration as findings: each statement's hits less those its
-/// suppressions (and the file's) cover, followed by what is wrong with those suppressions; and
-/// what they silenced.
+/// suppressions (and the file's) cover, followed by what is wrong with those suppressions; what
+/// they silenced; and the suppressions of deploy rules, judged later by [`deploy`].
 pub(crate) fn sql(
     checked: Vec<Checked<'_>>,
     file_allows: &[Allow],
     source: &Source,
-) -> (Vec<Finding>, Vec<Suppressed>) {
+) -> (Vec<Finding>, Vec<Suppressed>, Vec<Deferred>) {
     let mut out = Vec::new();
     let mut silenced = Vec::new();
-    for Checked { allows, hits } in checked {
+    let mut deferred = Vec::new();
+    for Checked {
+        allows,
+        hits,
+        statement,
+    } in checked
+    {
         let mut used = vec![false; allows.len()];
         for hit in hits {
             let finding = Finding::new(
@@ -304,24 +332,97 @@ pub(crate) fn sql(
             let by = match allows.iter().position(|a| a.covers(hit.rule.code)) {
                 Some(index) => {
                     used[index] = true;
-                    Some(allows[index].origin)
+                    Some(&allows[index])
                 }
-                None => file_allows
-                    .iter()
-                    .find(|a| a.covers(hit.rule.code))
-                    .map(|a| a.origin),
+                None => file_allows.iter().find(|a| a.covers(hit.rule.code)),
             };
             match by {
-                Some(origin) => silenced.push(Suppressed { finding, origin }),
+                Some(allow) => silenced.push(Suppressed {
+                    finding,
+                    origin: allow.origin,
+                    reason: allow.reason.clone(),
+                }),
                 None => out.push(finding),
             }
         }
         for (allow, used) in allows.iter().zip(used) {
             let span = source.span(allow.range.0, allow.range.1);
-            out.extend(allow.verdict(Syntax::Sql, used, span));
+            match statement {
+                Some((start, end)) if allow.of_a_deploy_rule() => deferred.push(Deferred {
+                    file: source.path.clone(),
+                    lines: (source.span(start, start).line, source.span(end, end).line),
+                    allow: allow.clone(),
+                    span,
+                }),
+                _ => out.extend(allow.verdict(Syntax::Sql, used, span)),
+            }
         }
     }
-    (out, silenced)
+    (out, silenced, deferred)
+}
+
+/// Family D's findings less those a suppression before their statement covers, followed by
+/// the deploy suppressions that covered nothing; what they silenced goes to `silenced`.
+pub(crate) fn deploy(
+    findings: Vec<Finding>,
+    deferred: &[Deferred],
+    silenced: &mut Vec<Suppressed>,
+) -> Vec<Finding> {
+    let mut used = vec![false; deferred.len()];
+    let mut out = Vec::new();
+    for finding in findings {
+        let covering = deferred.iter().position(|d| {
+            d.file == finding.span.file
+                && (d.lines.0..=d.lines.1).contains(&finding.span.line)
+                && d.allow.covers(finding.code)
+        });
+        match covering {
+            Some(index) => {
+                used[index] = true;
+                silenced.push(Suppressed {
+                    finding,
+                    origin: deferred[index].allow.origin,
+                    reason: deferred[index].allow.reason.clone(),
+                });
+            }
+            None => out.push(finding),
+        }
+    }
+    for (d, used) in deferred.iter().zip(used) {
+        out.extend(d.allow.verdict(Syntax::Sql, used, d.span.clone()));
+    }
+    out
+}
+
+/// For the review artifact: each suppression that silenced a finding in a migration the base
+/// does not have, one line each, with its reason.
+pub(crate) fn in_force(
+    silenced: &[Suppressed],
+    head: &crate::input::snapshot::Snapshot,
+    base: &crate::input::snapshot::Snapshot,
+) -> Vec<String> {
+    let released: BTreeSet<&str> = base.migrations.iter().map(|m| m.name.as_str()).collect();
+    let new: BTreeSet<PathBuf> = head
+        .migrations
+        .iter()
+        .filter(|m| !released.contains(m.name.as_str()))
+        .map(|m| head.migrations_dir.join(&m.name).join("up.sql"))
+        .collect();
+    silenced
+        .iter()
+        .filter(|s| new.contains(&s.finding.span.file))
+        .map(|s| {
+            format!(
+                "suppressed: {} {} at {}:{} by `{}`: {}",
+                s.finding.code,
+                s.finding.name,
+                s.finding.span.file.display(),
+                s.finding.span.line,
+                s.origin.as_str(),
+                s.reason
+            )
+        })
+        .collect()
 }
 
 /// Drops the findings a valid suppression in a Rust file covers; adds one for each invalid or

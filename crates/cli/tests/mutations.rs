@@ -71,8 +71,14 @@ fn workspace() -> tempfile::TempDir {
 
 /// `plumb check --base HEAD --format json`: exit code and the findings' codes.
 fn check(dir: &Path) -> (i32, Vec<String>, Value) {
+    check_with(dir, &["--base", "HEAD"])
+}
+
+/// `plumb check --format json` with these arguments.
+fn check_with(dir: &Path, args: &[&str]) -> (i32, Vec<String>, Value) {
     let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
-        .args(["check", "--base", "HEAD", "--format", "json"])
+        .args(["check", "--format", "json"])
+        .args(args)
         .arg(dir)
         .output()
         .unwrap();
@@ -484,4 +490,53 @@ fn safe_changes_raise_no_error_and_are_listed_as_changes() {
             .collect();
         assert!(changes.contains(change), "{what}: {changes:?}");
     }
+}
+
+/// A deploy rule suppressed in SQL before the statement it fires on: silenced, listed for the
+/// reviewer with its reason; a suppression of a deploy rule that covers nothing is reported;
+/// without a base, where the deploy rules do not run, it is not judged at all.
+#[test]
+fn a_deploy_rule_suppressed_before_its_statement_is_silenced_and_shown_for_review() {
+    let dir = workspace();
+    let reason = "a trigger fills revoked_at on every insert";
+    migration(
+        dir.path(),
+        NEXT,
+        &format!(
+            "SET lock_timeout = '20ms';\n-- plumb: allow D004 {reason}\nALTER TABLE api_keys ALTER COLUMN revoked_at SET NOT NULL;\n-- plumb: allow deploy-drop-used-column nothing here drops a column\nCREATE TABLE notes (id bigint PRIMARY KEY);\n"
+        ),
+        "DROP TABLE notes;\nALTER TABLE api_keys ALTER COLUMN revoked_at DROP NOT NULL;\n",
+    );
+    let (_, codes, value) = check(dir.path());
+    assert!(!codes.iter().any(|c| c == "D004"), "{value}");
+    let unused: Vec<u64> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "M901")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(unused, [4], "{value}");
+    let silenced = value["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "D004")
+        .unwrap_or_else(|| panic!("{value}"));
+    assert_eq!(silenced["reason"], reason);
+    let up = format!("migrations/{NEXT}/up.sql");
+    let listed = value["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|c| c.starts_with("suppressed: D004"))
+        .unwrap_or_else(|| panic!("{value}"));
+    assert!(
+        listed.contains(&format!("{up}:3")) && listed.ends_with(reason),
+        "{listed}"
+    );
+
+    let (_, codes, value) = check_with(dir.path(), &["--no-base"]);
+    assert!(!codes.iter().any(|c| c == "M901" || c == "D004"), "{value}");
 }

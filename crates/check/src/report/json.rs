@@ -76,6 +76,7 @@ struct SuppressedJson<'a> {
     file: Cow<'a, str>,
     line: usize,
     message: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -136,6 +137,7 @@ pub(super) fn json_report(report: &Report) -> String {
                 file: s.finding.span.file.to_string_lossy(),
                 line: s.finding.span.line,
                 message: &s.finding.message,
+                reason: &s.reason,
             })
             .collect(),
     };

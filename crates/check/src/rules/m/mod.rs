@@ -60,6 +60,8 @@ impl Hit {
 pub(crate) struct Checked<'p> {
     pub allows: &'p [Allow],
     pub hits: Vec<Hit>,
+    /// The statement the allows precede; none for what concerns the whole file.
+    pub statement: Option<Range>,
 }
 
 /// Family M on one migration: each statement checked against `schema`, then replayed into it.
@@ -73,6 +75,7 @@ pub(crate) fn check_migration<'p>(
 ) -> Vec<Checked<'p>> {
     let mut out = vec![Checked {
         allows: &[],
+        statement: None,
         hits: syntax_error::check(&migration.up, &parsed.errors)
             .into_iter()
             .chain(not_analysed::check(parsed))
@@ -101,11 +104,13 @@ pub(crate) fn check_migration<'p>(
         out.push(Checked {
             allows: &written.allows,
             hits,
+            statement: Some(written.range),
         });
         replay::apply_effective(schema, &statement.kind);
     }
     out.push(Checked {
         allows: &[],
+        statement: None,
         hits: down_missing::check(migration).into_iter().collect(),
     });
     out
