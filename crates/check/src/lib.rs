@@ -178,6 +178,8 @@ pub fn check_everything(
         &deploy_allows,
         &mut report.suppressed,
     );
+    // The new release's code: its own suppressions of deploy rules.
+    let found = suppress::rust_deploy(found, &rust_sources(&settings, &head));
     report.changes.extend(suppress::in_force(
         &report.suppressed,
         &head,
@@ -500,23 +502,30 @@ fn check_backend(
     let registry = input::registry::read_registry(&settings.root.join("plumb.toml"))?;
     report.coverage.registry = registry.present;
     let found = rules::backend(&report.schema, all, snapshot, &registry);
-    let mut rust_sources = BTreeMap::new();
-    for declared in &snapshot.declared {
-        rust_sources.insert(declared.file.clone(), declared.text.clone());
-    }
-    for model in &snapshot.models {
-        if !rust_sources.contains_key(&model.file)
-            && let Ok(source) = std::fs::read_to_string(settings.root.join(&model.file))
-        {
-            rust_sources.insert(model.file.clone(), source);
-        }
-    }
+    let rust_sources = rust_sources(settings, snapshot);
     let found = settings.apply_severities(suppress::rust(found, &rust_sources));
     report.extend(found, |file| match rust_sources.get(file) {
         Some(text) => Some(text.clone()),
         None => std::fs::read_to_string(settings.root.join(file)).ok(),
     });
     Ok(())
+}
+
+/// The text of the schema files and model files of a tree, by their path as findings show it:
+/// where Rust suppressions are read.
+fn rust_sources(settings: &Settings, snapshot: &Snapshot) -> BTreeMap<PathBuf, String> {
+    let mut sources = BTreeMap::new();
+    for declared in &snapshot.declared {
+        sources.insert(declared.file.clone(), declared.text.clone());
+    }
+    for model in &snapshot.models {
+        if !sources.contains_key(&model.file)
+            && let Ok(source) = std::fs::read_to_string(settings.root.join(&model.file))
+        {
+            sources.insert(model.file.clone(), source);
+        }
+    }
+    sources
 }
 
 /// Checks migrations, in the order given, against the schema each one finds.

@@ -427,7 +427,27 @@ pub(crate) fn in_force(
 
 /// Drops the findings a valid suppression in a Rust file covers; adds one for each invalid or
 /// unused suppression in `sources` (Rust files by their path as findings show them).
+///
+/// Suppressions of deploy rules are judged apart, by [`rust_deploy`], once the head is compared
+/// with a base.
 pub(crate) fn rust(findings: Vec<Finding>, sources: &BTreeMap<PathBuf, String>) -> Vec<Finding> {
+    rust_judging(findings, sources, |allow| !allow.of_a_deploy_rule())
+}
+
+/// [`rust`] for family D's findings on Rust code (the new release's), judging only the
+/// suppressions of deploy rules.
+pub(crate) fn rust_deploy(
+    findings: Vec<Finding>,
+    sources: &BTreeMap<PathBuf, String>,
+) -> Vec<Finding> {
+    rust_judging(findings, sources, Allow::of_a_deploy_rule)
+}
+
+fn rust_judging(
+    findings: Vec<Finding>,
+    sources: &BTreeMap<PathBuf, String>,
+    judged: impl Fn(&Allow) -> bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut used: BTreeSet<(&PathBuf, usize)> = BTreeSet::new();
     let files: BTreeMap<&PathBuf, RustFile<'_>> = sources
@@ -449,7 +469,7 @@ pub(crate) fn rust(findings: Vec<Finding>, sources: &BTreeMap<PathBuf, String>) 
         }
     }
     for (path, file) in &files {
-        for (line, allow) in &file.allows {
+        for (line, allow) in file.allows.iter().filter(|(_, a)| judged(a)) {
             let span = Span::line((*path).clone(), *line);
             out.extend(allow.verdict(Syntax::Rust, used.contains(&(*path, *line)), span));
         }

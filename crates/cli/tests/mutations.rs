@@ -313,6 +313,54 @@ const MUTATIONS: &[Mutation] = &[
             );
         },
     ),
+    (
+        "D007",
+        "a column the base reads as NOT NULL made nullable before the rollout",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "SET lock_timeout = '20ms';\nALTER TABLE api_keys ALTER COLUMN label DROP NOT NULL;\n",
+                "ALTER TABLE api_keys ALTER COLUMN label SET NOT NULL;\n",
+            );
+        },
+    ),
+    (
+        "D008",
+        "a column the new code declares that only a post-deploy migration adds",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "-- plumb: post-deploy\nSET lock_timeout = '20ms';\nALTER TABLE api_keys ADD COLUMN note text;\n",
+                "ALTER TABLE api_keys DROP COLUMN note;\n",
+            );
+            edit(
+                d,
+                "crates/model/src/schema.rs",
+                "        revoked_at -> Nullable<Timestamptz>,",
+                "        revoked_at -> Nullable<Timestamptz>,\n        note -> Nullable<Text>,",
+            );
+        },
+    ),
+    (
+        "D009",
+        "an insert without a column only a post-deploy migration stops requiring",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "-- plumb: post-deploy\nSET lock_timeout = '20ms';\nALTER TABLE api_keys ALTER COLUMN label DROP NOT NULL;\n",
+                "ALTER TABLE api_keys ALTER COLUMN label SET NOT NULL;\n",
+            );
+            edit(
+                d,
+                "crates/model/src/api_key.rs",
+                "    pub label: &'a str,\n",
+                "",
+            );
+        },
+    ),
     ("D005", "an edited released migration", |d| {
         edit(
             d,
@@ -539,4 +587,57 @@ fn a_deploy_rule_suppressed_before_its_statement_is_silenced_and_shown_for_revie
 
     let (_, codes, value) = check_with(dir.path(), &["--no-base"]);
     assert!(!codes.iter().any(|c| c == "M901" || c == "D004"), "{value}");
+}
+
+/// On the new release's code, a deploy rule is suppressed in Rust above the field it fires on;
+/// one that covers nothing is reported.
+#[test]
+fn a_deploy_rule_on_the_new_code_is_suppressed_above_its_field() {
+    let dir = workspace();
+    migration(
+        dir.path(),
+        NEXT,
+        "-- plumb: post-deploy\nSET lock_timeout = '20ms';\nALTER TABLE api_keys ADD COLUMN note text;\n",
+        "ALTER TABLE api_keys DROP COLUMN note;\n",
+    );
+    edit(
+        dir.path(),
+        "crates/model/src/schema.rs",
+        "        revoked_at -> Nullable<Timestamptz>,",
+        "        revoked_at -> Nullable<Timestamptz>,\n        note -> Nullable<Text>,",
+    );
+    edit(
+        dir.path(),
+        "crates/model/src/api_key.rs",
+        "    pub revoked_at: Option<DateTime<Utc>>,\n",
+        "    pub revoked_at: Option<DateTime<Utc>>,\n    // plumb: allow deploy-code-before-schema no query reads note before the next release\n    pub note: Option<String>,\n",
+    );
+    edit(
+        dir.path(),
+        "crates/model/src/api_key.rs",
+        "    pub label: &'a str,\n",
+        "    // plumb: allow D009 nothing here is relaxed later\n    pub label: &'a str,\n",
+    );
+    let (_, codes, value) = check(dir.path());
+    assert!(!codes.iter().any(|c| c == "D008"), "{value}");
+    let models = dir.path().join("crates/model/src/api_key.rs");
+    let unused: Vec<(String, u64)> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "M901")
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let text = fs::read_to_string(&models).unwrap();
+    let line = text.lines().position(|l| l.contains("allow D009")).unwrap() + 1;
+    assert_eq!(
+        unused,
+        [(models.to_string_lossy().into_owned(), line as u64)],
+        "{value}"
+    );
 }

@@ -204,6 +204,43 @@ impl Table {
     pub fn constraint(&self, name: &str) -> Option<&Constraint> {
         self.constraints.iter().find(|c| c.name == name)
     }
+
+    /// Why an insert must give `column`, if it must: it has no default and no BEFORE INSERT
+    /// trigger sets it, and it is NOT NULL or a CHECK says it IS NOT NULL (a NOT VALID one
+    /// too: it holds for new rows all the same).
+    pub fn requires(&self, column: &str) -> Option<Required> {
+        let c = self.column(column)?;
+        if c.default.is_some() || self.set_by_trigger.iter().any(|t| t == column) {
+            return None;
+        }
+        if !c.nullable {
+            return Some(Required::NotNull);
+        }
+        self.constraints
+            .iter()
+            .find(|k| {
+                k.kind == ConstraintKind::Check && k.proves_not_null.as_deref() == Some(column)
+            })
+            .map(|k| Required::Check(k.name.clone()))
+    }
+}
+
+/// What makes an insert give a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Required {
+    NotNull,
+    /// A CHECK of this name that it IS NOT NULL.
+    Check(String),
+}
+
+impl Required {
+    /// How a message says it: "NOT NULL" or "required by CHECK `name`".
+    pub fn said(&self) -> String {
+        match self {
+            Required::NotNull => "NOT NULL".to_owned(),
+            Required::Check(name) => format!("required by CHECK `{name}` (IS NOT NULL)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

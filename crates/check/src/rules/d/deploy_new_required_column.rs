@@ -1,10 +1,9 @@
 //! A pre-deploy migration makes a column NOT NULL without a default that the live release's
 //! inserts omit: those inserts fail until the new code is everywhere.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use super::Step;
+use super::{Inserts, Step, named};
 use crate::finding::{Finding, Rule, Severity};
+use crate::sql::schema::Required;
 use crate::sql::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -15,39 +14,44 @@ pub const RULE: Rule = Rule {
 };
 
 /// `inserted`: per table, the columns each live insertable provides.
-pub(super) fn check(
-    step: &Step<'_>,
-    inserted: &BTreeMap<String, Vec<BTreeSet<String>>>,
-    out: &mut Vec<Finding>,
-) {
+pub(super) fn check(step: &Step<'_>, inserted: &Inserts<'_>, out: &mut Vec<Finding>) {
     for (table, t) in &step.after.tables {
         let Some(inserts) = inserted.get(table) else {
             continue;
         };
-        for column in t
-            .columns
-            .iter()
-            .filter(|c| !c.nullable && c.default.is_none())
-        {
+        for column in &t.columns {
+            let Some(required) = t.requires(&column.name) else {
+                continue;
+            };
             let was_required = step
                 .before
                 .tables
                 .get(table)
-                .and_then(|b| b.column(&column.name))
-                .is_some_and(|c| !c.nullable && c.default.is_none());
-            if was_required
-                || inserts
-                    .iter()
-                    .all(|provided| provided.contains(&column.name))
-            {
+                .and_then(|b| b.requires(&column.name))
+                .is_some();
+            let omitting: Vec<String> = inserts
+                .iter()
+                .filter(|(_, provided)| !provided.contains(&column.name))
+                .map(|(model, _)| named(model))
+                .collect();
+            if was_required || omitting.is_empty() {
                 continue;
             }
             out.push(Finding::new(
                 RULE,
-                Span::line(&step.file, step.line_naming(table, &column.name)),
+                Span::line(
+                    &step.file,
+                    match &required {
+                        Required::NotNull => step.line_naming(table, &column.name),
+                        Required::Check(name) => step.line_naming(table, name),
+                    },
+                ),
                 format!(
-                    "{} makes `{table}.{}` NOT NULL without a default, and the live release inserts into `{table}` without it: those inserts fail until the new code is everywhere",
-                    step.migration.name, column.name
+                    "{} makes `{table}.{}` {} without a default, and the live release inserts into `{table}` without it ({}): those inserts fail until the new code is everywhere",
+                    step.migration.name,
+                    column.name,
+                    required.said(),
+                    omitting.join(", ")
                 ),
                 "add it nullable or with a default; enforce NOT NULL in a later release, once every live insert writes it",
             ));
@@ -75,6 +79,23 @@ mod tests {
     fn a_required_column_with_a_default_is_silent() {
         let head = next(
             "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL DEFAULT 'free';\n",
+        );
+        assert_eq!(check(&live(), &head), []);
+    }
+
+    /// A NOT VALID CHECK that the column IS NOT NULL holds for new rows as SET NOT NULL does.
+    #[test]
+    fn a_not_valid_check_that_a_column_the_live_inserts_omit_is_not_null_fires_at_the_check() {
+        let head = next(
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text;\nALTER TABLE accounts\n    ADD CONSTRAINT accounts_tier_present CHECK (tier IS NOT NULL) NOT VALID;\n",
+        );
+        let found = check(&live(), &head);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:4"));
+        insta::assert_snapshot!(shown(&found[0]));
+        // With a default, the live inserts give it.
+        let head = next(
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text DEFAULT 'free';\nALTER TABLE accounts\n    ADD CONSTRAINT accounts_tier_present CHECK (tier IS NOT NULL) NOT VALID;\n",
         );
         assert_eq!(check(&live(), &head), []);
     }

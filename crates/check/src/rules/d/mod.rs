@@ -3,7 +3,10 @@
 //! the head's new pre-deploy migrations and the columns the live code uses is here; each rule
 //! judges one.
 
+pub mod deploy_code_before_schema;
+pub mod deploy_column_made_nullable;
 pub mod deploy_drop_used_column;
+pub mod deploy_insert_before_relaxed;
 pub mod deploy_new_required_column;
 pub mod deploy_rename_used_column;
 pub mod deploy_type_change_used_column;
@@ -14,18 +17,70 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::finding::Finding;
-use crate::input::models::Role;
+use crate::input::models::{Model, Role};
 use crate::input::snapshot::Snapshot;
 use crate::migrations::Migration;
 use crate::sql::schema::Schema;
 
-/// Every D finding: the released history first, then each new pre-deploy migration.
+/// Every D finding: the released history first, then each new pre-deploy migration (the live
+/// code against the schema they leave), then the new code against the schema it starts on.
 pub fn check(base: &Snapshot, head: &Snapshot) -> Vec<Finding> {
     let mut out = Vec::new();
     migration_edited::check(base, head, &mut out);
     migration_out_of_order::check(base, head, &mut out);
     deploy(base, head, &mut out);
+    new_code(base, head, &mut out);
     out
+}
+
+/// The schema the new release starts on, where it differs from the final one: the head's
+/// migrations less its new post-deploy ones, which run once it alone serves.
+#[derive(Debug)]
+struct Starting<'s> {
+    schema: Schema,
+    /// The new post-deploy migrations, each with the schema after it.
+    later: Vec<(&'s Migration, &'s Schema)>,
+}
+
+impl<'s> Starting<'s> {
+    fn of(base: &Snapshot, head: &'s Snapshot) -> Option<Starting<'s>> {
+        let released: BTreeSet<&str> = base.migrations.iter().map(|m| m.name.as_str()).collect();
+        let later_now = |m: &Migration| m.post_deploy && !released.contains(m.name.as_str());
+        let first = head.migrations.iter().position(later_now)?;
+        let before = match first {
+            0 => Schema::default(),
+            _ => head.replayed.get(first - 1)?.clone(),
+        };
+        let rest: Vec<Migration> = head.migrations[first..]
+            .iter()
+            .filter(|m| !later_now(m))
+            .cloned()
+            .collect();
+        Some(Starting {
+            schema: crate::sql::replay_onto(before, &rest),
+            later: head
+                .migrations
+                .iter()
+                .zip(&head.replayed)
+                .filter(|(m, _)| later_now(m))
+                .collect(),
+        })
+    }
+
+    /// The first new post-deploy migration after which `holds` is true of the schema.
+    fn by(&self, holds: impl Fn(&Schema) -> bool) -> Option<&'s Migration> {
+        self.later.iter().find(|(_, s)| holds(s)).map(|(m, _)| *m)
+    }
+}
+
+/// The new code against the schema it starts on: only where the head has new post-deploy
+/// migrations is that schema not the final one, which family S checks.
+fn new_code(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
+    let Some(starting) = Starting::of(base, head) else {
+        return;
+    };
+    deploy_code_before_schema::check(head, &starting, out);
+    deploy_insert_before_relaxed::check(&starting, &inserts(head), out);
 }
 
 /// One new pre-deploy migration of the head, as the D rules look at it.
@@ -85,26 +140,7 @@ fn deploy(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
         .collect();
     let base_schema = base.schema();
     let released: BTreeSet<&str> = base.migrations.iter().map(|m| m.name.as_str()).collect();
-    // The columns each live insertable provides, per table.
-    let mut inserted: BTreeMap<String, Vec<BTreeSet<String>>> = BTreeMap::new();
-    for model in base
-        .models
-        .iter()
-        .filter(|m| m.roles.contains(&Role::Inserts))
-    {
-        if let Some(table) = base_rs.tables.iter().find(|t| t.rust_name == model.table) {
-            let columns = model
-                .fields
-                .iter()
-                .filter_map(|f| table.columns.iter().find(|c| c.rust_name == f.column))
-                .map(|c| c.name.clone())
-                .collect();
-            inserted
-                .entry(table.name.clone())
-                .or_default()
-                .push(columns);
-        }
-    }
+    let inserted = inserts(base);
     for (index, migration) in head.migrations.iter().enumerate() {
         if released.contains(migration.name.as_str()) || migration.post_deploy {
             continue;
@@ -139,12 +175,79 @@ fn deploy(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
                     }
                 }
                 Some(new) => {
-                    deploy_type_change_used_column::check(&step, table, column, old, new, out)
+                    deploy_type_change_used_column::check(&step, table, column, old, new, out);
+                    let declared = base_rs
+                        .tables
+                        .iter()
+                        .find(|t| &t.name == table)
+                        .and_then(|t| t.columns.iter().find(|c| &c.name == column))
+                        .filter(|c| !c.sql_type.starts_with("Nullable<"));
+                    if let Some(declared) = declared
+                        && !old.nullable
+                        && new.nullable
+                    {
+                        let readers: Vec<&Model> = base
+                            .models
+                            .iter()
+                            .filter(|m| {
+                                base_rs
+                                    .tables
+                                    .iter()
+                                    .any(|t| &t.name == table && t.rust_name == m.table)
+                            })
+                            .collect();
+                        deploy_column_made_nullable::check(
+                            &step,
+                            table,
+                            (column, &declared.rust_name),
+                            &readers,
+                            out,
+                        );
+                    }
                 }
             }
         }
         deploy_new_required_column::check(&step, &inserted, out);
     }
+}
+
+/// The columns each insertable struct of a tree provides, per table (by SQL name).
+pub(super) type Inserts<'s> = BTreeMap<String, Vec<(&'s Model, BTreeSet<String>)>>;
+
+fn inserts(tree: &Snapshot) -> Inserts<'_> {
+    let mut inserted: Inserts<'_> = BTreeMap::new();
+    let Some(rs) = &tree.schema_rs else {
+        return inserted;
+    };
+    for model in tree
+        .models
+        .iter()
+        .filter(|m| m.roles.contains(&Role::Inserts))
+    {
+        if let Some(table) = rs.tables.iter().find(|t| t.rust_name == model.table) {
+            let columns = model
+                .fields
+                .iter()
+                .filter_map(|f| table.columns.iter().find(|c| c.rust_name == f.column))
+                .map(|c| c.name.clone())
+                .collect();
+            inserted
+                .entry(table.name.clone())
+                .or_default()
+                .push((model, columns));
+        }
+    }
+    inserted
+}
+
+/// Where a struct is, as a message names it: `` `NewAccount` at src/models.rs:11 ``.
+pub(super) fn named(model: &Model) -> String {
+    format!(
+        "`{}` at {}:{}",
+        model.name,
+        model.file.display(),
+        model.line
+    )
 }
 
 /// Cases of a live release (the backend of family S's tests: one table, its `schema.rs`, a
@@ -170,6 +273,15 @@ pub(crate) mod testing {
     /// A tree of these migrations (`(folder, up.sql)`, each with a down.sql), with family S's
     /// `schema.rs` and models as its code.
     pub(crate) fn tree(migrations: &[(&str, &str)]) -> Snapshot {
+        tree_with(migrations, SCHEMA_RS, MODELS)
+    }
+
+    /// [`tree`], with this code.
+    pub(crate) fn tree_with(
+        migrations: &[(&str, &str)],
+        schema_rs: &str,
+        models: &str,
+    ) -> Snapshot {
         let dir = tempfile::tempdir().unwrap();
         for (name, up) in migrations {
             let folder = dir.path().join(name);
@@ -181,9 +293,9 @@ pub(crate) mod testing {
         Snapshot {
             replayed: replay_each(&migrations),
             migrations,
-            schema_rs: Some(schema_rs::parse(SCHEMA_RS).unwrap()),
+            schema_rs: Some(schema_rs::parse(schema_rs).unwrap()),
             declared: Vec::new(),
-            models: parse_models(MODELS, Path::new("src/models.rs")).unwrap(),
+            models: parse_models(models, Path::new("src/models.rs")).unwrap(),
             api: Default::default(),
             migrations_dir: "migrations".into(),
         }

@@ -1,7 +1,6 @@
 //! An insertable struct without a column that is NOT NULL without a default: every insert of it
 //! fails.
 
-use super::required;
 use crate::finding::{Finding, Rule, Severity};
 use crate::input::models::{Model, Role};
 use crate::input::schema_rs::TableRs;
@@ -19,11 +18,10 @@ pub(super) fn check(model: &Model, rs: &TableRs, table: &Table, out: &mut Vec<Fi
     if !model.roles.contains(&Role::Inserts) {
         return;
     }
-    // A column a BEFORE INSERT trigger sets is given by the database.
-    for column in table
+    for (column, required) in table
         .columns
         .iter()
-        .filter(|c| required(c) && !table.set_by_trigger.contains(&c.name))
+        .filter_map(|c| table.requires(&c.name).map(|r| (c, r)))
     {
         let provided = model.fields.iter().any(|field| {
             rs.columns
@@ -35,8 +33,11 @@ pub(super) fn check(model: &Model, rs: &TableRs, table: &Table, out: &mut Vec<Fi
                 RULE,
                 Span::line(&model.file, model.line),
                 format!(
-                    "`{}` inserts into `{}` without `{}`, which is NOT NULL without a default: every insert fails",
-                    model.name, rs.name, column.name
+                    "`{}` inserts into `{}` without `{}`, which is {} without a default: every insert fails",
+                    model.name,
+                    rs.name,
+                    column.name,
+                    required.said()
                 ),
                 "add the field, or give the column a default",
             ));
