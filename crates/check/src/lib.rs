@@ -478,10 +478,9 @@ fn finish_head(
     let coverage = &mut report.coverage;
     coverage.migrations_dir = snapshot.migrations_dir.clone();
     coverage.schema_files = snapshot.declared.iter().map(|d| d.file.clone()).collect();
-    coverage.models = snapshot.models.len();
-    coverage.model_files = snapshot
-        .models
-        .iter()
+    let structs = || snapshot.models.iter().filter(|m| !m.call);
+    coverage.models = structs().count();
+    coverage.model_files = structs()
         .map(|m| &m.file)
         .collect::<std::collections::BTreeSet<_>>()
         .len();

@@ -56,6 +56,9 @@ pub struct Model {
     pub fields: Vec<ModelField>,
     /// `treat_none_as_null = true`: a `None` is written as NULL, not as DEFAULT.
     pub none_as_null: bool,
+    /// Not a struct: an `insert_into(table).values((a.eq(..), ..))` or `.default_values()`
+    /// call, whose fields are the columns it sets (their types are not known).
+    pub call: bool,
 }
 
 /// A Rust file that does not parse: the checker reports it and goes on.
@@ -88,7 +91,9 @@ pub fn read_models(root: &Path, dir: &Path) -> (Vec<Model>, Vec<ModelsError>) {
             };
             // A model derives one of these; a file that names none holds no model, and
             // parsing it is most of the time a large crate costs.
-            if !MODEL_DERIVES.iter().any(|derive| text.contains(derive)) {
+            if !MODEL_DERIVES.iter().any(|derive| text.contains(derive))
+                && !text.contains(INSERT_CALL)
+            {
                 return None;
             }
             Some(parse_models(&text, &relative))
@@ -139,8 +144,130 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> 
                 line: e.span().start().line,
             })?;
     let mut out = Vec::new();
+    if text.contains(INSERT_CALL) {
+        insert_calls(&tokens, file, &mut out);
+    }
     visit_items(tokens, file, &mut out)?;
     Ok(out)
+}
+
+const INSERT_CALL: &str = "insert_into";
+
+/// The inserts a file writes as calls: `insert_into(t).values((a.eq(x), b.eq(y)))` (a tuple,
+/// a reference to one, or a `vec!` of them) and `insert_into(t).default_values()`, each as a
+/// model of its columns. `.values(&new_row)` inserts a struct, which is a model already; what
+/// the tokens do not show (a variable, a function's result) is left out. Read from the tokens,
+/// walked with a stack of their own: function bodies are never parsed.
+fn insert_calls(tokens: &proc_macro2::TokenStream, file: &Path, out: &mut Vec<Model>) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut open = vec![tokens.clone().into_iter().collect::<Vec<TokenTree>>()];
+    while let Some(level) = open.pop() {
+        for (i, token) in level.iter().enumerate() {
+            if let TokenTree::Group(group) = token {
+                open.push(group.stream().into_iter().collect());
+                continue;
+            }
+            let TokenTree::Ident(ident) = token else {
+                continue;
+            };
+            let Some(TokenTree::Group(target)) = level.get(i + 1) else {
+                continue;
+            };
+            if ident != INSERT_CALL || target.delimiter() != Delimiter::Parenthesis {
+                continue;
+            }
+            // `t`, `t::table`, `schema::t::table`: the table's name.
+            let names: Vec<String> = target
+                .stream()
+                .into_iter()
+                .filter_map(|t| match t {
+                    TokenTree::Ident(i) => Some(i.to_string()),
+                    _ => None,
+                })
+                .collect();
+            let table = match names.as_slice() {
+                [.., table, last] if last == "table" => table.clone(),
+                [.., table] => table.clone(),
+                [] => continue,
+            };
+            let method = |at: usize| match (level.get(at), level.get(at + 1), level.get(at + 2)) {
+                (
+                    Some(TokenTree::Punct(dot)),
+                    Some(TokenTree::Ident(name)),
+                    Some(TokenTree::Group(args)),
+                ) if dot.as_char() == '.' => Some((name.to_string(), args.stream())),
+                _ => None,
+            };
+            let columns = match method(i + 2) {
+                Some((name, _)) if name == "default_values" => Some(Vec::new()),
+                Some((name, args)) if name == "values" => columns_set(args),
+                _ => None,
+            };
+            let Some(columns) = columns else {
+                continue;
+            };
+            out.push(Model {
+                name: format!("insert_into({table})"),
+                file: file.to_path_buf(),
+                line: ident.span().start().line,
+                table,
+                roles: vec![Role::Inserts],
+                fields: columns
+                    .into_iter()
+                    .map(|(column, line)| ModelField {
+                        column,
+                        rust_type: String::new(),
+                        line,
+                        converted: true,
+                        optional: false,
+                        base: String::new(),
+                    })
+                    .collect(),
+                none_as_null: false,
+                call: true,
+            });
+        }
+    }
+}
+
+/// The columns `values(...)` sets when its argument shows them: each `column.eq(...)` of a
+/// tuple (or of the first tuple of a `vec![...]`), with its line; none when it sets a struct
+/// or something the tokens do not show.
+fn columns_set(args: proc_macro2::TokenStream) -> Option<Vec<(String, usize)>> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tokens: Vec<TokenTree> = args
+        .into_iter()
+        // `&(...)` and `vec![...]` hold the same tuples.
+        .filter(|t| !matches!(t, TokenTree::Punct(p) if matches!(p.as_char(), '&' | '!')))
+        .filter(|t| !matches!(t, TokenTree::Ident(i) if i == "vec"))
+        .collect();
+    let tokens: Vec<TokenTree> = match tokens.as_slice() {
+        [TokenTree::Group(g)] if g.delimiter() == Delimiter::Bracket => {
+            match g.stream().into_iter().next() {
+                Some(TokenTree::Group(first)) if first.delimiter() == Delimiter::Parenthesis => {
+                    first.stream().into_iter().collect()
+                }
+                _ => g.stream().into_iter().collect(),
+            }
+        }
+        [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => {
+            g.stream().into_iter().collect()
+        }
+        _ => tokens,
+    };
+    let mut columns = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if let (TokenTree::Ident(column), Some(TokenTree::Punct(dot)), Some(TokenTree::Ident(eq))) =
+            (token, tokens.get(i + 1), tokens.get(i + 2))
+            && dot.as_char() == '.'
+            && eq == "eq"
+            // `a.eq(x)`, not `t::a.eq(b.eq(x))`'s inner one: only at the tuple's level.
+            && !(i >= 1 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '.'))
+        {
+            columns.push((column.to_string(), column.span().start().line));
+        }
+    }
+    (!columns.is_empty()).then_some(columns)
 }
 
 /// The items of a token stream: each ends at a top-level `;` or `{...}`.
@@ -377,6 +504,7 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
         roles,
         fields,
         none_as_null,
+        call: false,
     })
 }
 
@@ -484,6 +612,44 @@ mod tests {
         let (_, errors) = read_models(dir.path(), dir.path());
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].file, Path::new("broken.rs"));
+    }
+
+    #[test]
+    fn insert_calls_are_inserts_of_the_columns_they_set_and_a_struct_or_a_variable_is_not_one() {
+        let text = "fn add(conn: &mut PgConnection) {
+    diesel::insert_into(accounts::table)
+        .values((accounts::email.eq(\"a@b\"), accounts::note.eq(None::<String>)))
+        .execute(conn);
+    insert_into(notes).values(&vec![(body.eq(\"x\"), id.eq(1)), (body.eq(\"y\"), id.eq(2))]);
+    insert_into(schema::tags::table).default_values().execute(conn);
+    insert_into(accounts::table).values(&new_account).execute(conn);
+    insert_into(accounts::table).values(rows).execute(conn);
+    insert_into(keys::table).values(key.eq(make(id.eq(3)))).execute(conn);
+}
+";
+        let models = parse_models(text, Path::new("src/db.rs")).unwrap();
+        let calls: Vec<(&str, usize, Vec<&str>)> = models
+            .iter()
+            .map(|m| {
+                assert!(m.call && m.roles == [Role::Inserts], "{m:?}");
+                (
+                    m.table.as_str(),
+                    m.line,
+                    m.fields.iter().map(|f| f.column.as_str()).collect(),
+                )
+            })
+            .collect();
+        let mut calls = calls;
+        calls.sort();
+        assert_eq!(
+            calls,
+            [
+                ("accounts", 2, vec!["email", "note"]),
+                ("keys", 9, vec!["key"]),
+                ("notes", 5, vec!["body", "id"]),
+                ("tags", 6, vec![]),
+            ]
+        );
     }
 
     #[test]

@@ -62,7 +62,10 @@ pub(super) fn check(step: &Step<'_>, inserted: &Inserts<'_>, out: &mut Vec<Findi
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::rules::d::testing::{NEXT, at, check, codes, live, next, shown};
+    use crate::rules::d::testing::{
+        NEXT, RELEASED, at, check, codes, live, next, shown, tree_with,
+    };
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP};
 
     #[test]
     fn a_required_column_the_live_inserts_omit_fires_at_the_column() {
@@ -98,6 +101,32 @@ mod tests {
             "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text DEFAULT 'free';\nALTER TABLE accounts\n    ADD CONSTRAINT accounts_tier_present CHECK (tier IS NOT NULL) NOT VALID;\n",
         );
         assert_eq!(check(&live(), &head), []);
+    }
+
+    /// An insert the live code writes as a call is an insert like a struct's.
+    #[test]
+    fn a_live_insert_call_without_the_column_fires_naming_the_call() {
+        let models = format!(
+            "{MODELS}\nfn add(conn: &mut PgConnection) {{\n    diesel::insert_into(accounts::table)\n        .values(accounts::email.eq(\"a@b\"))\n        .execute(conn);\n}}\n"
+        );
+        let base = tree_with(&[(RELEASED, UP)], SCHEMA_RS, &models);
+        let head = next(
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ALTER COLUMN note SET NOT NULL;\n",
+        );
+        let found = check(&base, &head);
+        assert_eq!(codes(&found), [RULE.code]);
+        let line = models
+            .lines()
+            .position(|l| l.contains("insert_into"))
+            .unwrap()
+            + 1;
+        assert!(
+            found[0]
+                .message
+                .contains(&format!("`insert_into(accounts)` at src/models.rs:{line}")),
+            "{}",
+            found[0].message
+        );
     }
 
     /// The live `NewAccount` writes `note`: making it NOT NULL breaks no live insert.
