@@ -51,9 +51,19 @@ pub struct Finding {
     pub span: Span,
     pub message: String,
     pub help: String,
+    /// The column a finding on a whole struct is about (`accounts.email`): a suppression of
+    /// it must name that column.
+    #[serde(skip)]
+    pub subject: Option<String>,
 }
 
 impl Finding {
+    /// The finding, about this column of this table.
+    pub fn about(mut self, table: &str, column: &str) -> Self {
+        self.subject = Some(format!("{table}.{column}"));
+        self
+    }
+
     pub fn new(
         rule: Rule,
         span: Span,
@@ -67,6 +77,7 @@ impl Finding {
             span,
             message: message.into(),
             help: help.into(),
+            subject: None,
         }
     }
 }

@@ -42,6 +42,24 @@ pub struct Allow {
     pub rule: String,
     pub reason: String,
     pub origin: Origin,
+    /// The columns it covers (`accounts.email`), for a rule whose findings on a whole struct
+    /// are each about one column: a suppression without them would also cover columns added
+    /// later.
+    pub columns: Vec<String>,
+}
+
+/// The rules whose findings on a whole struct are each about one of its table's columns.
+const COLUMN_RULES: [Rule; 2] = [
+    crate::rules::s::insert_missing_required_column::RULE,
+    crate::rules::d::deploy_insert_before_relaxed::RULE,
+];
+
+/// A Rust or SQL name as a suppression writes one: letters, digits and `_`, not first a digit.
+fn is_name(word: &str) -> bool {
+    word.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && word.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// Whose marker a suppression is.
@@ -143,6 +161,7 @@ impl SqlMarker {
             rule: plumb.to_owned(),
             reason: why,
             origin: Origin::Squawk,
+            columns: Vec::new(),
         };
         let allows: Vec<Allow> = if named.is_empty() {
             vec![squawk("*", "squawk-ignore".to_owned())]
@@ -177,6 +196,7 @@ impl Allow {
             rule: "*".to_owned(),
             reason: "inside a safety-assured block".to_owned(),
             origin: Origin::DieselGuard,
+            columns: Vec::new(),
         }
     }
 }
@@ -245,12 +265,47 @@ impl Allow {
             .strip_prefix("allow")?
             .trim();
         let (rule, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let reason = reason.trim();
+        // `table.column[,table.column...]` before the reason.
+        let (first, after) = reason
+            .split_once(char::is_whitespace)
+            .unwrap_or((reason, ""));
+        let named: Vec<&str> = first.split(',').collect();
+        let columns_named = named.iter().all(|c| {
+            c.split_once('.')
+                .is_some_and(|(t, c)| is_name(t) && is_name(c))
+        });
+        let (columns, reason) = if columns_named {
+            (
+                named.iter().map(|c| (*c).to_owned()).collect(),
+                after.trim(),
+            )
+        } else {
+            (Vec::new(), reason)
+        };
         Some(Allow {
             range,
             rule: rule.to_owned(),
-            reason: reason.trim().to_owned(),
+            reason: reason.to_owned(),
             origin: Origin::Plumb,
+            columns,
         })
+    }
+
+    /// Whether it covers `finding`: its rule, and the finding's column when it names columns.
+    /// For a rule of [`COLUMN_RULES`] it must name them.
+    fn covers_finding(&self, finding: &Finding) -> bool {
+        self.covers(finding.code)
+            && match &finding.subject {
+                Some(subject) => self.columns.iter().any(|c| c == subject),
+                None => self.columns.is_empty(),
+            }
+    }
+
+    /// A suppression of a rule of [`COLUMN_RULES`] that names no column.
+    fn lacks_columns(&self) -> bool {
+        self.columns.is_empty()
+            && rule(&self.rule).is_some_and(|r| COLUMN_RULES.iter().any(|c| c.code == r.code))
     }
 
     /// A valid suppression of a rule judged against the base.
@@ -279,6 +334,20 @@ impl Allow {
                 format!(
                     "write `{} plumb: allow <rule-name-or-code> <reason>`; `plumb check --list-rules` lists the rules",
                     syntax.marker()
+                ),
+            ))
+        } else if self.lacks_columns() {
+            Some(Finding::new(
+                INVALID_SUPPRESSION,
+                span,
+                format!(
+                    "the suppression of `{}` names no column, so it would cover every column of the table, those added later too",
+                    self.rule
+                ),
+                format!(
+                    "name the columns it covers before the reason: `{} plumb: allow {} <table>.<column>[,<table>.<column>] <reason>`",
+                    syntax.marker(),
+                    self.rule
                 ),
             ))
         } else if self.reason.is_empty() {
@@ -457,10 +526,7 @@ fn rust_judging(
     for finding in findings {
         let covering = files
             .get_key_value(&finding.span.file)
-            .and_then(|(path, file)| {
-                file.covering(finding.span.line, finding.code)
-                    .map(|line| (*path, line))
-            });
+            .and_then(|(path, file)| file.covering(&finding).map(|line| (*path, line)));
         match covering {
             Some(at) => {
                 used.insert(at);
@@ -504,10 +570,10 @@ impl<'t> RustFile<'t> {
         }
     }
 
-    /// The line of the suppression covering a finding of `code` at `line`: one among the
-    /// comment and attribute lines right above it.
-    fn covering(&self, line: usize, code: &str) -> Option<usize> {
-        let mut line = line.saturating_sub(1);
+    /// The line of the suppression covering `finding`: one among the comment and attribute
+    /// lines right above it.
+    fn covering(&self, finding: &Finding) -> Option<usize> {
+        let mut line = finding.span.line.saturating_sub(1);
         while line >= 1 {
             let text = self
                 .lines
@@ -520,7 +586,7 @@ impl<'t> RustFile<'t> {
             if self
                 .allows
                 .iter()
-                .any(|(at, a)| *at == line && a.covers(code))
+                .any(|(at, a)| *at == line && a.covers_finding(finding))
             {
                 return Some(line);
             }
@@ -565,12 +631,56 @@ mod tests {
         assert_eq!((bare.rule.as_str(), bare.reason.as_str()), ("", ""));
     }
 
+    /// A suppression of a finding about one column of a struct's table names the columns it
+    /// covers: a column added later is not covered, and one that names none is reported.
+    #[test]
+    fn a_struct_suppression_covers_only_the_columns_it_names() {
+        let file = PathBuf::from("src/models.rs");
+        let text = "// plumb: allow insert-missing-required-column accounts.tier,accounts.plan set by a trigger\npub struct NewAccount {}\n\n// plumb: allow S009 set by a trigger\npub struct NewKey {}\n";
+        let sources = BTreeMap::from([(file.clone(), text.to_owned())]);
+        let missing = |line, column| {
+            Finding::new(MISSING, Span::line(&file, line), "m", "h").about("accounts", column)
+        };
+        let out = rust(
+            vec![
+                missing(2, "tier"),
+                missing(2, "plan"),
+                missing(2, "added_later"),
+                missing(5, "tier"),
+            ],
+            &sources,
+        );
+        let found: Vec<(&str, usize, Option<&str>)> = out
+            .iter()
+            .map(|f| (f.code, f.span.line, f.subject.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (MISSING.code, 2, Some("accounts.added_later")),
+                (MISSING.code, 5, Some("accounts.tier")),
+                (INVALID_SUPPRESSION.code, 4, None)
+            ]
+        );
+        let allow =
+            Allow::parse(Syntax::Rust, "// plumb: allow S009 a.b,c.d why not", (0, 1)).unwrap();
+        assert_eq!((allow.columns.len(), allow.reason.as_str()), (2, "why not"));
+        let prose =
+            Allow::parse(Syntax::Rust, "// plumb: allow S009 e.g. a trigger", (0, 1)).unwrap();
+        assert_eq!(
+            (prose.columns.len(), prose.reason.as_str()),
+            (0, "e.g. a trigger")
+        );
+    }
+
     #[test]
     fn a_rust_suppression_covers_the_item_below_its_comments_and_attributes() {
         let file = PathBuf::from("src/models.rs");
-        let text = "// plumb: allow insert-missing-required-column set by a trigger\n#[derive(Insertable)]\n/// A new row.\npub struct NewAccount {\n    // plumb: allow insert-missing-required-column\n    pub email: String,\n}\n\n// plumb: allow no-such-rule because\n\n// plumb: allow model-field-type nothing below\nfn f() {}\n";
+        let text = "// plumb: allow insert-missing-required-column accounts.email set by a trigger\n#[derive(Insertable)]\n/// A new row.\npub struct NewAccount {\n    // plumb: allow insert-missing-required-column\n    pub email: String,\n}\n\n// plumb: allow no-such-rule because\n\n// plumb: allow model-field-type nothing below\nfn f() {}\n";
         let sources = BTreeMap::from([(file.clone(), text.to_owned())]);
-        let finding = |line| Finding::new(MISSING, Span::line(&file, line), "m", "h");
+        let finding = |line| {
+            Finding::new(MISSING, Span::line(&file, line), "m", "h").about("accounts", "email")
+        };
         let out = rust(vec![finding(4), finding(6)], &sources);
         let found: Vec<(&str, usize)> = out.iter().map(|f| (f.code, f.span.line)).collect();
         assert_eq!(

@@ -129,7 +129,7 @@ pub struct NewAccount<'a> {
     pub display_name: Option<&'a str>,
 }
 
-// plumb: allow insert-missing-required-column used only while the display_name flag is off, which the service refuses once the column is NOT NULL without a default
+// plumb: allow insert-missing-required-column accounts.display_name used only while the display_name flag is off, which the service refuses once the column is NOT NULL without a default
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
 #[diesel(table_name = accounts, check_for_backend(Pg))]
 struct NewAccountBase<'a> {

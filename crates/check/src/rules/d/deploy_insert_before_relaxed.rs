@@ -45,7 +45,8 @@ pub(super) fn check(starting: &Starting<'_>, inserted: &Inserts<'_>, out: &mut V
                         by.name
                     ),
                     "relax it in a pre-deploy migration (DROP NOT NULL, or a default), or write the column until the post-deploy migration has run",
-                ));
+                )
+                .about(table, &column.name));
             }
         }
     }

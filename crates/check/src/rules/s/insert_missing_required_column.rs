@@ -40,7 +40,8 @@ pub(super) fn check(model: &Model, rs: &TableRs, table: &Table, out: &mut Vec<Fi
                     required.said()
                 ),
                 "add the field, or give the column a default",
-            ));
+            )
+            .about(&rs.name, &column.name));
         }
     }
 }
