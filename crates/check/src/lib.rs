@@ -179,7 +179,11 @@ pub fn check_everything(
         &mut report.suppressed,
     );
     // The new release's code: its own suppressions of deploy rules.
-    let found = suppress::rust_deploy(found, &rust_sources(&settings, &head));
+    let found = suppress::rust_deploy(
+        found,
+        &rust_sources(&settings, &head),
+        &mut report.suppressed,
+    );
     report.changes.extend(suppress::in_force(
         &report.suppressed,
         &head,
@@ -502,7 +506,8 @@ fn check_backend(
     report.coverage.registry = registry.present;
     let found = rules::backend(&report.schema, all, snapshot, &registry);
     let rust_sources = rust_sources(settings, snapshot);
-    let found = settings.apply_severities(suppress::rust(found, &rust_sources));
+    let found =
+        settings.apply_severities(suppress::rust(found, &rust_sources, &mut report.suppressed));
     report.extend(found, |file| match rust_sources.get(file) {
         Some(text) => Some(text.clone()),
         None => std::fs::read_to_string(settings.root.join(file)).ok(),

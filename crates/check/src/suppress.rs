@@ -464,7 +464,7 @@ pub(crate) fn deploy(
 }
 
 /// For the review artifact: each suppression that silenced a finding in a migration the base
-/// does not have, one line each, with its reason.
+/// does not have, or a deploy finding, one line each, with its reason.
 pub(crate) fn in_force(
     silenced: &[Suppressed],
     head: &crate::input::snapshot::Snapshot,
@@ -477,9 +477,11 @@ pub(crate) fn in_force(
         .filter(|m| !released.contains(m.name.as_str()))
         .map(|m| head.migrations_dir.join(&m.name).join("up.sql"))
         .collect();
+    // A deploy finding exists only because of the change, wherever it points.
+    let deploy = |s: &&Suppressed| s.finding.code.starts_with('D');
     silenced
         .iter()
-        .filter(|s| new.contains(&s.finding.span.file))
+        .filter(|s| new.contains(&s.finding.span.file) || deploy(s))
         .map(|s| {
             format!(
                 "suppressed: {} {} at {}:{} by `{}`: {}",
@@ -499,8 +501,14 @@ pub(crate) fn in_force(
 ///
 /// Suppressions of deploy rules are judged apart, by [`rust_deploy`], once the head is compared
 /// with a base.
-pub(crate) fn rust(findings: Vec<Finding>, sources: &BTreeMap<PathBuf, String>) -> Vec<Finding> {
-    rust_judging(findings, sources, |allow| !allow.of_a_deploy_rule())
+pub(crate) fn rust(
+    findings: Vec<Finding>,
+    sources: &BTreeMap<PathBuf, String>,
+    silenced: &mut Vec<Suppressed>,
+) -> Vec<Finding> {
+    rust_judging(findings, sources, silenced, |allow| {
+        !allow.of_a_deploy_rule()
+    })
 }
 
 /// [`rust`] for family D's findings on Rust code (the new release's), judging only the
@@ -508,13 +516,15 @@ pub(crate) fn rust(findings: Vec<Finding>, sources: &BTreeMap<PathBuf, String>) 
 pub(crate) fn rust_deploy(
     findings: Vec<Finding>,
     sources: &BTreeMap<PathBuf, String>,
+    silenced: &mut Vec<Suppressed>,
 ) -> Vec<Finding> {
-    rust_judging(findings, sources, Allow::of_a_deploy_rule)
+    rust_judging(findings, sources, silenced, Allow::of_a_deploy_rule)
 }
 
 fn rust_judging(
     findings: Vec<Finding>,
     sources: &BTreeMap<PathBuf, String>,
+    silenced: &mut Vec<Suppressed>,
     judged: impl Fn(&Allow) -> bool,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -526,10 +536,15 @@ fn rust_judging(
     for finding in findings {
         let covering = files
             .get_key_value(&finding.span.file)
-            .and_then(|(path, file)| file.covering(&finding).map(|line| (*path, line)));
+            .and_then(|(path, file)| file.covering(&finding).map(|at| (*path, at)));
         match covering {
-            Some(at) => {
-                used.insert(at);
+            Some((path, (line, allow))) => {
+                used.insert((path, line));
+                silenced.push(Suppressed {
+                    finding,
+                    origin: allow.origin,
+                    reason: allow.reason.clone(),
+                });
             }
             None => out.push(finding),
         }
@@ -570,9 +585,9 @@ impl<'t> RustFile<'t> {
         }
     }
 
-    /// The line of the suppression covering `finding`: one among the comment and attribute
+    /// The suppression covering `finding`, and its line: one among the comment and attribute
     /// lines right above it.
-    fn covering(&self, finding: &Finding) -> Option<usize> {
+    fn covering(&self, finding: &Finding) -> Option<(usize, &Allow)> {
         let mut line = finding.span.line.saturating_sub(1);
         while line >= 1 {
             let text = self
@@ -583,12 +598,12 @@ impl<'t> RustFile<'t> {
             if !(text.starts_with("//") || text.starts_with("#[")) {
                 break;
             }
-            if self
+            if let Some((_, allow)) = self
                 .allows
                 .iter()
-                .any(|(at, a)| *at == line && a.covers_finding(finding))
+                .find(|(at, a)| *at == line && a.covers_finding(finding))
             {
-                return Some(line);
+                return Some((line, allow));
             }
             line -= 1;
         }
@@ -649,6 +664,7 @@ mod tests {
                 missing(5, "tier"),
             ],
             &sources,
+            &mut Vec::new(),
         );
         let found: Vec<(&str, usize, Option<&str>)> = out
             .iter()
@@ -681,7 +697,14 @@ mod tests {
         let finding = |line| {
             Finding::new(MISSING, Span::line(&file, line), "m", "h").about("accounts", "email")
         };
-        let out = rust(vec![finding(4), finding(6)], &sources);
+        let mut silenced = Vec::new();
+        let out = rust(vec![finding(4), finding(6)], &sources, &mut silenced);
+        // What it silenced is kept for the report, with the reason.
+        let kept: Vec<(usize, &str)> = silenced
+            .iter()
+            .map(|s| (s.finding.span.line, s.reason.as_str()))
+            .collect();
+        assert_eq!(kept, [(4, "set by a trigger")]);
         let found: Vec<(&str, usize)> = out.iter().map(|f| (f.code, f.span.line)).collect();
         assert_eq!(
             found,

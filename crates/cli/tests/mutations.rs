@@ -620,6 +620,14 @@ fn a_deploy_rule_on_the_new_code_is_suppressed_above_its_field() {
     );
     let (_, codes, value) = check(dir.path());
     assert!(!codes.iter().any(|c| c == "D008"), "{value}");
+    // The reviewer sees it among the changes, with its reason.
+    assert!(
+        value["changes"].as_array().unwrap().iter().any(|c| c
+            .as_str()
+            .is_some_and(|c| c.starts_with("suppressed: D008")
+                && c.ends_with("no query reads note before the next release"))),
+        "{value}"
+    );
     let models = dir.path().join("crates/model/src/api_key.rs");
     let unused: Vec<(String, u64)> = value["findings"]
         .as_array()
