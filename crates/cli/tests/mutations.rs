@@ -361,6 +361,22 @@ const MUTATIONS: &[Mutation] = &[
             );
         },
     ),
+    (
+        "D010",
+        "a value the new code writes that only a post-deploy migration allows",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "-- plumb: post-deploy\nSET lock_timeout = '20ms';\nALTER TABLE accounts DROP CONSTRAINT accounts_status_check;\nALTER TABLE accounts ADD CONSTRAINT accounts_status_check CHECK (status IN ('active', 'suspended', 'closed', 'archived')) NOT VALID;\n",
+                "ALTER TABLE accounts DROP CONSTRAINT accounts_status_check;\nALTER TABLE accounts ADD CONSTRAINT accounts_status_check CHECK (status IN ('active', 'suspended', 'closed'));\n",
+            );
+            let path = d.join("crates/model/src/account.rs");
+            let mut text = fs::read_to_string(&path).unwrap();
+            text.push_str("\npub fn archive_all(conn: &mut PgConnection) -> QueryResult<usize> {\n    diesel::update(accounts::table)\n        .set(accounts::status.eq(\"archived\"))\n        .execute(conn)\n}\n");
+            fs::write(path, text).unwrap();
+        },
+    ),
     ("D005", "an edited released migration", |d| {
         edit(
             d,

@@ -1,6 +1,7 @@
 //! The diesel model structs of a crate, read with syn: which table each reads or writes, and
 //! each field's column, Rust type and line.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use quote::ToTokens;
@@ -40,6 +41,8 @@ pub struct ModelField {
     pub optional: bool,
     /// The type's last path segment, under `Option` and references: `str`, `i64`, `DateTime`.
     pub base: String,
+    /// For a call's column, the string it writes when the code shows one: `status.eq("open")`.
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +96,7 @@ pub fn read_models(root: &Path, dir: &Path) -> (Vec<Model>, Vec<ModelsError>) {
             // parsing it is most of the time a large crate costs.
             if !MODEL_DERIVES.iter().any(|derive| text.contains(derive))
                 && !text.contains(INSERT_CALL)
+                && !text.contains(UPDATE_CALL)
             {
                 return None;
             }
@@ -144,21 +148,23 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> 
                 line: e.span().start().line,
             })?;
     let mut out = Vec::new();
-    if text.contains(INSERT_CALL) {
-        insert_calls(&tokens, file, &mut out);
+    if text.contains(INSERT_CALL) || text.contains(UPDATE_CALL) {
+        write_calls(&tokens, file, &mut out);
     }
     visit_items(tokens, file, &mut out)?;
     Ok(out)
 }
 
 const INSERT_CALL: &str = "insert_into";
+const UPDATE_CALL: &str = "update";
 
-/// The inserts a file writes as calls: `insert_into(t).values((a.eq(x), b.eq(y)))` (a tuple,
-/// a reference to one, or a `vec!` of them) and `insert_into(t).default_values()`, each as a
-/// model of its columns. `.values(&new_row)` inserts a struct, which is a model already; what
-/// the tokens do not show (a variable, a function's result) is left out. Read from the tokens,
-/// walked with a stack of their own: function bodies are never parsed.
-fn insert_calls(tokens: &proc_macro2::TokenStream, file: &Path, out: &mut Vec<Model>) {
+/// The writes a file makes as calls, each as a model of the columns it sets:
+/// `insert_into(t).values((a.eq(x), b.eq(y)))` (a tuple, a reference to one, or a `vec!` of
+/// them), `insert_into(t).default_values()`, and `update(t.filter(..)).set((a.eq(x), ..))`.
+/// `.values(&new_row)` inserts a struct, which is a model already; what the tokens do not
+/// show (a variable, a function's result) is left out. Read from the tokens, walked with a
+/// stack of their own: function bodies are never parsed.
+fn write_calls(tokens: &proc_macro2::TokenStream, file: &Path, out: &mut Vec<Model>) {
     use proc_macro2::{Delimiter, TokenTree};
     let mut open = vec![tokens.clone().into_iter().collect::<Vec<TokenTree>>()];
     while let Some(level) = open.pop() {
@@ -173,13 +179,24 @@ fn insert_calls(tokens: &proc_macro2::TokenStream, file: &Path, out: &mut Vec<Mo
             let Some(TokenTree::Group(target)) = level.get(i + 1) else {
                 continue;
             };
-            if ident != INSERT_CALL || target.delimiter() != Delimiter::Parenthesis {
+            let role = if ident == INSERT_CALL {
+                Role::Inserts
+            } else if ident == UPDATE_CALL {
+                Role::Updates
+            } else {
+                continue;
+            };
+            // A method call (`x.update(..)`) is something else.
+            if target.delimiter() != Delimiter::Parenthesis
+                || matches!(i.checked_sub(1).map(|j| &level[j]), Some(TokenTree::Punct(p)) if p.as_char() == '.')
+            {
                 continue;
             }
-            // `t`, `t::table`, `schema::t::table`: the table's name.
+            // `t`, `t::table`, `schema::t::table`, `t.filter(..)`: the table's name.
             let names: Vec<String> = target
                 .stream()
                 .into_iter()
+                .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == '.'))
                 .filter_map(|t| match t {
                     TokenTree::Ident(i) => Some(i.to_string()),
                     _ => None,
@@ -190,37 +207,58 @@ fn insert_calls(tokens: &proc_macro2::TokenStream, file: &Path, out: &mut Vec<Mo
                 [.., table] => table.clone(),
                 [] => continue,
             };
-            let method = |at: usize| match (level.get(at), level.get(at + 1), level.get(at + 2)) {
-                (
-                    Some(TokenTree::Punct(dot)),
-                    Some(TokenTree::Ident(name)),
-                    Some(TokenTree::Group(args)),
-                ) if dot.as_char() == '.' => Some((name.to_string(), args.stream())),
-                _ => None,
-            };
-            let columns = match method(i + 2) {
-                Some((name, _)) if name == "default_values" => Some(Vec::new()),
-                Some((name, args)) if name == "values" => columns_set(args),
-                _ => None,
+            // The chain of method calls after it: `.name(args)` each.
+            let mut chain = Vec::new();
+            let mut at = i + 2;
+            while let (
+                Some(TokenTree::Punct(dot)),
+                Some(TokenTree::Ident(name)),
+                Some(TokenTree::Group(args)),
+            ) = (level.get(at), level.get(at + 1), level.get(at + 2))
+            {
+                if dot.as_char() != '.' || args.delimiter() != Delimiter::Parenthesis {
+                    break;
+                }
+                chain.push((name.to_string(), args.stream()));
+                at += 3;
+            }
+            let columns = match role {
+                Role::Inserts => match chain.first() {
+                    Some((name, _)) if name == "default_values" => Some(Vec::new()),
+                    Some((name, args)) if name == "values" => columns_set(args.clone()),
+                    _ => None,
+                },
+                _ => chain
+                    .iter()
+                    .find(|(name, _)| name == "set")
+                    .and_then(|(_, args)| columns_set(args.clone())),
             };
             let Some(columns) = columns else {
                 continue;
             };
+            // The table the columns name (`t::a.eq(..)`) over the target's first name, which
+            // may be a query held in a variable.
+            let named: BTreeSet<&str> = columns.iter().filter_map(|c| c.table.as_deref()).collect();
+            let table = match named.into_iter().collect::<Vec<_>>().as_slice() {
+                [one] => (*one).to_owned(),
+                _ => table,
+            };
             out.push(Model {
-                name: format!("insert_into({table})"),
+                name: format!("{ident}({table})"),
                 file: file.to_path_buf(),
                 line: ident.span().start().line,
                 table,
-                roles: vec![Role::Inserts],
+                roles: vec![role],
                 fields: columns
                     .into_iter()
-                    .map(|(column, line)| ModelField {
-                        column,
+                    .map(|set| ModelField {
+                        column: set.column,
                         rust_type: String::new(),
-                        line,
+                        line: set.line,
                         converted: true,
                         optional: false,
                         base: String::new(),
+                        value: set.value,
                     })
                     .collect(),
                 none_as_null: false,
@@ -230,10 +268,11 @@ fn insert_calls(tokens: &proc_macro2::TokenStream, file: &Path, out: &mut Vec<Mo
     }
 }
 
-/// The columns `values(...)` sets when its argument shows them: each `column.eq(...)` of a
-/// tuple (or of the first tuple of a `vec![...]`), with its line; none when it sets a struct
-/// or something the tokens do not show.
-fn columns_set(args: proc_macro2::TokenStream) -> Option<Vec<(String, usize)>> {
+/// The columns `values(...)` or `set(...)` sets when its argument shows them: each
+/// `column.eq(...)` of a tuple (or of the first tuple of a `vec![...]`), with its line and the
+/// string it writes when that is a literal; none when it sets a struct or something the
+/// tokens do not show.
+fn columns_set(args: proc_macro2::TokenStream) -> Option<Vec<SetColumn>> {
     use proc_macro2::{Delimiter, TokenTree};
     let tokens: Vec<TokenTree> = args
         .into_iter()
@@ -264,10 +303,52 @@ fn columns_set(args: proc_macro2::TokenStream) -> Option<Vec<(String, usize)>> {
             // `a.eq(x)`, not `t::a.eq(b.eq(x))`'s inner one: only at the tuple's level.
             && !(i >= 1 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '.'))
         {
-            columns.push((column.to_string(), column.span().start().line));
+            let value = match tokens.get(i + 3) {
+                Some(TokenTree::Group(args)) => string_literal(args.stream()),
+                _ => None,
+            };
+            // `t::column`: its table.
+            let table = match (i.checked_sub(3).map(|j| &tokens[j..i])).unwrap_or_default() {
+                [
+                    TokenTree::Ident(table),
+                    TokenTree::Punct(a),
+                    TokenTree::Punct(b),
+                ] if a.as_char() == ':' && b.as_char() == ':' => Some(table.to_string()),
+                _ => None,
+            };
+            columns.push(SetColumn {
+                column: column.to_string(),
+                line: column.span().start().line,
+                value,
+                table,
+            });
         }
     }
     (!columns.is_empty()).then_some(columns)
+}
+
+/// A column a call sets.
+#[derive(Debug)]
+struct SetColumn {
+    column: String,
+    line: usize,
+    /// The string it writes, when the code shows a literal.
+    value: Option<String>,
+    /// The table it names, as `t::column`.
+    table: Option<String>,
+}
+
+/// The string of a token stream that is one string literal: `"open"`.
+fn string_literal(tokens: proc_macro2::TokenStream) -> Option<String> {
+    let mut tokens = tokens.into_iter();
+    let (Some(proc_macro2::TokenTree::Literal(literal)), None) = (tokens.next(), tokens.next())
+    else {
+        return None;
+    };
+    match syn::Lit::new(literal) {
+        syn::Lit::Str(text) => Some(text.value()),
+        _ => None,
+    }
 }
 
 /// The items of a token stream: each ends at a top-level `;` or `{...}`.
@@ -487,6 +568,7 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
                 || attrs.iter().any(|m| m.path().is_ident("diesel_embed"));
             let (optional, base) = base_type(&field.ty);
             (!skipped).then(|| ModelField {
+                value: None,
                 optional,
                 base,
                 column,
@@ -615,7 +697,7 @@ mod tests {
     }
 
     #[test]
-    fn insert_calls_are_inserts_of_the_columns_they_set_and_a_struct_or_a_variable_is_not_one() {
+    fn write_calls_are_models_of_the_columns_they_set_and_a_struct_or_a_variable_is_not_one() {
         let text = "fn add(conn: &mut PgConnection) {
     diesel::insert_into(accounts::table)
         .values((accounts::email.eq(\"a@b\"), accounts::note.eq(None::<String>)))
@@ -625,13 +707,16 @@ mod tests {
     insert_into(accounts::table).values(&new_account).execute(conn);
     insert_into(accounts::table).values(rows).execute(conn);
     insert_into(keys::table).values(key.eq(make(id.eq(3)))).execute(conn);
+    diesel::update(query).filter(id.eq(1)).set((accounts::status.eq(\"closed\"), accounts::note.eq(n))).execute(conn);
+    self.update(x).set(y.eq(1));
+    let changed = diesel::update(accounts::table.find(1));
 }
 ";
         let models = parse_models(text, Path::new("src/db.rs")).unwrap();
         let calls: Vec<(&str, usize, Vec<&str>)> = models
             .iter()
             .map(|m| {
-                assert!(m.call && m.roles == [Role::Inserts], "{m:?}");
+                assert!(m.call, "{m:?}");
                 (
                     m.table.as_str(),
                     m.line,
@@ -645,10 +730,18 @@ mod tests {
             calls,
             [
                 ("accounts", 2, vec!["email", "note"]),
+                ("accounts", 10, vec!["status", "note"]),
                 ("keys", 9, vec!["key"]),
                 ("notes", 5, vec!["body", "id"]),
                 ("tags", 6, vec![]),
             ]
+        );
+        // An update: its table from the columns it names, and the literal it writes.
+        let update = models.iter().find(|m| m.roles == [Role::Updates]).unwrap();
+        let values: Vec<Option<&str>> = update.fields.iter().map(|f| f.value.as_deref()).collect();
+        assert_eq!(
+            (update.table.as_str(), values),
+            ("accounts", vec![Some("closed"), None])
         );
     }
 

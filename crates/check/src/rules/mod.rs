@@ -85,6 +85,7 @@ pub const RULES: &[Rule] = &[
     d::deploy_column_made_nullable::RULE,
     d::deploy_code_before_schema::RULE,
     d::deploy_insert_before_relaxed::RULE,
+    d::deploy_value_not_allowed::RULE,
     d::migration_edited::RULE,
     d::migration_out_of_order::RULE,
     m::unmodelled_statement::RULE,

@@ -208,6 +208,9 @@ pub struct ConstraintDef {
     /// `UNIQUE USING INDEX i` / `PRIMARY KEY USING INDEX i`: the index, built beforehand.
     pub using_index: Option<String>,
     pub proves_not_null: Option<String>,
+    /// For a CHECK of the form `col IN ('a', 'b')` (or `col = ANY (ARRAY['a', 'b'])`, as
+    /// pg_dump writes it): that column and the values it allows.
+    pub allows: Option<(String, Vec<String>)>,
     /// The constrained columns (for CHECK: the columns its expression reads), in order.
     pub columns: Vec<String>,
     /// For a foreign key: the referenced table.
@@ -1129,9 +1132,55 @@ fn constraint_def(node: &SyntaxNode) -> Option<ConstraintDef> {
                     })
             }),
         proves_not_null,
+        allows: expression.as_ref().and_then(allowed_values),
         columns,
         references,
     })
+}
+
+/// `col IN ('a', 'b')` or `col = ANY (ARRAY['a', 'b'])` (in any parentheses, the values cast
+/// or not): the column and the values; none when a value is not a string literal.
+fn allowed_values(expression: &SyntaxNode) -> Option<(String, Vec<String>)> {
+    let mut expression = expression.clone();
+    while expression.kind() == K::PAREN_EXPR {
+        expression = expression.children().next()?;
+    }
+    if expression.kind() != K::BIN_EXPR {
+        return None;
+    }
+    let operator: Vec<K> = expression
+        .children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .map(|t| t.kind())
+        .filter(|k| !matches!(k, K::WHITESPACE | K::COMMENT))
+        .collect();
+    let parts: Vec<SyntaxNode> = expression.children().collect();
+    let [column, list] = parts.as_slice() else {
+        return None;
+    };
+    let listed = match operator.as_slice() {
+        [K::IN_KW] => matches!(list.kind(), K::TUPLE_EXPR | K::PAREN_EXPR),
+        [K::EQ] => has_descendant(list, K::ANY_FN) && has_descendant(list, K::ARRAY_EXPR),
+        _ => false,
+    };
+    if column.kind() != K::NAME_REF || !listed {
+        return None;
+    }
+    let values: Vec<SyntaxNode> = list
+        .descendants()
+        .filter(|n| n.kind() == K::LITERAL)
+        .collect();
+    // Every element a string literal, and nothing else in the list.
+    let elements = list
+        .descendants()
+        .filter(|n| {
+            n.parent()
+                .is_some_and(|p| matches!(p.kind(), K::TUPLE_EXPR | K::PAREN_EXPR | K::ARRAY_EXPR))
+        })
+        .count();
+    let strings: Vec<String> = values.iter().flat_map(string_literals).collect();
+    (!strings.is_empty() && strings.len() == values.len() && elements == values.len())
+        .then(|| (ident(&column.text().to_string()), strings))
 }
 
 /// The expression of a CHECK constraint.

@@ -173,6 +173,7 @@ fn add_constraint(schema: &mut Schema, table: &str, def: &ConstraintDef) {
         kind: def.kind,
         validated: !def.not_valid,
         proves_not_null,
+        allows: def.allows.clone(),
         columns: def.columns.clone(),
     });
 }
@@ -450,6 +451,11 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
                         .filter(|c| c.proves_not_null.as_ref() == Some(from))
                     {
                         c.proves_not_null = Some(to.clone());
+                    }
+                    for (column, _) in t.constraints.iter_mut().filter_map(|c| c.allows.as_mut()) {
+                        if column == from {
+                            *column = to.clone();
+                        }
                     }
                 }
                 Action::RenameConstraint { from, to } => t

@@ -158,6 +158,8 @@ pub struct Constraint {
     pub validated: bool,
     /// For a CHECK of the form `col IS NOT NULL` (or a NOT NULL constraint): that column.
     pub proves_not_null: Option<String>,
+    /// For a CHECK of the form `col IN ('a', 'b')`: that column and the values it allows.
+    pub allows: Option<(String, Vec<String>)>,
     /// The columns it constrains (for a CHECK, those its expression reads).
     pub columns: Vec<String>,
 }
