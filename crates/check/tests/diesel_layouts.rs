@@ -168,3 +168,42 @@ fn views_tables_from_queries_other_schemas_and_trigger_filled_columns_are_modell
     fs::write(&up, text.replace("CREATE TRIGGER", "-- CREATE TRIGGER")).unwrap();
     assert_eq!(s_codes(dir.path()), ["S009"]);
 }
+
+/// Code outside the schema file's folder is read once `[check] code` names its folder: an
+/// insert written as a call there is judged like a model's.
+#[test]
+fn check_code_names_further_folders_whose_insert_calls_are_judged() {
+    let dir = workspace(&[]);
+    write(dir.path(), "src/schema.rs", ACCOUNTS_RS);
+    write(
+        dir.path(),
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/schema.rs\"\n",
+    );
+    // `email` is NOT NULL without a default (so is `id` here): this insert fails.
+    write(
+        dir.path(),
+        "app/handlers/notes.rs",
+        "pub fn add(conn: &mut PgConnection) {\n    diesel::insert_into(accounts::table)\n        .values(accounts::note.eq(\"x\"))\n        .execute(conn);\n}\n",
+    );
+    assert_eq!(s_codes(dir.path()), Vec::<&str>::new());
+    write(dir.path(), "plumb.toml", "[check]\ncode = [\"app\"]\n");
+    let report = check_workspace(dir.path(), None).unwrap();
+    let missing: Vec<(String, usize)> = report
+        .findings
+        .iter()
+        .filter(|f| f.name == "insert-missing-required-column" && f.message.contains("`email`"))
+        .map(|f| (f.span.file.display().to_string(), f.span.line))
+        .collect();
+    assert_eq!(
+        missing,
+        [("app/handlers/notes.rs".to_owned(), 2)],
+        "{}",
+        human(&report)
+    );
+    assert!(
+        report.findings[0]
+            .message
+            .contains("`insert_into(accounts)`")
+    );
+}

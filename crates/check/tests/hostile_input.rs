@@ -242,6 +242,11 @@ fn a_configured_path_that_leads_out_of_the_workspace_is_an_input_error_naming_th
             "[check] api-schemas",
         ),
         (
+            "plumb.toml",
+            "[check]\ncode = [\"..\"]\n".to_owned(),
+            "[check] code",
+        ),
+        (
             "diesel.toml",
             format!(
                 "[migrations_directory]\ndir = {:?}\n",

@@ -132,6 +132,10 @@ fn bad_settings_are_input_errors_naming_the_file() {
             "[check]\napi-schemas = \"schema\"\n",
             "[check] api-schemas = \"schema\": no such directory",
         ),
+        (
+            "[check]\ncode = [\"src/handlers\"]\n",
+            "[check] code = \"src/handlers\": no such directory",
+        ),
     ] {
         let dir = with_plumb_toml(toml);
         let error = check_workspace(dir.path(), None).unwrap_err().to_string();

@@ -72,12 +72,17 @@ pub struct ModelsError {
     pub line: usize,
 }
 
-/// Every model struct in the `.rs` files under `dir` (recursively), in file order.
-pub fn read_models(root: &Path, dir: &Path) -> (Vec<Model>, Vec<ModelsError>) {
+/// Every model struct and write call in the `.rs` files under `dirs` (recursively), in file
+/// order.
+pub fn read_models(root: &Path, dirs: &[&Path]) -> (Vec<Model>, Vec<ModelsError>) {
     use rayon::prelude::*;
     let mut files = Vec::new();
-    collect_rs(dir, &mut files);
+    for dir in dirs {
+        collect_rs(dir, &mut files);
+    }
+    // Folders may hold one another.
     files.sort();
+    files.dedup();
     let read: Vec<Result<Vec<Model>, ModelsError>> = files
         .par_iter()
         .filter_map(|path| {
@@ -687,11 +692,11 @@ mod tests {
             "macros.rs",
             "macro_rules! m { ($x:expr) => { $x + } }\nfn f( {\n",
         );
-        let (models, errors) = read_models(dir.path(), dir.path());
+        let (models, errors) = read_models(dir.path(), &[dir.path()]);
         assert_eq!(models.len(), 1);
         assert!(errors.is_empty(), "{errors:?}");
         write("broken.rs", "#[derive(Queryable)]\nstruct Note { id: i64\n");
-        let (_, errors) = read_models(dir.path(), dir.path());
+        let (_, errors) = read_models(dir.path(), &[dir.path()]);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].file, Path::new("broken.rs"));
     }

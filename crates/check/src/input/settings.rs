@@ -23,6 +23,9 @@ pub struct Settings {
     pub schema_files: Vec<SchemaFile>,
     /// Where the diesel model structs are: `[check] models`, else the directory of schema.rs.
     pub models_dir: Option<PathBuf>,
+    /// Further folders of code read like the models folder (`[check] code`): their structs
+    /// and their insert and update calls.
+    pub code_dirs: Vec<PathBuf>,
     /// The committed API schemas, `<version>/<Type>.<direction>.json`: `[check] api-schemas`,
     /// else `schemas/`.
     pub api_dir: PathBuf,
@@ -143,6 +146,7 @@ struct CheckSection {
     migrations: Option<PathBuf>,
     schema_rs: Option<PathBuf>,
     models: Option<PathBuf>,
+    code: Option<Vec<PathBuf>>,
     api_schemas: Option<PathBuf>,
     pg_version: Option<u32>,
     exclude: Option<Vec<String>>,
@@ -421,6 +425,13 @@ fn configured_paths_exist(
             true,
         ),
     ];
+    named.extend(
+        check
+            .code
+            .iter()
+            .flatten()
+            .map(|dir| (plumb.as_path(), "[check] code", Some(dir), true)),
+    );
     named.push((
         &diesel,
         "[migrations_directory] dir",
@@ -541,6 +552,12 @@ impl Settings {
                     .and_then(|file| file.path.parent())
                     .map(Path::to_path_buf)
             }),
+            code_dirs: check
+                .code
+                .unwrap_or_default()
+                .into_iter()
+                .map(|dir| root.join(dir))
+                .collect(),
             schema_files,
             api_dir: root.join(
                 check
@@ -571,6 +588,7 @@ impl Settings {
                 })
                 .collect(),
             models_dir: self.models_dir.as_deref().map(moved),
+            code_dirs: self.code_dirs.iter().map(|d| moved(d)).collect(),
             api_dir: moved(&self.api_dir),
             ..self.clone()
         }
@@ -586,7 +604,17 @@ impl Settings {
             paths.extend(file.patch_file.as_deref().map(relative));
         }
         paths.extend(self.models_dir.as_deref().map(relative));
+        paths.extend(self.code_dirs.iter().map(|d| relative(d)));
         paths
+    }
+
+    /// The folders whose Rust files are read for models and write calls.
+    pub fn code_folders(&self) -> Vec<&Path> {
+        self.models_dir
+            .iter()
+            .chain(&self.code_dirs)
+            .map(PathBuf::as_path)
+            .collect()
     }
 
     /// `[rules]` applied: findings of rules turned off dropped, the others at their severity.

@@ -245,10 +245,7 @@ pub(crate) fn read_rust(settings: &Settings) -> Result<Rust, InputError> {
     // The schema files and the models are parsed side by side: each can be most of the work.
     let (declared, (models, errors)) = rayon::join(
         || read_all_declared(settings),
-        || match settings.models_dir.as_deref() {
-            Some(dir) => models::read_models(&settings.root, dir),
-            None => Default::default(),
-        },
+        || models::read_models(&settings.root, &settings.code_folders()),
     );
     let (schema_rs, declared) = declared?;
     if let Some(error) = errors.first() {
