@@ -517,6 +517,53 @@ const SAFE: &[Mutation] = &[
         },
     ),
     (
+        "db: accounts.tier added: Text with a default",
+        "a NOT NULL column with a constant default, with schema.rs and the registry",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "ALTER TABLE accounts ADD COLUMN tier text NOT NULL DEFAULT 'free';\n",
+                "ALTER TABLE accounts DROP COLUMN tier;\n",
+            );
+            edit(
+                d,
+                "crates/model/src/schema.rs",
+                "        display_name -> Text,",
+                "        display_name -> Text,\n        tier -> Text,",
+            );
+            edit(
+                d,
+                "plumb.toml",
+                "[columns.accounts]\n",
+                "[columns.accounts]\ntier = \"internal\"\n",
+            );
+        },
+    ),
+    (
+        "db: feature_flags.enabled removed",
+        "a column dropped in a post-deploy migration once the code stopped using it",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "-- plumb: post-deploy\nALTER TABLE feature_flags DROP COLUMN enabled;\n",
+                "ALTER TABLE feature_flags ADD COLUMN enabled boolean NOT NULL DEFAULT false;\n",
+            );
+            edit(d, "crates/model/src/schema.rs", "        enabled -> Bool,\n", "");
+            edit(d, "plumb.toml", "enabled = \"internal\"\n", "");
+            let model = "crates/model/src/feature_flag.rs";
+            edit(d, model, "    pub enabled: bool,\n", "");
+            edit(d, model, "                feature_flags::enabled.eq(enabled),\n", "");
+            edit(
+                d,
+                model,
+                "                feature_flags::enabled.eq(excluded(feature_flags::enabled)),\n",
+                "",
+            );
+        },
+    ),
+    (
         "api v3: new version",
         "a new version whose request requires a new field",
         |d| {
