@@ -152,7 +152,7 @@ pub fn check_everything(
     let rust = rust.unwrap_or_else(|_| Err(died("reading the Rust files")))?;
     let mut head = input::snapshot::snapshot(&settings, migrations, rust);
     head.replayed = replayed;
-    finish_head(&settings, &head, &mut report)?;
+    let head_rust = finish_head(&settings, &head, &mut report)?;
     let fetched = fetched.unwrap_or_else(|_| Err(died("reading the base from git")))?;
     let files = match fetched {
         Fetched::None => {
@@ -179,11 +179,7 @@ pub fn check_everything(
         &mut report.suppressed,
     );
     // The new release's code: its own suppressions of deploy rules.
-    let found = suppress::rust_deploy(
-        found,
-        &rust_sources(&settings, &head),
-        &mut report.suppressed,
-    );
+    let found = suppress::rust_deploy(found, &head_rust, &mut report.suppressed);
     report.changes.extend(suppress::in_force(
         &report.suppressed,
         &head,
@@ -473,12 +469,13 @@ fn head_settings(root: &Path, pg_version: Option<u32>) -> Result<Settings, Input
     Ok(settings)
 }
 
-/// What was read, on the report's first line; then families S and C.
+/// What was read, on the report's first line; then families S and C. Gives the head's Rust
+/// sources, where the deploy rules' Rust suppressions are read later.
 fn finish_head(
     settings: &Settings,
     snapshot: &Snapshot,
     report: &mut Report,
-) -> Result<(), InputError> {
+) -> Result<BTreeMap<PathBuf, String>, InputError> {
     let coverage = &mut report.coverage;
     coverage.migrations_dir = snapshot.migrations_dir.clone();
     coverage.schema_files = snapshot.declared.iter().map(|d| d.file.clone()).collect();
@@ -498,9 +495,9 @@ fn check_backend(
     settings: &Settings,
     snapshot: &Snapshot,
     report: &mut Report,
-) -> Result<(), InputError> {
+) -> Result<BTreeMap<PathBuf, String>, InputError> {
     let Some(all) = &snapshot.schema_rs else {
-        return Ok(());
+        return Ok(BTreeMap::new());
     };
     let registry = input::registry::read_registry(&settings.root.join("plumb.toml"))?;
     report.coverage.registry = registry.present;
@@ -512,7 +509,7 @@ fn check_backend(
         Some(text) => Some(text.clone()),
         None => std::fs::read_to_string(settings.root.join(file)).ok(),
     });
-    Ok(())
+    Ok(rust_sources)
 }
 
 /// The text of the schema files and model files of a tree, by their path as findings show it:

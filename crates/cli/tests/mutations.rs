@@ -550,11 +550,21 @@ const SAFE: &[Mutation] = &[
                 "-- plumb: post-deploy\nALTER TABLE feature_flags DROP COLUMN enabled;\n",
                 "ALTER TABLE feature_flags ADD COLUMN enabled boolean NOT NULL DEFAULT false;\n",
             );
-            edit(d, "crates/model/src/schema.rs", "        enabled -> Bool,\n", "");
+            edit(
+                d,
+                "crates/model/src/schema.rs",
+                "        enabled -> Bool,\n",
+                "",
+            );
             edit(d, "plumb.toml", "enabled = \"internal\"\n", "");
             let model = "crates/model/src/feature_flag.rs";
             edit(d, model, "    pub enabled: bool,\n", "");
-            edit(d, model, "                feature_flags::enabled.eq(enabled),\n", "");
+            edit(
+                d,
+                model,
+                "                feature_flags::enabled.eq(enabled),\n",
+                "",
+            );
             edit(
                 d,
                 model,

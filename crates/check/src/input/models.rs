@@ -99,10 +99,7 @@ pub fn read_models(root: &Path, dirs: &[&Path]) -> (Vec<Model>, Vec<ModelsError>
             };
             // A model derives one of these; a file that names none holds no model, and
             // parsing it is most of the time a large crate costs.
-            if !MODEL_DERIVES.iter().any(|derive| text.contains(derive))
-                && !text.contains(INSERT_CALL)
-                && !text.contains(UPDATE_CALL)
-            {
+            if !MODEL_DERIVES.iter().any(|derive| text.contains(derive)) && !may_call(&text) {
                 return None;
             }
             Some(parse_models(&text, &relative))
@@ -153,8 +150,15 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> 
                 line: e.span().start().line,
             })?;
     let mut out = Vec::new();
-    if text.contains(INSERT_CALL) || text.contains(UPDATE_CALL) {
-        write_calls(&tokens, file, &mut out);
+    if may_call(text) {
+        // Only the groups that span a line naming a call are walked.
+        let lines: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| may_call(line))
+            .map(|(i, _)| i + 1)
+            .collect();
+        write_calls(&tokens, file, &lines, &mut out);
     }
     visit_items(tokens, file, &mut out)?;
     Ok(out)
@@ -163,19 +167,36 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> 
 const INSERT_CALL: &str = "insert_into";
 const UPDATE_CALL: &str = "update";
 
+/// Whether a text may hold a write call: the name and its parenthesis.
+fn may_call(text: &str) -> bool {
+    text.contains("insert_into(") || text.contains("update(")
+}
+
 /// The writes a file makes as calls, each as a model of the columns it sets:
 /// `insert_into(t).values((a.eq(x), b.eq(y)))` (a tuple, a reference to one, or a `vec!` of
 /// them), `insert_into(t).default_values()`, and `update(t.filter(..)).set((a.eq(x), ..))`.
 /// `.values(&new_row)` inserts a struct, which is a model already; what the tokens do not
 /// show (a variable, a function's result) is left out. Read from the tokens, walked with a
 /// stack of their own: function bodies are never parsed.
-fn write_calls(tokens: &proc_macro2::TokenStream, file: &Path, out: &mut Vec<Model>) {
+fn write_calls(
+    tokens: &proc_macro2::TokenStream,
+    file: &Path,
+    lines: &[usize],
+    out: &mut Vec<Model>,
+) {
     use proc_macro2::{Delimiter, TokenTree};
+    let spans_a_call = |group: &proc_macro2::Group| {
+        let (start, end) = (group.span().start().line, group.span().end().line);
+        let first = lines.partition_point(|l| *l < start);
+        lines.get(first).is_some_and(|l| *l <= end)
+    };
     let mut open = vec![tokens.clone().into_iter().collect::<Vec<TokenTree>>()];
     while let Some(level) = open.pop() {
         for (i, token) in level.iter().enumerate() {
             if let TokenTree::Group(group) = token {
-                open.push(group.stream().into_iter().collect());
+                if spans_a_call(group) {
+                    open.push(group.stream().into_iter().collect());
+                }
                 continue;
             }
             let TokenTree::Ident(ident) = token else {
