@@ -377,6 +377,30 @@ const MUTATIONS: &[Mutation] = &[
             fs::write(path, text).unwrap();
         },
     ),
+    (
+        "D004",
+        "a default the base's inserts rely on dropped (its upsert call omits the column)",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "ALTER TABLE feature_flags ALTER COLUMN updated_at DROP DEFAULT;\n",
+                "ALTER TABLE feature_flags ALTER COLUMN updated_at SET DEFAULT now();\n",
+            );
+        },
+    ),
+    (
+        "D004",
+        "a NOT VALID CHECK (c IS NOT NULL) on a column the base's inserts omit",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "ALTER TABLE api_keys ADD CONSTRAINT api_keys_revoked_at_present CHECK (revoked_at IS NOT NULL) NOT VALID;\n",
+                "ALTER TABLE api_keys DROP CONSTRAINT api_keys_revoked_at_present;\n",
+            );
+        },
+    ),
     ("D005", "an edited released migration", |d| {
         edit(
             d,
