@@ -173,18 +173,18 @@ pub fn check_everything(
     let short: String = rev.chars().take(12).collect();
     report.base = Some(format!("base: {short}"));
     report.changes = changes::between(&base_snapshot, &head);
+    let new = suppress::new_migrations(&head, &base_snapshot);
     let found = suppress::deploy(
         rules::against_base(&base_snapshot, &head),
         &deploy_allows,
+        &new,
         &mut report.suppressed,
     );
     // The new release's code: its own suppressions of deploy rules.
     let found = suppress::rust_deploy(found, &head_rust, &mut report.suppressed);
-    report.changes.extend(suppress::in_force(
-        &report.suppressed,
-        &head,
-        &base_snapshot,
-    ));
+    report
+        .changes
+        .extend(suppress::in_force(&report.suppressed, &new));
     let found = settings.apply_severities(found);
     report.extend(found, |file| std::fs::read_to_string(root.join(file)).ok());
     discard((head, base_snapshot));
@@ -381,7 +381,7 @@ fn build_base(
         input::git::write_blobs(&base_root, blobs).map_err(|e| invalid(e.to_string()))
     };
     let mut snapshot = if same_settings {
-        let base_settings = lenient(settings.rerooted(&base_root));
+        let base_settings = settings.rerooted(&base_root);
         let migrations =
             plumb_migrations::migrations_from_files(&base_settings.migrations_dir, migration_files)
                 .map_err(|e| invalid(format!("the base {rev}: {e}")))?;
@@ -394,8 +394,9 @@ fn build_base(
                 ..head.clone_inputs()
             }
         } else {
+            // Written first: which schema files the base has is known once they are there.
             write(&mut others.iter())?;
-            input::snapshot::read_files_with(&base_settings, migrations)
+            input::snapshot::read_files_with(&lenient(base_settings), migrations)
                 .map_err(|e| invalid(format!("the base {rev}: {e}")))?
         }
     } else {

@@ -275,7 +275,9 @@ impl Allow {
             c.split_once('.')
                 .is_some_and(|(t, c)| is_name(t) && is_name(c))
         });
-        let (columns, reason) = if columns_named {
+        let column_rule = crate::finding::rule(rule)
+            .is_some_and(|r| COLUMN_RULES.iter().any(|c| c.code == r.code));
+        let (columns, reason) = if columns_named && column_rule {
             (
                 named.iter().map(|c| (*c).to_owned()).collect(),
                 after.trim(),
@@ -431,10 +433,13 @@ pub(crate) fn sql(
 }
 
 /// Family D's findings less those a suppression before their statement covers, followed by
-/// the deploy suppressions that covered nothing; what they silenced goes to `silenced`.
+/// the deploy suppressions of the `new` migrations (by file) that covered nothing; what they
+/// silenced goes to `silenced`. A released migration's suppressions excused its own release:
+/// the deploy rules no longer judge it, and it cannot be edited, so they are not reported.
 pub(crate) fn deploy(
     findings: Vec<Finding>,
     deferred: &[Deferred],
+    new: &BTreeSet<PathBuf>,
     silenced: &mut Vec<Suppressed>,
 ) -> Vec<Finding> {
     let mut used = vec![false; deferred.len()];
@@ -457,26 +462,32 @@ pub(crate) fn deploy(
             None => out.push(finding),
         }
     }
-    for (d, used) in deferred.iter().zip(used) {
+    for (d, used) in deferred
+        .iter()
+        .zip(used)
+        .filter(|(d, _)| new.contains(&d.file))
+    {
         out.extend(d.allow.verdict(Syntax::Sql, used, d.span.clone()));
     }
     out
 }
 
-/// For the review artifact: each suppression that silenced a finding in a migration the base
-/// does not have, or a deploy finding, one line each, with its reason.
-pub(crate) fn in_force(
-    silenced: &[Suppressed],
+/// The `up.sql` of each migration of the head that the base does not have, as findings show it.
+pub(crate) fn new_migrations(
     head: &crate::input::snapshot::Snapshot,
     base: &crate::input::snapshot::Snapshot,
-) -> Vec<String> {
+) -> BTreeSet<PathBuf> {
     let released: BTreeSet<&str> = base.migrations.iter().map(|m| m.name.as_str()).collect();
-    let new: BTreeSet<PathBuf> = head
-        .migrations
+    head.migrations
         .iter()
         .filter(|m| !released.contains(m.name.as_str()))
         .map(|m| head.migrations_dir.join(&m.name).join("up.sql"))
-        .collect();
+        .collect()
+}
+
+/// For the review artifact: each suppression that silenced a finding in a migration the base
+/// does not have, or a deploy finding, one line each, with its reason.
+pub(crate) fn in_force(silenced: &[Suppressed], new: &BTreeSet<PathBuf>) -> Vec<String> {
     // A deploy finding exists only because of the change, wherever it points.
     let deploy = |s: &&Suppressed| s.finding.code.starts_with('D');
     silenced

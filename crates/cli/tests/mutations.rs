@@ -281,6 +281,24 @@ const MUTATIONS: &[Mutation] = &[
             );
         },
     ),
+    (
+        "D001",
+        "a column dropped that the base still selects, with schema.rs regenerated",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "SET lock_timeout = '20ms';\nALTER TABLE api_keys DROP COLUMN label;\n",
+                "ALTER TABLE api_keys ADD COLUMN label text;\n",
+            );
+            edit(
+                d,
+                "crates/model/src/schema.rs",
+                "        label -> Text,\n",
+                "",
+            );
+        },
+    ),
     ("D002", "a column renamed that the base still uses", |d| {
         migration(
             d,
@@ -322,6 +340,12 @@ const MUTATIONS: &[Mutation] = &[
                 NEXT,
                 "SET lock_timeout = '20ms';\nALTER TABLE api_keys ALTER COLUMN label DROP NOT NULL;\n",
                 "ALTER TABLE api_keys ALTER COLUMN label SET NOT NULL;\n",
+            );
+            edit(
+                d,
+                "crates/model/src/schema.rs",
+                "        label -> Text,",
+                "        label -> Nullable<Text>,",
             );
         },
     ),

@@ -41,8 +41,21 @@ pub struct ModelField {
     pub optional: bool,
     /// The type's last path segment, under `Option` and references: `str`, `i64`, `DateTime`.
     pub base: String,
-    /// For a call's column, the string it writes when the code shows one: `status.eq("open")`.
+    /// For a call's column, the string it writes when the code shows one: `status.eq("open")`,
+    /// or the value of a `DbEnum` variant, `status.eq(Status::Open)`.
     pub value: Option<String>,
+    /// The enum variant a call writes (`("Status", "Open")`), whose value is known once every
+    /// file's `DbEnum` enums are.
+    pub variant: Option<(String, String)>,
+}
+
+/// A Rust enum deriving diesel-derive-enum's `DbEnum`: each variant and the database value it
+/// maps to (`#[db_rename = "..."]`, else the variant's name in `#[DbValueStyle]`, snake_case by
+/// default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbEnum {
+    pub name: String,
+    pub values: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +91,15 @@ pub fn read_models(root: &Path, dirs: &[&Path]) -> (Vec<Model>, Vec<ModelsError>
     use rayon::prelude::*;
     let mut files = Vec::new();
     for dir in dirs {
-        collect_rs(dir, &mut files);
+        // `./src` and `src` are one folder.
+        let dir: PathBuf = dir.components().collect();
+        collect_rs(&dir, &mut files);
     }
     // Folders may hold one another.
     files.sort();
     files.dedup();
-    let read: Vec<Result<Vec<Model>, ModelsError>> = files
+    type Read = Result<(Vec<Model>, Vec<DbEnum>), ModelsError>;
+    let read: Vec<Read> = files
         .par_iter()
         .filter_map(|path| {
             let relative = path.strip_prefix(root).unwrap_or(path).to_path_buf();
@@ -99,21 +115,50 @@ pub fn read_models(root: &Path, dirs: &[&Path]) -> (Vec<Model>, Vec<ModelsError>
             };
             // A model derives one of these; a file that names none holds no model, and
             // parsing it is most of the time a large crate costs.
-            if !MODEL_DERIVES.iter().any(|derive| text.contains(derive)) && !may_call(&text) {
+            if !MODEL_DERIVES.iter().any(|derive| text.contains(derive))
+                && !may_call(&text)
+                && !text.contains(DB_ENUM)
+            {
                 return None;
             }
-            Some(parse_models(&text, &relative))
+            Some(parse_code(&text, &relative))
         })
         .collect();
     let mut models = Vec::new();
+    let mut enums = Vec::new();
     let mut errors = Vec::new();
     for one in read {
         match one {
-            Ok(found) => models.extend(found),
+            Ok((found, defined)) => {
+                models.extend(found);
+                enums.extend(defined);
+            }
             Err(error) => errors.push(error),
         }
     }
+    resolve_variants(&mut models, &enums);
     (models, errors)
+}
+
+const DB_ENUM: &str = "DbEnum";
+
+/// A call's `Status::Open` becomes the value the `DbEnum` `Status` maps it to, wherever in the
+/// code the enum is defined; a variant of no known enum writes nothing the checker can see.
+fn resolve_variants(models: &mut [Model], enums: &[DbEnum]) {
+    for field in models
+        .iter_mut()
+        .filter(|m| m.call)
+        .flat_map(|m| m.fields.iter_mut())
+    {
+        let Some((ty, variant)) = &field.variant else {
+            continue;
+        };
+        field.value = enums
+            .iter()
+            .find(|e| &e.name == ty)
+            .and_then(|e| e.values.iter().find(|(v, _)| v == variant))
+            .map(|(_, value)| value.clone());
+    }
 }
 
 /// The derives of which one makes a struct a model (`QueryableByName` contains `Queryable`).
@@ -141,7 +186,15 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The model structs of a Rust file. Only structs and modules can hold models, so the file is
 /// split into items at the token level and only those are parsed: function bodies, most of a
 /// large file, are never parsed.
+/// The values its calls write through a `DbEnum` are known where the file defines the enum.
 pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> {
+    let (mut models, enums) = parse_code(text, file)?;
+    resolve_variants(&mut models, &enums);
+    Ok(models)
+}
+
+/// [`parse_models`], and the `DbEnum` enums of the file.
+fn parse_code(text: &str, file: &Path) -> Result<(Vec<Model>, Vec<DbEnum>), ModelsError> {
     let tokens: proc_macro2::TokenStream =
         text.parse()
             .map_err(|e: proc_macro2::LexError| ModelsError {
@@ -160,8 +213,9 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> 
             .collect();
         write_calls(&tokens, file, &lines, &mut out);
     }
-    visit_items(tokens, file, &mut out)?;
-    Ok(out)
+    let mut enums = Vec::new();
+    visit_items(tokens, file, &mut out, &mut enums)?;
+    Ok((out, enums))
 }
 
 const INSERT_CALL: &str = "insert_into";
@@ -190,11 +244,27 @@ fn write_calls(
         let first = lines.partition_point(|l| *l < start);
         lines.get(first).is_some_and(|l| *l <= end)
     };
+    // Test code writes the rows its tests need, not what the release writes.
+    let marks_test = |group: &proc_macro2::Group| {
+        let text: String = group
+            .stream()
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        group.delimiter() == Delimiter::Bracket
+            && (text == "test" || text.ends_with("::test") || text == "cfg(test)")
+    };
     let mut open = vec![tokens.clone().into_iter().collect::<Vec<TokenTree>>()];
     while let Some(level) = open.pop() {
+        let mut test_item = false;
         for (i, token) in level.iter().enumerate() {
             if let TokenTree::Group(group) = token {
-                if spans_a_call(group) {
+                if marks_test(group) {
+                    test_item = true;
+                } else if test_item && group.delimiter() == Delimiter::Brace {
+                    test_item = false;
+                } else if spans_a_call(group) {
                     open.push(group.stream().into_iter().collect());
                 }
                 continue;
@@ -285,6 +355,7 @@ fn write_calls(
                         optional: false,
                         base: String::new(),
                         value: set.value,
+                        variant: set.variant,
                     })
                     .collect(),
                 none_as_null: false,
@@ -320,35 +391,51 @@ fn columns_set(args: proc_macro2::TokenStream) -> Option<Vec<SetColumn>> {
         }
         _ => tokens,
     };
+    // Each element of the tuple must be `[path::]column.eq(value)`: a struct or anything else
+    // beside them sets columns the tokens do not show, and the call is then not judged.
     let mut columns = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        if let (TokenTree::Ident(column), Some(TokenTree::Punct(dot)), Some(TokenTree::Ident(eq))) =
-            (token, tokens.get(i + 1), tokens.get(i + 2))
-            && dot.as_char() == '.'
-            && eq == "eq"
-            // `a.eq(x)`, not `t::a.eq(b.eq(x))`'s inner one: only at the tuple's level.
-            && !(i >= 1 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '.'))
-        {
-            let value = match tokens.get(i + 3) {
-                Some(TokenTree::Group(args)) => string_literal(args.stream()),
-                _ => None,
-            };
-            // `t::column`: its table.
-            let table = match (i.checked_sub(3).map(|j| &tokens[j..i])).unwrap_or_default() {
-                [
-                    TokenTree::Ident(table),
-                    TokenTree::Punct(a),
-                    TokenTree::Punct(b),
-                ] if a.as_char() == ':' && b.as_char() == ':' => Some(table.to_string()),
-                _ => None,
-            };
-            columns.push(SetColumn {
-                column: column.to_string(),
-                line: column.span().start().line,
-                value,
-                table,
-            });
+    for element in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
+        if element.is_empty() {
+            continue;
         }
+        let [
+            path @ ..,
+            TokenTree::Ident(column),
+            TokenTree::Punct(dot),
+            TokenTree::Ident(eq),
+            TokenTree::Group(args),
+        ] = element
+        else {
+            return None;
+        };
+        let path_only = path.iter().all(|t| match t {
+            TokenTree::Ident(_) => true,
+            TokenTree::Punct(p) => p.as_char() == ':',
+            _ => false,
+        });
+        if dot.as_char() != '.' || eq != "eq" || !path_only {
+            return None;
+        }
+        // `t::column`, `t::dsl::column`, `schema::t::column`: its table.
+        let segments: Vec<String> = path
+            .iter()
+            .filter_map(|t| match t {
+                TokenTree::Ident(i) => Some(i.to_string()),
+                _ => None,
+            })
+            .collect();
+        let table = match segments.as_slice() {
+            [.., table, dsl] if dsl == "dsl" => Some(table.clone()),
+            [.., table] if table != "dsl" => Some(table.clone()),
+            _ => None,
+        };
+        columns.push(SetColumn {
+            column: column.to_string(),
+            line: column.span().start().line,
+            value: string_literal(args.stream()),
+            variant: variant(args.stream()),
+            table,
+        });
     }
     (!columns.is_empty()).then_some(columns)
 }
@@ -360,8 +447,32 @@ struct SetColumn {
     line: usize,
     /// The string it writes, when the code shows a literal.
     value: Option<String>,
+    /// The enum variant it writes, when the code shows one.
+    variant: Option<(String, String)>,
     /// The table it names, as `t::column`.
     table: Option<String>,
+}
+
+/// `Enum::Variant` (or a longer path ending so): the enum and the variant.
+fn variant(tokens: proc_macro2::TokenStream) -> Option<(String, String)> {
+    use proc_macro2::TokenTree;
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let path_only = tokens.iter().all(|t| match t {
+        TokenTree::Ident(_) => true,
+        TokenTree::Punct(p) => p.as_char() == ':',
+        _ => false,
+    });
+    let names: Vec<String> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            TokenTree::Ident(i) => Some(i.to_string()),
+            _ => None,
+        })
+        .collect();
+    match names.as_slice() {
+        [.., ty, variant] if path_only => Some((ty.clone(), variant.clone())),
+        _ => None,
+    }
 }
 
 /// The string of a token stream that is one string literal: `"open"`.
@@ -410,12 +521,14 @@ fn visit_items(
     tokens: proc_macro2::TokenStream,
     file: &Path,
     out: &mut Vec<Model>,
+    enums: &mut Vec<DbEnum>,
 ) -> Result<(), ModelsError> {
     use proc_macro2::{Delimiter, TokenTree};
     for item in items(tokens) {
         // The item's kind: the first keyword that names one.
         let keyword = item.iter().find_map(|t| match t {
             TokenTree::Ident(i) if i == "struct" => Some("struct"),
+            TokenTree::Ident(i) if i == "enum" => Some("enum"),
             TokenTree::Ident(i) if i == "mod" => Some("mod"),
             TokenTree::Ident(i) if i == "fn" || i == "impl" || i == "trait" => Some("other"),
             _ => None,
@@ -439,17 +552,96 @@ fn visit_items(
                     out.push(model);
                 }
             }
+            Some("enum")
+                if item.iter().any(
+                    |t| matches!(t, TokenTree::Group(g) if g.to_string().contains(DB_ENUM)),
+                ) =>
+            {
+                let stream: proc_macro2::TokenStream = item.into_iter().collect();
+                if plumb_schema_rs::too_deep(&stream).is_some() {
+                    continue;
+                }
+                // An enum that does not parse is the compiler's to report: no values known.
+                if let Ok(parsed) = syn::parse2::<syn::ItemEnum>(stream) {
+                    enums.extend(db_enum(&parsed));
+                }
+            }
             Some("mod") => {
                 if let Some(TokenTree::Group(body)) = item.last()
                     && body.delimiter() == Delimiter::Brace
                 {
-                    visit_items(body.stream(), file, out)?;
+                    visit_items(body.stream(), file, out, enums)?;
                 }
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// The values of an enum deriving `DbEnum`, as diesel-derive-enum maps its variants.
+fn db_enum(item: &syn::ItemEnum) -> Option<DbEnum> {
+    use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+    let attrs = metas(&item.attrs);
+    let derives = attrs.iter().filter(|m| m.path().is_ident("derive"));
+    let derived = derives
+        .filter_map(|m| {
+            m.require_list()
+                .ok()?
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .ok()
+        })
+        .flatten()
+        .any(|p| p.segments.last().is_some_and(|s| s.ident == DB_ENUM));
+    if !derived {
+        return None;
+    }
+    let style = attrs
+        .iter()
+        .find_map(|m| string_value(m, "DbValueStyle"))
+        .unwrap_or_else(|| "snake_case".to_owned());
+    let values = item
+        .variants
+        .iter()
+        .map(|variant| {
+            let name = variant.ident.to_string();
+            let renamed = metas(&variant.attrs)
+                .iter()
+                .find_map(|m| string_value(m, "db_rename"));
+            let value = renamed.unwrap_or_else(|| match style.as_str() {
+                "camelCase" => name.to_lower_camel_case(),
+                "kebab-case" => name.to_kebab_case(),
+                "PascalCase" => name.to_upper_camel_case(),
+                "SCREAMING_SNAKE_CASE" => name.to_shouty_snake_case(),
+                "UPPERCASE" => name.to_uppercase(),
+                "verbatim" => name.clone(),
+                _ => name.to_snake_case(),
+            });
+            (name, value)
+        })
+        .collect();
+    Some(DbEnum {
+        name: item.ident.to_string(),
+        values,
+    })
+}
+
+/// `key = "text"`: the text.
+fn string_value(meta: &syn::Meta, key: &str) -> Option<String> {
+    let value = &meta
+        .require_name_value()
+        .ok()
+        .filter(|_| meta.path().is_ident(key))?
+        .value;
+    match value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => Some(text.value()),
+        _ => None,
+    }
 }
 
 /// The attributes in force whatever features are on: each attribute, and those a
@@ -595,6 +787,7 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
             let (optional, base) = base_type(&field.ty);
             (!skipped).then(|| ModelField {
                 value: None,
+                variant: None,
                 optional,
                 base,
                 column,
@@ -736,6 +929,15 @@ mod tests {
     diesel::update(query).filter(id.eq(1)).set((accounts::status.eq(\"closed\"), accounts::note.eq(n))).execute(conn);
     self.update(x).set(y.eq(1));
     let changed = diesel::update(accounts::table.find(1));
+    insert_into(users::table).values((&new_user, users::created_by.eq(1))).execute(conn);
+    insert_into(users).values(users::dsl::name.eq(\"x\")).execute(conn);
+}
+
+#[cfg(test)]
+mod tests {
+    fn rows(conn: &mut PgConnection) {
+        insert_into(accounts::table).values(accounts::email.eq(\"test@x\")).execute(conn);
+    }
 }
 ";
         let models = parse_models(text, Path::new("src/db.rs")).unwrap();
@@ -760,6 +962,7 @@ mod tests {
                 ("keys", 9, vec!["key"]),
                 ("notes", 5, vec!["body", "id"]),
                 ("tags", 6, vec![]),
+                ("users", 14, vec!["name"]),
             ]
         );
         // An update: its table from the columns it names, and the literal it writes.
@@ -769,6 +972,47 @@ mod tests {
             (update.table.as_str(), values),
             ("accounts", vec![Some("closed"), None])
         );
+    }
+
+    #[test]
+    fn a_db_enum_maps_its_variants_as_diesel_derive_enum_does_and_calls_write_those_values() {
+        let text = "#[derive(Debug, DbEnum)]
+pub enum State { Open, OnHold, #[db_rename = \"gone\"] Archived }
+
+#[cfg_attr(feature = \"db\", derive(diesel_derive_enum::DbEnum))]
+#[DbValueStyle = \"SCREAMING_SNAKE_CASE\"]
+enum Kind { HttpLink, Plain }
+
+enum NotMapped { A }
+
+fn f(conn: &mut PgConnection) {
+    update(notes::table).set((notes::state.eq(State::OnHold), notes::kind.eq(Kind::HttpLink), notes::other.eq(NotMapped::A))).execute(conn);
+}
+";
+        let (mut models, enums) = parse_code(text, Path::new("src/notes.rs")).unwrap();
+        let values: Vec<(&str, Vec<&str>)> = enums
+            .iter()
+            .map(|e| {
+                (
+                    e.name.as_str(),
+                    e.values.iter().map(|(_, v)| v.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("State", vec!["open", "on_hold", "gone"]),
+                ("Kind", vec!["HTTP_LINK", "PLAIN"])
+            ]
+        );
+        resolve_variants(&mut models, &enums);
+        let written: Vec<Option<&str>> = models[0]
+            .fields
+            .iter()
+            .map(|f| f.value.as_deref())
+            .collect();
+        assert_eq!(written, [Some("on_hold"), Some("HTTP_LINK"), None]);
     }
 
     #[test]

@@ -99,6 +99,20 @@ pub enum StatementKind {
         name: String,
         value: String,
     },
+    /// `ALTER TYPE t RENAME VALUE 'a' TO 'b'`.
+    RenameEnumValue {
+        name: String,
+        from: String,
+        to: String,
+    },
+    /// `ALTER TYPE t RENAME TO u`.
+    RenameType {
+        name: String,
+        to: String,
+    },
+    DropType {
+        names: Vec<String>,
+    },
     Update {
         table: String,
         /// `WHERE col IS NULL` and nothing else: the column, which a NOT NULL makes a no-op.
@@ -690,14 +704,43 @@ fn statement_kind(node: &SyntaxNode) -> StatementKind {
                 what: "CREATE TYPE (not an enum)".into(),
             },
         },
-        K::ALTER_TYPE => match child(node, &[K::ADD_VALUE]) {
-            Some(add) => StatementKind::AddEnumValue {
-                name: table_of(&[K::TYPE_NAME_REF]),
-                value: string_literals(&add).into_iter().next().unwrap_or_default(),
-            },
-            None => StatementKind::Unmodelled {
-                what: "ALTER TYPE".into(),
-            },
+        K::ALTER_TYPE => {
+            let name = table_of(&[K::TYPE_NAME_REF]);
+            if let Some(add) = child(node, &[K::ADD_VALUE]) {
+                StatementKind::AddEnumValue {
+                    name,
+                    value: string_literals(&add).into_iter().next().unwrap_or_default(),
+                }
+            } else if let Some(rename) = child(node, &[K::RENAME_VALUE])
+                && let [from, to] = string_literals(&rename).as_slice()
+            {
+                StatementKind::RenameEnumValue {
+                    name,
+                    from: from.clone(),
+                    to: to.clone(),
+                }
+            } else if let Some(to) = child(node, &[K::TYPE_RENAME_TO])
+                .and_then(|r| child(&r, &[K::TYPE_NAME]))
+                .and_then(|n| name_in(&n))
+            {
+                // The type stays in its schema.
+                let to = match name.rsplit_once('.') {
+                    Some((schema, _)) => format!("{schema}.{to}"),
+                    None => to,
+                };
+                StatementKind::RenameType { name, to }
+            } else {
+                StatementKind::Unmodelled {
+                    what: "ALTER TYPE".into(),
+                }
+            }
+        }
+        K::DROP_TYPE => StatementKind::DropType {
+            names: node
+                .children()
+                .filter(|c| c.kind() == K::TYPE_NAME_REF)
+                .map(|c| relation_name(&c))
+                .collect(),
         },
         K::UPDATE => StatementKind::Update {
             table: table_of(&[K::RELATION_NAME]),

@@ -345,8 +345,46 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
                 .or_default()
                 .push(value.clone());
         }
+        StatementKind::RenameEnumValue { name, from, to } => {
+            if let Some(values) = schema.enums.get_mut(name) {
+                values
+                    .iter_mut()
+                    .filter(|v| *v == from)
+                    .for_each(|v| *v = to.clone());
+            }
+        }
+        StatementKind::RenameType { name, to } => {
+            if let Some(values) = schema.enums.remove(name) {
+                schema.enums.insert(to.clone(), values);
+            }
+            // Its columns now show the new name.
+            let (old, new) = (bare_type(name), bare_type(to));
+            let typed: Vec<String> = schema
+                .tables
+                .iter()
+                .filter(|(_, t)| t.columns.iter().any(|c| c.sql_type.name == old))
+                .map(|(n, _)| n.clone())
+                .collect();
+            for table in typed {
+                if let Some(t) = schema.table_mut(&table) {
+                    for c in t.columns.iter_mut().filter(|c| c.sql_type.name == old) {
+                        c.sql_type.name = new.to_owned();
+                    }
+                }
+            }
+        }
+        StatementKind::DropType { names } => {
+            for name in names {
+                schema.enums.remove(name);
+            }
+        }
         _ => {}
     }
+}
+
+/// A type's name as a column shows it: without the `public.` a relation name carries.
+fn bare_type(name: &str) -> &str {
+    name.strip_prefix("public.").unwrap_or(name)
 }
 
 fn apply_action(schema: &mut Schema, table: &str, action: &Action) {

@@ -8,9 +8,19 @@ use serde::Serialize;
 
 /// The 1-based line of `text` that names `column` as a whole name (`id` is not in `paid` or
 /// `accounts_id_idx`), looking first from the first line that names `table`: where a
-/// migration creates or alters that table. 1 when no line names it.
+/// migration creates or alters that table. A comment line names nothing (a finding never
+/// points at one). 1 when no line names it.
 pub fn line_naming(text: &str, table: &str, column: &str) -> usize {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("--") {
+                ""
+            } else {
+                l
+            }
+        })
+        .collect();
     let from = lines.iter().position(|l| names(l, table)).unwrap_or(0);
     lines[from..]
         .iter()

@@ -52,11 +52,20 @@ pub(super) fn check(
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::rules::d::testing::{NEXT, at, check, codes, live, next, shown};
+    use crate::rules::d::testing::{
+        NEXT, RELEASED, at, check, codes, live, next, shown, tree_with,
+    };
+    use crate::rules::s::testing::{MODELS, SCHEMA_RS, UP};
+
+    /// The new release: email made nullable, and its schema.rs regenerated to say so.
+    fn nullable_email(up: &str) -> crate::input::snapshot::Snapshot {
+        let schema_rs = SCHEMA_RS.replace("email -> Varchar", "email -> Nullable<Varchar>");
+        tree_with(&[(RELEASED, UP), (NEXT, up)], &schema_rs, MODELS)
+    }
 
     #[test]
     fn a_column_the_live_release_reads_as_not_null_made_nullable_fires_at_the_change() {
-        let head = next(
+        let head = nullable_email(
             "SET lock_timeout = '20ms';\nALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;\n",
         );
         let found = check(&live(), &head);
@@ -66,8 +75,13 @@ mod tests {
     }
 
     #[test]
-    fn made_nullable_after_the_rollout_or_already_nullable_is_silent() {
-        let post = next(
+    fn made_nullable_after_the_rollout_or_already_nullable_or_not_writable_as_null_is_silent() {
+        // The new code's schema.rs still says NOT NULL: it cannot write NULL.
+        let unchanged = next(
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;\n",
+        );
+        assert_eq!(check(&live(), &unchanged), []);
+        let post = nullable_email(
             "-- plumb: post-deploy\nSET lock_timeout = '20ms';\nALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;\n",
         );
         assert_eq!(check(&live(), &post), []);

@@ -23,10 +23,11 @@ pub(super) fn check(starting: &Starting<'_>, inserted: &Inserts<'_>, out: &mut V
             let Some(required) = t.requires(&column.name) else {
                 continue;
             };
+            // Relaxed, or dropped: either way no longer required.
             let Some(by) = starting.by(|s| {
-                s.tables.get(table).is_some_and(|t| {
-                    t.column(&column.name).is_some() && t.requires(&column.name).is_none()
-                })
+                s.tables
+                    .get(table)
+                    .is_some_and(|t| t.requires(&column.name).is_none())
             }) else {
                 continue;
             };
@@ -38,13 +39,13 @@ pub(super) fn check(starting: &Starting<'_>, inserted: &Inserts<'_>, out: &mut V
                     RULE,
                     Span::line(&model.file, model.line),
                     format!(
-                        "`{}` inserts into `{table}` without `{}`, which is {} until the post-deploy migration {} relaxes it: the new release starts serving before that migration runs, and these inserts fail until then",
+                        "`{}` inserts into `{table}` without `{}`, which is {} until the post-deploy migration {} relaxes or drops it: the new release starts serving before that migration runs, and these inserts fail until then",
                         model.name,
                         column.name,
                         required.said(),
                         by.name
                     ),
-                    "relax it in a pre-deploy migration (DROP NOT NULL, or a default), or write the column until the post-deploy migration has run",
+                    "give the column a constant default in a pre-deploy migration (it breaks no live code), or write the column until the post-deploy migration has run",
                 )
                 .about(table, &column.name));
             }
@@ -89,6 +90,12 @@ mod tests {
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), "src/models.rs:11");
         insta::assert_snapshot!(shown(&found[0]));
+        // Dropped after the rollout, the usual contract: the same.
+        let found = check(
+            &live(),
+            &head("-- plumb: post-deploy\nALTER TABLE accounts DROP COLUMN email;\n"),
+        );
+        assert_eq!(codes(&found), [RULE.code]);
         // Relaxed before the rollout: the new inserts work from the start.
         let pre = head("ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;\n");
         assert!(!codes(&check(&live(), &pre)).contains(&RULE.code));

@@ -45,11 +45,24 @@ fn written<'s>(
         .collect()
 }
 
-/// The CHECK of `table` that rejects `value` in `column`, if one does.
-fn rejecting<'t>(table: &'t Table, column: &str, value: &str) -> Option<&'t str> {
-    table.constraints.iter().find_map(|c| {
+/// What rejects `value` in `column` of `table`, if anything does: a CHECK of the table that
+/// lists the values it allows, or the column's enum type; and the name to find it by in a
+/// migration.
+fn rejecting(
+    schema: &Schema,
+    table: &Table,
+    column: &str,
+    value: &str,
+) -> Option<(String, String)> {
+    let check = table.constraints.iter().find_map(|c| {
         let (checked, allowed) = c.allows.as_ref()?;
-        (checked == column && !allowed.iter().any(|a| a == value)).then_some(c.name.as_str())
+        (checked == column && !allowed.iter().any(|a| a == value))
+            .then(|| (format!("CHECK `{}`", c.name), c.name.clone()))
+    });
+    check.or_else(|| {
+        let ty = &table.column(column)?.sql_type.name;
+        let values = schema.enums.get(ty)?;
+        (!values.iter().any(|v| v == value)).then(|| (format!("enum type `{ty}`"), ty.clone()))
     })
 }
 
@@ -61,21 +74,21 @@ pub(super) fn live(step: &Step<'_>, base: &Snapshot, out: &mut Vec<Finding>) {
     };
     for (name, table) in &step.after.tables {
         for (model, field, column, value) in written(base, rs, name) {
-            let Some(check) = rejecting(table, column, value) else {
+            let Some((what, found_by)) = rejecting(step.after, table, column, value) else {
                 continue;
             };
             let before = step.before.tables.get(name);
-            if before.is_some_and(|t| rejecting(t, column, value).is_some()) {
+            if before.is_some_and(|t| rejecting(&step.before, t, column, value).is_some()) {
                 continue;
             }
             out.push(Finding::new(
                 RULE,
-                Span::line(&step.file, step.line_naming(name, check)),
+                Span::line(&step.file, step.line_naming(name, &found_by)),
                 format!(
-                    "{} adds CHECK `{check}`, which rejects `{name}.{column}` = '{value}', and the live release writes that value (`{}` at {}:{}): those writes fail until the new code is everywhere",
+                    "{} makes {what} reject `{name}.{column}` = '{value}', which the live release writes (`{}` at {}:{}): those writes fail until the new code is everywhere",
                     step.migration.name, model.name, model.file.display(), field.line
                 ),
-                "add the constraint once no live code writes the value: in a post-deploy migration, or in a later release",
+                "leave the value out only once no live code writes it: in a post-deploy migration, or in a later release",
             ));
         }
     }
@@ -89,13 +102,13 @@ pub(super) fn new_code(head: &Snapshot, starting: &Starting<'_>, out: &mut Vec<F
     };
     for (name, table) in &starting.schema.tables {
         for (model, field, column, value) in written(head, rs, name) {
-            let Some(check) = rejecting(table, column, value) else {
+            let Some((what, _)) = rejecting(&starting.schema, table, column, value) else {
                 continue;
             };
             let allowed_after = |s: &Schema| {
                 s.tables
                     .get(name)
-                    .is_some_and(|t| rejecting(t, column, value).is_none())
+                    .is_some_and(|t| rejecting(s, t, column, value).is_none())
             };
             let Some(by) = starting.by(allowed_after) else {
                 continue;
@@ -104,10 +117,10 @@ pub(super) fn new_code(head: &Snapshot, starting: &Starting<'_>, out: &mut Vec<F
                 RULE,
                 Span::line(&model.file, field.line),
                 format!(
-                    "`{}` writes `{name}.{column}` = '{value}', which CHECK `{check}` rejects until the post-deploy migration {} allows it: the new release starts serving before that migration runs, and these writes fail until then",
+                    "`{}` writes `{name}.{column}` = '{value}', which {what} rejects until the post-deploy migration {} allows it: the new release starts serving before that migration runs, and these writes fail until then",
                     model.name, by.name
                 ),
-                "widen the constraint in a pre-deploy migration (a CHECK that allows more breaks no live code)",
+                "allow the value in a pre-deploy migration (a CHECK or an enum that allows more breaks no live code)",
             ));
         }
     }
@@ -141,6 +154,100 @@ mod tests {
             "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD CONSTRAINT accounts_note_known CHECK ((note = ANY (ARRAY['open'::text, 'held'::text]))) NOT VALID;\n",
         );
         assert_eq!(check(&base, &head), []);
+    }
+
+    /// The release with an enum column `state`, and code that writes it through a `DbEnum`.
+    const ENUM_UP: &str = "CREATE TYPE note_state AS ENUM ('open', 'held');\nALTER TABLE accounts ADD COLUMN state note_state;\n";
+    const ENUM_MIGRATION: &str = "2026-01-15-000000-0000_state";
+
+    fn enum_code(variant: &str) -> (String, String) {
+        let schema_rs = SCHEMA_RS.replace(
+            "        note -> Nullable<Text>,\n",
+            "        note -> Nullable<Text>,\n        state -> Nullable<crate::schema::sql_types::NoteState>,\n",
+        );
+        let models = format!(
+            "{MODELS}\n#[derive(Debug, diesel_derive_enum::DbEnum)]\n#[ExistingTypePath = \"crate::schema::sql_types::NoteState\"]\npub enum NoteState {{\n    Open,\n    Held,\n    #[db_rename = \"archived\"]\n    Gone,\n}}\n\nfn set(conn: &mut PgConnection) {{\n    diesel::update(accounts::table)\n        .set(accounts::state.eq(NoteState::{variant}))\n        .execute(conn);\n}}\n"
+        );
+        (schema_rs, models)
+    }
+
+    #[test]
+    fn an_enum_value_the_live_code_writes_renamed_away_fires_at_the_migration() {
+        let (schema_rs, models) = enum_code("Held");
+        let base = tree_with(
+            &[(RELEASED, UP), (ENUM_MIGRATION, ENUM_UP)],
+            &schema_rs,
+            &models,
+        );
+        let head = |up: &str| {
+            tree_with(
+                &[(RELEASED, UP), (ENUM_MIGRATION, ENUM_UP), (NEXT, up)],
+                &schema_rs,
+                &models,
+            )
+        };
+        let found = check(
+            &base,
+            &head("ALTER TYPE note_state RENAME VALUE 'held' TO 'on_hold';\n"),
+        );
+        assert_eq!(codes(&found), [RULE.code]);
+        assert!(
+            found[0]
+                .message
+                .contains("enum type `note_state` reject `accounts.state` = 'held'"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(at(&found[0]), format!("migrations/{NEXT}/up.sql:1"));
+        // Another value renamed: nothing the live code writes.
+        assert_eq!(
+            check(
+                &base,
+                &head("ALTER TYPE note_state RENAME VALUE 'open' TO 'opened';\n")
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn an_enum_value_the_new_code_writes_that_only_a_post_deploy_migration_adds_fires_at_the_code()
+    {
+        let (schema_rs, models) = enum_code("Gone");
+        let base = tree_with(
+            &[(RELEASED, UP), (ENUM_MIGRATION, ENUM_UP)],
+            SCHEMA_RS,
+            MODELS,
+        );
+        let head = |marker: &str| {
+            tree_with(
+                &[
+                    (RELEASED, UP),
+                    (ENUM_MIGRATION, ENUM_UP),
+                    (
+                        NEXT,
+                        &format!("{marker}ALTER TYPE note_state ADD VALUE 'archived';\n"),
+                    ),
+                ],
+                &schema_rs,
+                &models,
+            )
+        };
+        let found = check(&base, &head("-- plumb: post-deploy\n"));
+        assert_eq!(codes(&found), [RULE.code]);
+        assert!(
+            found[0]
+                .message
+                .contains("= 'archived', which enum type `note_state` rejects"),
+            "{}",
+            found[0].message
+        );
+        let line = models
+            .lines()
+            .position(|l| l.contains("NoteState::Gone"))
+            .unwrap()
+            + 1;
+        assert_eq!(at(&found[0]), format!("src/models.rs:{line}"));
+        assert_eq!(check(&base, &head("")), []);
     }
 
     #[test]

@@ -184,9 +184,18 @@ fn deploy(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
                         .find(|t| &t.name == table)
                         .and_then(|t| t.columns.iter().find(|c| &c.name == column))
                         .filter(|c| !c.sql_type.starts_with("Nullable<"));
+                    // The new code can write NULL only through a `Nullable` column.
+                    let head_nullable = head.schema_rs.as_ref().is_some_and(|rs| {
+                        rs.tables
+                            .iter()
+                            .filter(|t| &t.name == table)
+                            .flat_map(|t| &t.columns)
+                            .any(|c| &c.name == column && c.sql_type.starts_with("Nullable<"))
+                    });
                     if let Some(declared) = declared
                         && !old.nullable
                         && new.nullable
+                        && head_nullable
                     {
                         let readers: Vec<&Model> = base
                             .models
