@@ -1181,13 +1181,19 @@ fn constraint_def(node: &SyntaxNode) -> Option<ConstraintDef> {
     })
 }
 
-/// `col IN ('a', 'b')` or `col = ANY (ARRAY['a', 'b'])` (in any parentheses, the values cast
-/// or not): the column and the values; none when a value is not a string literal.
+/// `col IN ('a', 'b')` or `col = ANY (ARRAY['a', 'b'])`, in any parentheses and with any casts
+/// (pg_dump writes `((col)::text = ANY ((ARRAY['a'::character varying])::text[]))`): the
+/// column and the values; none when a value is not a string literal.
 fn allowed_values(expression: &SyntaxNode) -> Option<(String, Vec<String>)> {
-    let mut expression = expression.clone();
-    while expression.kind() == K::PAREN_EXPR {
-        expression = expression.children().next()?;
-    }
+    // Under parentheses and casts, the expression they wrap: their first child.
+    let unwrapped = |node: &SyntaxNode| {
+        let mut node = node.clone();
+        while matches!(node.kind(), K::PAREN_EXPR | K::CAST_EXPR) {
+            node = node.children().next()?;
+        }
+        Some(node)
+    };
+    let expression = unwrapped(expression)?;
     if expression.kind() != K::BIN_EXPR {
         return None;
     }
@@ -1201,29 +1207,32 @@ fn allowed_values(expression: &SyntaxNode) -> Option<(String, Vec<String>)> {
     let [column, list] = parts.as_slice() else {
         return None;
     };
-    let listed = match operator.as_slice() {
-        [K::IN_KW] => matches!(list.kind(), K::TUPLE_EXPR | K::PAREN_EXPR),
-        [K::EQ] => has_descendant(list, K::ANY_FN) && has_descendant(list, K::ARRAY_EXPR),
-        _ => false,
+    let column = unwrapped(column)?;
+    // The list's elements: a tuple's, or the array's under `ANY (...)`.
+    let elements: Vec<SyntaxNode> = match operator.as_slice() {
+        [K::IN_KW] if matches!(list.kind(), K::TUPLE_EXPR | K::PAREN_EXPR) => {
+            list.children().collect()
+        }
+        [K::EQ] if has_descendant(list, K::ANY_FN) => list
+            .descendants()
+            .find(|n| n.kind() == K::ARRAY_EXPR)?
+            .children()
+            .collect(),
+        _ => return None,
     };
-    if column.kind() != K::NAME_REF || !listed {
+    if column.kind() != K::NAME_REF || elements.is_empty() {
         return None;
     }
-    let values: Vec<SyntaxNode> = list
-        .descendants()
-        .filter(|n| n.kind() == K::LITERAL)
-        .collect();
-    // Every element a string literal, and nothing else in the list.
-    let elements = list
-        .descendants()
-        .filter(|n| {
-            n.parent()
-                .is_some_and(|p| matches!(p.kind(), K::TUPLE_EXPR | K::PAREN_EXPR | K::ARRAY_EXPR))
+    let strings: Vec<String> = elements
+        .iter()
+        .map(|element| {
+            let literal = unwrapped(element)?;
+            (literal.kind() == K::LITERAL)
+                .then(|| string_literals(&literal).into_iter().next())
+                .flatten()
         })
-        .count();
-    let strings: Vec<String> = values.iter().flat_map(string_literals).collect();
-    (!strings.is_empty() && strings.len() == values.len() && elements == values.len())
-        .then(|| (ident(&column.text().to_string()), strings))
+        .collect::<Option<_>>()?;
+    Some((ident(&column.text().to_string()), strings))
 }
 
 /// The expression of a CHECK constraint.
@@ -1356,4 +1365,44 @@ fn action(node: &SyntaxNode) -> Option<Action> {
             what: describe_kind(other),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values each CHECK of these statements allows, in order.
+    fn allowed(sql: &str) -> Vec<Option<(String, Vec<String>)>> {
+        parse(sql)
+            .statements
+            .into_iter()
+            .flat_map(|s| match s.kind {
+                StatementKind::AlterTable { actions, .. } => actions,
+                _ => Vec::new(),
+            })
+            .filter_map(|(_, action)| match action {
+                Action::AddConstraint(def) => Some(def.allows),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_check_listing_values_is_read_as_written_and_as_pg_dump_writes_it() {
+        let listed = Some(("status".to_owned(), vec!["a".to_owned(), "b".to_owned()]));
+        for sql in [
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (status IN ('a', 'b'));",
+            "ALTER TABLE t ADD CONSTRAINT c CHECK ((status = ANY (ARRAY['a'::text, 'b'::text]))) NOT VALID;",
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])));",
+        ] {
+            assert_eq!(allowed(sql), std::slice::from_ref(&listed), "{sql}");
+        }
+        for sql in [
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (status NOT IN ('a'));",
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (status IN ('a', lower('B')));",
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (length(status) < 3);",
+        ] {
+            assert_eq!(allowed(sql), [None], "{sql}");
+        }
+    }
 }
