@@ -425,6 +425,18 @@ const MUTATIONS: &[Mutation] = &[
             );
         },
     ),
+    (
+        "D011",
+        "the key a live upsert names as its ON CONFLICT target dropped before the rollout",
+        |d| {
+            migration(
+                d,
+                NEXT,
+                "ALTER TABLE feature_flags DROP CONSTRAINT feature_flags_pkey;\n",
+                "ALTER TABLE feature_flags ADD PRIMARY KEY (name);\n",
+            );
+        },
+    ),
     ("D005", "an edited released migration", |d| {
         edit(
             d,
@@ -535,6 +547,44 @@ fn each_mutation_is_named_by_its_rule() {
         }
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
+/// Each deploy mutation's finding is at the offending place: the migration for what the live
+/// code meets, the new code for what it starts on.
+#[test]
+fn each_deploy_mutation_points_at_the_offending_place() {
+    let places = [
+        ("D004", "migrations/"),
+        ("D007", "migrations/"),
+        ("D008", "crates/model/src/schema.rs"),
+        ("D009", "crates/model/src/api_key.rs"),
+        ("D010", "crates/model/src/account.rs"),
+        ("D011", "migrations/"),
+    ];
+    for (code, what, mutate) in MUTATIONS
+        .iter()
+        .filter(|(c, ..)| places.iter().any(|(p, _)| p == c))
+    {
+        let dir = workspace();
+        mutate(dir.path());
+        let (_, _, value) = check(dir.path());
+        let expected = places.iter().find(|(c, _)| c == code).unwrap().1;
+        let found: Vec<&str> = value["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == *code)
+            .filter_map(|f| f["file"].as_str())
+            .collect();
+        let inside = dir.path().to_string_lossy().into_owned() + "/";
+        assert!(
+            !found.is_empty()
+                && found
+                    .iter()
+                    .all(|f| f.strip_prefix(&inside).unwrap_or(f).starts_with(expected)),
+            "{code} ({what}): {found:?}"
+        );
+    }
 }
 
 /// Changes made the safe way (as a `Mutation`: the change listed since the base, what, how):

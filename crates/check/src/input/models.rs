@@ -75,6 +75,8 @@ pub struct Model {
     /// Not a struct: an `insert_into(table).values((a.eq(..), ..))` or `.default_values()`
     /// call, whose fields are the columns it sets (their types are not known).
     pub call: bool,
+    /// An upsert's `on_conflict(...)` target: its columns (Rust names) and its line.
+    pub conflict: Option<(Vec<String>, usize)>,
 }
 
 /// A Rust file that does not parse: the checker reports it and goes on.
@@ -329,8 +331,23 @@ fn write_calls(
                     .find(|(name, _)| name == "set")
                     .and_then(|(_, args)| columns_set(args.clone())),
             };
-            let Some(columns) = columns else {
-                continue;
+            // An upsert's `on_conflict(target)`: the columns, and where.
+            let conflict = match role {
+                Role::Inserts => chain
+                    .iter()
+                    .zip(at_lines(&level, i + 2))
+                    .find(|((name, _), _)| name == "on_conflict")
+                    .and_then(|((_, args), line)| {
+                        conflict_target(args.clone()).map(|columns| (columns, line))
+                    }),
+                _ => None,
+            };
+            // What the tokens do not show is no write of known columns: such a call stays only
+            // for its upsert's target.
+            let (roles, columns) = match columns {
+                Some(columns) => (vec![role], columns),
+                None if conflict.is_some() => (Vec::new(), Vec::new()),
+                None => continue,
             };
             // The table the columns name (`t::a.eq(..)`) over the target's first name, which
             // may be a query held in a variable.
@@ -344,7 +361,8 @@ fn write_calls(
                 file: file.to_path_buf(),
                 line: ident.span().start().line,
                 table,
-                roles: vec![role],
+                roles,
+                conflict,
                 fields: columns
                     .into_iter()
                     .map(|set| ModelField {
@@ -438,6 +456,42 @@ fn columns_set(args: proc_macro2::TokenStream) -> Option<Vec<SetColumn>> {
         });
     }
     (!columns.is_empty()).then_some(columns)
+}
+
+/// The line of each `.name(args)` of a chain starting at `at` in `level`.
+fn at_lines(level: &[proc_macro2::TokenTree], at: usize) -> impl Iterator<Item = usize> + '_ {
+    level[at.min(level.len())..]
+        .chunks(3)
+        .map(|call| call.get(1).map_or(0, |name| name.span().start().line))
+}
+
+/// The columns of `on_conflict(t::a)` or `on_conflict((t::a, t::b))`; none for a constraint
+/// named with `on_constraint(..)` or anything else the tokens do not show as columns.
+fn conflict_target(args: proc_macro2::TokenStream) -> Option<Vec<String>> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tokens: Vec<TokenTree> = args.into_iter().collect();
+    let tokens: Vec<TokenTree> = match tokens.as_slice() {
+        [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => {
+            g.stream().into_iter().collect()
+        }
+        _ => tokens,
+    };
+    tokens
+        .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+        .filter(|element| !element.is_empty())
+        .map(|element| {
+            let path_only = element.iter().all(|t| match t {
+                TokenTree::Ident(_) => true,
+                TokenTree::Punct(p) => p.as_char() == ':',
+                _ => false,
+            });
+            match element.last() {
+                Some(TokenTree::Ident(column)) if path_only => Some(column.to_string()),
+                _ => None,
+            }
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|columns| !columns.is_empty())
 }
 
 /// A column a call sets.
@@ -806,6 +860,7 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
         fields,
         none_as_null,
         call: false,
+        conflict: None,
     })
 }
 

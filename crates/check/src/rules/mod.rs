@@ -86,6 +86,7 @@ pub const RULES: &[Rule] = &[
     d::deploy_code_before_schema::RULE,
     d::deploy_insert_before_relaxed::RULE,
     d::deploy_value_not_allowed::RULE,
+    d::deploy_upsert_target_missing::RULE,
     d::migration_edited::RULE,
     d::migration_out_of_order::RULE,
     m::unmodelled_statement::RULE,

@@ -49,6 +49,8 @@ pub enum StatementKind {
         unique: bool,
         concurrently: bool,
         if_not_exists: bool,
+        /// Its columns, when each is a plain column and the index is not partial.
+        columns: Option<Vec<String>>,
     },
     DropIndex {
         names: Vec<String>,
@@ -677,6 +679,7 @@ fn statement_kind(node: &SyntaxNode) -> StatementKind {
             unique: has_token(node, K::UNIQUE_KW),
             concurrently: has_token(node, K::CONCURRENTLY_KW),
             if_not_exists,
+            columns: index_columns(node),
         },
         K::DROP_INDEX => StatementKind::DropIndex {
             names: node
@@ -1179,6 +1182,25 @@ fn constraint_def(node: &SyntaxNode) -> Option<ConstraintDef> {
         columns,
         references,
     })
+}
+
+/// The columns of `CREATE INDEX ... (a, b)`, when each is a plain column and there is no
+/// `WHERE`: what an `ON CONFLICT (a, b)` can use.
+fn index_columns(node: &SyntaxNode) -> Option<Vec<String>> {
+    if child(node, &[K::WHERE_CLAUSE]).is_some() {
+        return None;
+    }
+    child(node, &[K::PARTITION_ITEM_LIST])?
+        .children()
+        .filter(|c| c.kind() == K::PARTITION_ITEM)
+        .map(|item| {
+            let parts: Vec<SyntaxNode> = item.children().collect();
+            match parts.as_slice() {
+                [column] if column.kind() == K::NAME_REF => Some(ident(&column.text().to_string())),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// `col IN ('a', 'b')` or `col = ANY (ARRAY['a', 'b'])`, in any parentheses and with any casts

@@ -138,15 +138,21 @@ fn add_constraint(schema: &mut Schema, table: &str, def: &ConstraintDef) {
         ConstraintKind::PrimaryKey | ConstraintKind::Unique
     ) {
         // USING INDEX: the index becomes the constraint's, under the constraint's name.
-        if let Some(index) = &def.using_index {
-            schema.indexes.remove(index);
-        }
+        let used = def
+            .using_index
+            .as_ref()
+            .and_then(|index| schema.indexes.remove(index));
+        let columns = match used {
+            Some(index) => index.columns,
+            None => (!def.columns.is_empty()).then(|| def.columns.clone()),
+        };
         schema.indexes.insert(
             name.clone(),
             Index {
                 name: name.clone(),
                 table: table.to_owned(),
                 unique: true,
+                columns,
             },
         );
     }
@@ -214,7 +220,22 @@ fn add_columns(schema: &mut Schema, table: &str, defs: &[ColumnDef]) {
 
 fn column_constraints(schema: &mut Schema, table: &str, def: &ColumnDef) {
     for constraint in &def.constraints {
-        if constraint.kind != ConstraintKind::NotNull {
+        if constraint.kind == ConstraintKind::NotNull {
+            continue;
+        }
+        // A key written on the column is on the column.
+        if constraint.columns.is_empty()
+            && matches!(
+                constraint.kind,
+                ConstraintKind::PrimaryKey | ConstraintKind::Unique
+            )
+        {
+            let on_the_column = ConstraintDef {
+                columns: vec![def.name.clone()],
+                ..constraint.clone()
+            };
+            add_constraint(schema, table, &on_the_column);
+        } else {
             add_constraint(schema, table, constraint);
         }
     }
@@ -311,6 +332,7 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
             name: Some(name),
             table,
             unique,
+            columns,
             ..
         } => {
             let table = schema.resolve(table);
@@ -320,6 +342,7 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
                     name: name.clone(),
                     table,
                     unique: *unique,
+                    columns: columns.clone(),
                 },
             );
         }
@@ -502,6 +525,24 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
                     .filter(|c| &c.name == from)
                     .for_each(|c| c.name = to.clone()),
                 _ => {}
+            }
+        }
+    }
+    // A renamed column keeps its indexes.
+    if let Action::RenameColumn { from, to } = action {
+        let indexed: Vec<String> = schema
+            .indexes
+            .iter()
+            .filter(|(_, i)| i.table == table)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in indexed {
+            let columns = schema
+                .indexes
+                .get_mut(&name)
+                .and_then(|i| i.columns.as_mut());
+            for c in columns.into_iter().flatten().filter(|c| *c == from) {
+                *c = to.clone();
             }
         }
     }

@@ -207,6 +207,19 @@ impl Table {
         self.constraints.iter().find(|c| c.name == name)
     }
 
+    /// Whether `schema` has a unique index or constraint of this table on exactly `columns`
+    /// (in any order): what `ON CONFLICT (columns)` needs.
+    pub fn has_unique_on(&self, schema: &Schema, columns: &[String]) -> bool {
+        let wanted: std::collections::BTreeSet<&String> = columns.iter().collect();
+        schema.indexes.values().any(|i| {
+            i.unique
+                && i.table == self.name
+                && i.columns
+                    .as_ref()
+                    .is_some_and(|c| c.iter().collect::<std::collections::BTreeSet<_>>() == wanted)
+        })
+    }
+
     /// Why an insert must give `column`, if it must: it has no default and no BEFORE INSERT
     /// trigger sets it, and it is NOT NULL or a CHECK says it IS NOT NULL (a NOT VALID one
     /// too: it holds for new rows all the same).
@@ -250,6 +263,9 @@ pub struct Index {
     pub name: String,
     pub table: String,
     pub unique: bool,
+    /// Its plain columns; none for an expression or a partial index, which an `ON CONFLICT`
+    /// without a predicate cannot use.
+    pub columns: Option<Vec<String>>,
 }
 
 /// A map that clones in constant time and shares what a change leaves alone: the replay keeps

@@ -10,6 +10,7 @@ pub mod deploy_insert_before_relaxed;
 pub mod deploy_new_required_column;
 pub mod deploy_rename_used_column;
 pub mod deploy_type_change_used_column;
+pub mod deploy_upsert_target_missing;
 pub mod deploy_value_not_allowed;
 pub mod migration_edited;
 pub mod migration_out_of_order;
@@ -83,6 +84,7 @@ fn new_code(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
     deploy_code_before_schema::check(head, &starting, out);
     deploy_insert_before_relaxed::check(&starting, &inserts(head), out);
     deploy_value_not_allowed::new_code(head, &starting, out);
+    deploy_upsert_target_missing::new_code(head, &starting, out);
 }
 
 /// One new pre-deploy migration of the head, as the D rules look at it.
@@ -220,6 +222,7 @@ fn deploy(base: &Snapshot, head: &Snapshot, out: &mut Vec<Finding>) {
         }
         deploy_new_required_column::check(&step, &inserted, out);
         deploy_value_not_allowed::live(&step, base, out);
+        deploy_upsert_target_missing::live(&step, base, out);
     }
 }
 
