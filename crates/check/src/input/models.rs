@@ -215,9 +215,10 @@ fn parse_code(text: &str, file: &Path) -> Result<(Vec<Model>, Vec<DbEnum>), Mode
             .collect();
         write_calls(&tokens, file, &lines, &mut out);
     }
-    let mut enums = Vec::new();
+    // Only a file that names the derive can hold a `DbEnum`.
+    let mut enums = text.contains(DB_ENUM).then(Vec::new);
     visit_items(tokens, file, &mut out, &mut enums)?;
-    Ok((out, enums))
+    Ok((out, enums.unwrap_or_default()))
 }
 
 const INSERT_CALL: &str = "insert_into";
@@ -248,14 +249,16 @@ fn write_calls(
     };
     // Test code writes the rows its tests need, not what the release writes.
     let marks_test = |group: &proc_macro2::Group| {
+        if group.delimiter() != Delimiter::Bracket {
+            return false;
+        }
         let text: String = group
             .stream()
             .to_string()
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
-        group.delimiter() == Delimiter::Bracket
-            && (text == "test" || text.ends_with("::test") || text == "cfg(test)")
+        text == "test" || text.ends_with("::test") || text == "cfg(test)"
     };
     let mut open = vec![tokens.clone().into_iter().collect::<Vec<TokenTree>>()];
     while let Some(level) = open.pop() {
@@ -575,7 +578,7 @@ fn visit_items(
     tokens: proc_macro2::TokenStream,
     file: &Path,
     out: &mut Vec<Model>,
-    enums: &mut Vec<DbEnum>,
+    enums: &mut Option<Vec<DbEnum>>,
 ) -> Result<(), ModelsError> {
     use proc_macro2::{Delimiter, TokenTree};
     for item in items(tokens) {
@@ -606,13 +609,17 @@ fn visit_items(
                     out.push(model);
                 }
             }
-            Some("enum")
-                if item.iter().any(
-                    |t| matches!(t, TokenTree::Group(g) if g.to_string().contains(DB_ENUM)),
-                ) =>
-            {
+            Some("enum") => {
+                let Some(enums) = enums.as_mut() else {
+                    continue;
+                };
+                // Its attributes name the derive.
+                let derived = item.iter().any(|t| {
+                    matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket
+                        && g.to_string().contains(DB_ENUM))
+                });
                 let stream: proc_macro2::TokenStream = item.into_iter().collect();
-                if plumb_schema_rs::too_deep(&stream).is_some() {
+                if !derived || plumb_schema_rs::too_deep(&stream).is_some() {
                     continue;
                 }
                 // An enum that does not parse is the compiler's to report: no values known.
