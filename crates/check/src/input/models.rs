@@ -819,13 +819,25 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
     }
     roles.sort();
     let name = item.ident.to_string();
-    let table = match table {
-        Some(table) => table,
-        None if infers_table => format!("{}s", snake_case(&name)),
-        None => return None,
-    };
     let syn::Fields::Named(fields) = &item.fields else {
         return None;
+    };
+    // A field that is another struct's columns (`embed`) or an expression
+    // (`select_expression`) reads no column of the table by its name.
+    let not_a_column = |field: &syn::Field| {
+        let attrs = metas(&field.attrs);
+        inner(&attrs, "diesel").iter().any(|m| {
+            m.path().is_ident("embed")
+                || m.path().is_ident("select_expression")
+                || m.path().is_ident("select_expression_type")
+        }) || attrs.iter().any(|m| m.path().is_ident("diesel_embed"))
+    };
+    let table = match table {
+        Some(table) => table,
+        // Made only of other structs and expressions: a composite of no table of its own.
+        None if fields.named.iter().all(not_a_column) => return None,
+        None if infers_table => format!("{}s", snake_case(&name)),
+        None => return None,
     };
     let fields = fields
         .named
@@ -841,10 +853,8 @@ fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
             let converted = diesel
                 .iter()
                 .any(|m| m.path().is_ident("serialize_as") || m.path().is_ident("deserialize_as"));
-            let skipped = diesel
-                .iter()
-                .any(|m| m.path().is_ident("embed") || m.path().is_ident("skip_insertion"))
-                || attrs.iter().any(|m| m.path().is_ident("diesel_embed"));
+            let skipped =
+                not_a_column(field) || diesel.iter().any(|m| m.path().is_ident("skip_insertion"));
             let (optional, base) = base_type(&field.ty);
             (!skipped).then(|| ModelField {
                 value: None,
@@ -1075,6 +1085,39 @@ fn f(conn: &mut PgConnection) {
             .map(|f| f.value.as_deref())
             .collect();
         assert_eq!(written, [Some("on_hold"), Some("HTTP_LINK"), None]);
+    }
+
+    /// A struct made of other structs and expressions reads no table of its own, and an
+    /// expression field no column.
+    #[test]
+    fn a_composite_of_embeds_and_expressions_is_no_model_of_a_table() {
+        let text = "#[derive(Queryable, Selectable)]
+pub struct CommentView {
+    #[cfg_attr(feature = \"full\", diesel(select_expression = comment_select()))]
+    pub comment: Comment,
+    #[cfg_attr(feature = \"full\", diesel(embed))]
+    pub creator: Person,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = comment)]
+pub struct Counted {
+    pub id: i32,
+    #[diesel(select_expression = comment::score + 1)]
+    pub next_score: i32,
+}
+";
+        let models = parse_models(text, Path::new("src/views.rs")).unwrap();
+        let read: Vec<(&str, Vec<&str>)> = models
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.fields.iter().map(|f| f.column.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(read, [("Counted", vec!["id"])]);
     }
 
     #[test]

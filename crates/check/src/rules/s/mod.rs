@@ -92,23 +92,19 @@ fn check_model(model: &Model, schema: &Schema, declared: &SchemaRs, out: &mut Ve
             model_unknown_column::field(model, field, rs, out);
             continue;
         };
-        let Some(column) = table.and_then(|t| t.column(&c.name)) else {
+        let Some((table, column)) = table.and_then(|t| Some((t.as_ref(), t.column(&c.name)?)))
+        else {
             continue; // schema.rs itself is wrong: reported above
         };
         // A converted field's type is another, which diesel converts: nothing to judge.
         if !field.converted {
-            model_field_nullability::check(model, field, rs, c, column, out);
+            model_field_nullability::check(model, field, rs, c, (table, column), out);
             model_field_type::check(model, field, rs, c, column, out);
         }
     }
     if let Some(table) = table {
         insert_missing_required_column::check(model, rs, table, out);
     }
-}
-
-/// What an insert must give: NOT NULL without a default.
-fn required(column: &Column) -> bool {
-    !column.nullable && column.default.is_none()
 }
 
 /// Where a model field says it is, as a finding names it: `` `Account.email` (String) ``.

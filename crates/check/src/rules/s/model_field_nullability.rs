@@ -2,11 +2,11 @@
 //! non-optional field read from a nullable column, or a `None` inserted into a column that is
 //! NOT NULL without a default.
 
-use super::{place, required};
+use super::place;
 use crate::finding::{Finding, Rule, Severity};
 use crate::input::models::{Model, ModelField, Role};
 use crate::input::schema_rs::{ColumnRs, TableRs};
-use crate::sql::schema::Column;
+use crate::sql::schema::{Column, Table};
 use crate::sql::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -21,7 +21,7 @@ pub(super) fn check(
     field: &ModelField,
     rs: &TableRs,
     c: &ColumnRs,
-    column: &Column,
+    (table, column): (&Table, &Column),
     out: &mut Vec<Finding>,
 ) {
     let at = Span::line(&model.file, field.line);
@@ -38,15 +38,20 @@ pub(super) fn check(
             "make the field an Option, or make the column NOT NULL first (backfill, then enforce)",
         ));
     }
-    if model.roles.contains(&Role::Inserts) && field.optional && required(column) {
+    // A column a BEFORE INSERT trigger sets takes a None as well as a value.
+    let required = table.requires(&column.name);
+    if let Some(required) =
+        required.filter(|_| model.roles.contains(&Role::Inserts) && field.optional)
+    {
         out.push(Finding::new(
             RULE,
             at,
             format!(
-                "{} inserts into `{}.{}`, which is NOT NULL without a default: inserting None fails at run time",
+                "{} inserts into `{}.{}`, which is {} without a default: inserting None fails at run time",
                 place(model, field),
                 rs.name,
-                c.name
+                c.name,
+                required.said()
             ),
             "make the field non-optional, or give the column a default",
         ));
@@ -79,6 +84,16 @@ mod tests {
     #[test]
     fn an_optional_field_inserted_into_a_column_with_a_default_is_silent() {
         let up = edit(UP, "NOT NULL,", "NOT NULL DEFAULT '',");
+        let models = edit(MODELS, "pub email: &'a str,", "pub email: Option<&'a str>,");
+        assert_eq!(check(&up, SCHEMA_RS, &models), []);
+    }
+
+    /// A BEFORE INSERT trigger that sets the column fills a None as it fills an omission.
+    #[test]
+    fn an_optional_field_inserted_into_a_column_a_trigger_sets_is_silent() {
+        let up = format!(
+            "{UP}CREATE FUNCTION set_email() RETURNS trigger AS $$ BEGIN NEW.email := 'x'; RETURN NEW; END $$ LANGUAGE plpgsql;\nCREATE TRIGGER accounts_email BEFORE INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION set_email();\n"
+        );
         let models = edit(MODELS, "pub email: &'a str,", "pub email: Option<&'a str>,");
         assert_eq!(check(&up, SCHEMA_RS, &models), []);
     }
