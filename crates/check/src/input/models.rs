@@ -429,22 +429,11 @@ fn columns_set(args: proc_macro2::TokenStream) -> Option<Vec<SetColumn>> {
         else {
             return None;
         };
-        let path_only = path.iter().all(|t| match t {
-            TokenTree::Ident(_) => true,
-            TokenTree::Punct(p) => p.as_char() == ':',
-            _ => false,
-        });
-        if dot.as_char() != '.' || eq != "eq" || !path_only {
+        let segments = path_names(path)?;
+        if dot.as_char() != '.' || eq != "eq" {
             return None;
         }
         // `t::column`, `t::dsl::column`, `schema::t::column`: its table.
-        let segments: Vec<String> = path
-            .iter()
-            .filter_map(|t| match t {
-                TokenTree::Ident(i) => Some(i.to_string()),
-                _ => None,
-            })
-            .collect();
         let table = match segments.as_slice() {
             [.., table, dsl] if dsl == "dsl" => Some(table.clone()),
             [.., table] if table != "dsl" => Some(table.clone()),
@@ -482,17 +471,7 @@ fn conflict_target(args: proc_macro2::TokenStream) -> Option<Vec<String>> {
     tokens
         .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
         .filter(|element| !element.is_empty())
-        .map(|element| {
-            let path_only = element.iter().all(|t| match t {
-                TokenTree::Ident(_) => true,
-                TokenTree::Punct(p) => p.as_char() == ':',
-                _ => false,
-            });
-            match element.last() {
-                Some(TokenTree::Ident(column)) if path_only => Some(column.to_string()),
-                _ => None,
-            }
-        })
+        .map(|element| path_names(element)?.pop())
         .collect::<Option<Vec<_>>>()
         .filter(|columns| !columns.is_empty())
 }
@@ -512,24 +491,24 @@ struct SetColumn {
 
 /// `Enum::Variant` (or a longer path ending so): the enum and the variant.
 fn variant(tokens: proc_macro2::TokenStream) -> Option<(String, String)> {
-    use proc_macro2::TokenTree;
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    let path_only = tokens.iter().all(|t| match t {
-        TokenTree::Ident(_) => true,
-        TokenTree::Punct(p) => p.as_char() == ':',
-        _ => false,
-    });
-    let names: Vec<String> = tokens
-        .iter()
-        .filter_map(|t| match t {
-            TokenTree::Ident(i) => Some(i.to_string()),
-            _ => None,
-        })
-        .collect();
-    match names.as_slice() {
-        [.., ty, variant] if path_only => Some((ty.clone(), variant.clone())),
+    let tokens: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+    match path_names(&tokens)?.as_slice() {
+        [.., ty, variant] => Some((ty.clone(), variant.clone())),
         _ => None,
     }
+}
+
+/// The names of a path, `a::b::c`: none when the tokens are something else.
+fn path_names(tokens: &[proc_macro2::TokenTree]) -> Option<Vec<String>> {
+    use proc_macro2::TokenTree;
+    tokens
+        .iter()
+        .filter_map(|t| match t {
+            TokenTree::Ident(i) => Some(Some(i.to_string())),
+            TokenTree::Punct(p) if p.as_char() == ':' => None,
+            _ => Some(None),
+        })
+        .collect()
 }
 
 /// The string of a token stream that is one string literal: `"open"`.
