@@ -623,19 +623,7 @@ fn visit_items(
 fn db_enum(item: &syn::ItemEnum) -> Option<DbEnum> {
     use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
     let attrs = metas(&item.attrs);
-    let derives = attrs.iter().filter(|m| m.path().is_ident("derive"));
-    let derived = derives
-        .filter_map(|m| {
-            m.require_list()
-                .ok()?
-                .parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-                )
-                .ok()
-        })
-        .flatten()
-        .any(|p| p.segments.last().is_some_and(|s| s.ident == DB_ENUM));
-    if !derived {
+    if !derives(&attrs).iter().any(|d| d == DB_ENUM) {
         return None;
     }
     let style = attrs
@@ -670,18 +658,38 @@ fn db_enum(item: &syn::ItemEnum) -> Option<DbEnum> {
 
 /// `key = "text"`: the text.
 fn string_value(meta: &syn::Meta, key: &str) -> Option<String> {
-    let value = &meta
-        .require_name_value()
-        .ok()
-        .filter(|_| meta.path().is_ident(key))?
-        .value;
-    match value {
+    match value_of(meta, key)? {
         syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(text),
             ..
         }) => Some(text.value()),
         _ => None,
     }
+}
+
+/// The value of `key = value`, when the meta is that.
+fn value_of<'m>(meta: &'m syn::Meta, key: &str) -> Option<&'m syn::Expr> {
+    meta.require_name_value()
+        .ok()
+        .filter(|_| meta.path().is_ident(key))
+        .map(|nv| &nv.value)
+}
+
+/// The last segment of every path the `derive(...)` attributes name.
+fn derives(attrs: &[syn::Meta]) -> Vec<String> {
+    type Paths = syn::punctuated::Punctuated<syn::Path, syn::Token![,]>;
+    attrs
+        .iter()
+        .filter(|m| m.path().is_ident("derive"))
+        .filter_map(|m| {
+            m.require_list()
+                .ok()?
+                .parse_args_with(Paths::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
+        .collect()
 }
 
 /// The attributes in force whatever features are on: each attribute, and those a
@@ -716,12 +724,7 @@ fn inner(metas: &[syn::Meta], name: &str) -> Vec<syn::Meta> {
 
 /// A name given as `x`, `crate::schema::x` or `"x"` (diesel 1.x): its last segment.
 fn name_value(meta: &syn::Meta, key: &str) -> Option<String> {
-    let value = &meta
-        .require_name_value()
-        .ok()
-        .filter(|_| meta.path().is_ident(key))?
-        .value;
-    match value {
+    match value_of(meta, key)? {
         syn::Expr::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
         syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(text),
@@ -747,38 +750,28 @@ fn bool_value(meta: &syn::Meta, key: &str) -> Option<bool> {
 }
 
 fn model(item: &syn::ItemStruct, file: &Path) -> Option<Model> {
-    type Paths = syn::punctuated::Punctuated<syn::Path, syn::Token![,]>;
     let attrs = metas(&item.attrs);
     let mut roles = Vec::new();
     let mut by_name = false;
     // diesel infers a table (the struct's name in snake case plus `s`) for these derives only;
     // a bare `Queryable` reads columns by position, from no table in particular.
     let mut infers_table = false;
-    for derive in attrs.iter().filter(|m| m.path().is_ident("derive")) {
-        let Ok(paths) = derive
-            .require_list()
-            .and_then(|l| l.parse_args_with(Paths::parse_terminated))
-        else {
-            continue;
+    for name in derives(&attrs) {
+        by_name |= name == "QueryableByName";
+        infers_table |= matches!(
+            name.as_str(),
+            "Selectable" | "Insertable" | "AsChangeset" | "Identifiable"
+        );
+        let role = match name.as_str() {
+            "Queryable" | "Selectable" => Some(Role::Reads),
+            // Rows of raw SQL: a model only when it names its table.
+            "QueryableByName" => None,
+            "Insertable" => Some(Role::Inserts),
+            "AsChangeset" => Some(Role::Updates),
+            _ => None,
         };
-        for path in paths {
-            let name = path.segments.last().map(|s| s.ident.to_string());
-            by_name |= name.as_deref() == Some("QueryableByName");
-            infers_table |= matches!(
-                name.as_deref(),
-                Some("Selectable" | "Insertable" | "AsChangeset" | "Identifiable")
-            );
-            let role = match name.as_deref() {
-                Some("Queryable" | "Selectable") => Some(Role::Reads),
-                // Rows of raw SQL: a model only when it names its table.
-                Some("QueryableByName") => None,
-                Some("Insertable") => Some(Role::Inserts),
-                Some("AsChangeset") => Some(Role::Updates),
-                _ => None,
-            };
-            if let Some(role) = role.filter(|r| !roles.contains(r)) {
-                roles.push(role);
-            }
+        if let Some(role) = role.filter(|r| !roles.contains(r)) {
+            roles.push(role);
         }
     }
     let diesel = inner(&attrs, "diesel");

@@ -220,22 +220,7 @@ fn add_columns(schema: &mut Schema, table: &str, defs: &[ColumnDef]) {
 
 fn column_constraints(schema: &mut Schema, table: &str, def: &ColumnDef) {
     for constraint in &def.constraints {
-        if constraint.kind == ConstraintKind::NotNull {
-            continue;
-        }
-        // A key written on the column is on the column.
-        if constraint.columns.is_empty()
-            && matches!(
-                constraint.kind,
-                ConstraintKind::PrimaryKey | ConstraintKind::Unique
-            )
-        {
-            let on_the_column = ConstraintDef {
-                columns: vec![def.name.clone()],
-                ..constraint.clone()
-            };
-            add_constraint(schema, table, &on_the_column);
-        } else {
+        if constraint.kind != ConstraintKind::NotNull {
             add_constraint(schema, table, constraint);
         }
     }
