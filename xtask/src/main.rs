@@ -22,19 +22,10 @@ enum Task {
     /// 1: a check failed; 2: something could not be read or reached.
     CheckContract {
         /// The workspace to check (default: the one this xtask belongs to).
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", conflicts_with = "path")]
         workspace: Option<PathBuf>,
-        /// Skip the checks that need a PostgreSQL server.
-        #[arg(long)]
-        no_live: bool,
-        /// Compare with this git revision (default: the merge-base with the main branch).
-        #[arg(long, value_name = "REV", conflicts_with = "no_base")]
-        base: Option<String>,
-        /// Check the head alone, without API and deploy compatibility.
-        #[arg(long)]
-        no_base: bool,
         #[command(flatten)]
-        live: plumb::stages::LiveArgs,
+        args: plumb::contract::ContractArgs,
     },
     /// Writes schemas/ from the contract crate: one JSON Schema per API version, type and
     /// direction, and the OpenAPI document.
@@ -64,19 +55,10 @@ fn main() -> ExitCode {
     match cli.task {
         Task::CheckContract {
             workspace,
-            no_live,
-            base,
-            no_base,
-            live,
+            mut args,
         } => {
-            let root = workspace.unwrap_or_else(workspace::this_workspace);
-            let live = (!no_live).then(|| live.options());
-            let base = match (base, no_base) {
-                (_, true) => plumb_check::Base::None,
-                (Some(rev), false) => plumb_check::Base::Rev(rev),
-                (None, false) => plumb_check::Base::Default,
-            };
-            check_contract::run(&root, &base, live)
+            args.path = args.path.or(workspace);
+            check_contract::run(args)
         }
         Task::Schemas { check, workspace } => {
             let root = workspace.unwrap_or_else(workspace::this_workspace);
@@ -85,6 +67,8 @@ fn main() -> ExitCode {
         Task::Online(command) => plumb::online::run(command),
     }
 }
+
+const FIX: &str = "run `cargo xtask schemas` to update them, then `cargo insta review`";
 
 fn schemas_task(root: &std::path::Path, check: bool) -> ExitCode {
     let outcome = if check {
@@ -98,7 +82,7 @@ fn schemas_task(root: &std::path::Path, check: bool) -> ExitCode {
             ExitCode::from(2)
         }
         Ok(drift) if check && !drift.is_clean() => {
-            eprintln!("{}", drift.report());
+            eprintln!("{}", drift.report("schemas", FIX));
             ExitCode::from(1)
         }
         Ok(drift) if check => {

@@ -191,6 +191,62 @@ pub fn check_everything(
     Ok(report)
 }
 
+/// The migrations the base already has: what production has applied. The live stage applies
+/// them quickly, as history, and judges the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Released {
+    /// No base was asked for.
+    None,
+    /// The default base cannot be had (outside git, no main branch): why.
+    Skipped(String),
+    /// The folder names of the base's migrations, and the revision they were read at.
+    At {
+        rev: String,
+        folders: std::collections::BTreeSet<String>,
+    },
+}
+
+/// Lists the migration folders of `base` (one `git ls-tree`, no file read).
+pub fn released_migrations(
+    root: &Path,
+    settings: &Settings,
+    base: &Base,
+) -> Result<Released, InputError> {
+    let rev = match base {
+        Base::None => return Ok(Released::None),
+        Base::Rev(rev) => rev.clone(),
+        Base::Default => match input::git::default_base(root) {
+            Ok(rev) => rev,
+            Err(reason) => return Ok(Released::Skipped(reason.to_string())),
+        },
+    };
+    let dir = relative(root, &settings.migrations_dir);
+    let tree = match input::git::list(root, &rev, std::slice::from_ref(&dir)) {
+        Ok(tree) => tree,
+        Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
+            return Ok(Released::Skipped(reason));
+        }
+        Err(error) => {
+            return Err(InputError::Invalid {
+                path: root.to_path_buf(),
+                reason: error.to_string(),
+            });
+        }
+    };
+    let folders = tree
+        .files
+        .iter()
+        .filter_map(|(_, path)| {
+            let inside = Path::new(path).strip_prefix(&dir).ok()?;
+            let mut parts = inside.components();
+            let folder = parts.next()?.as_os_str().to_str()?.to_owned();
+            // A folder holds a migration's scripts; a file directly inside is no migration.
+            parts.next().map(|_| folder)
+        })
+        .collect();
+    Ok(Released::At { rev, folders })
+}
+
 /// The threads that parse files (rayon's, for Rust files and migrations read in parallel) get
 /// the parser's stack: syn and the SQL parser recurse once per level of nesting, and a small
 /// file can nest thousands of levels.

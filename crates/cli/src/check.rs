@@ -32,11 +32,22 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum OutputFormat {
+pub enum OutputFormat {
     Human,
     Json,
     Github,
     Sarif,
+}
+
+impl OutputFormat {
+    pub fn format(self) -> Format {
+        match self {
+            OutputFormat::Human => Format::Human,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Github => Format::Github,
+            OutputFormat::Sarif => Format::Sarif,
+        }
+    }
 }
 
 /// The base `--base REV` and `--no-base` ask for.
@@ -118,12 +129,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             .map(|(file, text)| (shown(&file), text))
             .collect();
     }
-    let format = match format {
-        OutputFormat::Human => Format::Human,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Github => Format::Github,
-        OutputFormat::Sarif => Format::Sarif,
-    };
+    let format = format.format();
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     emit(&render(&report, format, colour));
     let failed = report.count(Severity::Error) > 0;

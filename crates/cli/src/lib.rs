@@ -1,6 +1,8 @@
 //! The commands of `plumb`, also reachable through `cargo xtask`.
 
 pub mod check;
+pub mod contract;
 pub mod online;
 mod progress;
+pub mod schemas;
 pub mod stages;

@@ -22,8 +22,13 @@ enum Command {
     /// Records today's findings in plumb-baseline.json, so that `plumb check` fails only on
     /// new ones.
     Baseline(plumb::check::BaselineArgs),
-    /// Applies, reverts and applies again every migration on a fresh database, observing locks
-    /// and rewrites (DATABASE_URL, else a throwaway cluster).
+    /// Runs every stage: the API schemas against what the code generates, the static checks
+    /// and the live stage. Exit 0 clean, 1 a check failed, 2 something could not be read or
+    /// reached.
+    CheckContract(plumb::contract::ContractArgs),
+    /// On a fresh database (DATABASE_URL, else a throwaway cluster), applies the migrations the
+    /// base has as history, then applies, reverts and applies again each new one, observing
+    /// locks and rewrites.
     Live(plumb::stages::LiveCommand),
     #[command(flatten)]
     Online(plumb::online::OnlineCommand),
@@ -33,6 +38,10 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(args) => plumb::check::run(args),
         Command::Baseline(args) => plumb::check::run_baseline(args),
+        Command::CheckContract(args) => {
+            plumb::online::init_logging("warn");
+            plumb::contract::run(args)
+        }
         Command::Live(command) => {
             plumb::online::init_logging("warn");
             plumb::stages::run_live(command)

@@ -72,3 +72,52 @@ impl BackfillDisplay {
         }
     }
 }
+
+/// The live stage's progress: on a terminal, one line that shows the migration running, its
+/// place and the time since the stage began; otherwise one line per migration on stderr (CI
+/// logs), history included, so that a stalled run shows where it stalled.
+#[derive(Debug)]
+pub(crate) struct LiveDisplay {
+    bar: Option<ProgressBar>,
+    started: Instant,
+}
+
+impl LiveDisplay {
+    pub fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("live: {msg} ({elapsed})") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Self {
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn step(&mut self, step: plumb_live::Step<'_>) {
+        use plumb_live::Treatment;
+        let what = match step.treatment {
+            Treatment::History => "applying as history",
+            Treatment::Judged => "judging",
+            Treatment::Skipped => "skipping",
+        };
+        let message = format!("[{}/{}] {what} {}", step.index, step.total, step.folder);
+        match &self.bar {
+            Some(bar) => bar.set_message(message),
+            None => eprintln!(
+                "live: {message} ({:.1}s)",
+                self.started.elapsed().as_secs_f64()
+            ),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -4,95 +4,198 @@
 //! Every column gets a value, as if every backfill had run: in a real deploy a backfill runs
 //! between the migration that adds a column and the one that enforces it, and backfills are
 //! not migrations.
+//!
+//! Seed rows go beside the rows migrations wrote (reference data a later migration reads),
+//! never in their place. Each table is seeded in a transaction of its own, whose id marks its
+//! rows: they can be removed again without touching a row a migration wrote.
+
+use std::collections::BTreeMap;
 
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 use crate::catalog::{Catalog, CatalogTable, ConstraintKind};
 use plumb_pg::sql::quote_ident as quote;
 
-/// Empties every table of `catalog` and gives each `rows` rows, parents before the tables that
-/// reference them. Returns the tables it could not seed, with why (a CHECK or a type it cannot
-/// satisfy): those are observed empty.
-pub fn reseed_tables(
+/// What has been seeded: each table by the oid it had then (a table dropped and created again
+/// is a new table, and empty), in seeding order, and the transactions that inserted the rows.
+#[derive(Debug, Default)]
+pub struct Seeding {
+    tables: Vec<(String, i64)>,
+    transactions: Vec<i64>,
+    /// Tables already reported as not seeded, with why.
+    refused: BTreeMap<String, String>,
+}
+
+impl Seeding {
+    fn has(&self, name: &str, oid: i64) -> bool {
+        self.tables.iter().any(|(t, o)| t == name && *o == oid)
+    }
+}
+
+/// Gives `rows` rows to each table of `catalog` not seeded yet, parents before the tables that
+/// reference them, beside the rows already there. Returns the tables it could not seed, each
+/// once, with why (a CHECK or a type it cannot satisfy): those are observed with the rows
+/// migrations gave them.
+pub fn seed_tables(
     conn: &mut PgConnection,
     catalog: &Catalog,
     rows: u32,
+    seeding: &mut Seeding,
 ) -> Vec<(String, String)> {
-    let mut skipped = Vec::new();
-    if catalog.tables.is_empty() {
-        return skipped;
+    let mut refused = Vec::new();
+    if rows == 0 || catalog.tables.is_empty() {
+        return refused;
     }
-    let all: Vec<String> = catalog.tables.keys().map(|t| quote(t)).collect();
-    if let Err(error) = conn.batch_execute(&format!(
-        "TRUNCATE {} RESTART IDENTITY CASCADE",
-        all.join(", ")
-    )) {
-        skipped.push(("(all tables)".to_owned(), error.to_string()));
-        return skipped;
-    }
-    let mut pending: Vec<&String> = catalog.tables.keys().collect();
-    let mut seeded: Vec<String> = Vec::new();
+    let oids = match plumb_pg::observe::relfilenodes(conn) {
+        Ok(nodes) => nodes,
+        Err(error) => {
+            refused.push(("(all tables)".to_owned(), error.to_string()));
+            return refused;
+        }
+    };
+    let oid_of = |name: &str| oids.get(name).map(|(oid, _)| *oid).unwrap_or(-1);
+    let done = |seeding: &Seeding, name: &str| {
+        seeding.has(name, oid_of(name)) || seeding.refused.contains_key(name)
+    };
+    let mut pending: Vec<&String> = catalog
+        .tables
+        .keys()
+        .filter(|name| !done(seeding, name))
+        .collect();
+    let mut seeded_now: Vec<String> = Vec::new();
     while !pending.is_empty() {
         let before = pending.len();
         pending.retain(|name| {
             let table = &catalog.tables[*name];
             let parents = foreign_keys(table);
-            if parents
-                .iter()
-                .any(|(_, parent, _)| parent != *name && pending_contains(catalog, &seeded, parent))
-            {
+            if parents.iter().any(|(_, parent, _)| {
+                parent != *name
+                    && catalog.tables.contains_key(parent)
+                    && !done(seeding, parent)
+                    && !seeded_now.contains(parent)
+            }) {
                 return true;
             }
+            seeded_now.push((*name).clone());
             if let Some((_, parent, _)) = parents
                 .iter()
-                .find(|(_, p, _)| skipped.iter().any(|(s, _)| s == p))
+                .find(|(_, p, _)| seeding.refused.contains_key(p))
             {
-                skipped.push((
-                    (*name).clone(),
-                    format!("it references {parent}, which has no rows"),
-                ));
-                seeded.push((*name).clone());
+                refuse(
+                    seeding,
+                    &mut refused,
+                    name,
+                    format!("it references {parent}, which has no seed rows"),
+                );
                 return false;
             }
-            match insert_sql(name, table, &parents, rows, &catalog.enums) {
-                Ok(sql) => {
-                    if let Err(error) = conn.batch_execute(&sql) {
-                        skipped.push(((*name).clone(), error.to_string()));
-                    }
+            let sql = match insert_sql(name, table, &parents, rows, &catalog.enums) {
+                Ok(sql) => sql,
+                Err(why) => {
+                    refuse(seeding, &mut refused, name, why);
+                    return false;
                 }
-                Err(why) => skipped.push(((*name).clone(), why)),
+            };
+            match seed_one(conn, &sql) {
+                Ok(transaction) => {
+                    seeding.tables.push(((*name).clone(), oid_of(name)));
+                    seeding.transactions.push(transaction);
+                }
+                Err(error) => refuse(
+                    seeding,
+                    &mut refused,
+                    name,
+                    plumb_pg::one_line(&error.to_string()),
+                ),
             }
-            seeded.push((*name).clone());
             false
         });
         if pending.len() == before {
-            // A cycle of foreign keys: these tables are left empty, and said so.
+            // A cycle of foreign keys: these tables are left as they are, and said so.
             for name in pending.drain(..) {
-                skipped.push((
-                    name.clone(),
+                refuse(
+                    seeding,
+                    &mut refused,
+                    name,
                     "it is part of a cycle of foreign keys".to_owned(),
-                ));
+                );
             }
         }
     }
-    skipped
+    refused
 }
 
-fn pending_contains(catalog: &Catalog, seeded: &[String], parent: &str) -> bool {
-    catalog.tables.contains_key(parent) && !seeded.iter().any(|s| s == parent)
+fn refuse(seeding: &mut Seeding, out: &mut Vec<(String, String)>, table: &str, why: String) {
+    if seeding
+        .refused
+        .insert(table.to_owned(), why.clone())
+        .is_none()
+    {
+        out.push((table.to_owned(), why));
+    }
 }
 
-/// Removes every row of every table of `catalog`.
-pub fn empty_tables(conn: &mut PgConnection, catalog: &Catalog) -> diesel::QueryResult<()> {
-    if catalog.tables.is_empty() {
+/// Runs one table's insert in a transaction of its own; gives the transaction's id as `xmin`
+/// shows it (32 bits).
+///
+/// Where the role may, the insert runs as a replica applies rows: the table's triggers do not
+/// fire (a row trigger that scans the table makes a seed quadratic: crates.io's `users` took
+/// minutes) and foreign keys are not checked again (the values are taken from the parents).
+fn seed_one(conn: &mut PgConnection, sql: &str) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Transaction {
+        #[diesel(sql_type = BigInt)]
+        xid: i64,
+    }
+    conn.transaction(|conn| {
+        as_replica(conn);
+        conn.batch_execute(sql)?;
+        diesel::sql_query("SELECT (txid_current() % 4294967296)::bigint AS xid")
+            .get_result::<Transaction>(conn)
+            .map(|t| t.xid)
+    })
+}
+
+/// For the rest of the transaction, rows are written as a replica writes them: no trigger
+/// fires, foreign keys included. In a savepoint: a role that may not set it (only a superuser
+/// may) rolls back to it and goes on with triggers.
+fn as_replica(conn: &mut PgConnection) {
+    let _ =
+        conn.transaction(|conn| conn.batch_execute("SET LOCAL session_replication_role = replica"));
+}
+
+/// Removes the seed rows (children before parents) and forgets them, so that the next
+/// [`seed_tables`] seeds again; the rows migrations wrote stay. A seed row a migration has
+/// since updated carries that migration's transaction id and stays too.
+pub fn remove_seed_rows(conn: &mut PgConnection, seeding: &mut Seeding) -> QueryResult<()> {
+    if seeding.transactions.is_empty() {
         return Ok(());
     }
-    let all: Vec<String> = catalog.tables.keys().map(|t| quote(t)).collect();
-    conn.batch_execute(&format!(
-        "TRUNCATE {} RESTART IDENTITY CASCADE",
-        all.join(", ")
-    ))
+    let ids: Vec<String> = seeding.transactions.iter().map(i64::to_string).collect();
+    let ids = ids.join(",");
+    let current = plumb_pg::observe::relfilenodes(conn)?;
+    conn.transaction(|conn| {
+        // As the seeding wrote them: no trigger fires and no foreign key is checked for each
+        // deleted row (an unindexed referencing column makes that a scan per row; Lemmy's
+        // tables took minutes). Children go before their parents all the same.
+        as_replica(conn);
+        for (table, oid) in seeding.tables.iter().rev() {
+            if current.get(table).is_some_and(|(o, _)| o == oid) {
+                conn.batch_execute(&format!(
+                    "DELETE FROM {} WHERE xmin::text::bigint IN ({ids})",
+                    quote(table)
+                ))?;
+            }
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    seeding.tables.clear();
+    seeding.transactions.clear();
+    seeding.refused.clear();
+    Ok(())
 }
 
 /// A type as `format_type` writes it, without its modifiers: `timestamp(3) with time zone`
@@ -217,7 +320,13 @@ fn value_for(
     };
     Some(match base.as_str() {
         "smallint" => "(n % 32000)::smallint".to_owned(),
-        "integer" | "bigint" | "real" | "double precision" => format!("n::{base}"),
+        // Past the largest value already there: a key without a default is often numbered.
+        "integer" | "bigint" => format!(
+            "(n + coalesce((SELECT max({c}) FROM {t}), 0))::{base}",
+            c = quote(column),
+            t = quote(table)
+        ),
+        "real" | "double precision" => format!("n::{base}"),
         "numeric" => format!("0::{sql_type}"),
         "text" => text(None),
         "character varying" | "character" => text(length),
@@ -228,6 +337,16 @@ fn value_for(
         "date" => "current_date - (n % 3650)".to_owned(),
         "uuid" => "gen_random_uuid()".to_owned(),
         "jsonb" | "json" => format!("'{{}}'::{base}"),
+        "citext" => text(None),
+        "tsvector" => format!("to_tsvector('simple', {})", text(None)),
+        "ltree" => format!("('seed' || n)::{sql_type}"),
+        "inet" | "cidr" => format!(
+            "('10.' || (n / 65536 % 256) || '.' || (n / 256 % 256) || '.' || (n % 256))::{base}"
+        ),
+        "interval" => "n * interval '1 second'".to_owned(),
+        "time without time zone" | "time with time zone" => {
+            format!("'00:00'::{base} + (n % 86400) * interval '1 second'")
+        }
         "bytea" => "int4send(n)".to_owned(),
         other => {
             let labels = enums.get(other.trim_matches('"'))?;

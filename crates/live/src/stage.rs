@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use plumb_check::{Report, Settings, Severity};
+use plumb_check::{Base, Report, Settings, Severity};
 use plumb_pg::{MigrationFolders, PgServer};
 
-use crate::verify::{LiveOptions, MigrationFailure, Verification, verify_migrations};
+use crate::history::History;
+use crate::verify::{LiveOptions, MigrationFailure, Step, Verification, verify_migrations};
 
 /// Why the stage could not run: the workspace, its migrations or the server. Exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -25,19 +26,36 @@ pub struct LiveStage {
     /// The server, described without its password.
     pub server: String,
     pub elapsed: Duration,
+    /// What was applied as history, or why there was no base to tell.
+    pub history: Vec<String>,
     root: PathBuf,
 }
 
-/// Runs the live stage on the workspace at `root` against `server`.
-pub fn run(root: &Path, server: &PgServer, options: LiveOptions) -> Result<LiveStage, StageError> {
+/// Runs the live stage on the workspace at `root` against `server`: the migrations `base` has
+/// (and those before `skip-before`) as history, the others judged. `on_step` hears of each
+/// migration as it starts.
+pub fn run(
+    root: &Path,
+    server: &PgServer,
+    options: LiveOptions,
+    base: &Base,
+    on_step: &mut dyn FnMut(Step<'_>),
+) -> Result<LiveStage, StageError> {
     let started = Instant::now();
     let settings = Settings::load(root)?;
+    let released = plumb_check::released_migrations(root, &settings, base)?;
+    let history = History::new(&settings, &released);
     let folders = MigrationFolders::read(&settings.migrations_dir)?;
-    let verification = verify_migrations(server, &folders, &settings, options)?;
+    let verification = verify_migrations(server, &folders, &settings, options, &history, on_step)?;
+    let mut described = history.described.clone();
+    if let plumb_check::Released::Skipped(reason) = released {
+        described.push(format!("no base ({reason}), so every migration was judged"));
+    }
     Ok(LiveStage {
         verification,
         server: server.describe(),
         elapsed: started.elapsed(),
+        history: described,
         root: root.to_path_buf(),
     })
 }
@@ -58,14 +76,26 @@ impl LiveStage {
 
     /// The migration PostgreSQL refused, with its file shown relative to the workspace.
     pub fn failure(&self) -> Option<MigrationFailure> {
-        self.verification.failure.clone().map(|failure| {
-            let file = failure
-                .file
-                .strip_prefix(&self.root)
-                .unwrap_or(&failure.file)
-                .to_path_buf();
-            MigrationFailure { file, ..failure }
-        })
+        self.verification
+            .failure
+            .clone()
+            .map(|failure| self.relative(failure))
+    }
+
+    fn relative(&self, failure: MigrationFailure) -> MigrationFailure {
+        let file = failure
+            .file
+            .strip_prefix(&self.root)
+            .unwrap_or(&failure.file)
+            .to_path_buf();
+        MigrationFailure { file, ..failure }
+    }
+
+    /// The first historical migration PostgreSQL refused, and how many more did.
+    pub fn history_failure(&self) -> Option<(MigrationFailure, usize)> {
+        let failures = &self.verification.history_failures;
+        let first = failures.first()?.clone();
+        Some((self.relative(first), failures.len() - 1))
     }
 
     /// What goes to stderr: notes on what could not be observed as intended, the findings
@@ -74,6 +104,17 @@ impl LiveStage {
         let mut out = String::new();
         for (table, why) in &self.verification.unseeded {
             out.push_str(&format!("note: live stage: {table} {why}\n"));
+        }
+        if let Some((failure, more)) = self.history_failure() {
+            let more = match more {
+                0 => String::new(),
+                1 => " (and 1 more historical migration failed after it)".to_owned(),
+                n => format!(" (and {n} more historical migrations failed after it)"),
+            };
+            out.push_str(&format!(
+                "warning: live stage: history: {failure}{more}\n  note: production applied this migration long ago; the ones after it were applied all the same and the new ones judged, which may fail because of it. Fix it in place, or list it in plumb.toml's `[live] skip = [\"{}\"]`\n",
+                failure.folder
+            ));
         }
         if !self.verification.findings.is_empty() {
             let report = Report {
@@ -95,24 +136,52 @@ impl LiveStage {
         &self.verification.confirmations
     }
 
-    /// The stage's one line: `live: ok, ...` or `live: failed, ...`.
+    /// The stage's one line: `live: ok, ...` or `live: failed, ...`, and what was history.
     pub fn summary_line(&self) -> String {
         let elapsed = self.elapsed.as_secs_f64();
         let errors = self.errors();
         let warnings = self.verification.findings.len() - errors;
-        if self.verification.failure.is_some() {
+        let v = &self.verification;
+        let mut history = Vec::new();
+        if v.history > 0 {
+            let failed = match v.history_failures.len() {
+                0 => String::new(),
+                n => format!(", {n} of them failed"),
+            };
+            history.push(format!(
+                "{} applied as history ({}{failed})",
+                v.history,
+                self.history.join(", ")
+            ));
+        } else if let Some(why) = self.history.iter().find(|h| h.starts_with("no base")) {
+            history.push(why.clone());
+        }
+        if !v.skipped.is_empty() {
+            history.push(format!("{} skipped by [live] skip", v.skipped.len()));
+        }
+        let history = if history.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", history.join("; "))
+        };
+        if v.failure.is_some() {
             format!(
-                "live: failed, a migration does not apply or revert on a fresh database ({elapsed:.1}s)"
+                "live: failed, a migration does not apply or revert on a fresh database{history} ({elapsed:.1}s)"
             )
         } else if errors > 0 {
             format!(
-                "live: failed, {errors} errors, {warnings} warnings on a fresh database ({}, {elapsed:.1}s)",
+                "live: failed, {errors} errors, {warnings} warnings on a fresh database{history} ({}, {elapsed:.1}s)",
+                self.server
+            )
+        } else if v.judged == 0 {
+            format!(
+                "live: ok, no new migration to judge, {warnings} warnings{history} ({}, {elapsed:.1}s)",
                 self.server
             )
         } else {
             format!(
-                "live: ok, {} migrations apply, revert to the same catalog and apply again on a fresh database, {warnings} warnings ({}, {elapsed:.1}s)",
-                self.verification.migrations, self.server
+                "live: ok, {} migrations apply, revert to the same catalog and apply again on a fresh database, {warnings} warnings{history} ({}, {elapsed:.1}s)",
+                v.judged, self.server
             )
         }
     }

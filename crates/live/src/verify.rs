@@ -18,8 +18,9 @@ use plumb_check::sql::source::Source;
 use plumb_check::{Finding, Settings};
 
 use crate::catalog::Catalog;
+use crate::history::History;
 use crate::replay_compare::replay_differences;
-use crate::seed::reseed_tables;
+use crate::seed::{Seeding, remove_seed_rows, seed_tables};
 use plumb_pg::PgServer;
 use plumb_pg::TestDatabase;
 use plumb_pg::observe::{relfilenodes, traced};
@@ -65,6 +66,8 @@ pub struct MigrationFailure {
     pub message: String,
     pub detail: Option<String>,
     pub hint: Option<String>,
+    /// Extensions the script creates that the server does not have.
+    pub missing_extensions: Vec<String>,
 }
 
 impl fmt::Display for MigrationFailure {
@@ -83,6 +86,18 @@ impl fmt::Display for MigrationFailure {
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
+        }
+        if !self.missing_extensions.is_empty() {
+            let names: Vec<String> = self
+                .missing_extensions
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect();
+            write!(
+                f,
+                "\n  note: it needs the extension {}, which this server does not have: point DATABASE_URL at a server that has it",
+                names.join(", ")
+            )?;
         }
         Ok(())
     }
@@ -110,7 +125,15 @@ impl Default for LiveOptions {
 #[derive(Debug, Clone)]
 pub struct Verification {
     pub migrations: usize,
-    /// The first migration PostgreSQL refused; nothing after it ran.
+    /// Migrations applied as history: quickly, neither observed nor reverted.
+    pub history: usize,
+    /// Migrations judged: observed, reverted and applied again.
+    pub judged: usize,
+    /// Migrations `[live] skip` leaves out.
+    pub skipped: Vec<String>,
+    /// Historical migrations PostgreSQL refused; the ones after them were still applied.
+    pub history_failures: Vec<MigrationFailure>,
+    /// The first judged migration PostgreSQL refused; nothing after it ran.
     pub failure: Option<MigrationFailure>,
     /// Families L: down.sql not reversing, replay mismatches, rewrites, long locks.
     pub findings: Vec<Finding>,
@@ -121,15 +144,39 @@ pub struct Verification {
     pub unseeded: Vec<(String, String)>,
 }
 
-/// On an empty database on `server`, for each migration in diesel's order: seeds the tables
-/// that exist, applies it while a second connection watches its locks, compares the schema with
-/// the static replay, reverts it and compares the catalog with the one before, and applies it
-/// again.
+/// Where the live stage is: the migration it starts, and how it treats it. What a progress
+/// display shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// 1-based, over every migration.
+    pub index: usize,
+    pub total: usize,
+    pub folder: &'a str,
+    pub treatment: Treatment,
+}
+
+/// How the live stage treats a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Treatment {
+    /// Applied quickly: production has it already.
+    History,
+    /// Seeded, observed, reverted and applied again.
+    Judged,
+    /// Left out (`[live] skip`).
+    Skipped,
+}
+
+/// On an empty database on `server`, for each migration in diesel's order: a migration of
+/// `history` is applied as it is; any other has the tables that exist seeded, is applied while
+/// a second connection watches its locks, is compared with the static replay, reverted and
+/// compared with the catalog before it, and applied again.
 pub fn verify_migrations(
     server: &PgServer,
     folders: &MigrationFolders,
     settings: &Settings,
     options: LiveOptions,
+    history: &History,
+    on_step: &mut dyn FnMut(Step<'_>),
 ) -> Result<Verification> {
     let database = TestDatabase::empty(server)?;
     let mut conn = database.connect()?;
@@ -145,39 +192,91 @@ pub fn verify_migrations(
     // What `run_pending_migrations` does first: create `__diesel_schema_migrations`.
     conn.setup()
         .map_err(query_error("creating diesel's migrations table"))?;
+    let treatments: Vec<Treatment> = folders
+        .folders
+        .iter()
+        .map(|folder| {
+            if settings.live_skips(&folder.version, &folder.name) {
+                Treatment::Skipped
+            } else if history.covers(folder) {
+                Treatment::History
+            } else {
+                Treatment::Judged
+            }
+        })
+        .collect();
+    // The static view of the judged migrations only: history is not replayed twice.
     let replayed = plumb_check::replay_each(&folders.migrations);
-    let predicted = plumb_check::check_migrations(&folders.migrations, settings).findings;
+    let predicted: Vec<Finding> = if treatments.contains(&Treatment::Judged) {
+        plumb_check::check_migrations(&folders.migrations, settings).findings
+    } else {
+        Vec::new()
+    };
     let mut report = Verification {
         migrations: folders.folders.len(),
+        history: 0,
+        judged: 0,
+        skipped: Vec::new(),
+        history_failures: Vec::new(),
         failure: None,
         findings: Vec::new(),
         confirmations: Vec::new(),
         unseeded: Vec::new(),
     };
+    let mut seeding = Seeding::default();
     let mut reported_gaps = BTreeSet::new();
-    for ((folder, migration), replay) in folders
+    let total = folders.folders.len();
+    for (index, (((folder, migration), replay), treatment)) in folders
         .folders
         .iter()
         .zip(&folders.migrations)
         .zip(&replayed)
+        .zip(&treatments)
+        .enumerate()
     {
-        tracing::debug!(migration = %folder.name, "live");
-        let before = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
-        for (table, why) in reseed_tables(&mut conn, &before, options.seed_rows) {
-            if !report.unseeded.iter().any(|(t, _)| t == &table) {
-                report.unseeded.push((
-                    table,
-                    format!("could not be seeded ({why}); it was observed empty"),
-                ));
+        on_step(Step {
+            index: index + 1,
+            total,
+            folder: &folder.name,
+            treatment: *treatment,
+        });
+        match treatment {
+            Treatment::Skipped => {
+                report.skipped.push(folder.name.clone());
+                continue;
             }
+            Treatment::History => {
+                report.history += 1;
+                if let Err(error) = conn.run_migration(folder) {
+                    let failure = describe_failure(&mut conn, folder, Pass::Up, error.as_ref());
+                    report.history_failures.push(failure);
+                }
+                continue;
+            }
+            Treatment::Judged => report.judged += 1,
         }
+        let before = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+        if index > 0 && treatments[index - 1] != Treatment::Judged {
+            // Where the replay and the database part ways in history is not this migration's
+            // doing: those gaps are known, and not reported against it.
+            reported_gaps.extend(replay_differences(&before, &replayed[index - 1]));
+        }
+        for (table, why) in seed_tables(&mut conn, &before, options.seed_rows, &mut seeding) {
+            report.unseeded.push((
+                table,
+                format!(
+                    "could not be seeded ({why}); it was observed with the rows migrations gave it"
+                ),
+            ));
+        }
+        let empty = empty_tables(&mut conn, &before).map_err(query_error("counting rows"))?;
         let mut nodes_before =
             relfilenodes(&mut conn).map_err(query_error("reading relfilenodes"))?;
         let run = |conn: &mut PgConnection| conn.run_migration(folder).map(drop);
         let (mut outcome, mut locks) = traced(&mut conn, database.url(), run)?;
         if let Err(error) = &outcome {
             // It may fail only because of the made-up rows (a CHECK they do not meet): observe it
-            // on empty tables instead, and say so.
+            // without them instead, and say so.
             let on_seeded = one_line(&error.to_string());
             // A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: drop what the
             // attempt left before trying again.
@@ -196,15 +295,15 @@ pub fn verify_migrations(
             }
             if options.seed_rows > 0
                 && !before.tables.is_empty()
-                && crate::seed::empty_tables(&mut conn, &before).is_ok()
+                && remove_seed_rows(&mut conn, &mut seeding).is_ok()
             {
-                // TRUNCATE gives every table a new relfilenode: that is not the migration's doing.
+                // Deleted rows leave relfilenodes as they are; read them again all the same.
                 nodes_before =
                     relfilenodes(&mut conn).map_err(query_error("reading relfilenodes"))?;
                 let retried = traced(&mut conn, database.url(), run)?;
                 if retried.0.is_ok() {
                     let note = format!(
-                        "it fails on the seeded rows ({on_seeded}); it was observed on empty tables"
+                        "it fails on the seeded rows ({on_seeded}); it was observed without them"
                     );
                     report.unseeded.push((folder.name.clone(), note));
                     (outcome, locks) = retried;
@@ -212,14 +311,24 @@ pub fn verify_migrations(
             }
         }
         if let Err(error) = outcome {
-            report.failure = Some(describe_failure(folder, Pass::Up, error.as_ref()));
+            report.failure = Some(describe_failure(
+                &mut conn,
+                folder,
+                Pass::Up,
+                error.as_ref(),
+            ));
             return Ok(report);
         }
         let up_file = source(settings, &folder.script(Script::Up));
         let nodes_after = relfilenodes(&mut conn).map_err(query_error("reading relfilenodes"))?;
         let mut rewritten = Vec::new();
-        for (relation, node) in &nodes_before {
-            if nodes_after.get(relation).is_some_and(|after| after != node) {
+        for (relation, (oid, node)) in &nodes_before {
+            // The same relation (same oid) in new storage; one dropped and made again under the
+            // same name has a new oid and is not a rewrite.
+            if nodes_after
+                .get(relation)
+                .is_some_and(|(after_oid, after_node)| after_oid == oid && after_node != node)
+            {
                 rewritten.push(relation.clone());
             }
         }
@@ -245,7 +354,12 @@ pub fn verify_migrations(
 
         if migration.down.is_some() {
             if let Err(error) = conn.revert_migration(folder) {
-                report.failure = Some(describe_failure(folder, Pass::Down, error.as_ref()));
+                report.failure = Some(describe_failure(
+                    &mut conn,
+                    folder,
+                    Pass::Down,
+                    error.as_ref(),
+                ));
                 return Ok(report);
             }
             let reverted = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
@@ -269,7 +383,12 @@ pub fn verify_migrations(
             let run = |conn: &mut PgConnection| conn.run_migration(folder).map(drop);
             let (again, locks_again) = traced(&mut conn, database.url(), run)?;
             if let Err(error) = again {
-                report.failure = Some(describe_failure(folder, Pass::UpAgain, error.as_ref()));
+                report.failure = Some(describe_failure(
+                    &mut conn,
+                    folder,
+                    Pass::UpAgain,
+                    error.as_ref(),
+                ));
                 return Ok(report);
             }
             for (relation, held) in locks.iter_mut() {
@@ -292,9 +411,12 @@ pub fn verify_migrations(
             &mut report.confirmations,
             &predicted,
             folder,
-            &rewritten,
-            &long_locks,
-            &locks,
+            &Observed {
+                rewritten: &rewritten,
+                long_locks: &long_locks,
+                locks: &locks,
+                empty: &empty,
+            },
         );
     }
     let files: Vec<_> = settings
@@ -311,6 +433,31 @@ pub fn verify_migrations(
         }
     }
     Ok(report)
+}
+
+/// The tables of `catalog` that hold no row: what a migration does to them cannot be timed.
+fn empty_tables(conn: &mut PgConnection, catalog: &Catalog) -> QueryResult<BTreeSet<String>> {
+    #[derive(QueryableByName)]
+    struct Empty {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    if catalog.tables.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let probes: Vec<String> = catalog
+        .tables
+        .keys()
+        .map(|table| {
+            format!(
+                "SELECT {}::text AS name WHERE NOT EXISTS (SELECT FROM {})",
+                plumb_pg::sql::quote_literal(table),
+                plumb_pg::sql::quote_ident(table)
+            )
+        })
+        .collect();
+    let empty: Vec<Empty> = diesel::sql_query(probes.join(" UNION ALL ")).load(conn)?;
+    Ok(empty.into_iter().map(|e| e.name).collect())
 }
 
 /// `schema.rs` against the database every migration built.
@@ -352,37 +499,78 @@ fn schema_rs_findings(
     }
 }
 
+/// What the live stage saw of one migration.
+struct Observed<'a> {
+    rewritten: &'a [String],
+    long_locks: &'a [String],
+    locks: &'a BTreeMap<String, Duration>,
+    /// Tables that held no row before it.
+    empty: &'a BTreeSet<String>,
+}
+
 /// Says, for each static finding about a lock or a rewrite in this migration, what was seen.
+/// A finding is about the relations its message names (`` `t` ``): a rewrite confirms the
+/// findings about the rewritten table, not every finding of the migration; a table that held
+/// no row could not show a rewrite or a long lock, and is said to be not judged.
 fn confirm(
     out: &mut Vec<String>,
     predicted: &[Finding],
     folder: &MigrationFolder,
-    rewritten: &[String],
-    long_locks: &[String],
-    locks: &BTreeMap<String, Duration>,
+    seen: &Observed<'_>,
 ) {
     let marker = format!("{}/up.sql", folder.name);
     for finding in predicted
         .iter()
         .filter(|f| f.span.file.to_string_lossy().ends_with(&marker))
     {
-        let longest = locks.values().max().map(|d| d.as_millis()).unwrap_or(0);
-        let verdict = match finding.code {
-            "M002" | "M010" if !rewritten.is_empty() => {
-                format!("confirmed: {} rewritten", rewritten.join(", "))
-            }
-            "M002" | "M010" => "not observed: no relation was rewritten".to_owned(),
-            // The tracer watches ACCESS EXCLUSIVE: M004's SHARE lock is not something it sees.
-            "M003" | "M005" | "M007" | "M008" | "M009" | "M014" if !long_locks.is_empty() => {
-                format!(
-                    "confirmed: ACCESS EXCLUSIVE held too long on {}",
-                    long_locks.join(", ")
-                )
-            }
-            "M003" | "M005" | "M007" | "M008" | "M009" => {
-                format!("not observed: ACCESS EXCLUSIVE held at most {longest} ms")
-            }
-            _ => continue,
+        let names = |relations: &[String]| -> Vec<String> {
+            relations
+                .iter()
+                .filter(|r| finding.message.contains(&format!("`{r}`")))
+                .cloned()
+                .collect()
+        };
+        let about_empty: Vec<String> = seen
+            .empty
+            .iter()
+            .filter(|t| finding.message.contains(&format!("`{t}`")))
+            .cloned()
+            .collect();
+        let longest = seen
+            .locks
+            .values()
+            .max()
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let rewritten = names(seen.rewritten);
+        let long_locks = names(seen.long_locks);
+        let rewrite_rule = matches!(finding.code, "M002" | "M010");
+        // The tracer watches ACCESS EXCLUSIVE: M004's SHARE lock is not something it sees.
+        let lock_rule = matches!(
+            finding.code,
+            "M003" | "M005" | "M007" | "M008" | "M009" | "M014"
+        );
+        if !rewrite_rule && !lock_rule {
+            continue;
+        }
+        let verdict = if rewrite_rule && !rewritten.is_empty() {
+            format!("confirmed: {} rewritten", rewritten.join(", "))
+        } else if lock_rule && !long_locks.is_empty() {
+            format!(
+                "confirmed: ACCESS EXCLUSIVE held too long on {}",
+                long_locks.join(", ")
+            )
+        } else if !about_empty.is_empty() {
+            format!(
+                "not judged: {} held no rows, so a rewrite or a long lock could not show",
+                about_empty.join(", ")
+            )
+        } else if rewrite_rule {
+            "not observed: the relation it names was not rewritten".to_owned()
+        } else if finding.code == "M014" {
+            continue;
+        } else {
+            format!("not observed: ACCESS EXCLUSIVE held at most {longest} ms")
         };
         out.push(format!(
             "{} {} at {}:{}: {verdict}",
@@ -404,6 +592,7 @@ fn source(settings: &Settings, path: &std::path::Path) -> Source {
 }
 
 fn describe_failure(
+    conn: &mut PgConnection,
     folder: &MigrationFolder,
     pass: Pass,
     error: &(dyn std::error::Error + Send + Sync + 'static),
@@ -416,6 +605,7 @@ fn describe_failure(
         message: one_line(&error.to_string()),
         detail: None,
         hint: None,
+        missing_extensions: missing_extensions(conn, &folder.script(pass.script())),
     };
     if let Some(ScriptError { source, .. }) = error.downcast_ref::<ScriptError>() {
         match source {
@@ -429,6 +619,32 @@ fn describe_failure(
         }
     }
     failure
+}
+
+/// The extensions `script` creates that the server cannot install: asked of the server's
+/// catalog (`pg_available_extensions`), never read from an error's text.
+fn missing_extensions(conn: &mut PgConnection, script: &std::path::Path) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Available {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let Ok(text) = std::fs::read_to_string(script) else {
+        return Vec::new();
+    };
+    let wanted = plumb_check::sql::parse::extensions_created(&text);
+    if wanted.is_empty() {
+        return wanted;
+    }
+    let Ok(available) = diesel::sql_query("SELECT name::text AS name FROM pg_available_extensions")
+        .load::<Available>(conn)
+    else {
+        return Vec::new();
+    };
+    wanted
+        .into_iter()
+        .filter(|w| !available.iter().any(|a| &a.name == w))
+        .collect()
 }
 
 /// PostgreSQL reports a 1-based character offset into the query string, and diesel sends the

@@ -361,19 +361,27 @@ pub fn traced(
     Ok((outcome, trace.exclusive_by_relation()))
 }
 
-pub fn relfilenodes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeMap<String, i64>> {
+/// Each relation of the public schema by name: its oid and its relfilenode. A rewrite keeps
+/// the oid and changes the relfilenode; a relation dropped and made again under the same name
+/// has a new oid, and is not a rewrite.
+pub fn relfilenodes(conn: &mut PgConnection) -> diesel::QueryResult<BTreeMap<String, (i64, i64)>> {
     #[derive(QueryableByName)]
     struct Node {
         #[diesel(sql_type = Text)]
         name: String,
         #[diesel(sql_type = BigInt)]
+        oid: i64,
+        #[diesel(sql_type = BigInt)]
         node: i64,
     }
     let nodes: Vec<Node> = diesel::sql_query(
-        "SELECT c.relname::text AS name, c.relfilenode::bigint AS node FROM pg_class c \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
+        "SELECT c.relname::text AS name, c.oid::bigint AS oid, c.relfilenode::bigint AS node \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'p') AND c.relname <> '__diesel_schema_migrations'",
     )
     .load(conn)?;
-    Ok(nodes.into_iter().map(|n| (n.name, n.node)).collect())
+    Ok(nodes
+        .into_iter()
+        .map(|n| (n.name, (n.oid, n.node)))
+        .collect())
 }

@@ -41,6 +41,12 @@ pub struct Settings {
     pub severities: BTreeMap<&'static str, Option<Severity>>,
     /// How DDL waits for its locks: what the runner does and what the checker holds files to.
     pub lock: LockSettings,
+    /// `[live] skip`: migrations (by version or folder name) the live stage does not apply,
+    /// such as one that needs what no test server has.
+    pub live_skip: Vec<String>,
+    /// `[schemas] command`: writes the API schemas into the directory `$PLUMB_SCHEMAS_OUT`;
+    /// `check-contract` compares what it writes with `api_dir`.
+    pub schemas_command: Option<String>,
 }
 
 /// One schema file and how `diesel print-schema` makes it.
@@ -138,6 +144,21 @@ struct PlumbToml {
     rules: Option<BTreeMap<String, String>>,
     #[serde(default)]
     columns: toml::Table,
+    live: Option<LiveSection>,
+    schemas: Option<SchemasSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct LiveSection {
+    #[serde(default)]
+    skip: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SchemasSection {
+    command: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -569,6 +590,11 @@ impl Settings {
             exclude: check.exclude.unwrap_or_default(),
             skip_before: check.skip_before,
             severities,
+            live_skip: plumb.live.unwrap_or_default().skip,
+            schemas_command: plumb
+                .schemas
+                .and_then(|s| s.command)
+                .filter(|c| !c.trim().is_empty()),
         })
     }
 
@@ -640,6 +666,11 @@ impl Settings {
                 .skip_before
                 .as_deref()
                 .is_none_or(|before| migration.version.as_str() >= before)
+    }
+
+    /// Whether the live stage leaves this migration out (`[live] skip`).
+    pub fn live_skips(&self, version: &str, folder: &str) -> bool {
+        self.live_skip.iter().any(|s| s == version || s == folder)
     }
 
     pub fn is_excluded(&self, path: &Path) -> bool {

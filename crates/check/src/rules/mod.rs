@@ -78,6 +78,7 @@ pub const RULES: &[Rule] = &[
     a::api_enum_changed::RULE,
     a::api_published_schema_edited::RULE,
     a::api_version_removed::RULE,
+    a::API_SCHEMA_STALE,
     d::deploy_drop_used_column::RULE,
     d::deploy_rename_used_column::RULE,
     d::deploy_type_change_used_column::RULE,

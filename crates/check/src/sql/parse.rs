@@ -520,6 +520,25 @@ fn gave_up() -> Parsed {
     }
 }
 
+/// The extensions a script creates (`CREATE EXTENSION [IF NOT EXISTS] name`), in order: what
+/// the server it runs on must have installed. A file the parser cannot read names none.
+pub fn extensions_created(text: &str) -> Vec<String> {
+    if crate::sql::limits::beyond_limits(text).is_some() {
+        return Vec::new();
+    }
+    let found = std::panic::catch_unwind(|| {
+        SourceFile::parse(text)
+            .syntax_node()
+            .children()
+            .filter(|node| node.kind() == K::CREATE_EXTENSION)
+            .filter_map(|node| child(&node, &[K::EXTENSION]))
+            .map(|name| ident(&name.text().to_string()))
+            .filter(|name| !name.is_empty())
+            .collect()
+    });
+    found.unwrap_or_default()
+}
+
 fn range_of(node: &SyntaxNode) -> Range {
     let range = node.text_range();
     (usize::from(range.start()), usize::from(range.end()))
@@ -1392,6 +1411,13 @@ fn action(node: &SyntaxNode) -> Option<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extensions_a_script_creates() {
+        let sql = "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\";\nCREATE TABLE t (id int);\ncreate extension PostGIS with schema public cascade;\n";
+        assert_eq!(extensions_created(sql), ["uuid-ossp", "postgis"]);
+        assert!(extensions_created("SELEC 1;").is_empty());
+    }
 
     /// The values each CHECK of these statements allows, in order.
     fn allowed(sql: &str) -> Vec<Option<(String, Vec<String>)>> {

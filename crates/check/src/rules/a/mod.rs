@@ -13,10 +13,20 @@ pub mod api_version_removed;
 
 use std::collections::BTreeSet;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Rule, Severity};
 use crate::input::api::{ApiSchema, Direction, Property};
 use crate::input::snapshot::Snapshot;
 use crate::sql::source::Span;
+
+/// The schemas stage of `check-contract` produces it: it runs the workspace's generator
+/// (`[schemas] command`) and compares what it writes with the committed schemas. Defined here
+/// so that [`crate::RULES`] lists it.
+pub const API_SCHEMA_STALE: Rule = Rule {
+    code: "A009",
+    name: "api-schema-stale",
+    severity: Severity::Error,
+    summary: "committed API schema that differs from what the code generates",
+};
 
 /// A property of a head schema as findings show it: where, and its name with the schema's
 /// version and direction.

@@ -1,0 +1,251 @@
+//! `plumb check-contract` on a workspace that is not plumb's: a repository with history on
+//! its main branch and one new migration on a branch, as a team's pull request is.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci"])
+        .args(args)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "git {args:?}: {status:?}");
+}
+
+fn check_contract(root: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .arg("check-contract")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const MISSING_EXTENSION: &str = "plumb_no_such_extension";
+
+/// Years of history on `main`: reference rows a later migration reads, a down.sql that is
+/// empty, a migration that needs an extension no test server has. Then, on the branch `pr`,
+/// one new migration that reads the reference rows.
+fn foreign_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    write(
+        root,
+        "diesel.toml",
+        "[migrations_directory]\ndir = \"db/migrations\"\n",
+    );
+    write(
+        root,
+        "db/migrations/2019-01-01-000000_create_plans/up.sql",
+        "CREATE TABLE plans (id integer PRIMARY KEY, name text NOT NULL UNIQUE);\nINSERT INTO plans VALUES (1, 'free'), (2, 'team');\n",
+    );
+    write(
+        root,
+        "db/migrations/2019-01-01-000000_create_plans/down.sql",
+        "",
+    );
+    write(
+        root,
+        "db/migrations/2019-02-01-000000_create_accounts/up.sql",
+        "CREATE TABLE accounts (id bigserial PRIMARY KEY, email text NOT NULL, plan_id integer NOT NULL REFERENCES plans (id));\n",
+    );
+    write(
+        root,
+        "db/migrations/2019-02-01-000000_create_accounts/down.sql",
+        "DROP TABLE accounts;\n",
+    );
+    write(
+        root,
+        "db/migrations/2019-03-01-000000_geography/up.sql",
+        &format!("CREATE EXTENSION {MISSING_EXTENSION};\n"),
+    );
+    write(
+        root,
+        "db/migrations/2019-03-01-000000_geography/down.sql",
+        &format!("DROP EXTENSION {MISSING_EXTENSION};\n"),
+    );
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "history"]);
+    git(root, &["checkout", "-qb", "pr"]);
+    write(
+        root,
+        "db/migrations/2026-01-01-000000_accounts_nickname/up.sql",
+        "SET lock_timeout = '1s';\nDO $$ BEGIN\n  IF NOT EXISTS (SELECT FROM plans WHERE name = 'free') THEN\n    RAISE EXCEPTION 'the free plan is missing';\n  END IF;\nEND $$;\nALTER TABLE accounts ADD COLUMN nickname text;\n",
+    );
+    write(
+        root,
+        "db/migrations/2026-01-01-000000_accounts_nickname/down.sql",
+        "SET lock_timeout = '1s';\nALTER TABLE accounts DROP COLUMN nickname;\n",
+    );
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "nickname"]);
+    dir
+}
+
+fn stage_line<'a>(stdout: &'a str, stage: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{stage}: ")))
+        .unwrap_or_else(|| panic!("no {stage} line in {stdout}"))
+}
+
+#[test]
+fn history_is_applied_once_and_the_new_migration_is_judged() {
+    let workspace = foreign_workspace();
+    let (code, stdout, stderr) = check_contract(workspace.path(), &["--seed-rows", "200"]);
+    assert_eq!(
+        stage_line(&stdout, "schemas"),
+        "schemas: skipped, no `[schemas] command` in plumb.toml to generate the API schemas"
+    );
+    let live = stage_line(&stdout, "live");
+    assert!(
+        live.starts_with(
+            "live: ok, 1 migrations apply, revert to the same catalog and apply again on a fresh database"
+        ),
+        "the new migration read the reference rows beside the seed rows: {stdout}{stderr}"
+    );
+    assert!(
+        live.contains("; 3 applied as history (in the base ")
+            && live.contains(", 1 of them failed)"),
+        "{live}"
+    );
+    // The failure of history is said once, with the extension it needs and the way past it;
+    // the empty down.sql of history is never run.
+    let said: Vec<&str> = stderr.lines().filter(|l| l.contains("history:")).collect();
+    assert_eq!(said.len(), 1, "{stderr}");
+    assert!(said[0].contains("2019-03-01-000000_geography"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "it needs the extension `{MISSING_EXTENSION}`, which this server does not have: point DATABASE_URL at a server that has it"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[live] skip = [\"2019-03-01-000000_geography\"]"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("live-migration-failed"), "{stderr}");
+    assert!(!stderr.contains("the file is empty"), "{stderr}");
+    assert_eq!(code, exit_of_static(&stdout), "{stdout}{stderr}");
+}
+
+/// The exit code the static stage's line implies: the live stage and the schemas stage are
+/// clean here, so the whole run ends as the static stage does.
+fn exit_of_static(stdout: &str) -> i32 {
+    i32::from(stage_line(stdout, "static").starts_with("static: failed"))
+}
+
+#[test]
+fn a_skipped_migration_is_neither_applied_nor_reported_as_failing() {
+    let workspace = foreign_workspace();
+    write(
+        workspace.path(),
+        "plumb.toml",
+        "[live]\nskip = [\"20190301000000\"]\n",
+    );
+    let (_, stdout, stderr) = check_contract(workspace.path(), &["--seed-rows", "50"]);
+    let live = stage_line(&stdout, "live");
+    assert!(
+        live.starts_with("live: ok, 1 migrations"),
+        "{stdout}{stderr}"
+    );
+    assert!(live.contains("1 skipped by [live] skip"), "{live}");
+    assert!(!live.contains("failed"), "{live}");
+    assert!(!stderr.contains("history:"), "{stderr}");
+}
+
+#[test]
+fn without_a_base_every_migration_is_judged_and_history_failures_fail() {
+    let workspace = foreign_workspace();
+    let (code, stdout, stderr) =
+        check_contract(workspace.path(), &["--no-base", "--seed-rows", "50"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stage_line(&stdout, "live").starts_with("live: failed"),
+        "{stdout}"
+    );
+    // The first migration's empty down.sql is the first thing PostgreSQL cannot run.
+    assert!(
+        stderr.contains("2019-01-01-000000_create_plans/down.sql: reverting 2019-01-01-000000_create_plans failed: the file is empty"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_schemas_stage_runs_the_configured_generator_and_reports_each_stale_file() {
+    let workspace = foreign_workspace();
+    let root = workspace.path();
+    write(
+        root,
+        "plumb.toml",
+        "[live]\nskip = [\"20190301000000\"]\n\n[schemas]\ncommand = \"mkdir -p \\\"$PLUMB_SCHEMAS_OUT/v1\\\" && printf '{\\\"type\\\":\\\"object\\\"}' > \\\"$PLUMB_SCHEMAS_OUT/v1/Account.json\\\"\"\n",
+    );
+    write(root, "schemas/v1/Account.json", "{}");
+    write(root, "schemas/v1/Gone.json", "{}");
+    let (code, stdout, stderr) = check_contract(root, &["--no-live", "--format", "json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let stale: Vec<&str> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "A009")
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stale,
+        ["schemas/v1/Account.json", "schemas/v1/Gone.json"],
+        "{stdout}"
+    );
+    let stages: Vec<(&str, u64)> = document["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["stage"].as_str().unwrap(), s["exit"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(stages[0], ("schemas", 1), "{stdout}");
+    assert_eq!(stages[2], ("live", 0), "{stdout}");
+    assert!(
+        stderr.contains("schemas: failed, 2 files out of date"),
+        "{stderr}"
+    );
+
+    // Once the committed files are what the generator writes, the stage is clean.
+    write(root, "schemas/v1/Account.json", "{\"type\":\"object\"}");
+    fs::remove_file(root.join("schemas/v1/Gone.json")).unwrap();
+    let (_, stdout, _) = check_contract(root, &["--no-live"]);
+    assert_eq!(
+        stage_line(&stdout, "schemas"),
+        "schemas: ok, 1 files up to date"
+    );
+}
+
+#[test]
+fn a_generator_that_fails_is_a_stage_that_could_not_run() {
+    let workspace = foreign_workspace();
+    write(
+        workspace.path(),
+        "plumb.toml",
+        "[schemas]\ncommand = \"echo 'no generator here' >&2; exit 3\"\n",
+    );
+    let (code, stdout, stderr) = check_contract(workspace.path(), &["--no-live"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert_eq!(stage_line(&stdout, "schemas"), "schemas: could not run");
+    assert!(stderr.contains("no generator here"), "{stderr}");
+}
