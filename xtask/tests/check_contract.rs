@@ -462,6 +462,97 @@ fn a_migration_that_rewrites_a_table_is_caught_and_confirms_the_static_rule() {
 }
 
 #[test]
+fn a_rewrite_confirms_only_the_findings_about_the_rewritten_table() {
+    // Both defaults are flagged: `clock_timestamp()` is volatile and rewrites `accounts`;
+    // `plumb_one()` is a function the checker does not know, which PostgreSQL knows is
+    // immutable, so `api_keys` keeps its storage.
+    let (code, stdout, stderr) = live_with(
+        "2026-05-01-000000-0000_two_defaults",
+        "SET lock_timeout = '20ms';\nCREATE FUNCTION plumb_one() RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT 1';\nALTER TABLE accounts ADD COLUMN touched_at timestamptz DEFAULT clock_timestamp();\nALTER TABLE api_keys ADD COLUMN weight integer DEFAULT plumb_one();\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE api_keys DROP COLUMN weight;\nALTER TABLE accounts DROP COLUMN touched_at;\nDROP FUNCTION plumb_one();\n",
+        &[],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let confirmations: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  M002 add-column-rewrite"))
+        .collect();
+    assert_eq!(confirmations.len(), 2, "{stdout}{stderr}");
+    assert!(
+        confirmations[0].ends_with("up.sql:3: confirmed: accounts rewritten"),
+        "{stdout}"
+    );
+    assert!(
+        confirmations[1]
+            .ends_with("up.sql:4: not observed: the relation it names was not rewritten"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_index_dropped_and_created_again_under_its_name_is_no_rewrite() {
+    let workspace = copy_of_repository();
+    add_migration(
+        workspace.path(),
+        "2026-05-01-000000-0000_email_index",
+        "SET lock_timeout = '20ms';\nCREATE INDEX accounts_email_lower_idx ON accounts (lower(email));\n",
+        "SET lock_timeout = '20ms';\nDROP INDEX accounts_email_lower_idx;\n",
+    );
+    add_migration(
+        workspace.path(),
+        "2026-05-02-000000-0000_email_index_again",
+        "SET lock_timeout = '20ms';\nDROP INDEX accounts_email_lower_idx;\nCREATE INDEX accounts_email_lower_idx ON accounts (lower(email), id);\n",
+        "SET lock_timeout = '20ms';\nDROP INDEX accounts_email_lower_idx;\nCREATE INDEX accounts_email_lower_idx ON accounts (lower(email));\n",
+    );
+    let (_, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "500"]));
+    assert!(!stderr.contains("L005"), "{stderr}");
+    assert!(
+        stage_lines(&stdout)[2].starts_with("live: ok"),
+        "{stdout}{stderr}"
+    );
+}
+
+#[test]
+fn a_lock_on_a_table_with_no_rows_is_not_judged() {
+    let workspace = copy_of_repository();
+    // No seed row passes the CHECK and no migration fills the table: it has no row to scan
+    // when SET NOT NULL takes its lock.
+    add_migration(
+        workspace.path(),
+        "2026-05-01-000000-0000_create_audit",
+        "SET lock_timeout = '20ms';\nCREATE TABLE audit (id bigint PRIMARY KEY, what text CHECK (what LIKE 'audit:%'));\n",
+        "SET lock_timeout = '20ms';\nDROP TABLE audit;\n",
+    );
+    add_migration(
+        workspace.path(),
+        "2026-05-02-000000-0000_audit_what_required",
+        "SET lock_timeout = '20ms';\nALTER TABLE audit ALTER COLUMN what SET NOT NULL;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE audit ALTER COLUMN what DROP NOT NULL;\n",
+    );
+    let (_, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "500"]));
+    assert!(
+        stderr.contains("note: live stage: audit could not be seeded"),
+        "{stderr}"
+    );
+    let verdicts: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("2026-05-02-000000-0000_audit_what_required/up.sql"))
+        .collect();
+    assert!(
+        !verdicts.is_empty(),
+        "set-not-null-scan flags it: {stdout}{stderr}"
+    );
+    for verdict in verdicts {
+        assert!(
+            verdict.ends_with(
+                "not judged: audit held no rows, so a rewrite or a long lock could not show"
+            ),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
 fn a_migration_that_holds_access_exclusive_while_it_scans_is_caught() {
     // The ALTER takes ACCESS EXCLUSIVE and keeps it until the migration's transaction commits,
     // so the UPDATE's pass over every row runs under it.

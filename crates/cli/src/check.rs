@@ -59,6 +59,27 @@ fn chosen_base(rev: Option<String>, no_base: bool) -> Base {
     }
 }
 
+/// Findings name files relative to the workspace; shows them relative to where plumb runs, so
+/// that annotations land on the right file in a repository holding several workspaces.
+pub(crate) fn as_seen_from_here(root: &Path, report: &mut plumb_check::Report) {
+    if root == Path::new(".") {
+        return;
+    }
+    let shown = |file: &Path| {
+        let path = root.join(file);
+        path.strip_prefix("./")
+            .map(Path::to_path_buf)
+            .unwrap_or(path)
+    };
+    for finding in &mut report.findings {
+        finding.span.file = shown(&finding.span.file);
+    }
+    report.sources = std::mem::take(&mut report.sources)
+        .into_iter()
+        .map(|(file, text)| (shown(&file), text))
+        .collect();
+}
+
 /// Writes to stdout; when whoever reads it has gone (`plumb check | head -1`), the rest is
 /// dropped quietly, as other Unix tools do, instead of a panic.
 fn emit(text: &str) {
@@ -112,23 +133,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Findings name files relative to the workspace; show them relative to where plumb runs,
-    // so that annotations land on the right file in a repository holding several workspaces.
-    if root != Path::new(".") {
-        let shown = |file: &Path| {
-            let path = root.join(file);
-            path.strip_prefix("./")
-                .map(Path::to_path_buf)
-                .unwrap_or(path)
-        };
-        for finding in &mut report.findings {
-            finding.span.file = shown(&finding.span.file);
-        }
-        report.sources = std::mem::take(&mut report.sources)
-            .into_iter()
-            .map(|(file, text)| (shown(&file), text))
-            .collect();
-    }
+    as_seen_from_here(&root, &mut report);
     let format = format.format();
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     emit(&render(&report, format, colour));

@@ -91,14 +91,14 @@ pub fn run_stages(root: &Path, args: &ContractArgs, generator: Option<InProcess<
     }
     let worst = stages.iter().map(|s| s.exit).max().unwrap_or(0);
     if !human {
-        print!("{}", document(stages, format));
+        print!("{}", document(root, stages, format));
     }
     worst
 }
 
 /// Every stage's findings in one report, in `format`; JSON adds each stage's line and exit
 /// code under `stages`.
-fn document(stages: Vec<Stage>, format: Format) -> String {
+fn document(root: &Path, stages: Vec<Stage>, format: Format) -> String {
     let lines: Vec<serde_json::Value> = stages
         .iter()
         .map(|s| serde_json::json!({"stage": s.name, "exit": s.exit, "line": s.line}))
@@ -110,6 +110,7 @@ fn document(stages: Vec<Stage>, format: Format) -> String {
         report.findings.extend(stage.findings);
         report.sources.extend(stage.sources);
     }
+    crate::check::as_seen_from_here(root, &mut report);
     let text = render(&report, format, false);
     if format != Format::Json {
         return text;

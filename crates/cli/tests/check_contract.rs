@@ -23,10 +23,11 @@ fn git(root: &Path, args: &[&str]) {
 }
 
 fn check_contract(root: &Path, args: &[&str]) -> (i32, String, String) {
+    // Run where a user runs it: at the root of the repository.
     let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
         .arg("check-contract")
-        .arg(root)
         .args(args)
+        .current_dir(root)
         .output()
         .unwrap();
     (
@@ -142,6 +143,12 @@ fn history_is_applied_once_and_the_new_migration_is_judged() {
     );
     assert!(!stderr.contains("live-migration-failed"), "{stderr}");
     assert!(!stderr.contains("the file is empty"), "{stderr}");
+    // Without a terminal, one progress line per migration.
+    assert!(
+        stderr.contains("live: [1/4] applying as history 2019-01-01-000000_create_plans (")
+            && stderr.contains("live: [4/4] judging 2026-01-01-000000_accounts_nickname ("),
+        "{stderr}"
+    );
     assert_eq!(code, exit_of_static(&stdout), "{stdout}{stderr}");
 }
 
@@ -248,4 +255,36 @@ fn a_generator_that_fails_is_a_stage_that_could_not_run() {
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert_eq!(stage_line(&stdout, "schemas"), "schemas: could not run");
     assert!(stderr.contains("no generator here"), "{stderr}");
+}
+
+#[test]
+fn github_annotations_point_at_the_line_postgres_refused() {
+    let workspace = foreign_workspace();
+    let root = workspace.path();
+    write(root, "plumb.toml", "[live]\nskip = [\"20190301000000\"]\n");
+    write(
+        root,
+        "db/migrations/2026-02-01-000000_broken/up.sql",
+        "SET lock_timeout = '1s';\nALTER TABLE accounts ADD COLUMN note text NUL;\n",
+    );
+    write(
+        root,
+        "db/migrations/2026-02-01-000000_broken/down.sql",
+        "SET lock_timeout = '1s';\nALTER TABLE accounts DROP COLUMN note;\n",
+    );
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "broken"]);
+    let (code, stdout, stderr) = check_contract(root, &["--format", "github", "--seed-rows", "10"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.lines().all(|l| l.starts_with("::")),
+        "stdout holds annotations only: {stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with(
+            "::error file=db/migrations/2026-02-01-000000_broken/up.sql,line=2,col=43,"
+        ) && l.contains("title=L001 live-migration-failed")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("live: failed"), "{stderr}");
 }

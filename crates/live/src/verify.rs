@@ -509,9 +509,10 @@ struct Observed<'a> {
 }
 
 /// Says, for each static finding about a lock or a rewrite in this migration, what was seen.
-/// A finding is about the relations its message names (`` `t` ``): a rewrite confirms the
-/// findings about the rewritten table, not every finding of the migration; a table that held
-/// no row could not show a rewrite or a long lock, and is said to be not judged.
+/// A finding is about the relations its message names (`` `t` `` or `` `t.column` ``): a
+/// rewrite confirms the findings about the rewritten table, not every finding of the migration;
+/// a table that held no row could not show a rewrite or a long lock, and is said to be not
+/// judged.
 fn confirm(
     out: &mut Vec<String>,
     predicted: &[Finding],
@@ -523,19 +524,26 @@ fn confirm(
         .iter()
         .filter(|f| f.span.file.to_string_lossy().ends_with(&marker))
     {
+        // `t` or `t.column`: the relations the finding is about. One that names none the
+        // migration touched (a constraint, an index) is about the whole migration.
+        let mentions = |relation: &str| {
+            finding.message.contains(&format!("`{relation}`"))
+                || finding.message.contains(&format!("`{relation}."))
+        };
+        let targeted = seen
+            .locks
+            .keys()
+            .chain(seen.empty)
+            .chain(seen.rewritten)
+            .any(|r| mentions(r));
         let names = |relations: &[String]| -> Vec<String> {
             relations
                 .iter()
-                .filter(|r| finding.message.contains(&format!("`{r}`")))
+                .filter(|r| !targeted || mentions(r))
                 .cloned()
                 .collect()
         };
-        let about_empty: Vec<String> = seen
-            .empty
-            .iter()
-            .filter(|t| finding.message.contains(&format!("`{t}`")))
-            .cloned()
-            .collect();
+        let about_empty: Vec<String> = seen.empty.iter().filter(|t| mentions(t)).cloned().collect();
         let longest = seen
             .locks
             .values()
