@@ -82,7 +82,7 @@ pub(crate) fn as_seen_from_here(root: &Path, report: &mut plumb_check::Report) {
 
 /// Writes to stdout; when whoever reads it has gone (`plumb check | head -1`), the rest is
 /// dropped quietly, as other Unix tools do, instead of a panic.
-fn emit(text: &str) {
+pub(crate) fn emit(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());

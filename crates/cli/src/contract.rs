@@ -91,7 +91,7 @@ pub fn run_stages(root: &Path, args: &ContractArgs, generator: Option<InProcess<
     }
     let worst = stages.iter().map(|s| s.exit).max().unwrap_or(0);
     if !human {
-        print!("{}", document(root, stages, format));
+        crate::check::emit(&document(root, stages, format));
     }
     worst
 }

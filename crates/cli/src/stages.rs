@@ -167,14 +167,23 @@ pub fn schemas_stage(
             line: format!("schemas: ok, {} files up to date", drift.up_to_date),
             ..Stage::default()
         },
-        Ok(drift) => Stage {
-            name: "schemas",
-            exit: FAILED,
-            line: format!("schemas: failed, {} files out of date", drift.out_of_date()),
-            diagnostics: format!("{}\n", drift.report(&shown, &fix)),
-            findings: drift.findings(&shown, &fix),
-            ..Stage::default()
-        },
+        Ok(drift) => {
+            // `[rules] api-schema-stale` sets its severity, as for every rule.
+            let findings = settings.apply_severities(drift.findings(&shown, &fix));
+            let failed = findings.iter().any(|f| f.severity == Severity::Error);
+            Stage {
+                name: "schemas",
+                exit: if failed { FAILED } else { CLEAN },
+                line: format!(
+                    "schemas: {}, {} files out of date",
+                    if failed { "failed" } else { "ok" },
+                    drift.out_of_date()
+                ),
+                diagnostics: format!("{}\n", drift.report(&shown, &fix)),
+                findings,
+                ..Stage::default()
+            }
+        }
         Err(error) => could_not_run("schemas", format!("error: {error:#}\n")),
     }
 }

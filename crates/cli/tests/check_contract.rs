@@ -54,7 +54,7 @@ fn foreign_workspace() -> tempfile::TempDir {
     write(
         root,
         "db/migrations/2019-01-01-000000_create_plans/up.sql",
-        "CREATE TABLE plans (id integer PRIMARY KEY, name text NOT NULL UNIQUE);\nINSERT INTO plans VALUES (1, 'free'), (2, 'team');\n",
+        "CREATE TABLE plans (id serial PRIMARY KEY, name text NOT NULL UNIQUE);\nINSERT INTO plans VALUES (1, 'free'), (2, 'team');\n",
     );
     write(
         root,
@@ -143,6 +143,8 @@ fn history_is_applied_once_and_the_new_migration_is_judged() {
     );
     assert!(!stderr.contains("live-migration-failed"), "{stderr}");
     assert!(!stderr.contains("the file is empty"), "{stderr}");
+    // The reference rows took keys 1 and 2 without the sequence: seeding starts past them.
+    assert!(!stderr.contains("could not be seeded"), "{stderr}");
     // Without a terminal, one progress line per migration.
     assert!(
         stderr.contains("live: [1/4] applying as history 2019-01-01-000000_create_plans (")
@@ -164,7 +166,7 @@ fn a_skipped_migration_is_neither_applied_nor_reported_as_failing() {
     write(
         workspace.path(),
         "plumb.toml",
-        "[live]\nskip = [\"20190301000000\"]\n",
+        "[live]\nskip = [\"2019-03-01-000000\"]\n",
     );
     let (_, stdout, stderr) = check_contract(workspace.path(), &["--seed-rows", "50"]);
     let live = stage_line(&stdout, "live");
@@ -287,4 +289,22 @@ fn github_annotations_point_at_the_line_postgres_refused() {
         "{stdout}"
     );
     assert!(stderr.contains("live: failed"), "{stderr}");
+}
+
+#[test]
+fn a_skip_that_names_no_migration_is_refused_naming_the_file() {
+    let workspace = foreign_workspace();
+    write(
+        workspace.path(),
+        "plumb.toml",
+        "[live]\nskip = [\"2019-03-01-00000\"]\n",
+    );
+    let (code, stdout, stderr) = check_contract(workspace.path(), &["--seed-rows", "10"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert_eq!(stage_line(&stdout, "live"), "live: could not run");
+    assert!(
+        stderr.contains("plumb.toml")
+            && stderr.contains("[live] skip = [\"2019-03-01-00000\"] names no migration"),
+        "{stderr}"
+    );
 }

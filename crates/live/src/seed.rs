@@ -6,32 +6,38 @@
 //! not migrations.
 //!
 //! Seed rows go beside the rows migrations wrote (reference data a later migration reads),
-//! never in their place. Each table is seeded in a transaction of its own, whose id marks its
-//! rows: they can be removed again without touching a row a migration wrote.
+//! never in their place, once per table: a migration that fails on them is observed again on a
+//! database built anew from the migrations, not by deleting rows.
 
 use std::collections::BTreeMap;
 
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
 use crate::catalog::{Catalog, CatalogTable, ConstraintKind};
 use plumb_pg::sql::quote_ident as quote;
 
-/// What has been seeded: each table by the oid it had then (a table dropped and created again
-/// is a new table, and empty), in seeding order, and the transactions that inserted the rows.
+/// What has been seeded on one database: each table by the oid it had then (a table dropped
+/// and created again is a new table, and empty), and the tables that could not be, likewise.
 #[derive(Debug, Default)]
 pub struct Seeding {
     tables: Vec<(String, i64)>,
-    transactions: Vec<i64>,
-    /// Tables already reported as not seeded, with why.
-    refused: BTreeMap<String, String>,
+    refused: BTreeMap<String, i64>,
 }
 
 impl Seeding {
     fn has(&self, name: &str, oid: i64) -> bool {
         self.tables.iter().any(|(t, o)| t == name && *o == oid)
+    }
+
+    fn refused(&self, name: &str, oid: i64) -> bool {
+        self.refused.get(name) == Some(&oid)
+    }
+
+    /// Nothing has been seeded: the database holds only what migrations wrote.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
     }
 }
 
@@ -58,7 +64,7 @@ pub fn seed_tables(
     };
     let oid_of = |name: &str| oids.get(name).map(|(oid, _)| *oid).unwrap_or(-1);
     let done = |seeding: &Seeding, name: &str| {
-        seeding.has(name, oid_of(name)) || seeding.refused.contains_key(name)
+        seeding.has(name, oid_of(name)) || seeding.refused(name, oid_of(name))
     };
     let mut pending: Vec<&String> = catalog
         .tables
@@ -82,12 +88,12 @@ pub fn seed_tables(
             seeded_now.push((*name).clone());
             if let Some((_, parent, _)) = parents
                 .iter()
-                .find(|(_, p, _)| seeding.refused.contains_key(p))
+                .find(|(_, p, _)| seeding.refused(p, oid_of(p)))
             {
                 refuse(
                     seeding,
                     &mut refused,
-                    name,
+                    (name, oid_of(name)),
                     format!("it references {parent}, which has no seed rows"),
                 );
                 return false;
@@ -95,19 +101,16 @@ pub fn seed_tables(
             let sql = match insert_sql(name, table, &parents, rows, &catalog.enums) {
                 Ok(sql) => sql,
                 Err(why) => {
-                    refuse(seeding, &mut refused, name, why);
+                    refuse(seeding, &mut refused, (name, oid_of(name)), why);
                     return false;
                 }
             };
             match seed_one(conn, &sql) {
-                Ok(transaction) => {
-                    seeding.tables.push(((*name).clone(), oid_of(name)));
-                    seeding.transactions.push(transaction);
-                }
+                Ok(()) => seeding.tables.push(((*name).clone(), oid_of(name))),
                 Err(error) => refuse(
                     seeding,
                     &mut refused,
-                    name,
+                    (name, oid_of(name)),
                     plumb_pg::one_line(&error.to_string()),
                 ),
             }
@@ -119,7 +122,7 @@ pub fn seed_tables(
                 refuse(
                     seeding,
                     &mut refused,
-                    name,
+                    (name, oid_of(name)),
                     "it is part of a cycle of foreign keys".to_owned(),
                 );
             }
@@ -128,34 +131,26 @@ pub fn seed_tables(
     refused
 }
 
-fn refuse(seeding: &mut Seeding, out: &mut Vec<(String, String)>, table: &str, why: String) {
-    if seeding
-        .refused
-        .insert(table.to_owned(), why.clone())
-        .is_none()
-    {
+fn refuse(
+    seeding: &mut Seeding,
+    out: &mut Vec<(String, String)>,
+    (table, oid): (&str, i64),
+    why: String,
+) {
+    if seeding.refused.insert(table.to_owned(), oid) != Some(oid) {
         out.push((table.to_owned(), why));
     }
 }
 
-/// Runs one table's insert in a transaction of its own; gives the transaction's id as `xmin`
-/// shows it (32 bits).
+/// Runs one table's insert in a transaction of its own.
 ///
 /// Where the role may, the insert runs as a replica applies rows: the table's triggers do not
 /// fire (a row trigger that scans the table makes a seed quadratic: crates.io's `users` took
 /// minutes) and foreign keys are not checked again (the values are taken from the parents).
-fn seed_one(conn: &mut PgConnection, sql: &str) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Transaction {
-        #[diesel(sql_type = BigInt)]
-        xid: i64,
-    }
+fn seed_one(conn: &mut PgConnection, sql: &str) -> QueryResult<()> {
     conn.transaction(|conn| {
         as_replica(conn);
-        conn.batch_execute(sql)?;
-        diesel::sql_query("SELECT (txid_current() % 4294967296)::bigint AS xid")
-            .get_result::<Transaction>(conn)
-            .map(|t| t.xid)
+        conn.batch_execute(sql)
     })
 }
 
@@ -165,37 +160,6 @@ fn seed_one(conn: &mut PgConnection, sql: &str) -> QueryResult<i64> {
 fn as_replica(conn: &mut PgConnection) {
     let _ =
         conn.transaction(|conn| conn.batch_execute("SET LOCAL session_replication_role = replica"));
-}
-
-/// Removes the seed rows (children before parents) and forgets them, so that the next
-/// [`seed_tables`] seeds again; the rows migrations wrote stay. A seed row a migration has
-/// since updated carries that migration's transaction id and stays too.
-pub fn remove_seed_rows(conn: &mut PgConnection, seeding: &mut Seeding) -> QueryResult<()> {
-    if seeding.transactions.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<String> = seeding.transactions.iter().map(i64::to_string).collect();
-    let ids = ids.join(",");
-    let current = plumb_pg::observe::relfilenodes(conn)?;
-    conn.transaction(|conn| {
-        // As the seeding wrote them: no trigger fires and no foreign key is checked for each
-        // deleted row (an unindexed referencing column makes that a scan per row; Lemmy's
-        // tables took minutes). Children go before their parents all the same.
-        as_replica(conn);
-        for (table, oid) in seeding.tables.iter().rev() {
-            if current.get(table).is_some_and(|(o, _)| o == oid) {
-                conn.batch_execute(&format!(
-                    "DELETE FROM {} WHERE xmin::text::bigint IN ({ids})",
-                    quote(table)
-                ))?;
-            }
-        }
-        Ok::<_, diesel::result::Error>(())
-    })?;
-    seeding.tables.clear();
-    seeding.transactions.clear();
-    seeding.refused.clear();
-    Ok(())
 }
 
 /// A type as `format_type` writes it, without its modifiers: `timestamp(3) with time zone`
@@ -293,7 +257,24 @@ fn insert_sql(
             values.join(", ")
         )
     };
-    Ok(format!("{with}INSERT INTO {target}"))
+    // Reference rows inserted with explicit keys leave a serial's sequence behind them: move it
+    // past the largest key, or the first seed row takes a key already used.
+    let mut sequences = String::new();
+    for column in table.columns.iter().filter(|c| {
+        matches!(
+            without_modifiers(&c.sql_type).as_str(),
+            "smallint" | "integer" | "bigint"
+        ) && (c.generated || c.default.as_deref().is_some_and(|d| d.contains("nextval(")))
+    }) {
+        sequences.push_str(&format!(
+            "SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence({}, {}) AS s, (SELECT max({}) FROM {}) AS m) AS k WHERE s IS NOT NULL AND m IS NOT NULL;\n",
+            plumb_pg::sql::quote_literal(&quote(name)),
+            plumb_pg::sql::quote_literal(&column.name),
+            quote(&column.name),
+            quote(name)
+        ));
+    }
+    Ok(format!("{sequences}{with}INSERT INTO {target}"))
 }
 
 /// A distinct, valid value for row `n` of a column of this type.
@@ -319,7 +300,11 @@ fn value_for(
         }
     };
     Some(match base.as_str() {
-        "smallint" => "(n % 32000)::smallint".to_owned(),
+        "smallint" => format!(
+            "((n + coalesce((SELECT max({c}) FROM {t}), 0)) % 32000)::smallint",
+            c = quote(column),
+            t = quote(table)
+        ),
         // Past the largest value already there: a key without a default is often numbered.
         "integer" | "bigint" => format!(
             "(n + coalesce((SELECT max({c}) FROM {t}), 0))::{base}",

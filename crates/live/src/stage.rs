@@ -46,10 +46,25 @@ pub fn run(
     let released = plumb_check::released_migrations(root, &settings, base)?;
     let history = History::new(&settings, &released);
     let folders = MigrationFolders::read(&settings.migrations_dir)?;
+    // An entry that names no migration would leave one applied that was meant not to be.
+    if let Some(unknown) = settings.live_skip.iter().find(|entry| {
+        !folders
+            .folders
+            .iter()
+            .any(|f| plumb_check::input::settings::skip_names(entry, &f.version, &f.name))
+    }) {
+        return Err(StageError::Input(plumb_check::InputError::Invalid {
+            path: root.join("plumb.toml"),
+            reason: format!(
+                "[live] skip = [{unknown:?}] names no migration of {}: give a folder name or its version",
+                settings.migrations_dir.display()
+            ),
+        }));
+    }
     let verification = verify_migrations(server, &folders, &settings, options, &history, on_step)?;
     let mut described = history.described.clone();
     if let plumb_check::Released::Skipped(reason) = released {
-        described.push(format!("no base ({reason}), so every migration was judged"));
+        described.push(format!("no base ({reason})"));
     }
     Ok(LiveStage {
         verification,

@@ -20,7 +20,7 @@ use plumb_check::{Finding, Settings};
 use crate::catalog::Catalog;
 use crate::history::History;
 use crate::replay_compare::replay_differences;
-use crate::seed::{Seeding, remove_seed_rows, seed_tables};
+use crate::seed::{Seeding, seed_tables};
 use plumb_pg::PgServer;
 use plumb_pg::TestDatabase;
 use plumb_pg::observe::{relfilenodes, traced};
@@ -178,20 +178,7 @@ pub fn verify_migrations(
     history: &History,
     on_step: &mut dyn FnMut(Step<'_>),
 ) -> Result<Verification> {
-    let database = TestDatabase::empty(server)?;
-    let mut conn = database.connect()?;
-    let query_error = |context: &str| {
-        let target = database.url().describe();
-        let context = context.to_owned();
-        move |source| OnlineError::Query {
-            context,
-            target,
-            source,
-        }
-    };
-    // What `run_pending_migrations` does first: create `__diesel_schema_migrations`.
-    conn.setup()
-        .map_err(query_error("creating diesel's migrations table"))?;
+    let (mut database, mut conn) = rebuilt(server, &[])?;
     let treatments: Vec<Treatment> = folders
         .folders
         .iter()
@@ -247,7 +234,15 @@ pub fn verify_migrations(
             }
             Treatment::History => {
                 report.history += 1;
-                if let Err(error) = conn.run_migration(folder) {
+                let mut outcome = conn.run_migration(folder).map(drop);
+                if outcome.is_err() && !seeding.is_empty() {
+                    // A migration of history after a new one meets seed rows production never
+                    // had: it is applied again where there are none.
+                    (database, conn) = rebuilt(server, &applied(folders, &treatments[..index]))?;
+                    seeding = Seeding::default();
+                    outcome = conn.run_migration(folder).map(drop);
+                }
+                if let Err(error) = outcome {
                     let failure = describe_failure(&mut conn, folder, Pass::Up, error.as_ref());
                     report.history_failures.push(failure);
                 }
@@ -255,13 +250,17 @@ pub fn verify_migrations(
             }
             Treatment::Judged => report.judged += 1,
         }
-        let before = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+        let before =
+            Catalog::read(&mut conn).map_err(query_error(&database, "reading the catalog"))?;
         if index > 0 && treatments[index - 1] != Treatment::Judged {
             // Where the replay and the database part ways in history is not this migration's
             // doing: those gaps are known, and not reported against it.
             reported_gaps.extend(replay_differences(&before, &replayed[index - 1]));
         }
         for (table, why) in seed_tables(&mut conn, &before, options.seed_rows, &mut seeding) {
+            if report.unseeded.iter().any(|(t, _)| t == &table) {
+                continue;
+            }
             report.unseeded.push((
                 table,
                 format!(
@@ -269,46 +268,33 @@ pub fn verify_migrations(
                 ),
             ));
         }
-        let empty = empty_tables(&mut conn, &before).map_err(query_error("counting rows"))?;
+        let mut empty =
+            empty_tables(&mut conn, &before).map_err(query_error(&database, "counting rows"))?;
         let mut nodes_before =
-            relfilenodes(&mut conn).map_err(query_error("reading relfilenodes"))?;
+            relfilenodes(&mut conn).map_err(query_error(&database, "reading relfilenodes"))?;
         let run = |conn: &mut PgConnection| conn.run_migration(folder).map(drop);
         let (mut outcome, mut locks) = traced(&mut conn, database.url(), run)?;
-        if let Err(error) = &outcome {
+        if let Err(error) = &outcome
+            && !seeding.is_empty()
+        {
             // It may fail only because of the made-up rows (a CHECK they do not meet): observe it
-            // without them instead, and say so.
+            // where there are none — a database built again from the migrations before it, as
+            // they are — and say so.
             let on_seeded = one_line(&error.to_string());
-            // A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: drop what the
-            // attempt left before trying again.
-            if let Ok(left) = Catalog::read(&mut conn) {
-                for index in left
-                    .indexes
-                    .keys()
-                    .filter(|i| !before.indexes.contains_key(*i))
-                {
-                    let _ = diesel::sql_query(format!(
-                        "DROP INDEX IF EXISTS {}",
-                        plumb_pg::sql::quote_ident(index)
-                    ))
-                    .execute(&mut conn);
-                }
+            (database, conn) = rebuilt(server, &applied(folders, &treatments[..index]))?;
+            seeding = Seeding::default();
+            empty = empty_tables(&mut conn, &before)
+                .map_err(query_error(&database, "counting rows"))?;
+            nodes_before =
+                relfilenodes(&mut conn).map_err(query_error(&database, "reading relfilenodes"))?;
+            let retried = traced(&mut conn, database.url(), run)?;
+            if retried.0.is_ok() {
+                let note = format!(
+                    "it fails on the seeded rows ({on_seeded}); it was observed on a database built again from the migrations before it, without them"
+                );
+                report.unseeded.push((folder.name.clone(), note));
             }
-            if options.seed_rows > 0
-                && !before.tables.is_empty()
-                && remove_seed_rows(&mut conn, &mut seeding).is_ok()
-            {
-                // Deleted rows leave relfilenodes as they are; read them again all the same.
-                nodes_before =
-                    relfilenodes(&mut conn).map_err(query_error("reading relfilenodes"))?;
-                let retried = traced(&mut conn, database.url(), run)?;
-                if retried.0.is_ok() {
-                    let note = format!(
-                        "it fails on the seeded rows ({on_seeded}); it was observed without them"
-                    );
-                    report.unseeded.push((folder.name.clone(), note));
-                    (outcome, locks) = retried;
-                }
-            }
+            (outcome, locks) = retried;
         }
         if let Err(error) = outcome {
             report.failure = Some(describe_failure(
@@ -320,7 +306,8 @@ pub fn verify_migrations(
             return Ok(report);
         }
         let up_file = source(settings, &folder.script(Script::Up));
-        let nodes_after = relfilenodes(&mut conn).map_err(query_error("reading relfilenodes"))?;
+        let nodes_after =
+            relfilenodes(&mut conn).map_err(query_error(&database, "reading relfilenodes"))?;
         let mut rewritten = Vec::new();
         for (relation, (oid, node)) in &nodes_before {
             // The same relation (same oid) in new storage; one dropped and made again under the
@@ -336,11 +323,12 @@ pub fn verify_migrations(
             report.findings.push(Finding::new(
                 f::LIVE_TABLE_REWRITE,
                 up_file.span(0, 0),
-                format!("{} rewrote `{relation}` (its relfilenode changed), which existed before it and held seeded rows: a rewrite copies the whole relation under ACCESS EXCLUSIVE", folder.name),
+                format!("{} rewrote `{relation}` (its relfilenode changed), which existed before it: a rewrite copies the whole relation under ACCESS EXCLUSIVE", folder.name),
                 "use the expand, backfill and contract forms: add nullable or with a constant default, backfill in batches, change types through a new column",
             ));
         }
-        let after = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+        let after =
+            Catalog::read(&mut conn).map_err(query_error(&database, "reading the catalog"))?;
         for gap in replay_differences(&after, replay) {
             if reported_gaps.insert(gap.clone()) {
                 report.findings.push(Finding::new(
@@ -362,7 +350,8 @@ pub fn verify_migrations(
                 ));
                 return Ok(report);
             }
-            let reverted = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+            let reverted =
+                Catalog::read(&mut conn).map_err(query_error(&database, "reading the catalog"))?;
             let differences = before.differences(&reverted);
             if !differences.is_empty() {
                 let list: Vec<String> = differences.iter().map(ToString::to_string).collect();
@@ -424,8 +413,17 @@ pub fn verify_migrations(
         .iter()
         .filter(|f| f.path.is_file())
         .collect();
-    if !files.is_empty() {
-        let catalog = Catalog::read(&mut conn).map_err(query_error("reading the catalog"))?;
+    let left_out = report.skipped.len() + report.history_failures.len();
+    if !files.is_empty() && left_out > 0 {
+        // The database lacks what those migrations make: schema.rs would be held to less than
+        // production has.
+        report.unseeded.push((
+            "schema.rs".to_owned(),
+            format!("was not compared with the migrated database: {left_out} migrations were skipped or failed, so it is not the schema production has"),
+        ));
+    } else if !files.is_empty() {
+        let catalog =
+            Catalog::read(&mut conn).map_err(query_error(&database, "reading the catalog"))?;
         for file in files {
             report
                 .findings
@@ -433,6 +431,50 @@ pub fn verify_migrations(
         }
     }
     Ok(report)
+}
+
+/// A new, empty database with diesel's migrations table and `applied` run on it as they are
+/// (one PostgreSQL refuses is left, as history is).
+fn rebuilt<'s>(
+    server: &'s PgServer,
+    applied: &[&MigrationFolder],
+) -> Result<(TestDatabase<'s>, PgConnection)> {
+    let database = TestDatabase::empty(server)?;
+    let mut conn = database.connect()?;
+    // What `run_pending_migrations` does first: create `__diesel_schema_migrations`.
+    conn.setup()
+        .map_err(query_error(&database, "creating diesel's migrations table"))?;
+    for folder in applied {
+        let _ = conn.run_migration(*folder);
+    }
+    Ok((database, conn))
+}
+
+/// The migrations before a point that the live stage applies (all but `[live] skip`'s).
+fn applied<'f>(
+    folders: &'f MigrationFolders,
+    treatments: &[Treatment],
+) -> Vec<&'f MigrationFolder> {
+    folders
+        .folders
+        .iter()
+        .zip(treatments)
+        .filter(|(_, t)| **t != Treatment::Skipped)
+        .map(|(f, _)| f)
+        .collect()
+}
+
+fn query_error(
+    database: &TestDatabase<'_>,
+    context: &str,
+) -> impl FnOnce(diesel::result::Error) -> OnlineError {
+    let target = database.url().describe();
+    let context = context.to_owned();
+    move |source| OnlineError::Query {
+        context,
+        target,
+        source,
+    }
 }
 
 /// The tables of `catalog` that hold no row: what a migration does to them cannot be timed.
@@ -546,9 +588,10 @@ fn confirm(
         let about_empty: Vec<String> = seen.empty.iter().filter(|t| mentions(t)).cloned().collect();
         let longest = seen
             .locks
-            .values()
+            .iter()
+            .filter(|(r, _)| !targeted || mentions(r))
+            .map(|(_, d)| d.as_millis())
             .max()
-            .map(|d| d.as_millis())
             .unwrap_or(0);
         let rewritten = names(seen.rewritten);
         let long_locks = names(seen.long_locks);

@@ -669,8 +669,12 @@ impl Settings {
     }
 
     /// Whether the live stage leaves this migration out (`[live] skip`).
+    /// An entry is a folder name or its version, with or without diesel's dashes
+    /// (`2019-03-01-000000` or `20190301000000`).
     pub fn live_skips(&self, version: &str, folder: &str) -> bool {
-        self.live_skip.iter().any(|s| s == version || s == folder)
+        self.live_skip
+            .iter()
+            .any(|entry| skip_names(entry, version, folder))
     }
 
     pub fn is_excluded(&self, path: &Path) -> bool {
@@ -681,6 +685,11 @@ impl Settings {
             .replace('\\', "/");
         self.excluded.is_match(relative)
     }
+}
+
+/// Whether a `[live] skip` entry names this migration.
+pub fn skip_names(entry: &str, version: &str, folder: &str) -> bool {
+    entry == folder || entry.replace('-', "") == version
 }
 
 /// The `exclude` patterns compiled once: globset matches in time linear in the path, where a
