@@ -308,3 +308,36 @@ fn a_skip_that_names_no_migration_is_refused_naming_the_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_new_migration_that_fails_after_history_failed_says_it_may_follow_from_it() {
+    let workspace = foreign_workspace();
+    let root = workspace.path();
+    write(
+        root,
+        "db/migrations/2026-02-01-000000_needs_the_extension/up.sql",
+        &format!("SET lock_timeout = '1s';\nALTER EXTENSION {MISSING_EXTENSION} UPDATE;\n"),
+    );
+    write(
+        root,
+        "db/migrations/2026-02-01-000000_needs_the_extension/down.sql",
+        "SET lock_timeout = '1s';\nSELECT 1;\n",
+    );
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "needs the extension"]);
+    let (code, stdout, stderr) = check_contract(root, &["--seed-rows", "10"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stage_line(&stdout, "live").starts_with("live: failed"),
+        "{stdout}"
+    );
+    let failure = stderr
+        .find("error[live-migration-failed]: db/migrations/2026-02-01-000000_needs_the_extension/up.sql")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        stderr[failure..].contains(
+            "note: 1 historical migrations failed before it (see the warning above): this failure may follow from theirs"
+        ),
+        "{stderr}"
+    );
+}

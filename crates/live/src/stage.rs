@@ -142,6 +142,10 @@ impl LiveStage {
         }
         if let Some(failure) = self.failure() {
             out.push_str(&format!("error[live-migration-failed]: {failure}\n"));
+            let history = self.verification.history_failures.len();
+            if history > 0 {
+                out.push_str(&format!("  note: {history} historical migrations failed before it (see the warning above): this failure may follow from theirs\n"));
+            }
         }
         out
     }
