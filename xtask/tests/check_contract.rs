@@ -745,3 +745,60 @@ fn tables_that_cannot_be_seeded_are_named_and_observed_with_the_rows_migrations_
         "{stderr}"
     );
 }
+
+/// A copy of the repository with `rules` appended to its plumb.toml as a `[rules]` section.
+fn with_rules(rules: &str) -> tempfile::TempDir {
+    let workspace = copy_of_repository();
+    let toml = workspace.path().join("plumb.toml");
+    let mut text = fs::read_to_string(&toml).unwrap();
+    text.push_str(&format!("\n[rules]\n{rules}"));
+    fs::write(toml, text).unwrap();
+    workspace
+}
+
+#[test]
+fn live_findings_take_the_severity_rules_give_them() {
+    let workspace = with_rules(
+        "add-column-rewrite = \"off\"\nlive-table-rewrite = \"warning\"\nlive-down-not-reversing = \"off\"\n",
+    );
+    // Rewrites `accounts`, and its down.sql leaves the column behind (which the second apply
+    // lets be).
+    add_migration(
+        workspace.path(),
+        "2026-05-01-000000-0000_add_token",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN IF NOT EXISTS token uuid DEFAULT gen_random_uuid();\n",
+        "SET lock_timeout = '20ms';\nSELECT 1;\n",
+    );
+    let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "500"]));
+    assert!(
+        stderr.contains("warning[L005 live-table-rewrite]"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("L002"), "{stderr}");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+#[test]
+fn a_failing_migration_lowered_by_rules_stops_the_stage_without_failing_it() {
+    let workspace = with_rules("syntax-error = \"off\"\nlive-migration-failed = \"warning\"\n");
+    add_migration(
+        workspace.path(),
+        "2026-05-01-000000-0000_typo",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN note text NUL;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN note;\n",
+    );
+    let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
+    assert!(
+        stderr.contains(
+            "warning[live-migration-failed]: migrations/2026-05-01-000000-0000_typo/up.sql:2:"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stage_lines(&stdout)[2].starts_with(
+            "live: ok, stopped at 2026-05-01-000000-0000_typo, which does not apply or revert on a fresh database (live-migration-failed is warning in [rules])"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}

@@ -85,7 +85,7 @@ pub fn live_stage(root: &Path, options: LiveOptions, base: &Base) -> Stage {
         Ok(stage) => {
             let mut findings = stage.verification.findings.clone();
             let mut sources = BTreeMap::new();
-            if let Some(failure) = stage.failure() {
+            if let Some(failure) = stage.failure().filter(|_| stage.failure_severity.is_some()) {
                 let text = std::fs::read_to_string(root.join(&failure.file)).unwrap_or_default();
                 let place =
                     plumb_check::sql::source::Source::new(failure.file.clone(), text.clone());
@@ -101,12 +101,14 @@ pub fn live_stage(root: &Path, options: LiveOptions, base: &Base) -> Stage {
                         message.push_str(&format!("; {what}: {text}"));
                     }
                 }
-                findings.push(Finding::new(
+                let mut finding = Finding::new(
                     plumb_check::rules::l::LIVE_MIGRATION_FAILED,
                     place.span(offset, offset),
                     message,
                     "fix the SQL so that PostgreSQL accepts it on a fresh database",
-                ));
+                );
+                finding.severity = stage.failure_level();
+                findings.push(finding);
             }
             let mut detail = String::new();
             for line in stage.confirmations() {

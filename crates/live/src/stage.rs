@@ -9,6 +9,7 @@ use plumb_pg::{MigrationFolders, PgServer};
 
 use crate::history::History;
 use crate::verify::{LiveOptions, MigrationFailure, Step, Verification, verify_migrations};
+use plumb_check::rules::l as f;
 
 /// Why the stage could not run: the workspace, its migrations or the server. Exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,8 @@ pub struct LiveStage {
     pub elapsed: Duration,
     /// What was applied as history, or why there was no base to tell.
     pub history: Vec<String>,
+    /// `live-migration-failed` as `[rules]` sets it: `None` when it is off.
+    pub failure_severity: Option<Severity>,
     root: PathBuf,
 }
 
@@ -61,7 +64,14 @@ pub fn run(
             ),
         }));
     }
-    let verification = verify_migrations(server, &folders, &settings, options, &history, on_step)?;
+    let mut verification =
+        verify_migrations(server, &folders, &settings, options, &history, on_step)?;
+    // Family L goes through `[rules]` as every family does.
+    verification.findings = settings.apply_severities(verification.findings);
+    let failure_severity = match settings.severities.get(f::LIVE_MIGRATION_FAILED.code) {
+        Some(set) => *set,
+        None => Some(f::LIVE_MIGRATION_FAILED.severity),
+    };
     let mut described = history.described.clone();
     if let plumb_check::Released::Skipped(reason) = released {
         described.push(format!("no base ({reason})"));
@@ -71,6 +81,7 @@ pub fn run(
         server: server.describe(),
         elapsed: started.elapsed(),
         history: described,
+        failure_severity,
         root: root.to_path_buf(),
     })
 }
@@ -84,9 +95,20 @@ impl LiveStage {
             .count()
     }
 
-    /// 0 clean (warnings allowed), 1 a migration failed or an error-level finding.
+    /// 0 clean (warnings allowed), 1 a migration failed (unless `[rules]` lowers
+    /// `live-migration-failed`) or an error-level finding.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.verification.failure.is_some() || self.errors() > 0)
+        u8::from(self.failure_fails() || self.errors() > 0)
+    }
+
+    fn failure_fails(&self) -> bool {
+        self.verification.failure.is_some() && self.failure_severity == Some(Severity::Error)
+    }
+
+    /// How the failure is shown: its severity, or `note` when the rule is off (the stage
+    /// stopped there all the same, and says so).
+    pub fn failure_level(&self) -> Severity {
+        self.failure_severity.unwrap_or(Severity::Note)
     }
 
     /// The migration PostgreSQL refused, with its file shown relative to the workspace.
@@ -141,7 +163,10 @@ impl LiveStage {
             out.push_str(&plumb_check::report::human_findings(&report, colour));
         }
         if let Some(failure) = self.failure() {
-            out.push_str(&format!("error[live-migration-failed]: {failure}\n"));
+            out.push_str(&format!(
+                "{}[live-migration-failed]: {failure}\n",
+                self.failure_level().as_str()
+            ));
             let history = self.verification.history_failures.len();
             if history > 0 {
                 out.push_str(&format!("  note: {history} historical migrations failed before it (see the warning above): this failure may follow from theirs\n"));
@@ -183,7 +208,14 @@ impl LiveStage {
         } else {
             format!("; {}", history.join("; "))
         };
-        if v.failure.is_some() {
+        if let Some(failure) = v.failure.as_ref().filter(|_| !self.failure_fails()) {
+            format!(
+                "live: ok, stopped at {}, which does not apply or revert on a fresh database (live-migration-failed is {} in [rules]), {warnings} warnings{history} ({}, {elapsed:.1}s)",
+                failure.folder,
+                self.failure_severity.map_or("off", Severity::as_str),
+                self.server
+            )
+        } else if v.failure.is_some() {
             format!(
                 "live: failed, a migration does not apply or revert on a fresh database{history} ({elapsed:.1}s)"
             )
