@@ -44,9 +44,29 @@ pub enum PoolError {
     Settings(String),
 }
 
+/// Why `text` is not a URL to hand to libpq, or `None` when it is one: `postgres://` or
+/// `postgresql://` with `//`, and every part where a URL has it (a `/` or `@` inside a password
+/// must be percent-encoded). The reason never quotes the text: it may hold a password, and
+/// libpq, given what it cannot parse, quotes it whole in its errors.
+pub fn database_url_problem(text: &str) -> Option<String> {
+    match url::Url::parse(text.trim()) {
+        Err(error) => Some(error.to_string()),
+        Ok(url) if !matches!(url.scheme(), "postgres" | "postgresql") => {
+            Some(format!("the scheme is {:?}", url.scheme()))
+        }
+        Ok(url) if !url.has_authority() => Some("no // after the scheme".to_owned()),
+        Ok(_) => None,
+    }
+}
+
 /// Builds a pool and opens its first connection, so a wrong URL fails here and not on the
 /// first request.
 pub fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<PgPool, PoolError> {
+    if let Some(problem) = database_url_problem(database_url) {
+        return Err(PoolError::Settings(format!(
+            "DATABASE_URL is not a PostgreSQL URL ({problem})"
+        )));
+    }
     if settings.max_size == 0 {
         return Err(PoolError::Settings(
             "max_size must be at least 1".to_owned(),

@@ -24,6 +24,13 @@ impl DatabaseUrl {
                 reason: format!("the scheme is {:?}", url.scheme()),
             });
         }
+        // `postgres:/user:password@host/db` is no URL libpq reads as one: it would take the
+        // whole text for a connection string and quote it, password and all, in its error.
+        if !url.has_authority() {
+            return Err(OnlineError::InvalidUrl {
+                reason: "no // after the scheme".to_owned(),
+            });
+        }
         Ok(Self { url })
     }
 
@@ -83,8 +90,22 @@ impl DatabaseUrl {
     pub fn connect(&self) -> Result<PgConnection> {
         PgConnection::establish(self.expose()).map_err(|e| OnlineError::Connect {
             target: self.describe(),
-            reason: one_line(&e.to_string()),
+            reason: self.redacted(&one_line(&e.to_string())),
         })
+    }
+
+    /// `text` without the password, as written in the URL or decoded: libpq may quote what it
+    /// was given.
+    fn redacted(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        if let Some(password) = self.url.password().filter(|p| !p.is_empty()) {
+            out = out.replace(password, "********");
+            let decoded = percent_decode(password);
+            if !decoded.is_empty() {
+                out = out.replace(&decoded, "********");
+            }
+        }
+        out
     }
 
     fn query(&self, key: &str) -> Option<String> {

@@ -124,6 +124,13 @@ impl Config {
             );
             String::new()
         });
+        if let Some(problem) = plumb_model::pool::database_url_problem(&database_url)
+            .filter(|_| !database_url.is_empty())
+        {
+            problems.push(format!(
+                "DATABASE_URL is not a PostgreSQL URL ({problem}); expected postgres://USER:PASSWORD@HOST:PORT/DATABASE, with a / or @ in the password written %2F or %40"
+            ));
+        }
         let bind = match get("PLUMB_BIND") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(text) => text.parse().unwrap_or_else(|_| {
