@@ -9,6 +9,8 @@ use plumb_model::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::app::{get_or_head, not_allowed};
+use crate::body::Body;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::validate::Problems;
@@ -22,14 +24,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/accounts")
                     .route(web::post().to(v1_create))
-                    .route(web::get().to(v1_list))
-                    .default_service(web::to(crate::app::method_not_allowed)),
+                    .route(get_or_head().to(v1_list))
+                    .default_service(not_allowed("GET, HEAD, POST")),
             )
             .service(
                 web::resource("/accounts/{id}")
-                    .route(web::get().to(v1_get))
+                    .route(get_or_head().to(v1_get))
                     .route(web::patch().to(v1_update))
-                    .default_service(web::to(crate::app::method_not_allowed)),
+                    .default_service(not_allowed("GET, HEAD, PATCH")),
             )
             .configure(api_key_routes),
     )
@@ -38,14 +40,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/accounts")
                     .route(web::post().to(v2_create))
-                    .route(web::get().to(v2_list))
-                    .default_service(web::to(crate::app::method_not_allowed)),
+                    .route(get_or_head().to(v2_list))
+                    .default_service(not_allowed("GET, HEAD, POST")),
             )
             .service(
                 web::resource("/accounts/{id}")
-                    .route(web::get().to(v2_get))
+                    .route(get_or_head().to(v2_get))
                     .route(web::patch().to(v2_update))
-                    .default_service(web::to(crate::app::method_not_allowed)),
+                    .default_service(not_allowed("GET, HEAD, PATCH")),
             )
             .configure(api_key_routes),
     );
@@ -56,13 +58,13 @@ fn api_key_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/accounts/{id}/api-keys")
             .route(web::post().to(create_api_key))
-            .route(web::get().to(list_api_keys))
-            .default_service(web::to(crate::app::method_not_allowed)),
+            .route(get_or_head().to(list_api_keys))
+            .default_service(not_allowed("GET, HEAD, POST")),
     )
     .service(
         web::resource("/accounts/{id}/api-keys/{key_id}")
             .route(web::delete().to(revoke_api_key))
-            .default_service(web::to(crate::app::method_not_allowed)),
+            .default_service(not_allowed("DELETE")),
     );
 }
 
@@ -234,7 +236,7 @@ async fn update(state: &AppState, id: i64, input: ChangesInput) -> Result<Accoun
 
 async fn v1_create(
     state: web::Data<AppState>,
-    body: web::Json<v1::CreateAccountRequest>,
+    body: Body<v1::CreateAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = NewAccountInput {
@@ -263,7 +265,7 @@ async fn v1_list(
 async fn v1_update(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<v1::UpdateAccountRequest>,
+    body: Body<v1::UpdateAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = ChangesInput {
@@ -278,7 +280,7 @@ async fn v1_update(
 
 async fn v2_create(
     state: web::Data<AppState>,
-    body: web::Json<v2::CreateAccountRequest>,
+    body: Body<v2::CreateAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = NewAccountInput {
@@ -307,7 +309,7 @@ async fn v2_list(
 async fn v2_update(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<v2::UpdateAccountRequest>,
+    body: Body<v2::UpdateAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = ChangesInput {
@@ -345,7 +347,7 @@ pub fn hash_token(token: &str) -> String {
 async fn create_api_key(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<v1::CreateApiKeyRequest>,
+    body: Body<v1::CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let account_id = positive("id", id.into_inner())?;
     let label = body.into_inner().label;

@@ -5,6 +5,8 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use crate::app::{get_or_head, not_allowed};
+use crate::body::{Admin, Body};
 use crate::error::ApiError;
 use crate::flags::FlagView;
 use crate::state::AppState;
@@ -14,13 +16,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/admin")
             .service(
                 web::resource("/flags")
-                    .route(web::get().to(list_flags))
-                    .default_service(web::to(crate::app::method_not_allowed)),
+                    .route(get_or_head().to(list_flags))
+                    .default_service(not_allowed("GET, HEAD")),
             )
             .service(
                 web::resource("/flags/{name}")
                     .route(web::put().to(set_flag))
-                    .default_service(web::to(crate::app::method_not_allowed)),
+                    .default_service(not_allowed("PUT")),
             ),
     );
 }
@@ -36,7 +38,7 @@ pub struct SetFlag {
     pub enabled: bool,
 }
 
-fn authorize(state: &AppState, request: &HttpRequest) -> Result<(), ApiError> {
+pub(crate) fn authorize(state: &AppState, request: &HttpRequest) -> Result<(), ApiError> {
     let Some(expected) = &state.admin_token else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -64,22 +66,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn list_flags(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    authorize(&state, &request)?;
+async fn list_flags(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let flags = state.db(|conn, flags| flags.views(conn)).await?;
     Ok(HttpResponse::Ok().json(FlagList { flags }))
 }
 
 async fn set_flag(
+    _: Admin,
     state: web::Data<AppState>,
-    request: HttpRequest,
     name: web::Path<String>,
-    body: web::Json<SetFlag>,
+    body: Body<SetFlag>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&state, &request)?;
     let (name, enabled) = (name.into_inner(), body.enabled);
     let view = state
         .db(move |conn, flags| flags.set(conn, &name, enabled))

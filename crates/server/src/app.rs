@@ -32,21 +32,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::health::routes)
         .configure(crate::accounts::routes)
         .configure(crate::admin::routes)
-        .route("/openapi.json", web::get().to(openapi));
+        .service(
+            web::resource("/openapi.json")
+                .route(get_or_head().to(openapi))
+                .default_service(not_allowed("GET, HEAD")),
+        );
 }
 
 async fn openapi(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(state.openapi.as_ref())
 }
 
-pub async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
-    use actix_web::ResponseError;
-    ApiError::new(
-        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("{} is not allowed on {}", request.method(), request.path()),
-    )
-    .error_response()
+/// A route for GET that answers HEAD too (the same headers, no body), as HTTP asks.
+pub fn get_or_head() -> actix_web::Route {
+    use actix_web::guard;
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// The 405 of a resource, with the `Allow` header listing what it answers.
+pub fn not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move |request: HttpRequest| async move {
+        use actix_web::ResponseError;
+        use actix_web::http::header::{ALLOW, HeaderValue};
+        let mut response = ApiError::new(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!(
+                "{} is not allowed on {} (it answers {allow})",
+                request.method(),
+                request.path()
+            ),
+        )
+        .error_response();
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+        response
+    })
 }
 
 async fn no_such_endpoint(request: HttpRequest) -> HttpResponse {
@@ -106,7 +128,15 @@ pub fn launch(config: &Config, state: AppState) -> std::io::Result<(Server, Vec<
     .workers(config.workers)
     .shutdown_timeout(config.shutdown_timeout.as_secs())
     .disable_signals()
-    .bind(config.bind)?;
+    .bind(config.bind)
+    .map_err(|error| {
+        // Which address, and which variable to change: "Address already in use" alone says
+        // neither.
+        std::io::Error::new(
+            error.kind(),
+            format!("cannot listen on {} (PLUMB_BIND): {error}", config.bind),
+        )
+    })?;
     let addresses = server.addrs();
     actix_web::rt::spawn(refresh_flags(state, refresh_every));
     Ok((server.run(), addresses))

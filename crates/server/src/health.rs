@@ -10,8 +10,17 @@ use crate::flags::FLAGS;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+    use crate::app::{get_or_head, not_allowed};
+    cfg.service(
+        web::resource("/healthz")
+            .route(get_or_head().to(healthz))
+            .default_service(not_allowed("GET, HEAD")),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(get_or_head().to(readyz))
+            .default_service(not_allowed("GET, HEAD")),
+    );
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod app;
+pub mod body;
 pub mod config;
 pub mod error;
 pub mod flags;

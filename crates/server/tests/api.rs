@@ -407,3 +407,45 @@ fn readiness_is_503_when_the_database_is_gone() {
         "{error}"
     );
 }
+
+#[test]
+fn a_405_names_what_the_resource_answers_and_head_answers_where_get_does() {
+    let db = database();
+    let server = TestServer::start(config(&db, &[]));
+    let (status, allow, _) = server.bare("DELETE", "/v1/accounts");
+    assert_eq!((status, allow.as_deref()), (405, Some("GET, HEAD, POST")));
+    let (status, allow, _) = server.bare("POST", "/v2/accounts/1");
+    assert_eq!((status, allow.as_deref()), (405, Some("GET, HEAD, PATCH")));
+    let (status, allow, _) = server.bare("POST", "/healthz");
+    assert_eq!((status, allow.as_deref()), (405, Some("GET, HEAD")));
+    for path in ["/healthz", "/openapi.json", "/v1/accounts", "/v2/accounts"] {
+        let (status, _, body) = server.bare("HEAD", path);
+        assert_eq!((status, body.as_str()), (200, ""), "HEAD {path}");
+    }
+}
+
+#[test]
+fn a_body_must_be_a_json_object_not_an_array_read_by_position() {
+    let db = database();
+    let server = TestServer::start(config(&db, &[]));
+    let id = create(&server, "v1", json!({ "email": "order@example.com" }))["id"]
+        .as_i64()
+        .unwrap();
+    let (status, error) = server.send(
+        "PATCH",
+        &format!("/v1/accounts/{id}"),
+        json!(["x@example.com", "closed"]),
+    );
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (400, Some("malformed")),
+        "{error}"
+    );
+    let (_, account) = server.get(&format!("/v1/accounts/{id}"));
+    assert_eq!(
+        account["email"], "order@example.com",
+        "nothing changed: {account}"
+    );
+    let (status, _) = server.send("POST", "/v1/accounts", json!(["array@example.com"]));
+    assert_eq!(status, 400);
+}

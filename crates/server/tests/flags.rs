@@ -144,6 +144,19 @@ fn admin_endpoints_need_the_token() {
         &[("authorization", "Bearer wrong-token-wrong-token")],
     );
     assert_eq!(status, 401);
+    // The token is checked before the body is read: a bad body tells nothing to a caller
+    // without the token.
+    let (status, error) = server.call(
+        "PUT",
+        "/admin/flags/accounts.display_name",
+        Some("{not json"),
+        &[("authorization", "Bearer wrong-token-wrong-token")],
+    );
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (401, Some("unauthorized")),
+        "{error}"
+    );
     let (status, error) = server.admin(
         "PUT",
         "/admin/flags/no.such.flag",

@@ -190,3 +190,22 @@ fn help_lists_every_variable() {
         Some(2)
     );
 }
+
+#[test]
+fn an_address_in_use_is_named_with_the_variable_that_set_it() {
+    let db = common::database();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = binary()
+        .env("DATABASE_URL", db.url().expose())
+        .env("PLUMB_BIND", &address)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {address} (PLUMB_BIND)")),
+        "{stderr}"
+    );
+    drop(taken);
+}

@@ -111,6 +111,23 @@ impl TestServer {
         (status, json)
     }
 
+    /// A request without a body: the status, the `Allow` header and the body as text.
+    pub fn bare(&self, method: &str, path: &str) -> (u16, Option<String>, String) {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .body(String::new())
+            .unwrap();
+        let mut response = self.agent.run(request).unwrap();
+        let allow = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (response.status().as_u16(), allow, text)
+    }
+
     pub fn get(&self, path: &str) -> (u16, Value) {
         self.call("GET", path, None, &[])
     }
