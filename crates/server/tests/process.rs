@@ -20,8 +20,34 @@ fn binary() -> Command {
     command
 }
 
+/// A started server, killed when the test ends, pass or fail: a failing assertion must not
+/// leave it running.
+struct Running(Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts the binary and waits for the address it listens on.
-fn start(database_url: &str, vars: &[(&str, &str)]) -> (Child, String) {
+fn start(database_url: &str, vars: &[(&str, &str)]) -> (Running, String) {
     let mut command = binary();
     command
         .env("DATABASE_URL", database_url)
@@ -31,7 +57,7 @@ fn start(database_url: &str, vars: &[(&str, &str)]) -> (Child, String) {
         .envs(vars.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null());
-    let mut child = command.spawn().unwrap();
+    let mut child = Running(command.spawn().unwrap());
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let address = loop {
         let line = lines
