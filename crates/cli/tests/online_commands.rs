@@ -385,3 +385,46 @@ fn not_null_streams_each_retry_as_it_happens_naming_the_holder() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn a_server_that_accepts_and_never_answers_ends_in_an_error_not_a_wait() {
+    // Accepts connections (the kernel's backlog does) and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(["migrate", "--workspace"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env(
+            "DATABASE_URL",
+            format!("postgres://app@127.0.0.1:{port}/accounts"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The exit is the event waited for; two minutes, far beyond the 10 s connect_timeout
+    // plumb sets, only keep a regression from hanging the suite.
+    let pid = child.id();
+    let (done, exited) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    let Ok(output) = exited.recv_timeout(Duration::from_secs(120)) else {
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(pid.to_string())
+            .status();
+        panic!("plumb migrate still waits on a silent server after two minutes");
+    };
+    let output = output.unwrap();
+    let status = output.status;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot connect to PostgreSQL at host 127.0.0.1 port {port}"
+        )),
+        "{stderr}"
+    );
+    drop(silent);
+}

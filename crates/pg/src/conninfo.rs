@@ -8,6 +8,18 @@ use url::Url;
 
 use crate::{OnlineError, Result};
 
+/// What every connection plumb opens sets unless the URL does (libpq's parameters): 10 s to
+/// connect; keepalives that find a silent peer within about 25 s of idle waiting; and unsent
+/// data that is not acknowledged within 60 s ends the connection.
+pub const CONNECTION_DEFAULTS: [(&str, &str); 6] = [
+    ("connect_timeout", "10"),
+    ("keepalives", "1"),
+    ("keepalives_idle", "10"),
+    ("keepalives_interval", "5"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "60000"),
+];
+
 /// A `postgres://` or `postgresql://` URL. `Display` and `Debug` hide the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
@@ -87,8 +99,25 @@ impl DatabaseUrl {
         self.url.as_str()
     }
 
+    /// The URL libpq is given: the user's, with a bound on connecting and TCP keepalives
+    /// wherever it sets none, so that a server that accepts and never answers, or a network
+    /// that drops mid-backfill, ends in an error instead of a wait without end.
+    pub fn with_timeouts(&self) -> Url {
+        let mut url = self.url.clone();
+        let set: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        {
+            let mut query = url.query_pairs_mut();
+            for (key, value) in CONNECTION_DEFAULTS {
+                if !set.iter().any(|k| k == key) {
+                    query.append_pair(key, value);
+                }
+            }
+        }
+        url
+    }
+
     pub fn connect(&self) -> Result<PgConnection> {
-        PgConnection::establish(self.expose()).map_err(|e| OnlineError::Connect {
+        PgConnection::establish(self.with_timeouts().as_str()).map_err(|e| OnlineError::Connect {
             target: self.describe(),
             reason: self.redacted(&one_line(&e.to_string())),
         })
