@@ -428,3 +428,33 @@ fn a_server_that_accepts_and_never_answers_ends_in_an_error_not_a_wait() {
     );
     drop(silent);
 }
+
+#[test]
+fn set_and_where_are_one_expression_each_or_nothing_runs() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    items(&db, 100);
+    let before = notes(&db);
+    for (option, given) in [
+        ("--where", "note IS NULL) OR (true"),
+        ("--where", "true; DELETE FROM items"),
+        ("--set", "lower("),
+        ("--set", "'x' -- the rest"),
+    ] {
+        let mut args = vec![
+            "backfill", "--table", "items", "--column", "note", "--set", "'filled'",
+        ];
+        if option == "--set" {
+            args[6] = given;
+        } else {
+            args.extend([option, given]);
+        }
+        let (code, _, stderr) = text(&plumb(&db, &args).output().unwrap());
+        assert_eq!(code, 2, "{option} {given}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{option} {given:?} is refused")),
+            "{stderr}"
+        );
+    }
+    assert_eq!(notes(&db), before, "no row changed");
+}

@@ -140,6 +140,18 @@ pub fn run_backfill(
     stop: &AtomicBool,
     on_progress: &mut dyn FnMut(&BackfillProgress),
 ) -> Result<BackfillReport> {
+    // Both are spliced into the batch's SQL: each must be one expression and nothing else, or
+    // `--where 'x) OR (true'` would make a batch a full-table UPDATE. Checked before connecting.
+    for (option, text) in [
+        ("--set", &backfill.expression),
+        ("--where", &backfill.pending),
+    ] {
+        if let Err(why) = plumb_check::sql::parse::single_expression(text) {
+            return Err(OnlineError::Invalid(format!(
+                "{option} {text:?} is refused: {why}; give one SQL expression, such as lower(email) or display_name IS NULL"
+            )));
+        }
+    }
     let started = Instant::now();
     let mut session = LockSession::open(url, &options.policy, "plumb backfill")?;
     let target = session.target().to_owned();

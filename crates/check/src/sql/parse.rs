@@ -539,6 +539,53 @@ pub fn extensions_created(text: &str) -> Vec<String> {
     found.unwrap_or_default()
 }
 
+/// Whether `text` is one SQL expression and nothing else: what may be spliced into a statement
+/// as a value (`lower(email)`) or a condition (`display_name IS NULL`). Refused, with why: a
+/// syntax error, more than one expression, a clause after it (`x FROM t`), a statement after it
+/// (`1; DROP TABLE t`), text that closes the parenthesis it is put in (`x) OR (true`), and a
+/// comment (which would swallow what follows it).
+pub fn single_expression(text: &str) -> Result<(), String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("it is empty".to_owned());
+    }
+    const PREFIX: &str = "SELECT ";
+    let sql = format!("{PREFIX}{trimmed}");
+    if crate::sql::limits::beyond_limits(&sql).is_some() {
+        return Err("it is beyond the limits of the SQL parser".to_owned());
+    }
+    let checked = std::panic::catch_unwind(|| {
+        let parse = SourceFile::parse(&sql);
+        if let Some(error) = parse.errors().first() {
+            return Err(format!("it is not valid SQL: {}", error.message()));
+        }
+        let root = parse.syntax_node();
+        if root
+            .descendants_with_tokens()
+            .any(|e| e.kind() == K::COMMENT)
+        {
+            return Err("it holds a comment".to_owned());
+        }
+        let statements: Vec<SyntaxNode> = root.children().collect();
+        let [statement] = statements.as_slice() else {
+            return Err("it is more than one statement".to_owned());
+        };
+        let targets: Vec<SyntaxNode> = statement
+            .descendants()
+            .find(|n| n.kind() == K::TARGET_LIST)
+            .map(|list| list.children().filter(|t| t.kind() == K::TARGET).collect())
+            .unwrap_or_default();
+        let [target] = targets.as_slice() else {
+            return Err("it is not exactly one expression".to_owned());
+        };
+        if range_of(target) != (PREFIX.len(), sql.len()) {
+            return Err("it is more than an expression (a clause follows it)".to_owned());
+        }
+        Ok(())
+    });
+    checked.unwrap_or_else(|_| Err("the SQL parser gave up on it".to_owned()))
+}
+
 fn range_of(node: &SyntaxNode) -> Range {
     let range = node.text_range();
     (usize::from(range.start()), usize::from(range.end()))
@@ -1411,6 +1458,32 @@ fn action(node: &SyntaxNode) -> Option<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_single_expression_and_nothing_else() {
+        for ok in [
+            "lower(email)",
+            "'unknown'",
+            "display_name IS NULL",
+            "coalesce(a, b) || 'x'",
+            "status = 'open' AND id > 3",
+            " (SELECT max(id) FROM t) ",
+        ] {
+            assert_eq!(single_expression(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "x) OR (true",
+            "lower(",
+            "1; DROP TABLE accounts",
+            "x FROM accounts",
+            "a, b",
+            "true -- the rest",
+            "true /* the rest */",
+        ] {
+            assert!(single_expression(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn extensions_a_script_creates() {
