@@ -407,10 +407,10 @@ fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
     let summary = format!(
         "backfill {}{resumed}: {} rows filled in {} batches, {:.1} s; {} over every run",
         spec.name,
-        report.filled,
-        report.batches,
+        indicatif::HumanCount(u64::try_from(report.filled).unwrap_or(0)),
+        indicatif::HumanCount(u64::try_from(report.batches).unwrap_or(0)),
         report.elapsed.as_secs_f64(),
-        report.filled_in_total
+        indicatif::HumanCount(u64::try_from(report.filled_in_total).unwrap_or(0))
     );
     match report.outcome {
         BackfillOutcome::Complete => {

@@ -108,7 +108,7 @@ fn a_backfill_killed_mid_way_resumes_and_ends_as_an_uninterrupted_one() {
     let (code, stdout, stderr) = text(&plumb(&whole, BACKFILL).output().unwrap());
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.starts_with("backfill items.note: 2000 rows filled in "),
+        stdout.starts_with("backfill items.note: 2,000 rows filled in "),
         "{stdout}"
     );
     assert!(
@@ -133,7 +133,7 @@ fn a_backfill_killed_mid_way_resumes_and_ends_as_an_uninterrupted_one() {
         stdout.starts_with("backfill items.note (resumed): "),
         "{stdout}"
     );
-    assert!(stdout.contains("; 2000 over every run;"), "{stdout}");
+    assert!(stdout.contains("; 2,000 over every run;"), "{stdout}");
     assert_eq!(notes(&whole), notes(&killed));
 }
 
