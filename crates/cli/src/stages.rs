@@ -73,6 +73,8 @@ pub fn static_stage(root: &Path, base: &Base) -> Stage {
 /// throwaway cluster), after the migrations the base has, applied as history.
 pub fn live_stage(root: &Path, options: LiveOptions, base: &Base) -> Stage {
     let mut display = LiveDisplay::new();
+    // Ctrl-C drops the stage's database and removes its cluster before the process ends.
+    plumb_pg::clean_up_on_interrupt();
     let outcome = PgServer::from_env()
         .map_err(plumb_live::StageError::from)
         .and_then(|server| {
@@ -81,6 +83,7 @@ pub fn live_stage(root: &Path, options: LiveOptions, base: &Base) -> Stage {
             })
         });
     display.finish();
+    plumb_pg::unless_interrupted();
     match outcome {
         Ok(stage) => {
             let mut findings = stage.verification.findings.clone();

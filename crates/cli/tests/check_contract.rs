@@ -341,3 +341,72 @@ fn a_new_migration_that_fails_after_history_failed_says_it_may_follow_from_it() 
         "{stderr}"
     );
 }
+
+/// Starts the live stage on this repository, waits until it judges its second migration (so
+/// its database exists and is in use), interrupts it with SIGINT and gives its pid and exit code.
+fn interrupted_live_stage(database_url: Option<&str>) -> (u32, Option<i32>) {
+    use std::io::{BufRead, BufReader};
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plumb"));
+    command
+        .arg("live")
+        .arg(&repository)
+        .args(["--no-base", "--seed-rows", "1000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    match database_url {
+        Some(url) => command.env("DATABASE_URL", url),
+        None => command.env_remove("DATABASE_URL"),
+    };
+    let mut child = command.spawn().unwrap();
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("live: [2/"));
+    assert!(started, "the live stage never reached its second migration");
+    let target = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+    nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGINT).unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+    let status = child.wait().unwrap();
+    (pid, status.code())
+}
+
+#[test]
+fn ctrl_c_during_the_live_stage_drops_its_database() {
+    use diesel::prelude::*;
+    let server = plumb_pg::PgServer::shared().unwrap();
+    let (pid, code) = interrupted_live_stage(Some(server.url().expose()));
+    assert_eq!(code, Some(130));
+    #[derive(QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let left: Left = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE '%:{pid}:%' OR shobj_description(oid, 'pg_database') LIKE '%:{pid}'"
+    ))
+    .get_result(&mut server.connect().unwrap())
+    .unwrap();
+    assert_eq!(left.n, 0, "a database of process {pid} is left");
+}
+
+#[test]
+fn ctrl_c_during_the_live_stage_removes_its_throwaway_cluster() {
+    let (pid, code) = interrupted_live_stage(None);
+    assert_eq!(code, Some(130));
+    let left: Vec<_> = fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("plumb-pg-"))
+        .filter(|e| {
+            fs::read_to_string(e.path().join("owner.pid")).is_ok_and(|owner| {
+                let owner = owner.trim();
+                owner == pid.to_string() || owner.starts_with(&format!("{pid}:"))
+            })
+        })
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

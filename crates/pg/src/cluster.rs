@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::binaries::PgBinaries;
 use crate::conninfo::DatabaseUrl;
-use crate::process::{RunAs, is_alive, run};
+use crate::process::{RunAs, run};
 use crate::{OnlineError, Result};
 
 const DIR_PREFIX: &str = "plumb-pg-";
@@ -30,6 +30,8 @@ pub struct ThrowawayCluster {
     port: u16,
     url: DatabaseUrl,
     stopped: Mutex<bool>,
+    /// Its entry among what an interrupt cleans up.
+    interrupt_key: u64,
 }
 
 impl ThrowawayCluster {
@@ -49,13 +51,19 @@ impl ThrowawayCluster {
         let mut owner = fs::File::create(root.join(OWNER_FILE)).map_err(OnlineError::io(
             format!("writing {}", root.join(OWNER_FILE).display()),
         ))?;
-        writeln!(owner, "{}", std::process::id()).map_err(OnlineError::io(format!(
+        writeln!(owner, "{}", crate::process::identity()).map_err(OnlineError::io(format!(
             "writing {}",
             root.join(OWNER_FILE).display()
         )))?;
 
-        // From here on, dropping `cluster` cleans up whatever was created.
+        // From here on, dropping `cluster` cleans up whatever was created, and so does Ctrl-C.
+        let interrupt_key = crate::interrupt::register(crate::interrupt::Made::Cluster {
+            binaries: binaries.clone(),
+            run_as,
+            root: root.clone(),
+        });
         let mut cluster = Self {
+            interrupt_key,
             url: DatabaseUrl::for_socket(&root, 0, SUPERUSER, "postgres"),
             root,
             binaries,
@@ -183,6 +191,7 @@ impl ThrowawayCluster {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if !*stopped {
             stop_and_remove(&self.binaries, self.run_as, &self.root);
+            crate::interrupt::forget(self.interrupt_key);
             *stopped = true;
         }
     }
@@ -204,7 +213,7 @@ fn free_port() -> Result<u16> {
     Ok(port)
 }
 
-fn stop_and_remove(binaries: &PgBinaries, run_as: RunAs, root: &Path) {
+pub(crate) fn stop_and_remove(binaries: &PgBinaries, run_as: RunAs, root: &Path) {
     let data = root.join("data");
     if data.join("postmaster.pid").exists() {
         let mut command = run_as.command(&binaries.pg_ctl(), root);
@@ -251,10 +260,10 @@ pub fn sweep_leftover_clusters() -> Vec<PathBuf> {
 
 fn is_abandoned(root: &Path) -> bool {
     match fs::read_to_string(root.join(OWNER_FILE)) {
-        Ok(text) => match text.trim().parse::<u32>() {
-            Ok(pid) => pid != std::process::id() && !is_alive(pid),
-            Err(_) => true,
-        },
+        Ok(text) => {
+            let owner = text.trim();
+            owner != crate::process::identity() && !crate::process::is_running(owner)
+        }
         Err(_) => fs::metadata(root)
             .and_then(|meta| meta.modified())
             .ok()

@@ -90,6 +90,37 @@ pub(crate) fn run(step: &'static str, command: &mut Command) -> Result<Output> {
 }
 
 /// Whether a process with this id exists on this machine (it may belong to another user).
+/// This process as its leftovers name it: `pid:start`, the start being the kernel's count of
+/// clock ticks since boot when it started. A pid alone is reused: a leftover whose owner's pid
+/// now belongs to another process would be kept forever.
+pub(crate) fn identity() -> String {
+    let pid = std::process::id();
+    match started(pid) {
+        Some(start) => format!("{pid}:{start}"),
+        None => pid.to_string(),
+    }
+}
+
+/// Whether the process an owner label names (`pid` or `pid:start`) still runs.
+pub(crate) fn is_running(owner: &str) -> bool {
+    let (pid, start) = match owner.split_once(':') {
+        Some((pid, start)) => (pid, start.parse::<u64>().ok()),
+        None => (owner, None),
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    is_alive(pid) && start.is_none_or(|start| started(pid).is_none_or(|now| now == start))
+}
+
+/// When a process started (`/proc/<pid>/stat`, field 22), where the system says.
+fn started(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = stat.rsplit_once(')')?.1;
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
 pub(crate) fn is_alive(pid: u32) -> bool {
     let Ok(raw) = i32::try_from(pid) else {
         return false;

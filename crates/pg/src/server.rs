@@ -45,6 +45,8 @@ impl PgServer {
     /// cluster started here is stopped and deleted when the process exits.
     pub fn shared() -> Result<&'static PgServer> {
         let server = SHARED.get_or_init(|| {
+            // A test run stopped with Ctrl-C drops its databases and removes its cluster.
+            crate::clean_up_on_interrupt();
             let server = Self::from_env().map_err(|e| e.to_string())?;
             if matches!(server, PgServer::Throwaway(_)) {
                 stop_shared_at_exit();

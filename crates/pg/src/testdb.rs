@@ -13,7 +13,7 @@ use diesel_migrations::MigrationHarness;
 
 use crate::conninfo::DatabaseUrl;
 use crate::migrations::MigrationFolders;
-use crate::process::{hostname, is_alive};
+use crate::process::hostname;
 use crate::server::PgServer;
 use crate::sql::{quote_ident, quote_literal};
 use crate::{OnlineError, Result};
@@ -27,6 +27,8 @@ pub struct TestDatabase<'s> {
     server: &'s PgServer,
     name: String,
     url: DatabaseUrl,
+    /// Its entry among what an interrupt cleans up.
+    interrupt_key: u64,
 }
 
 impl<'s> TestDatabase<'s> {
@@ -61,10 +63,15 @@ impl<'s> TestDatabase<'s> {
             "creating a test database",
             &format!("CREATE DATABASE {}{from}", quote_ident(&name)),
         )?;
+        let interrupt_key = crate::interrupt::register(crate::interrupt::Made::Database {
+            admin: server.url().clone(),
+            name: name.clone(),
+        });
         let database = Self {
             server,
             url: server.url().with_database(&name),
             name,
+            interrupt_key,
         };
         tag_owner(server, &mut admin, &database.name)?;
         Ok(database)
@@ -95,6 +102,7 @@ impl Drop for TestDatabase<'_> {
         if let Err(error) = dropped {
             tracing::warn!(%error, database = %self.name, "could not drop a test database");
         }
+        crate::interrupt::forget(self.interrupt_key);
     }
 }
 
@@ -273,7 +281,7 @@ fn database_exists(server: &PgServer, admin: &mut PgConnection, name: &str) -> R
 }
 
 fn tag_owner(server: &PgServer, admin: &mut PgConnection, name: &str) -> Result<()> {
-    let comment = format!("{OWNER_TAG}{}:{}", hostname(), std::process::id());
+    let comment = format!("{OWNER_TAG}{}:{}", hostname(), crate::process::identity());
     let sql = format!(
         "COMMENT ON DATABASE {} IS {}",
         quote_ident(name),
@@ -321,13 +329,14 @@ pub fn sweep_leftover_databases(server: &PgServer, admin: &mut PgConnection) -> 
         else {
             continue;
         };
-        let Some((owner_host, pid)) = owner.rsplit_once(':') else {
+        // `host:pid:start` (or `host:pid`, as older runs wrote it).
+        let Some((owner_host, process)) = owner.split_once(':') else {
             continue;
         };
-        let Ok(pid) = pid.parse::<u32>() else {
-            continue;
-        };
-        if owner_host != host || pid == std::process::id() || is_alive(pid) {
+        if owner_host != host
+            || process == crate::process::identity()
+            || crate::process::is_running(process)
+        {
             continue;
         }
         let sql = format!(
