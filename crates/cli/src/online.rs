@@ -171,6 +171,9 @@ pub fn init_logging(default_filter: &str) {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        // A log line that cannot be written (whoever read stderr has gone) is dropped: the
+        // default reports it with eprintln!, which panics on a closed pipe.
+        .log_internal_errors(false)
         .with_ansi(
             std::io::IsTerminal::is_terminal(&std::io::stderr())
                 && std::env::var_os("NO_COLOR").is_none(),

@@ -14,6 +14,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // A log line that cannot be written (whoever read stderr has gone) is dropped: the
+        // default reports it with eprintln!, which panics on a closed pipe.
+        .log_internal_errors(false)
         .with_ansi(
             std::io::IsTerminal::is_terminal(&std::io::stderr())
                 && std::env::var_os("NO_COLOR").is_none(),

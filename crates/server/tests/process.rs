@@ -235,3 +235,36 @@ fn an_address_in_use_is_named_with_the_variable_that_set_it() {
     );
     drop(taken);
 }
+
+#[test]
+fn sigterm_stops_it_after_whoever_read_its_log_has_gone() {
+    let db = common::database();
+    let mut command = binary();
+    command
+        .env("DATABASE_URL", db.url().expose())
+        .env("PLUMB_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null());
+    let mut child = Running(command.spawn().unwrap());
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server logged that it listens")
+            .unwrap();
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // The reader goes away: every later log line meets a closed pipe.
+    drop(lines);
+    let response = agent()
+        .get(format!("http://{address}/healthz"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    signal(&child, "TERM");
+    let status = wait(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
