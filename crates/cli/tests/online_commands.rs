@@ -76,7 +76,7 @@ fn filled_so_far(db: &TestDatabase<'_>) -> i64 {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    diesel::sql_query("SELECT coalesce((SELECT rows_filled FROM plumb_backfills WHERE name = 'items.note'), 0) AS n")
+    diesel::sql_query("SELECT coalesce((SELECT rows_filled FROM plumb.backfills WHERE name = 'items.note'), 0) AS n")
         .get_result::<N>(&mut db.connect().unwrap())
         .map(|n| n.n)
         .unwrap_or(0)

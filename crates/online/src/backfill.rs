@@ -1,7 +1,7 @@
 //! The backfill engine: fills a column of existing rows in keyset batches, sized to a target
 //! batch time, with its progress in the database so that a killed job resumes.
 //!
-//! Every batch is one transaction that also advances the cursor in `plumb_backfills`, so what
+//! Every batch is one transaction that also advances the cursor in `plumb.backfills`, so what
 //! is committed and what the cursor says never disagree. Workers of one backfill take turns
 //! through a row lock on that cursor. A batch touches only rows that still match the pending
 //! predicate, re-checked by the UPDATE itself, so a value the application wrote in the meantime
@@ -111,7 +111,17 @@ pub struct BackfillReport {
 }
 
 /// The progress table, created on first use.
-const PROGRESS_DDL: &str = "CREATE TABLE IF NOT EXISTS plumb_backfills (
+/// The jobs' progress lives in a schema of plumb's own, not beside the application's tables:
+/// `diesel print-schema` would print it into schema.rs, and the checker would then ask for a
+/// model of it. A table an earlier release made in `public` is moved, with its jobs.
+const PROGRESS_DDL: &str = "CREATE SCHEMA IF NOT EXISTS plumb;
+DO $$ BEGIN
+    IF to_regclass('public.plumb_backfills') IS NOT NULL AND to_regclass('plumb.backfills') IS NULL THEN
+        ALTER TABLE public.plumb_backfills SET SCHEMA plumb;
+        ALTER TABLE plumb.plumb_backfills RENAME TO backfills;
+    END IF;
+END $$;
+CREATE TABLE IF NOT EXISTS plumb.backfills (
     name text PRIMARY KEY,
     table_name text NOT NULL,
     key_name text NOT NULL,
@@ -177,7 +187,7 @@ pub fn run_backfill(
         diesel::sql_query("SELECT pg_advisory_xact_lock(7091853218312645121)").execute(conn)?;
         conn.batch_execute(PROGRESS_DDL)
     })
-    .map_err(fail("creating plumb_backfills"))?;
+    .map_err(fail("creating plumb.backfills"))?;
     let resumed = register(conn, backfill, options, &sql)?;
     let to_fill = count(conn, &sql.count_pending).map_err(fail("counting the rows to fill"))?;
     if to_fill > 0 {
@@ -185,7 +195,7 @@ pub fn run_backfill(
         // walk again from the start.
         let bound = max_key(conn, &sql.max_key).map_err(fail("reading the last key"))?;
         diesel::sql_query(
-            "UPDATE plumb_backfills SET finished_at = NULL, cursor = NULL, upper_bound = $2, passes = 1, updated_at = now() \
+            "UPDATE plumb.backfills SET finished_at = NULL, cursor = NULL, upper_bound = $2, passes = 1, updated_at = now() \
              WHERE name = $1 AND (finished_at IS NOT NULL OR passes >= $3)",
         )
         .bind::<Text, _>(&backfill.name)
@@ -369,7 +379,7 @@ fn batch(
     wait(options.policy.statement_timeout).execute(conn)?;
     let state: Cursor = diesel::sql_query(
         "SELECT cursor, upper_bound, batch_size, rows_filled, passes, finished_at IS NOT NULL AS finished \
-         FROM plumb_backfills WHERE name = $1 FOR UPDATE",
+         FROM plumb.backfills WHERE name = $1 FOR UPDATE",
     )
     .bind::<Text, _>(&b.name)
     .get_result(conn)?;
@@ -397,7 +407,7 @@ fn batch(
     };
     let size = resize(state.batch_size, began.elapsed(), options);
     diesel::sql_query(
-        "UPDATE plumb_backfills SET cursor = $2, rows_filled = rows_filled + $3, batches = batches + 1, \
+        "UPDATE plumb.backfills SET cursor = $2, rows_filled = rows_filled + $3, batches = batches + 1, \
          batch_size = $4, updated_at = now() WHERE name = $1",
     )
     .bind::<Text, _>(&b.name)
@@ -434,7 +444,7 @@ fn finish(
     })?;
     let total = |conn: &mut PgConnection| -> diesel::QueryResult<i64> {
         Ok(
-            diesel::sql_query("SELECT rows_filled FROM plumb_backfills WHERE name = $1")
+            diesel::sql_query("SELECT rows_filled FROM plumb.backfills WHERE name = $1")
                 .bind::<Text, _>(&b.name)
                 .get_result::<Total>(conn)?
                 .rows_filled,
@@ -442,7 +452,7 @@ fn finish(
     };
     if left == 0 {
         diesel::sql_query(
-            "UPDATE plumb_backfills SET finished_at = coalesce(finished_at, now()), updated_at = now() WHERE name = $1",
+            "UPDATE plumb.backfills SET finished_at = coalesce(finished_at, now()), updated_at = now() WHERE name = $1",
         )
         .bind::<Text, _>(&b.name)
         .execute(conn)?;
@@ -455,7 +465,7 @@ fn finish(
     }
     let bound = max_key(conn, &sql.max_key)?;
     diesel::sql_query(
-        "UPDATE plumb_backfills SET cursor = NULL, upper_bound = $2, passes = passes + 1, updated_at = now() \
+        "UPDATE plumb.backfills SET cursor = NULL, upper_bound = $2, passes = passes + 1, updated_at = now() \
          WHERE name = $1 AND passes = $3",
     )
     .bind::<Text, _>(&b.name)
@@ -503,13 +513,13 @@ fn register(
         batches: i64,
     }
     let query = |source| OnlineError::Query {
-        context: format!("backfill {}: recording it in plumb_backfills", b.name),
+        context: format!("backfill {}: recording it in plumb.backfills", b.name),
         target: "the database".into(),
         source,
     };
     let bound = max_key(conn, &sql.max_key).map_err(query)?;
     diesel::sql_query(
-        "INSERT INTO plumb_backfills (name, table_name, key_name, column_name, expression, pending, upper_bound, batch_size) \
+        "INSERT INTO plumb.backfills (name, table_name, key_name, column_name, expression, pending, upper_bound, batch_size) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING",
     )
     .bind::<Text, _>(&b.name)
@@ -526,7 +536,7 @@ fn register(
     .execute(conn)
     .map_err(query)?;
     let recorded: Recorded = diesel::sql_query(
-        "SELECT table_name, key_name, column_name, expression, pending, batches FROM plumb_backfills WHERE name = $1",
+        "SELECT table_name, key_name, column_name, expression, pending, batches FROM plumb.backfills WHERE name = $1",
     )
     .bind::<Text, _>(&b.name)
     .get_result(conn)
@@ -540,7 +550,7 @@ fn register(
     ) == (&b.table, &b.key, &b.column, &b.expression, &b.pending);
     if !same {
         return Err(OnlineError::Invalid(format!(
-            "backfill {} is already recorded with another definition (table {}, key {}, column {}, set to {}, where {}): give this one another name, or delete its row from plumb_backfills",
+            "backfill {} is already recorded with another definition (table {}, key {}, column {}, set to {}, where {}): give this one another name, or delete its row from plumb.backfills",
             b.name,
             recorded.table_name,
             recorded.key_name,

@@ -283,12 +283,48 @@ fn a_backfill_that_ended_with_rows_left_walks_again_on_the_next_run() {
     // As an earlier run leaves it when rows kept being written NULL behind its walks.
     conn.batch_execute(
         "UPDATE stuck SET note = NULL WHERE id <= 10; \
-         UPDATE plumb_backfills SET passes = 3, finished_at = NULL WHERE name = 'stuck.note';",
+         UPDATE plumb.backfills SET passes = 3, finished_at = NULL WHERE name = 'stuck.note';",
     )
     .unwrap();
     let again = run(&db, &spec("stuck"), &small_batches(), None);
     assert_eq!(
         (again.outcome, again.filled),
         (BackfillOutcome::Complete, 10)
+    );
+}
+
+#[test]
+fn progress_lives_outside_the_application_schema_and_an_old_table_moves_with_its_jobs() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    table(&mut conn, "moved", 1_000);
+    let first = run(&db, &spec("moved"), &small_batches(), Some(300));
+    assert_eq!(first.outcome, BackfillOutcome::Stopped);
+    // As an earlier release left it: the progress table in `public`, holding the stopped job.
+    conn.batch_execute(
+        "ALTER TABLE plumb.backfills SET SCHEMA public; \
+         ALTER TABLE public.backfills RENAME TO plumb_backfills; DROP SCHEMA plumb;",
+    )
+    .unwrap();
+    let resumed = run(&db, &spec("moved"), &small_batches(), None);
+    assert!(resumed.resumed, "the job moved with its table");
+    assert_eq!(
+        (resumed.outcome, resumed.filled_in_total),
+        (BackfillOutcome::Complete, 900)
+    );
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let in_public: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'plumb%'",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(
+        in_public.n, 0,
+        "diesel print-schema prints no table of plumb's"
     );
 }
