@@ -121,7 +121,11 @@ pub fn check_everything(
     // base files the work tree does not hold unchanged, while the migrations are checked.
     let list = {
         let (root, settings, base) = (root.to_path_buf(), settings.clone(), base.clone());
-        std::thread::spawn(move || list_base(&root, &settings, &base))
+        std::thread::spawn(move || {
+            let mut wanted = settings.read_paths();
+            wanted.extend(["plumb.toml", "diesel.toml"].map(PathBuf::from));
+            list_base(&root, &base, &wanted)
+        })
     };
     deep_stacks();
     let rust = {
@@ -212,26 +216,11 @@ pub fn released_migrations(
     settings: &Settings,
     base: &Base,
 ) -> Result<Released, InputError> {
-    let rev = match base {
-        Base::None => return Ok(Released::None),
-        Base::Rev(rev) => rev.clone(),
-        Base::Default => match input::git::default_base(root) {
-            Ok(rev) => rev,
-            Err(reason) => return Ok(Released::Skipped(reason.to_string())),
-        },
-    };
     let dir = relative(root, &settings.migrations_dir);
-    let tree = match input::git::list(root, &rev, std::slice::from_ref(&dir)) {
-        Ok(tree) => tree,
-        Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
-            return Ok(Released::Skipped(reason));
-        }
-        Err(error) => {
-            return Err(InputError::Invalid {
-                path: root.to_path_buf(),
-                reason: error.to_string(),
-            });
-        }
+    let tree = match list_base(root, base, std::slice::from_ref(&dir))? {
+        Listed::None => return Ok(Released::None),
+        Listed::Skipped(reason) => return Ok(Released::Skipped(reason)),
+        Listed::Tree(tree) => tree,
     };
     let folders = tree
         .files
@@ -244,7 +233,10 @@ pub fn released_migrations(
             parts.next().map(|_| folder)
         })
         .collect();
-    Ok(Released::At { rev, folders })
+    Ok(Released::At {
+        rev: tree.rev,
+        folders,
+    })
 }
 
 /// The threads that parse files (rayon's, for Rust files and migrations read in parallel) get
@@ -292,7 +284,8 @@ enum Listed {
     Tree(input::git::Tree),
 }
 
-fn list_base(root: &Path, settings: &Settings, base: &Base) -> Result<Listed, InputError> {
+/// Lists `wanted` (paths relative to the root) as the base has them.
+fn list_base(root: &Path, base: &Base, wanted: &[PathBuf]) -> Result<Listed, InputError> {
     let rev = match base {
         Base::None => return Ok(Listed::None),
         Base::Rev(rev) => rev.clone(),
@@ -301,9 +294,7 @@ fn list_base(root: &Path, settings: &Settings, base: &Base) -> Result<Listed, In
             Err(reason) => return Ok(Listed::Skipped(reason.to_string())),
         },
     };
-    let mut wanted = settings.read_paths();
-    wanted.extend(["plumb.toml", "diesel.toml"].map(PathBuf::from));
-    match input::git::list(root, &rev, &wanted) {
+    match input::git::list(root, &rev, wanted) {
         Ok(tree) => Ok(Listed::Tree(tree)),
         Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
             Ok(Listed::Skipped(reason))

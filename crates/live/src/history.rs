@@ -17,11 +17,6 @@ pub struct History {
 }
 
 impl History {
-    /// Nothing is history: every migration is judged.
-    pub fn none() -> History {
-        History::default()
-    }
-
     pub fn new(settings: &Settings, released: &Released) -> History {
         let mut history = History {
             skip_before: settings.skip_before.clone(),

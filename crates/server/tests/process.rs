@@ -46,8 +46,11 @@ impl Drop for Running {
     }
 }
 
-/// Starts the binary and waits for the address it listens on.
-fn start(database_url: &str, vars: &[(&str, &str)]) -> (Running, String) {
+type LogLines = std::io::Lines<BufReader<std::process::ChildStderr>>;
+
+/// Starts the binary and reads its log until it says where it listens: the server, the rest of
+/// its log, and the address.
+fn listening(database_url: &str, vars: &[(&str, &str)]) -> (Running, LogLines, String) {
     let mut command = binary();
     command
         .env("DATABASE_URL", database_url)
@@ -68,7 +71,12 @@ fn start(database_url: &str, vars: &[(&str, &str)]) -> (Running, String) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    // Keep draining the log so the server never blocks on a full pipe.
+    (child, lines, address)
+}
+
+/// [`listening`], its log drained so the server never blocks on a full pipe; gives its base URL.
+fn start(database_url: &str, vars: &[(&str, &str)]) -> (Running, String) {
+    let (child, lines, address) = listening(database_url, vars);
     std::thread::spawn(move || lines.for_each(drop));
     (child, format!("http://{address}"))
 }
@@ -239,24 +247,7 @@ fn an_address_in_use_is_named_with_the_variable_that_set_it() {
 #[test]
 fn sigterm_stops_it_after_whoever_read_its_log_has_gone() {
     let db = common::database();
-    let mut command = binary();
-    command
-        .env("DATABASE_URL", db.url().expose())
-        .env("PLUMB_BIND", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null());
-    let mut child = Running(command.spawn().unwrap());
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server logged that it listens")
-            .unwrap();
-        if let Some(rest) = line.split("address=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let (mut child, lines, address) = listening(db.url().expose(), &[]);
     // The reader goes away: every later log line meets a closed pipe.
     drop(lines);
     let response = agent()
