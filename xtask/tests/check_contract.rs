@@ -242,10 +242,14 @@ fn a_failing_up_names_the_folder_and_postgres_error() {
     );
     let (code, stdout, stderr) = run(&mut check_contract(workspace.path()));
     assert_eq!(code, 1, "{stdout}{stderr}");
+    // PostgreSQL's own words follow, in its lc_messages: only the name in them is checked.
+    let failed = format!(
+        "error[live-migration-failed]: migrations/{folder}/up.sql: applying {folder} failed: "
+    );
     assert!(
-        stderr.contains(&format!(
-            "error[live-migration-failed]: migrations/{folder}/up.sql: applying {folder} failed: relation \"acounts\" does not exist"
-        )),
+        stderr
+            .lines()
+            .any(|line| line.starts_with(&failed) && line.contains("acounts")),
         "{stderr}"
     );
     assert!(stdout.contains("live: failed"), "{stdout}");
@@ -289,10 +293,7 @@ fn a_down_that_does_not_run_is_caught() {
         stderr.contains(&format!("reverting {folder} failed")),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("column \"nick_name\" of relation \"accounts\" does not exist"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("nick_name"), "{stderr}");
 }
 
 #[test]
@@ -736,7 +737,10 @@ fn tables_that_cannot_be_seeded_are_named_and_observed_with_the_rows_migrations_
     );
     let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stderr.contains("note: live stage: contacts could not be seeded (new row for relation \"contacts\" violates check constraint"), "{stderr}");
+    assert!(
+        stderr.contains("note: live stage: contacts could not be seeded ("),
+        "{stderr}"
+    );
     assert!(stderr.contains("note: live stage: contact_notes could not be seeded (it references contacts, which has no seed rows)"), "{stderr}");
     // Each is said once, not before every migration after it.
     assert_eq!(

@@ -93,6 +93,20 @@ pub fn missing_columns(conn: &mut PgConnection) -> QueryResult<Vec<CompiledColum
         .collect())
 }
 
+/// Whether the connected database has `table` in the `public` schema, as the catalog says.
+pub fn table_exists(conn: &mut PgConnection, table: &str) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = Bool)]
+        exists: bool,
+    }
+    let found: Exists =
+        diesel::sql_query("SELECT to_regclass(format('public.%I', $1)) IS NOT NULL AS exists")
+            .bind::<Text, _>(table)
+            .get_result(conn)?;
+    Ok(found.exists)
+}
+
 fn live_columns(conn: &mut PgConnection) -> QueryResult<Vec<LiveColumn>> {
     diesel::sql_query(
         "SELECT table_name::text, column_name::text, is_nullable = 'YES' AS nullable, \

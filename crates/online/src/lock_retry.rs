@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 use diesel::PgConnection;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 
 use crate::{OnlineError, Result};
 use plumb_check::input::settings::LockSettings;
 use plumb_pg::DatabaseUrl;
+use plumb_pg::error_texts::{ErrorTexts, LearnError};
 use plumb_pg::observe::{LockTrace, Queue, watch_bounded};
 use plumb_pg::{ScriptError, ScriptFailure};
 
@@ -145,11 +146,8 @@ pub(crate) struct LockSession {
     observer: PgConnection,
     policy: LockPolicy,
     target: String,
-    /// PostgreSQL's text for SQLSTATE 55P03 in this session's `lc_messages` (diesel does not
-    /// hand out SQLSTATEs, and the text is translated).
-    lock_timeout_message: String,
-    /// Its text for SQLSTATE 57014 after `pg_cancel_backend`, learnt the same way.
-    cancel_message: String,
+    /// How the server words a lock timeout and a cancel.
+    texts: ErrorTexts,
 }
 
 impl std::fmt::Debug for LockSession {
@@ -160,9 +158,6 @@ impl std::fmt::Debug for LockSession {
             .finish_non_exhaustive()
     }
 }
-
-/// An advisory lock key only used to provoke one lock timeout.
-const CALIBRATION_KEY: i64 = 0x706c_756d_6201;
 
 impl LockSession {
     pub fn open(url: &DatabaseUrl, policy: &LockPolicy, application_name: &str) -> Result<Self> {
@@ -182,45 +177,13 @@ impl LockSession {
             .bind::<Text, _>(application_name)
             .execute(&mut conn)
             .map_err(query("setting application_name"))?;
-        // Provoke one lock timeout to learn how this session words it: the observer holds an
-        // advisory lock that the DDL connection then waits for, 10 ms at most.
-        diesel::sql_query("SELECT pg_advisory_lock($1)")
-            .bind::<BigInt, _>(CALIBRATION_KEY)
-            .execute(&mut observer)
-            .map_err(query("taking the calibration lock"))?;
-        diesel::sql_query("SELECT set_config('lock_timeout', '10ms', false)")
-            .execute(&mut conn)
-            .map_err(query("setting lock_timeout"))?;
-        let provoked = diesel::sql_query("SELECT pg_advisory_lock($1)")
-            .bind::<BigInt, _>(CALIBRATION_KEY)
-            .execute(&mut conn);
-        diesel::sql_query("SELECT pg_advisory_unlock($1)")
-            .bind::<BigInt, _>(CALIBRATION_KEY)
-            .execute(&mut observer)
-            .map_err(query("releasing the calibration lock"))?;
-        let lock_timeout_message = match provoked {
-            Err(DieselError::DatabaseError(_, info)) => info.message().to_owned(),
-            Ok(_) => {
-                return Err(OnlineError::Refused(
-                    "the server did not enforce lock_timeout on an advisory lock wait".into(),
-                ));
+        // How this server words a lock timeout and a cancel, in this session's language.
+        let texts = ErrorTexts::learn(&mut conn, &mut observer).map_err(|e| match e {
+            LearnError::Query(context, source) => query(context)(source),
+            LearnError::NotEnforced(what) => {
+                OnlineError::Refused(format!("the server did not enforce {what}"))
             }
-            Err(source) => return Err(query("provoking a lock timeout")(source)),
-        };
-        // And how it words a cancel: the observer cancels a wait that outlasts the policy.
-        let cancel_message = match diesel::sql_query("SELECT pg_cancel_backend(pg_backend_pid())")
-            .execute(&mut conn)
-        {
-            Err(DieselError::DatabaseError(_, info)) => info.message().to_owned(),
-            Ok(_) => {
-                return Err(OnlineError::Refused(
-                    "the server did not cancel a statement on pg_cancel_backend".into(),
-                ));
-            }
-            Err(source) => return Err(query("provoking a cancel")(source)),
-        };
-        // The 10 ms was for the calibration only: from here on the session waits as the
-        // policy says.
+        })?;
         diesel::sql_query("SELECT set_config('lock_timeout', $1, false)")
             .bind::<Text, _>(format!("{}ms", policy.lock_timeout.as_millis().max(1)))
             .execute(&mut conn)
@@ -230,8 +193,7 @@ impl LockSession {
             observer,
             policy: policy.clone(),
             target,
-            lock_timeout_message,
-            cancel_message,
+            texts,
         })
     }
 
@@ -241,12 +203,12 @@ impl LockSession {
 
     /// Whether `error` (a diesel error, or a migration script's) is PostgreSQL's lock timeout.
     pub fn is_lock_timeout(&self, error: &(dyn StdError + 'static)) -> bool {
-        database_message(error) == Some(self.lock_timeout_message.as_str())
+        database_error(error).is_some_and(|e| self.texts.is_lock_timeout(e))
     }
 
     /// Whether `error` is PostgreSQL's cancel of a statement (as the observer's cancel reads).
     fn is_cancel(&self, error: &(dyn StdError + 'static)) -> bool {
-        database_message(error) == Some(self.cancel_message.as_str())
+        database_error(error).is_some_and(|e| self.texts.is_cancel(e))
     }
 
     /// Runs `step` until it succeeds, retrying only when it was stopped by `lock_timeout`.
@@ -399,7 +361,7 @@ pub(crate) fn retry_lock_timeouts<T>(
 }
 
 /// PostgreSQL's primary message, when `error` carries one.
-fn database_message<'e>(error: &'e (dyn StdError + 'static)) -> Option<&'e str> {
+fn database_error<'e>(error: &'e (dyn StdError + 'static)) -> Option<&'e DieselError> {
     let diesel = match error.downcast_ref::<ScriptError>() {
         Some(ScriptError {
             source: ScriptFailure::Sql(e),
@@ -408,10 +370,7 @@ fn database_message<'e>(error: &'e (dyn StdError + 'static)) -> Option<&'e str> 
         Some(_) => return None,
         None => error.downcast_ref::<DieselError>()?,
     };
-    match diesel {
-        DieselError::DatabaseError(_, info) => Some(info.message()),
-        _ => None,
-    }
+    Some(diesel)
 }
 
 #[cfg(test)]

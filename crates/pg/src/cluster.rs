@@ -37,6 +37,12 @@ pub struct ThrowawayCluster {
 impl ThrowawayCluster {
     /// Sweeps clusters left by killed processes, then creates and starts a new one.
     pub fn start() -> Result<Self> {
+        Self::start_with_environment(&[])
+    }
+
+    /// [`ThrowawayCluster::start`], the server started with `environment` set (`LOCPATH`,
+    /// say, for locales of a test's own).
+    pub fn start_with_environment(environment: &[(&str, &std::ffi::OsStr)]) -> Result<Self> {
         let binaries = PgBinaries::locate()?;
         let run_as = RunAs::for_this_process()?;
         sweep_leftover_clusters();
@@ -73,7 +79,7 @@ impl ThrowawayCluster {
         };
         run_as.give(&cluster.root)?;
         cluster.initdb()?;
-        cluster.start_server()?;
+        cluster.start_server(environment)?;
         Ok(cluster)
     }
 
@@ -115,7 +121,7 @@ impl ThrowawayCluster {
         run("initdb", &mut command).map(drop)
     }
 
-    fn start_server(&mut self) -> Result<()> {
+    fn start_server(&mut self, environment: &[(&str, &std::ffi::OsStr)]) -> Result<()> {
         // The port only names the socket file in our private directory, yet a free TCP port
         // keeps it clear of any server a tool might look for on this machine.
         let mut last_error = None;
@@ -129,7 +135,8 @@ impl ThrowawayCluster {
                 .arg(self.data_dir())
                 .arg("--log")
                 .arg(self.log_file())
-                .args(["--wait", "--timeout", "60", "--silent"]);
+                .args(["--wait", "--timeout", "60", "--silent"])
+                .envs(environment.iter().copied());
             match run("starting the server", &mut command) {
                 Ok(_) => {
                     self.port = port;

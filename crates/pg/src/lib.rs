@@ -5,6 +5,7 @@
 //! - [`TestDatabase`]: a database of its own for each test, cloned from a template that has the
 //!   migrations applied, so tests run in parallel.
 //! - [`MigrationFolders`]: a migrations directory run through diesel's own harness.
+//! - [`error_texts`]: how the server words the errors plumb acts on, learnt from it.
 //! - [`observe`]: what a statement does to the locks of other sessions, seen from `pg_locks`.
 //!
 //! This crate knows nothing of the checker, so the model's and the service's tests get a
@@ -14,6 +15,7 @@ mod binaries;
 mod cluster;
 mod conninfo;
 mod error;
+pub mod error_texts;
 mod interrupt;
 mod migrations;
 pub mod observe;

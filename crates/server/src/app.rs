@@ -7,6 +7,8 @@ use std::time::Duration;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::Server, web};
 
+use plumb_pg::error_texts::ErrorTexts;
+
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::flags::Flags;
@@ -18,11 +20,25 @@ pub fn state(config: &Config) -> anyhow::Result<AppState> {
     let flags = Arc::new(Flags::default());
     let mut conn = pool.get()?;
     flags.refresh(&mut conn)?;
+    // A second session, for the lock the first times out on (the pool may hold only one).
+    // The URL is the pool's, which just connected: libpq's error names no password.
+    let mut other = {
+        use diesel::Connection;
+        diesel::PgConnection::establish(&config.database_url).map_err(|e| {
+            anyhow::anyhow!(
+                "opening a second connection: {}",
+                plumb_pg::one_line(&e.to_string())
+            )
+        })?
+    };
+    let error_texts = ErrorTexts::learn(&mut conn, &mut other)
+        .map_err(|e| anyhow::anyhow!("learning how the database words a timeout: {e}"))?;
     let openapi = plumb_contract::openapi::document()?;
     Ok(AppState::new(
         pool,
         flags,
         config.admin_token.as_deref().map(Arc::from),
+        error_texts,
         Arc::new(openapi),
     ))
 }

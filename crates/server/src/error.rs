@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use plumb_contract::v1::{ErrorDetail, ErrorResponse};
+use plumb_pg::error_texts::ErrorTexts;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {code}: {message}")]
@@ -13,6 +14,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Vec<ErrorDetail>,
+    /// The primary message of a database error no kind of diesel's covers: a timeout or a
+    /// fault, which only the server's own wording tells apart ([`ApiError::classified`]).
+    database: Option<String>,
 }
 
 impl ApiError {
@@ -22,6 +26,24 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            database: None,
+        }
+    }
+
+    /// A database error as the service answers it, once the server's wording of a timeout
+    /// is known: a timeout is 503 (the same request may succeed later), anything else a
+    /// logged 500.
+    pub fn classified(self, texts: &ErrorTexts) -> Self {
+        match &self.database {
+            Some(message) if texts.is_timeout_message(message) => {
+                tracing::warn!(error = %message, "the database did not answer in time");
+                ApiError::unavailable("the database did not answer in time; retry later")
+            }
+            Some(message) => {
+                tracing::error!(error = %message, "database error");
+                ApiError::internal()
+            }
+            None => self,
         }
     }
 
@@ -111,13 +133,10 @@ impl From<DieselError> for ApiError {
                 DatabaseErrorKind::ClosedConnection => {
                     ApiError::unavailable("the database connection was lost")
                 }
-                _ if is_timeout(info.message()) => {
-                    ApiError::unavailable("the database did not answer in time; retry later")
-                }
-                _ => {
-                    tracing::error!(%error, "database error");
-                    ApiError::internal()
-                }
+                _ => ApiError {
+                    database: Some(info.message().to_owned()),
+                    ..ApiError::internal()
+                },
             },
             _ => {
                 tracing::error!(%error, "database error");
@@ -125,10 +144,6 @@ impl From<DieselError> for ApiError {
             }
         }
     }
-}
-
-fn is_timeout(message: &str) -> bool {
-    message.contains("statement timeout") || message.contains("lock timeout")
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use diesel::PgConnection;
+use diesel::prelude::*;
 use plumb_model::schema_state::{ColumnPresence, column_presence};
 use plumb_model::{DisplayNameColumn, FeatureFlag};
 use serde::{Deserialize, Serialize};
@@ -65,24 +65,18 @@ impl Flags {
     /// Re-reads every flag. A database without the flags table (older than its migration) has
     /// every flag off.
     pub fn refresh(&self, conn: &mut PgConnection) -> Result<(), diesel::result::Error> {
-        match FeatureFlag::all(conn) {
-            Ok(flags) => {
-                let mut fresh: HashMap<String, bool> =
-                    FLAGS.iter().map(|f| (f.name.to_owned(), false)).collect();
-                fresh.extend(flags.into_iter().map(|f| (f.name, f.enabled)));
-                self.store(fresh);
-                Ok(())
-            }
-            Err(error)
-                if error
-                    .to_string()
-                    .contains("relation \"feature_flags\" does not exist") =>
-            {
-                self.store(FLAGS.iter().map(|f| (f.name.to_owned(), false)));
-                Ok(())
-            }
-            Err(error) => Err(error),
+        let mut fresh: HashMap<String, bool> =
+            FLAGS.iter().map(|f| (f.name.to_owned(), false)).collect();
+        // Asked of the catalog rather than read from an error, whose text is translated.
+        if plumb_model::schema_state::table_exists(conn, "feature_flags")? {
+            fresh.extend(
+                FeatureFlag::all(conn)?
+                    .into_iter()
+                    .map(|f| (f.name, f.enabled)),
+            );
         }
+        self.store(fresh);
+        Ok(())
     }
 
     /// Changes a flag if the schema allows it, and this instance's view at once.
@@ -103,22 +97,33 @@ impl Flags {
                     known.join(", ")
                 ))
             })?;
-        let presence = column_presence(conn, spec.table, spec.column)?;
-        let column = format!("{}.{}", spec.table, spec.column);
-        match (enabled, presence) {
-            (true, ColumnPresence::Missing) => {
-                return Err(schema_not_ready(format!(
-                    "cannot turn on {name}: the column {column} does not exist yet; run the migration that adds it first"
-                )));
+        // The check and the change are one transaction that holds the table: a migration
+        // that would change the column (ALTER TABLE takes ACCESS EXCLUSIVE) waits until the
+        // flag is stored, or is seen by the check if it came first.
+        let (flag, presence) = conn.transaction(|conn| {
+            diesel::sql_query(format!(
+                "LOCK TABLE public.{} IN ACCESS SHARE MODE",
+                plumb_pg::sql::quote_ident(spec.table)
+            ))
+            .execute(conn)?;
+            let presence = column_presence(conn, spec.table, spec.column)?;
+            let column = format!("{}.{}", spec.table, spec.column);
+            match (enabled, presence) {
+                (true, ColumnPresence::Missing) => {
+                    return Err(schema_not_ready(format!(
+                        "cannot turn on {name}: the column {column} does not exist yet; run the migration that adds it first"
+                    )));
+                }
+                (false, ColumnPresence::NotNull { has_default: false }) => {
+                    return Err(schema_not_ready(format!(
+                        "cannot turn off {name}: the column {column} is NOT NULL without a default, so code that does not write it could not insert"
+                    )));
+                }
+                _ => {}
             }
-            (false, ColumnPresence::NotNull { has_default: false }) => {
-                return Err(schema_not_ready(format!(
-                    "cannot turn off {name}: the column {column} is NOT NULL without a default, so code that does not write it could not insert"
-                )));
-            }
-            _ => {}
-        }
-        let flag = FeatureFlag::set(conn, name, enabled)?;
+            let flag = FeatureFlag::set(conn, name, enabled)?;
+            Ok::<_, ApiError>((flag, presence))
+        })?;
         self.store([(flag.name.clone(), flag.enabled)]);
         Ok(FlagView::new(spec, flag.enabled, presence))
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use actix_web::web;
 use diesel::PgConnection;
 use plumb_model::PgPool;
+use plumb_pg::error_texts::ErrorTexts;
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub flags: Arc<Flags>,
     pub admin_token: Option<Arc<str>>,
+    /// How the database words a timeout, learnt from it at start.
+    pub error_texts: Arc<ErrorTexts>,
     /// Built once: `GET /openapi.json`.
     pub openapi: Arc<Value>,
     /// Held by every copy of the state, and dropped after its pool handle (fields drop in
@@ -24,6 +27,7 @@ pub struct AppState {
 
 impl AppState {
     /// Runs `work` on a pooled connection on the blocking thread pool (diesel is synchronous).
+    /// The one way handlers reach the database: its errors are classified here.
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -34,7 +38,7 @@ impl AppState {
         let state = self.clone();
         web::block(move || {
             let mut conn = state.pool.get()?;
-            work(&mut conn, &state.flags)
+            work(&mut conn, &state.flags).map_err(|e| e.classified(&state.error_texts))
         })
         .await?
     }
@@ -43,12 +47,14 @@ impl AppState {
         pool: PgPool,
         flags: Arc<Flags>,
         admin_token: Option<Arc<str>>,
+        error_texts: ErrorTexts,
         openapi: Arc<Value>,
     ) -> Self {
         Self {
             pool,
             flags,
             admin_token,
+            error_texts: Arc::new(error_texts),
             openapi,
             lifetime: Arc::new(()),
         }

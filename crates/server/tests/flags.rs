@@ -7,6 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{TestServer, config, database, sql};
+use diesel::connection::SimpleConnection;
+use diesel::{PgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
 /// The database before the expand migration, with the flag off: what the release that
@@ -207,4 +209,62 @@ fn every_instance_picks_up_a_change_within_its_refresh_interval() {
         account["display_name"], "two",
         "instance two now writes the column"
     );
+}
+
+/// Whether a session of the service's pool waits for a lock on `accounts`.
+fn service_waits_for_accounts(conn: &mut PgConnection) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE NOT l.granted AND l.relation = 'accounts'::regclass \
+         AND a.application_name LIKE 'plumb-server%') AS found",
+    )
+    .get_result::<Found>(conn)
+    .unwrap()
+    .found
+}
+
+#[test]
+fn a_migration_that_makes_the_column_required_meanwhile_is_seen_before_the_flag_turns_off() {
+    let db = database();
+    // After the expand step: the flag on, the column still nullable.
+    sql(
+        &db,
+        "ALTER TABLE accounts ALTER COLUMN display_name DROP NOT NULL",
+    );
+    // A lock timeout long enough that the flag's transaction waits for the migration.
+    let server = TestServer::start(config(&db, &[("PLUMB_LOCK_TIMEOUT_MS", "600000")]));
+    assert_eq!(flag(&server)["column_state"], "nullable");
+    let mut migration: PgConnection = db.connect().unwrap();
+    migration
+        .batch_execute(
+            "BEGIN; UPDATE accounts SET display_name = '' WHERE display_name IS NULL; \
+             ALTER TABLE accounts ALTER COLUMN display_name SET NOT NULL",
+        )
+        .unwrap();
+    let mut watcher: PgConnection = db.connect().unwrap();
+    std::thread::scope(|scope| {
+        let turning_off = scope.spawn(|| set(&server, false));
+        // The flag's check waits for the migration rather than reading the column as it was.
+        while !service_waits_for_accounts(&mut watcher) {
+            assert!(
+                !turning_off.is_finished(),
+                "the flag changed without waiting for the migration: {:?}",
+                turning_off.join().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        migration.batch_execute("COMMIT").unwrap();
+        let (status, error) = turning_off.join().unwrap();
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (409, Some("schema_not_ready")),
+            "{error}"
+        );
+    });
+    assert_eq!(flag(&server)["enabled"], true);
 }
