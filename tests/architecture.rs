@@ -16,7 +16,10 @@ const ARROWS: &[(&str, &[&str])] = &[
     ("plumb-pg", &["plumb-migrations"]),
     ("plumb-live", &["plumb-check", "plumb-pg"]),
     ("plumb-online", &["plumb-check", "plumb-pg"]),
-    ("plumb-server", &["plumb-contract", "plumb-model"]),
+    (
+        "plumb-server",
+        &["plumb-contract", "plumb-model", "plumb-pg"],
+    ),
     (
         "plumb",
         &["plumb-check", "plumb-live", "plumb-online", "plumb-pg"],

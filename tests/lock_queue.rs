@@ -303,7 +303,9 @@ fn start_service(db: &TestDatabase<'_>) -> String {
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let (server, addresses) = launch(&config, app).unwrap();
+            let plumb_server::app::Launched {
+                server, addresses, ..
+            } = launch(&config, app).unwrap();
             sender.send(addresses[0]).unwrap();
             server.await.unwrap();
         });

@@ -50,7 +50,9 @@ fn main() {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let (server, addresses) = launch(&config, app).unwrap();
+            let plumb_server::app::Launched {
+                server, addresses, ..
+            } = launch(&config, app).unwrap();
             sender.send(addresses[0]).unwrap();
             server.await.unwrap();
         });

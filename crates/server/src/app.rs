@@ -122,9 +122,31 @@ fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     ApiError::malformed(format!("the query string is not valid: {error}")).into()
 }
 
+/// A started server.
+#[allow(missing_debug_implementations)] // actix's Server is not Debug
+pub struct Launched {
+    /// To await or stop.
+    pub server: Server,
+    /// Where it listens.
+    pub addresses: Vec<SocketAddr>,
+    /// The listening socket, for the stop to answer what reaches it after the server stopped.
+    pub backlog: crate::stopping::Backlog,
+}
+
+/// How many connections the kernel queues for the server.
+const BACKLOG: i32 = 2048;
+
 /// Binds and starts the server (without signal handling: the caller decides when it stops)
-/// and the flag refresher. Returns the server, to await or stop, and the addresses it listens on.
-pub fn launch(config: &Config, state: AppState) -> std::io::Result<(Server, Vec<SocketAddr>)> {
+/// and the flag refresher.
+pub fn launch(config: &Config, state: AppState) -> std::io::Result<Launched> {
+    // Which address, and which variable to change: "Address already in use" alone says
+    // neither.
+    let (listener, backlog) = crate::stopping::bind(config.bind, BACKLOG).map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("cannot listen on {} (PLUMB_BIND): {error}", config.bind),
+        )
+    })?;
     let refresh_every = config.flag_refresh;
     let body_limit = config.body_limit;
     let data = web::Data::new(state.clone());
@@ -142,20 +164,19 @@ pub fn launch(config: &Config, state: AppState) -> std::io::Result<(Server, Vec<
             .default_service(web::to(no_such_endpoint))
     })
     .workers(config.workers)
-    .shutdown_timeout(config.shutdown_timeout.as_secs())
+    .backlog(BACKLOG as u32)
+    // The stop cuts off work at PLUMB_SHUTDOWN_TIMEOUT_S and answers it (state::Cutoff);
+    // the server waits long enough for that answer: a statement's and a connection's timeout.
+    .shutdown_timeout(config.shutdown_grace().as_secs())
     .disable_signals()
-    .bind(config.bind)
-    .map_err(|error| {
-        // Which address, and which variable to change: "Address already in use" alone says
-        // neither.
-        std::io::Error::new(
-            error.kind(),
-            format!("cannot listen on {} (PLUMB_BIND): {error}", config.bind),
-        )
-    })?;
+    .listen(listener)?;
     let addresses = server.addrs();
     actix_web::rt::spawn(refresh_flags(state, refresh_every));
-    Ok((server.run(), addresses))
+    Ok(Launched {
+        server: server.run(),
+        addresses,
+        backlog,
+    })
 }
 
 /// Re-reads the flags every interval: a change made through another instance reaches this one
@@ -164,7 +185,10 @@ async fn refresh_flags(state: AppState, every: Duration) {
     let mut ticks = actix_web::rt::time::interval(every);
     loop {
         ticks.tick().await;
-        if let Err(error) = state.db(|conn, flags| Ok(flags.refresh(conn)?)).await {
+        if let Err(error) = state
+            .db_in_background(|conn, flags| Ok(flags.refresh(conn)?))
+            .await
+        {
             tracing::warn!(%error, "could not re-read the feature flags; keeping the last ones");
         }
     }

@@ -88,7 +88,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "PLUMB_SHUTDOWN_TIMEOUT_S",
         "30",
-        "how long shutdown waits for in-flight requests",
+        "how long a stop waits for requests in flight; it then rolls back and answers 503 what still runs, and exits 3",
     ),
     (
         "PLUMB_WORKERS",
@@ -201,6 +201,17 @@ impl Config {
             body_limit: usize::try_from(body_limit).unwrap_or(65_536),
             run_migrations,
         })
+    }
+}
+
+impl Config {
+    /// How long a stop waits in all: the shutdown timeout, then the time work cut off at it
+    /// needs to end and answer (its statement's timeout and a connection's).
+    pub fn shutdown_grace(&self) -> Duration {
+        self.shutdown_timeout
+            + self.pool.statement_timeout
+            + self.pool.connection_timeout
+            + Duration::from_secs(1)
     }
 }
 

@@ -4,6 +4,7 @@
 //! - [`app`]: routes, JSON errors for malformed input, [`app::launch`].
 //! - [`flags`]: schema-aware feature flags; [`admin`]: their endpoints.
 //! - [`health`]: `/healthz` and `/readyz`.
+//! - [`state`]: the one way handlers reach the database; [`stopping`]: what a stop answers.
 
 pub mod accounts;
 pub mod admin;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod flags;
 pub mod health;
 pub mod state;
+pub mod stopping;
 mod validate;
 
 pub use config::Config;

@@ -1,5 +1,6 @@
 //! `plumb-server`: serves the accounts API until SIGTERM or SIGINT, then finishes the requests
-//! in flight and exits 0. Exit 2: the configuration or the database is not usable.
+//! in flight and exits 0. Exit 2: the configuration or the database is not usable. Exit 3:
+//! requests still running at the shutdown timeout were cut off (rolled back, answered 503).
 
 use std::process::ExitCode;
 
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
     // this statement, before the wait below.
     let outcome = actix_web::rt::System::new().block_on(serve(config));
     match outcome {
-        Ok((lifetime, pool)) => close_and_exit(&lifetime, pool),
+        Ok(stopped) => close_and_exit(stopped),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -65,7 +66,8 @@ fn print_help() {
         "plumb-server: the accounts API (/v1, /v2), /healthz, /readyz, /openapi.json, /admin/flags"
     );
     println!(
-        "Stops gracefully on SIGTERM or SIGINT. Exit code 2: configuration or database not usable.\n"
+        "Stops gracefully on SIGTERM or SIGINT. Exit code 2: configuration or database not usable;\n\
+         3: requests still running at PLUMB_SHUTDOWN_TIMEOUT_S were cut off (rolled back, answered 503).\n"
     );
     println!("Environment:");
     for (name, default, meaning) in plumb_server::config::VARIABLES {
@@ -90,46 +92,85 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
 /// process (SIGSEGV at exit, seen on a server with ssl = on). Every request has finished by
 /// now; so wait, a bounded time, for the workers to drop their copies of the state, drop the
 /// last handle of the pool here, and skip the exit handlers.
-fn close_and_exit(lifetime: &std::sync::Weak<()>, pool: plumb_model::PgPool) -> ! {
+fn close_and_exit(stopped: Stopped) -> ! {
     use std::io::Write;
+    let Stopped {
+        lifetime,
+        pool,
+        cutoff,
+    } = stopped;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while lifetime.strong_count() > 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     drop(pool);
+    let cut = cutoff.cut();
+    let code = if cut > 0 {
+        tracing::error!(
+            requests = cut,
+            "requests still running at the shutdown timeout were cut off: rolled back and answered 503"
+        );
+        3
+    } else {
+        0
+    };
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     // SAFETY: `_exit` ends the process at once without touching Rust state; nothing is left
     // to flush or commit.
     #[allow(unsafe_code)]
     unsafe {
-        libc::_exit(0)
+        libc::_exit(code)
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<(std::sync::Weak<()>, plumb_model::PgPool)> {
+/// What is left once the server has stopped.
+struct Stopped {
+    lifetime: std::sync::Weak<()>,
+    pool: plumb_model::PgPool,
+    cutoff: std::sync::Arc<plumb_server::state::Cutoff>,
+}
+
+async fn serve(config: Config) -> anyhow::Result<Stopped> {
     let state = state(&config).map_err(|e| e.context("the database is not usable"))?;
     let lifetime = state.lifetime();
     let pool = state.pool.clone();
+    let cutoff = state.cutoff.clone();
     // Listen for signals before announcing the address: a SIGTERM that arrives once the
     // server answers must stop it gracefully, not kill it.
     let signals = listen_for_signals();
-    let (server, addresses) = launch(&config, state)?;
-    for address in &addresses {
+    let launched = launch(&config, state)?;
+    for address in &launched.addresses {
         tracing::info!(%address, "listening");
     }
+    let (server, backlog) = (launched.server, launched.backlog);
     let handle = server.handle();
+    let (timeout, cut) = (config.shutdown_timeout, cutoff.clone());
     actix_web::rt::spawn(async move {
         let signal = wait_for_signal(signals).await;
         tracing::info!(
             signal,
             "stopping: no new connections, finishing requests in flight"
         );
-        handle.stop(true).await;
+        let stopping = handle.stop(true);
+        backlog.answer_while_stopping();
+        actix_web::rt::spawn(async move {
+            actix_web::rt::time::sleep(timeout).await;
+            cut.pass();
+            tracing::warn!(
+                seconds = timeout.as_secs(),
+                "the shutdown timeout passed: requests still running are rolled back and answered 503"
+            );
+        });
+        stopping.await;
     });
     server.await?;
     tracing::info!("stopped");
-    Ok((lifetime, pool))
+    Ok(Stopped {
+        lifetime,
+        pool,
+        cutoff,
+    })
 }
 
 type Signals = Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>;

@@ -109,40 +109,160 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-#[test]
-fn sigterm_finishes_the_request_in_flight_then_exits_0() {
-    let db = common::database();
-    let (mut child, base) = start(db.url().expose(), &[("PLUMB_LOCK_TIMEOUT_MS", "20000")]);
-    let mut holder: diesel::PgConnection = db.connect().unwrap();
+/// Whether a session of the server's pool waits for a lock on `accounts`.
+fn server_waits_for_accounts(conn: &mut diesel::PgConnection) -> bool {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE NOT l.granted AND l.relation = 'accounts'::regclass \
+         AND a.application_name = 'plumb-server') AS found",
+    )
+    .get_result::<Found>(conn)
+    .unwrap()
+    .found
+}
+
+/// Reads the log until a line contains `needle`.
+fn wait_for_log(lines: &mut LogLines, needle: &str) {
+    for line in lines.by_ref() {
+        if line.unwrap().contains(needle) {
+            return;
+        }
+    }
+    panic!("the server's log ended without {needle:?}");
+}
+
+/// A request on a connection of its own (a pooled one would still be served while stopping).
+fn fresh(method: &str, url: &str, body: Option<&str>) -> Result<(u16, Value), ureq::Error> {
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json")
+        .body(body.unwrap_or("").to_owned())
+        .unwrap();
+    let mut response = agent().run(request)?;
+    let status = response.status().as_u16();
+    Ok((
+        status,
+        response
+            .body_mut()
+            .read_json::<Value>()
+            .unwrap_or(Value::Null),
+    ))
+}
+
+/// A request that waits behind a lock `holder` takes on `accounts`, sent once the server is
+/// listening; returns once the server's session is seen waiting.
+fn blocked_request(
+    db: &plumb_pg::TestDatabase<'_>,
+    holder: &mut diesel::PgConnection,
+    method: &'static str,
+    url: String,
+    body: Option<&'static str>,
+) -> std::thread::JoinHandle<(u16, Value)> {
     holder
         .batch_execute("BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;")
         .unwrap();
+    let request = std::thread::spawn(move || fresh(method, &url, body).unwrap());
+    let mut watcher: diesel::PgConnection = db.connect().unwrap();
+    while !server_waits_for_accounts(&mut watcher) {
+        assert!(
+            !request.is_finished(),
+            "the request did not wait for the lock"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    request
+}
 
-    let url = format!("{base}/v1/accounts");
-    let in_flight = std::thread::spawn(move || {
-        let mut response = agent().get(&url).call().unwrap();
-        (
-            response.status().as_u16(),
-            response.body_mut().read_json::<Value>().unwrap(),
-        )
-    });
-    std::thread::sleep(Duration::from_millis(500));
+#[test]
+fn sigterm_finishes_the_request_in_flight_answers_new_connections_503_then_exits_0() {
+    let db = common::database();
+    let (mut child, mut lines, address) =
+        listening(db.url().expose(), &[("PLUMB_LOCK_TIMEOUT_MS", "600000")]);
+    let base = format!("http://{address}");
+    let mut holder: diesel::PgConnection = db.connect().unwrap();
+    let in_flight = blocked_request(&db, &mut holder, "GET", format!("{base}/v1/accounts"), None);
+
     signal(&child, "TERM");
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for_log(&mut lines, "stopping");
+    std::thread::spawn(move || lines.for_each(drop));
+    // Until the server stops accepting, a new connection is served; from then on it is
+    // answered 503 (nothing done, retry), never reset.
+    let (status, body) = loop {
+        let (status, body) = fresh("GET", &format!("{base}/healthz"), None)
+            .expect("a connection made while stopping gets an answer");
+        if status != 200 {
+            break (status, body);
+        }
+    };
+    assert_eq!(
+        (status, &body["code"]),
+        (503, &"unavailable".into()),
+        "{body}"
+    );
     assert!(
         child.try_wait().unwrap().is_none(),
         "still draining the request in flight"
-    );
-    assert!(
-        agent().get(&format!("{base}/healthz")).call().is_err(),
-        "no new connections once stopping"
     );
 
     holder.batch_execute("ROLLBACK").unwrap();
     let (status, body) = in_flight.join().unwrap();
     assert_eq!(status, 200, "{body}");
-    let status = wait(&mut child, Duration::from_secs(10));
+    let status = wait(&mut child, Duration::from_secs(30));
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_write_still_running_at_the_shutdown_timeout_is_rolled_back_answered_503_and_exits_3() {
+    let db = common::database();
+    let (mut child, mut lines, address) = listening(
+        db.url().expose(),
+        &[
+            ("PLUMB_LOCK_TIMEOUT_MS", "600000"),
+            ("PLUMB_SHUTDOWN_TIMEOUT_S", "0"),
+        ],
+    );
+    let base = format!("http://{address}");
+    let mut holder: diesel::PgConnection = db.connect().unwrap();
+    let write = blocked_request(
+        &db,
+        &mut holder,
+        "POST",
+        format!("{base}/v1/accounts"),
+        Some(r#"{"email":"cut-off@example.com"}"#),
+    );
+
+    signal(&child, "TERM");
+    wait_for_log(&mut lines, "the shutdown timeout passed");
+    std::thread::spawn(move || lines.for_each(drop));
+    // The insert runs once the lock is free, after the deadline: it must not commit.
+    holder.batch_execute("ROLLBACK").unwrap();
+    let (status, body) = write.join().unwrap();
+    assert_eq!(
+        (status, &body["code"]),
+        (503, &"unavailable".into()),
+        "{body}"
+    );
+    let status = wait(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(3), "{status:?}");
+
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let left: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM accounts WHERE email = 'cut-off@example.com'")
+            .get_result(&mut holder)
+            .unwrap();
+    assert_eq!(left.n, 0, "the cut-off write was rolled back");
 }
 
 #[test]

@@ -60,7 +60,9 @@ impl TestServer {
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let (server, addresses) = launch(&config, state).unwrap();
+                let plumb_server::app::Launched {
+                    server, addresses, ..
+                } = launch(&config, state).unwrap();
                 sender.send((server.handle(), addresses)).unwrap();
                 server.await.unwrap();
             });
