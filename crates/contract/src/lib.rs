@@ -36,6 +36,7 @@
 
 mod catalog;
 pub mod openapi;
+pub mod patterns;
 pub mod v1;
 pub mod v2;
 

@@ -23,7 +23,7 @@ pub enum AccountStatus {
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     /// Unique among accounts.
-    #[schemars(email, length(min = 3, max = 254))]
+    #[schemars(email, length(min = 3, max = 254), pattern(crate::patterns::EMAIL))]
     pub email: String,
     /// `active` when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,7 +35,7 @@ pub struct CreateAccountRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(email, length(min = 3, max = 254))]
+    #[schemars(email, length(min = 3, max = 254), pattern(crate::patterns::EMAIL))]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<AccountStatus>,
@@ -59,7 +59,7 @@ pub struct ListQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// What the key is for, to tell keys apart.
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), pattern(crate::patterns::TEXT))]
     pub label: String,
 }
 

@@ -17,14 +17,14 @@ pub use crate::v1::{
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     /// Unique among accounts.
-    #[schemars(email, length(min = 3, max = 254))]
+    #[schemars(email, length(min = 3, max = 254), pattern(crate::patterns::EMAIL))]
     pub email: String,
     /// `active` when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<AccountStatus>,
     /// The name shown for the account. When omitted, the part of the email before `@`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), pattern(crate::patterns::TEXT))]
     pub display_name: Option<String>,
 }
 
@@ -33,12 +33,12 @@ pub struct CreateAccountRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(email, length(min = 3, max = 254))]
+    #[schemars(email, length(min = 3, max = 254), pattern(crate::patterns::EMAIL))]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<AccountStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), pattern(crate::patterns::TEXT))]
     pub display_name: Option<String>,
 }
 

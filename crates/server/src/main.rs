@@ -10,10 +10,7 @@ use plumb_server::app::{launch, state};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(log_filter())
         .with_writer(std::io::stderr)
         // A log line that cannot be written (whoever read stderr has gone) is dropped: the
         // default reports it with eprintln!, which panics on a closed pipe.
@@ -58,6 +55,25 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `RUST_LOG`, or `info`. The HTTP layer's own ERROR line for each malformed request (a
+/// client's fault, already answered 400 or 431) is left out unless `RUST_LOG` names
+/// `actix_http`: one client sending garbage must not flood the log with errors.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    let asked = std::env::var("RUST_LOG").unwrap_or_default();
+    let filter = EnvFilter::try_new(&asked)
+        .ok()
+        .filter(|_| !asked.trim().is_empty())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    if asked.contains("actix_http") {
+        return filter;
+    }
+    match "actix_http::h1::dispatcher=off".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
     }
 }
 

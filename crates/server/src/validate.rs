@@ -103,4 +103,57 @@ mod tests {
         );
         assert!(fields(|p| p.limit("limit", None)).is_empty());
     }
+
+    /// The published schemas say what the service accepts: for every sample, the handler's
+    /// check and the schema's length and pattern agree.
+    #[test]
+    fn the_published_patterns_accept_what_the_service_accepts() {
+        use plumb_contract::patterns;
+        let samples = [
+            "",
+            " ",
+            "a",
+            "ab",
+            "a b",
+            " a ",
+            "\t",
+            "a\u{7}b",
+            "a\nb",
+            "\u{85}x",
+            "\u{a0}",
+            "\u{a0}x",
+            "\u{2003}",
+            "é",
+            "日本",
+            "x\u{9f}",
+            "ada@example.com",
+            "ada@example",
+            "a@.",
+            "@x.y",
+            "a@b@c.d",
+            "a b@example.com",
+            "ada@exa mple.com",
+            "a\u{0}@x.y",
+            "ada@ex\u{7f}ample.com",
+            "ab",
+            "a@b",
+        ];
+        let long = "x".repeat(101);
+        let long_email = format!("{}@example.com", "x".repeat(250));
+        let text = regex::Regex::new(patterns::TEXT).unwrap();
+        let email = regex::Regex::new(patterns::EMAIL).unwrap();
+        for sample in samples
+            .iter()
+            .copied()
+            .chain([long.as_str(), long_email.as_str()])
+        {
+            let length = sample.chars().count();
+            let text_ok = fields(|p| p.text("/label", sample, 100)).is_empty();
+            let text_schema = (1..=100).contains(&length) && text.is_match(sample);
+            assert_eq!(text_ok, text_schema, "label {sample:?}");
+            let email_ok = fields(|p| p.email("/email", sample)).is_empty();
+            let email_schema = (3..=254).contains(&length) && email.is_match(sample);
+            assert_eq!(email_ok, email_schema, "email {sample:?}");
+        }
+    }
 }

@@ -379,3 +379,39 @@ fn sigterm_stops_it_after_whoever_read_its_log_has_gone() {
     let status = wait(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
 }
+
+/// What the server answers to `request` sent as is: its status line.
+fn raw_status(address: &str, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn malformed_http_is_answered_without_an_error_line_per_request() {
+    let db = common::database();
+    let (mut child, lines, address) = listening(db.url().expose(), &[]);
+    let bad_length = b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".to_vec();
+    let mut many_headers = b"GET /healthz HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..200 {
+        many_headers.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+    }
+    many_headers.extend_from_slice(b"\r\n");
+    for _ in 0..3 {
+        assert!(raw_status(&address, &bad_length).contains(" 400 "));
+        assert!(raw_status(&address, &many_headers).contains(" 431 "));
+    }
+    signal(&child, "TERM");
+    let log: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(wait(&mut child, Duration::from_secs(30)).success());
+    let errors: Vec<&String> = log.iter().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(
+        log.iter().any(|l| l.contains("stopped")),
+        "the log was read to its end: {log:#?}"
+    );
+}
