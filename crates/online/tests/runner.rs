@@ -4,6 +4,7 @@
 //! concurrent build; one runner at a time; and the deploy phases.
 #![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -387,7 +388,16 @@ fn leaves_no_invalid_index_behind(up: &str) {
         let first = run(&db, dir.path(), Phase::All, &policy(1));
         let left = invalid_count(&db);
         let runner = s.spawn(|| run(&db, dir.path(), Phase::All, &policy(50)));
-        thread::sleep(Duration::from_millis(800));
+        // Released once the second run is seen waiting in two attempts: one given up, retried.
+        let mut watcher = db.connect().unwrap();
+        // A failed assertion below still releases the holder, so the scope can end.
+        let _release = ReleaseOnDrop(&release);
+        let mut builds = BTreeSet::new();
+        while builds.len() < 2 {
+            assert!(!runner.is_finished(), "the runner stopped before retrying");
+            builds.extend(waiting_builds(&mut watcher));
+            thread::sleep(Duration::from_millis(5));
+        }
         release.store(true, Ordering::SeqCst);
         ((first, left), runner.join().unwrap())
     });
@@ -412,6 +422,34 @@ fn leaves_no_invalid_index_behind(up: &str) {
     .get_result(&mut db.connect().unwrap())
     .unwrap();
     assert_eq!((counts.valid, counts.invalid), (1, 0));
+}
+
+/// When each statement of `plumb migrate` that builds or drops an index concurrently, now
+/// waiting for a lock, started: a new time is a new attempt.
+fn waiting_builds(conn: &mut PgConnection) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Started {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        at: String,
+    }
+    diesel::sql_query(
+        "SELECT query_start::text AS at FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'plumb migrate' \
+         AND wait_event_type = 'Lock' AND query ILIKE '%INDEX CONCURRENTLY%'",
+    )
+    .load::<Started>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|s| s.at)
+    .collect()
+}
+
+/// Tells a holder to let go when dropped, also when a test fails while it holds.
+struct ReleaseOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 fn invalid_count(db: &TestDatabase<'_>) -> i64 {
