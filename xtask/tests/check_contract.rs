@@ -463,6 +463,62 @@ fn a_migration_that_rewrites_a_table_is_caught_and_confirms_the_static_rule() {
 }
 
 #[test]
+fn a_live_finding_is_suppressed_by_an_allow_in_its_script_and_listed_as_suppressed() {
+    let (code, stdout, stderr) = live_with(
+        "2026-05-01-000000-0000_add_token",
+        "SET lock_timeout = '20ms';\n-- plumb: allow add-column-rewrite accounts has a few hundred rows, rewritten in milliseconds\n-- plumb: allow live-table-rewrite the same: a few hundred rows\nALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN token;\n",
+        &["--format", "json"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // The static stage does not call the live rule's allow unused: the live stage judges it.
+    assert!(!stderr.contains("M901"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let suppressed: Vec<&str> = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["code"].as_str())
+        .collect();
+    assert!(suppressed.contains(&"L005"), "{stdout}");
+    assert!(suppressed.contains(&"M002"), "{stdout}");
+    let live = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "live")
+        .unwrap();
+    let live_suppressed = suppressed.iter().filter(|c| c.starts_with('L')).count();
+    assert!(
+        live["line"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("; {live_suppressed} suppressed")),
+        "{live}"
+    );
+}
+
+#[test]
+fn a_live_suppression_that_covers_nothing_is_reported_by_the_live_stage() {
+    let (code, stdout, stderr) = live_with(
+        "2026-05-01-000000-0000_add_note",
+        "SET lock_timeout = '20ms';\n-- plumb: allow live-table-rewrite said to rewrite, which it does not\nALTER TABLE accounts ADD COLUMN note text;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN note;\n",
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let unused: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("M901 unused-suppression"))
+        .collect();
+    assert_eq!(unused.len(), 1, "{stderr}");
+    assert!(
+        stderr.contains("`live-table-rewrite` does not fire"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_rewrite_confirms_only_the_findings_about_the_rewritten_table() {
     // Both defaults are flagged: `clock_timestamp()` is volatile and rewrites `accounts`;
     // `plumb_one()` is a function the checker does not know, which PostgreSQL knows is

@@ -1,6 +1,7 @@
 //! Suppressions: a comment that names a rule and says why what it covers is safe.
 //!
-//! In SQL, `-- plumb: allow <rule> <reason>` right before a statement covers that statement. In
+//! In SQL, `-- plumb: allow <rule> <reason>` right before a statement covers that statement (a
+//! live rule's, family L, covers the whole script: what the live stage saw the script do). In
 //! Rust, `// plumb: allow <rule> <reason>` among the comment and attribute lines right above a
 //! model struct or field covers that item. Either way a suppression must name a rule and give a
 //! reason, and one that suppresses nothing is reported, so that none outlives what it excused.
@@ -317,6 +318,11 @@ impl Allow {
             && rule(&self.rule).is_some_and(|r| r.code.starts_with('D'))
     }
 
+    /// A suppression of a live rule (family L), judged by the live stage.
+    fn of_a_live_rule(&self) -> bool {
+        self.origin == Origin::Plumb && rule(&self.rule).is_some_and(|r| r.code.starts_with('L'))
+    }
+
     /// Only a valid suppression silences anything: an unexplained one must not hide a finding.
     fn covers(&self, code: &str) -> bool {
         let any = self.rule == "*" && code.starts_with('M') && !code.starts_with("M9");
@@ -425,11 +431,83 @@ pub(crate) fn sql(
                     allow: allow.clone(),
                     span,
                 }),
+                // The live stage judges whether it covered anything; here only its form.
+                _ if allow.of_a_live_rule() => out.extend(allow.verdict(Syntax::Sql, true, span)),
                 _ => out.extend(allow.verdict(Syntax::Sql, used, span)),
             }
         }
     }
     (out, silenced, deferred)
+}
+
+/// Family L's findings (what the live stage saw a migration do) less those a suppression in
+/// their script covers, followed by the suppressions of live rules in the `judged` scripts
+/// that covered nothing; and what they silenced. A live finding is about a whole script, so a
+/// `plumb: allow` of its rule anywhere in the script covers it. `read` gives a script's text by
+/// the path findings show.
+pub fn live(
+    findings: Vec<Finding>,
+    judged: &[PathBuf],
+    read: impl Fn(&std::path::Path) -> Option<String>,
+) -> (Vec<Finding>, Vec<Suppressed>) {
+    struct Script {
+        source: Source,
+        allows: Vec<Allow>,
+        used: Vec<bool>,
+    }
+    let load = |path: &std::path::Path| {
+        let text = read(path).unwrap_or_default();
+        let allows = live_allows(&text);
+        Script {
+            used: vec![false; allows.len()],
+            allows,
+            source: Source::new(path.to_path_buf(), text),
+        }
+    };
+    let mut scripts: BTreeMap<PathBuf, Script> = BTreeMap::new();
+    let mut out = Vec::new();
+    let mut silenced = Vec::new();
+    for finding in findings {
+        let script = scripts
+            .entry(finding.span.file.clone())
+            .or_insert_with(|| load(&finding.span.file));
+        match script.allows.iter().position(|a| a.covers(finding.code)) {
+            Some(index) => {
+                script.used[index] = true;
+                silenced.push(Suppressed {
+                    origin: script.allows[index].origin,
+                    reason: script.allows[index].reason.clone(),
+                    finding,
+                });
+            }
+            None => out.push(finding),
+        }
+    }
+    for path in judged {
+        let script = scripts.entry(path.clone()).or_insert_with(|| load(path));
+        for (allow, used) in script.allows.iter().zip(&script.used) {
+            let span = script.source.span(allow.range.0, allow.range.1);
+            // Its form was judged with the script's statements; here only whether it was used.
+            out.extend(
+                allow
+                    .verdict(Syntax::Sql, *used, span)
+                    .filter(|f| f.code == UNUSED_SUPPRESSION.code),
+            );
+        }
+    }
+    (out, silenced)
+}
+
+/// The suppressions of live rules in one script, before any statement or for the file.
+fn live_allows(text: &str) -> Vec<Allow> {
+    let parsed = crate::sql::parse::parse_guarded(text);
+    parsed
+        .statements
+        .into_iter()
+        .flat_map(|s| s.allows)
+        .chain(parsed.file_allows)
+        .filter(Allow::of_a_live_rule)
+        .collect()
 }
 
 /// Family D's findings less those a suppression before their statement covers, followed by

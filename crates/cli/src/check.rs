@@ -74,6 +74,9 @@ pub(crate) fn as_seen_from_here(root: &Path, report: &mut plumb_check::Report) {
     for finding in &mut report.findings {
         finding.span.file = shown(&finding.span.file);
     }
+    for suppressed in &mut report.suppressed {
+        suppressed.finding.span.file = shown(&suppressed.finding.span.file);
+    }
     report.sources = std::mem::take(&mut report.sources)
         .into_iter()
         .map(|(file, text)| (shown(&file), text))

@@ -108,6 +108,7 @@ fn document(root: &Path, stages: Vec<Stage>, format: Format) -> String {
         report.migrations = report.migrations.max(stage.migrations);
         report.statements += stage.statements;
         report.findings.extend(stage.findings);
+        report.suppressed.extend(stage.suppressed);
         report.sources.extend(stage.sources);
     }
     crate::check::as_seen_from_here(root, &mut report);

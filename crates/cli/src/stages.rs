@@ -33,6 +33,8 @@ pub struct Stage {
     /// `static: ok, ...`: the stage's one line.
     pub line: String,
     pub findings: Vec<Finding>,
+    /// What suppressions silenced, for the report's list of them.
+    pub suppressed: Vec<plumb_check::suppress::Suppressed>,
     /// The text of the files findings point into, for the human format.
     pub sources: BTreeMap<PathBuf, Arc<str>>,
     /// What the human format writes to stdout before the line (changes, confirmations).
@@ -62,6 +64,7 @@ pub fn static_stage(root: &Path, base: &Base) -> Stage {
                 migrations: report.migrations,
                 statements: report.statements,
                 findings: report.findings,
+                suppressed: report.suppressed,
                 sources: report.sources,
             }
         }
@@ -124,6 +127,7 @@ pub fn live_stage(root: &Path, options: LiveOptions, base: &Base) -> Stage {
                 diagnostics: stage.render_findings(stderr_colour()),
                 detail,
                 findings,
+                suppressed: stage.suppressed.clone(),
                 sources,
                 migrations: stage.verification.migrations,
                 statements: 0,

@@ -31,6 +31,8 @@ pub struct LiveStage {
     pub history: Vec<String>,
     /// `live-migration-failed` as `[rules]` sets it: `None` when it is off.
     pub failure_severity: Option<Severity>,
+    /// The findings a `plumb: allow` in their script silenced.
+    pub suppressed: Vec<plumb_check::suppress::Suppressed>,
     root: PathBuf,
 }
 
@@ -66,8 +68,13 @@ pub fn run(
     }
     let mut verification =
         verify_migrations(server, &folders, &settings, options, &history, on_step)?;
-    // Family L goes through `[rules]` as every family does.
-    verification.findings = settings.apply_severities(verification.findings);
+    // Family L goes through `[rules]` and suppressions as every family does.
+    let (kept, suppressed) = plumb_check::suppress::live(
+        std::mem::take(&mut verification.findings),
+        &verification.judged_scripts,
+        |file| std::fs::read_to_string(root.join(file)).ok(),
+    );
+    verification.findings = settings.apply_severities(kept);
     let failure_severity = match settings.severities.get(f::LIVE_MIGRATION_FAILED.code) {
         Some(set) => *set,
         None => Some(f::LIVE_MIGRATION_FAILED.severity),
@@ -82,6 +89,7 @@ pub fn run(
         elapsed: started.elapsed(),
         history: described,
         failure_severity,
+        suppressed,
         root: root.to_path_buf(),
     })
 }
@@ -153,9 +161,10 @@ impl LiveStage {
                 failure.folder
             ));
         }
-        if !self.verification.findings.is_empty() {
+        if !self.verification.findings.is_empty() || !self.suppressed.is_empty() {
             let report = Report {
                 findings: self.verification.findings.clone(),
+                suppressed: self.suppressed.clone(),
                 sources: Default::default(),
                 migrations: self.verification.migrations,
                 ..Report::default()
@@ -202,6 +211,9 @@ impl LiveStage {
         }
         if !v.skipped.is_empty() {
             history.push(format!("{} skipped by [live] skip", v.skipped.len()));
+        }
+        if !self.suppressed.is_empty() {
+            history.push(format!("{} suppressed", self.suppressed.len()));
         }
         let history = if history.is_empty() {
             String::new()

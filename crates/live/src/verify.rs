@@ -129,6 +129,9 @@ pub struct Verification {
     pub history: usize,
     /// Migrations judged: observed, reverted and applied again.
     pub judged: usize,
+    /// The scripts of those judged to the end, as findings show them: where a suppression of
+    /// a live rule that covered nothing is reported.
+    pub judged_scripts: Vec<std::path::PathBuf>,
     /// Migrations `[live] skip` leaves out.
     pub skipped: Vec<String>,
     /// Historical migrations PostgreSQL refused; the ones after them were still applied.
@@ -203,6 +206,7 @@ pub fn verify_migrations(
         migrations: folders.folders.len(),
         history: 0,
         judged: 0,
+        judged_scripts: Vec::new(),
         skipped: Vec::new(),
         history_failures: Vec::new(),
         failure: None,
@@ -407,6 +411,11 @@ pub fn verify_migrations(
                 empty: &empty,
             },
         );
+        for script in [Script::Up, Script::Down] {
+            report
+                .judged_scripts
+                .push(shown(settings, &folder.script(script)));
+        }
     }
     let files: Vec<_> = settings
         .schema_files
@@ -635,11 +644,17 @@ fn confirm(
 
 /// A script as findings show it: relative to the workspace root.
 fn source(settings: &Settings, path: &std::path::Path) -> Source {
-    let relative = path
-        .strip_prefix(&settings.root)
+    Source::new(
+        shown(settings, path),
+        std::fs::read_to_string(path).unwrap_or_default(),
+    )
+}
+
+/// A path inside the workspace as findings show it: from the workspace's root.
+fn shown(settings: &Settings, path: &std::path::Path) -> std::path::PathBuf {
+    path.strip_prefix(&settings.root)
         .unwrap_or(path)
-        .to_path_buf();
-    Source::new(relative, std::fs::read_to_string(path).unwrap_or_default())
+        .to_path_buf()
 }
 
 fn describe_failure(
