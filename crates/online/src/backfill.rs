@@ -591,6 +591,7 @@ fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
         source,
     })?;
     let problem = match key {
+        None if !table_exists(conn, &b.table)? => format!("table {} does not exist", b.table),
         None => format!("{}.{} does not exist", b.table, b.key),
         Some(k) if !k.unique => format!(
             "{}.{} is not a NOT NULL single-column unique key: keyset batches need one (the primary key)",
@@ -603,6 +604,24 @@ fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
         "backfill {}: {problem}",
         b.name
     )))
+}
+
+/// Whether `table` names a relation, as the connection's search_path resolves it.
+fn table_exists(conn: &mut PgConnection, table: &str) -> Result<bool> {
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = Bool)]
+        exists: bool,
+    }
+    diesel::sql_query("SELECT to_regclass(quote_ident($1)) IS NOT NULL AS exists")
+        .bind::<Text, _>(table)
+        .get_result::<Exists>(conn)
+        .map(|found| found.exists)
+        .map_err(|source| OnlineError::Query {
+            context: format!("looking up table {table}"),
+            target: "the database".into(),
+            source,
+        })
 }
 
 fn count(conn: &mut PgConnection, sql: &str) -> diesel::QueryResult<i64> {

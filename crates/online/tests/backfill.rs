@@ -243,6 +243,15 @@ fn bad_definitions_are_refused_before_anything_is_written() {
         attempt(&no_column),
         "backfill plain.note: plain.nope does not exist"
     );
+    let no_table = Backfill {
+        table: "nowhere".into(),
+        ..spec("plain")
+    };
+    assert!(
+        attempt(&no_table).ends_with(": table nowhere does not exist"),
+        "{}",
+        attempt(&no_table)
+    );
     run(&db, &spec("plain"), &small_batches(), None);
     let redefined = Backfill {
         expression: "'other'".into(),
