@@ -360,7 +360,7 @@ pub(crate) fn retry_lock_timeouts<T>(
     unreachable!("the attempts run out before u32 does")
 }
 
-/// PostgreSQL's primary message, when `error` carries one.
+/// The database error `error` is, or wraps (a migration script's SQL failure).
 fn database_error<'e>(error: &'e (dyn StdError + 'static)) -> Option<&'e DieselError> {
     let diesel = match error.downcast_ref::<ScriptError>() {
         Some(ScriptError {

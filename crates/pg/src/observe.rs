@@ -55,7 +55,8 @@ pub struct LockTrace {
 /// Reading `pg_locks` takes every lock-manager partition lock, so it is read often only while
 /// catalog changes (which hold their locks for about a millisecond) are likely, then seldom:
 /// at most 50 reads in the first 50 ms, 95 more in the rest of the first second, then 20 a
-/// second.
+/// second. What the trace measures is as fine as the pause then: a wait is cancelled by
+/// [`watch_bounded`], and counted in [`LockTrace::waited`], to within 50 ms on a long step.
 pub fn pace(elapsed: Duration) -> Duration {
     if elapsed < Duration::from_millis(50) {
         Duration::from_millis(1)

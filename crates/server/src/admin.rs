@@ -81,6 +81,8 @@ async fn set_flag(
     let view = state
         .db(move |conn, flags| flags.set(conn, &name, enabled))
         .await?;
+    // Committed: this instance serves the new value at once, the others at their refresh.
+    state.flags.remember(&view);
     tracing::info!(flag = %view.name, enabled = view.enabled, "feature flag changed");
     Ok(HttpResponse::Ok().json(view))
 }

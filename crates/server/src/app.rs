@@ -21,16 +21,8 @@ pub fn state(config: &Config) -> anyhow::Result<AppState> {
     let mut conn = pool.get()?;
     flags.refresh(&mut conn)?;
     // A second session, for the lock the first times out on (the pool may hold only one).
-    // The URL is the pool's, which just connected: libpq's error names no password.
-    let mut other = {
-        use diesel::Connection;
-        diesel::PgConnection::establish(&config.database_url).map_err(|e| {
-            anyhow::anyhow!(
-                "opening a second connection: {}",
-                plumb_pg::one_line(&e.to_string())
-            )
-        })?
-    };
+    // With a bound on connecting, and the password kept out of any error.
+    let mut other = plumb_pg::DatabaseUrl::parse(&config.database_url)?.connect()?;
     let error_texts = ErrorTexts::learn(&mut conn, &mut other)
         .map_err(|e| anyhow::anyhow!("learning how the database words a timeout: {e}"))?;
     let openapi = plumb_contract::openapi::document()?;

@@ -206,10 +206,12 @@ impl Config {
 
 impl Config {
     /// How long a stop waits in all: the shutdown timeout, then the time work cut off at it
-    /// needs to end and answer (its statement's timeout and a connection's).
+    /// needs to end and answer: the statement it is in and one more (a request runs a few),
+    /// and a connection's timeout. Work still running after that ends with the process,
+    /// unanswered and uncommitted, and the exit code says so.
     pub fn shutdown_grace(&self) -> Duration {
         self.shutdown_timeout
-            + self.pool.statement_timeout
+            + self.pool.statement_timeout * 2
             + self.pool.connection_timeout
             + Duration::from_secs(1)
     }

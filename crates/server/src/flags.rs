@@ -79,7 +79,8 @@ impl Flags {
         Ok(())
     }
 
-    /// Changes a flag if the schema allows it, and this instance's view at once.
+    /// Changes a flag in the database if the schema allows it. The caller makes this
+    /// instance's view follow ([`Flags::remember`]) once the change is committed.
     pub fn set(
         &self,
         conn: &mut PgConnection,
@@ -124,8 +125,12 @@ impl Flags {
             let flag = FeatureFlag::set(conn, name, enabled)?;
             Ok::<_, ApiError>((flag, presence))
         })?;
-        self.store([(flag.name.clone(), flag.enabled)]);
         Ok(FlagView::new(spec, flag.enabled, presence))
+    }
+
+    /// This instance's view of a flag whose change was committed.
+    pub fn remember(&self, view: &FlagView) {
+        self.store([(view.name.clone(), view.enabled)]);
     }
 
     /// Every known flag as this instance sees it, with the state of its column.

@@ -119,12 +119,16 @@ fn close_and_exit(stopped: Stopped) -> ! {
     while lifetime.strong_count() > 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+    // Work still running now is ended with the process: its transaction, never committed,
+    // is rolled back by the server when the connection drops.
+    let still_running = lifetime.strong_count() > 0;
     drop(pool);
     let cut = cutoff.cut();
-    let code = if cut > 0 {
+    let code = if cut > 0 || still_running {
         tracing::error!(
             requests = cut,
-            "requests still running at the shutdown timeout were cut off: rolled back and answered 503"
+            still_running,
+            "requests still running at the shutdown timeout were cut off: rolled back and answered 503, or ended unanswered"
         );
         3
     } else {

@@ -54,21 +54,33 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut PgConnection, &Flags) -> Result<T, ApiError> + Send + 'static,
     {
-        let check = move || cutoff.as_deref().map_or(Ok(()), Cutoff::check);
         // The closure holds the state, not a bare pool handle, so that the state's lifetime
         // also covers connections in use on the blocking pool.
         let state = self.clone();
         web::block(move || {
+            let cutoff = cutoff.as_deref();
+            let check = || cutoff.map_or(Ok(()), Cutoff::check);
             check()?;
             let mut conn = state.pool.get()?;
             // One transaction, committed only while the shutdown has time left: work it cut
             // off is rolled back, and its client told so.
-            conn.transaction(|conn| {
+            let mut cut = None;
+            let outcome: Result<T, ApiError> = conn.transaction(|conn| {
                 let done = work(conn, &state.flags)?;
-                check()?;
+                check().map_err(|e| cut.insert(e).clone())?;
                 Ok(done)
-            })
-            .map_err(|e: ApiError| e.classified(&state.error_texts))
+            });
+            match outcome {
+                Ok(done) => Ok(done),
+                Err(error) if cut.is_some() => Err(error),
+                // Work that failed once the deadline had passed is cut off too: its client
+                // hears of the stop (the failure itself is logged).
+                Err(error) => {
+                    let error = error.classified(&state.error_texts);
+                    check()?;
+                    Err(error)
+                }
+            }
         })
         .await?
     }

@@ -6,9 +6,12 @@
 //! the socket then resets every queued connection, and its client cannot tell whether its
 //! request ran. A second handle keeps the socket open, and after the stop each connection in
 //! the queue is read and answered 503 (nothing was done; retry), until the process exits.
+//! (Connections the server itself accepted but had not yet handed to a worker when it stopped
+//! are closed by it unanswered: a window of microseconds this cannot reach.)
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use plumb_contract::v1::ErrorResponse;
@@ -46,13 +49,65 @@ impl Backlog {
     pub fn answer_while_stopping(self) {
         let spawned = std::thread::Builder::new()
             .name("plumb-stopping".to_owned())
-            .spawn(move || {
-                for stream in self.0.incoming().flatten() {
-                    answer(stream);
-                }
-            });
+            .spawn(move || self.answer_until_exit());
         if let Err(error) = spawned {
             tracing::warn!(%error, "cannot answer connections queued while stopping");
+        }
+    }
+
+    fn answer_until_exit(self) {
+        // The socket is non-blocking (the server made it so, for the descriptor both handles
+        // share): wait until a connection is queued rather than spin on `accept`.
+        while readable(&self.0) {
+            match self.0.accept() {
+                Ok((stream, _)) => {
+                    // Each on its own thread, so that a client slow to send its request holds
+                    // up no other; past a bound, on this one.
+                    if ANSWERING.fetch_add(1, Ordering::SeqCst) < MAX_THREADS {
+                        let spawned = std::thread::Builder::new()
+                            .name("plumb-stopping-answer".to_owned())
+                            .spawn(move || {
+                                answer(stream);
+                                ANSWERING.fetch_sub(1, Ordering::SeqCst);
+                            });
+                        if spawned.is_err() {
+                            ANSWERING.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    } else {
+                        ANSWERING.fetch_sub(1, Ordering::SeqCst);
+                        answer(stream);
+                    }
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                // Out of descriptors, say: let some answers finish first.
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    }
+}
+
+/// How many connections are answered on threads of their own at once.
+const MAX_THREADS: usize = 64;
+static ANSWERING: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits until `listener` has a connection queued; false if it cannot be waited on.
+fn readable(listener: &TcpListener) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut wanted = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd, borrowed for the duration of the call.
+        #[allow(unsafe_code)]
+        let ready = unsafe { libc::poll(&mut wanted, 1, -1) };
+        if ready > 0 {
+            return true;
+        }
+        if ready < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return false;
         }
     }
 }
@@ -82,4 +137,13 @@ fn answer(mut stream: TcpStream) {
     );
     let _ = stream.write_all(response.as_bytes());
     let _ = stream.shutdown(std::net::Shutdown::Write);
+    // What the client still sends (a body) is read to its end before the socket closes: a
+    // socket closed with unread data is reset, and the reset can overtake the answer.
+    let mut read = 0;
+    while read < READ_AT_MOST {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
 }

@@ -135,17 +135,23 @@ mod tests {
             "ada@exa mple.com",
             "a\u{0}@x.y",
             "ada@ex\u{7f}ample.com",
-            "ab",
             "a@b",
         ];
         let long = "x".repeat(101);
         let long_email = format!("{}@example.com", "x".repeat(250));
+        // Every character of the Basic Multilingual Plane alone, inside a name and inside an
+        // email address: the patterns spell out what `char` calls white space and control.
+        let every_character: Vec<String> = (0..=0xFFFF_u32)
+            .filter_map(char::from_u32)
+            .flat_map(|c| [format!("{c}"), format!("a{c}b"), format!("a{c}b@x.y")])
+            .collect();
         let text = regex::Regex::new(patterns::TEXT).unwrap();
         let email = regex::Regex::new(patterns::EMAIL).unwrap();
         for sample in samples
             .iter()
             .copied()
             .chain([long.as_str(), long_email.as_str()])
+            .chain(every_character.iter().map(String::as_str))
         {
             let length = sample.chars().count();
             let text_ok = fields(|p| p.text("/label", sample, 100)).is_empty();

@@ -237,7 +237,13 @@ fn a_migration_that_makes_the_column_required_meanwhile_is_seen_before_the_flag_
         "ALTER TABLE accounts ALTER COLUMN display_name DROP NOT NULL",
     );
     // A lock timeout long enough that the flag's transaction waits for the migration.
-    let server = TestServer::start(config(&db, &[("PLUMB_LOCK_TIMEOUT_MS", "600000")]));
+    let server = TestServer::start(config(
+        &db,
+        &[
+            ("PLUMB_LOCK_TIMEOUT_MS", "600000"),
+            ("PLUMB_STATEMENT_TIMEOUT_MS", "600000"),
+        ],
+    ));
     assert_eq!(flag(&server)["column_state"], "nullable");
     let mut migration: PgConnection = db.connect().unwrap();
     migration
