@@ -6,7 +6,7 @@ use std::process::Command;
 use crate::{OnlineError, Result};
 
 /// The oldest major version the throwaway cluster supports.
-const MIN_MAJOR: u32 = 14;
+const MIN_MAJOR: u32 = 12;
 
 /// A directory holding `initdb`, `pg_ctl` and `postgres`.
 #[derive(Debug, Clone, PartialEq, Eq)]

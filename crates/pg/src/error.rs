@@ -14,12 +14,12 @@ pub enum OnlineError {
 
     #[error(
         "no PostgreSQL server binaries (initdb, pg_ctl) found on PATH, through `pg_config --bindir` \
-         or under /usr/lib/postgresql/*/bin: install PostgreSQL 14 or newer \
+         or under /usr/lib/postgresql/*/bin: install PostgreSQL 12 or newer \
          (Debian: apt-get install postgresql) or set DATABASE_URL to a running server"
     )]
     NoBinaries,
 
-    #[error("PostgreSQL {found} in {bindir} is too old: plumb needs 14 or newer")]
+    #[error("PostgreSQL {found} in {bindir} is too old: plumb needs 12 or newer")]
     TooOld { bindir: PathBuf, found: String },
 
     #[error(

@@ -8,7 +8,6 @@ use std::sync::{Mutex, Once};
 use crate::DatabaseUrl;
 use crate::binaries::PgBinaries;
 use crate::process::RunAs;
-use crate::sql::quote_ident;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Made {
@@ -84,13 +83,7 @@ fn clean_up_now() {
         if let Made::Database { admin, name } = thing
             && let Ok(mut conn) = admin.connect()
         {
-            let _ = diesel::RunQueryDsl::execute(
-                diesel::sql_query(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    quote_ident(name)
-                )),
-                &mut conn,
-            );
+            let _ = crate::sql::drop_database(&mut conn, name);
         }
     }
     for thing in things.iter().rev() {

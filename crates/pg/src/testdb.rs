@@ -15,7 +15,7 @@ use crate::conninfo::DatabaseUrl;
 use crate::migrations::MigrationFolders;
 use crate::process::hostname;
 use crate::server::PgServer;
-use crate::sql::{quote_ident, quote_literal};
+use crate::sql::{drop_database, quote_ident, quote_literal};
 use crate::{OnlineError, Result};
 
 const OWNER_TAG: &str = "plumb-test owner=";
@@ -93,11 +93,8 @@ impl<'s> TestDatabase<'s> {
 impl Drop for TestDatabase<'_> {
     fn drop(&mut self) {
         let dropped = self.server.connect().and_then(|mut admin| {
-            let sql = format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(&self.name)
-            );
-            execute(self.server, &mut admin, "dropping a test database", &sql)
+            drop_database(&mut admin, &self.name)
+                .map_err(|e| query_error(self.server, "dropping a test database", e))
         });
         if let Err(error) = dropped {
             tracing::warn!(%error, database = %self.name, "could not drop a test database");
@@ -189,15 +186,7 @@ fn build_template(
                 .map_err(|e| OnlineError::Template(format!("{}: {e}", folders.dir.display())))
         });
     if let Err(error) = migrated {
-        let _ = execute(
-            server,
-            admin,
-            "dropping the failed template",
-            &format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(&building)
-            ),
-        );
+        let _ = drop_database(admin, &building);
         return Err(error);
     }
     let comment = quote_literal(comment);
@@ -303,14 +292,14 @@ fn sweep_once(server: &PgServer, admin: &mut PgConnection) {
         return;
     }
     swept.push(key);
-    for name in sweep_leftover_databases(server, admin) {
+    for name in sweep_leftover_databases(admin) {
         tracing::info!(database = %name, "dropped a test database left by a process that is gone");
     }
 }
 
 /// Drops the test databases of this host whose owning process no longer runs (a test run that
 /// was killed); returns their names. Test databases are labelled with their owner when created.
-pub fn sweep_leftover_databases(server: &PgServer, admin: &mut PgConnection) -> Vec<String> {
+pub fn sweep_leftover_databases(admin: &mut PgConnection) -> Vec<String> {
     let sql = format!(
         "SELECT datname AS name, shobj_description(oid, 'pg_database') AS comment FROM pg_database \
          WHERE shobj_description(oid, 'pg_database') LIKE {}",
@@ -339,11 +328,7 @@ pub fn sweep_leftover_databases(server: &PgServer, admin: &mut PgConnection) -> 
         {
             continue;
         }
-        let sql = format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&row.name)
-        );
-        if execute(server, admin, "dropping a leftover test database", &sql).is_ok() {
+        if drop_database(admin, &row.name).is_ok() {
             dropped.push(row.name);
         }
     }

@@ -104,7 +104,7 @@ fn databases_left_by_a_killed_run_are_swept() {
         admin.batch_execute(&sql).unwrap();
     }
 
-    let swept = sweep_leftover_databases(server, &mut admin);
+    let swept = sweep_leftover_databases(&mut admin);
     assert!(swept.contains(&leftover), "{swept:?}");
     assert!(!database_exists(server, &leftover));
     assert!(

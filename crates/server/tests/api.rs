@@ -391,9 +391,7 @@ fn readiness_is_503_when_the_database_is_gone() {
     let name = db.name().to_owned();
     let admin = plumb_pg::PgServer::shared().unwrap();
     let mut conn = admin.connect().unwrap();
-    use diesel::connection::SimpleConnection;
-    conn.batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
-        .unwrap();
+    plumb_pg::sql::drop_database(&mut conn, &name).unwrap();
     let (status, body) = server.get("/readyz");
     assert_eq!(
         (status, body["status"].as_str()),

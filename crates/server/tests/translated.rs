@@ -60,7 +60,13 @@ fn a_server_speaking_german_gets_the_same_answers() {
     // The setting took: the server words the same error otherwise than in C.
     let mut conn: PgConnection = db.connect().unwrap();
     let translated = worded(&mut conn, LOCALE, "SELECT 1/0");
-    assert_ne!(translated, worded(&mut conn, "C", "SELECT 1/0"));
+    assert_ne!(
+        translated,
+        worded(&mut conn, "C", "SELECT 1/0"),
+        "the server's binaries ({}) speak no German: they were built without translations",
+        plumb_pg::PgBinaries::locate()
+            .map_or_else(|e| e.to_string(), |b| b.bindir().display().to_string())
+    );
 
     // Before the flags migration: the service starts, every flag off.
     admin.batch_execute("DROP TABLE feature_flags").unwrap();
