@@ -26,7 +26,13 @@ const ARROWS: &[(&str, &[&str])] = &[
     ),
     (
         "xtask",
-        &["plumb", "plumb-check", "plumb-contract", "plumb-live"],
+        &[
+            "plumb",
+            "plumb-check",
+            "plumb-contract",
+            "plumb-live",
+            "plumb-pg",
+        ],
     ),
     ("plumb-tests", &[]),
 ];

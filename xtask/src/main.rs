@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's own commands.
 
 mod check_contract;
+mod claims;
 mod schemas;
 mod workspace;
 
@@ -38,6 +39,19 @@ enum Task {
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
     },
+    /// Runs each migration rule's statements on throwaway clusters of each PostgreSQL version
+    /// and writes docs/rules/claims.md: the lock taken, rewrite, scan, and whether the rule
+    /// agrees. Exit 1 when a rule disagrees with a server (or, with --check, the file is
+    /// stale); 2 when a server cannot be started.
+    Claims {
+        /// Write nothing; fail on a disagreement or a stale docs/rules/claims.md.
+        #[arg(long)]
+        check: bool,
+        /// A directory of PostgreSQL server programs (`scripts/pg-versions.sh` prints them);
+        /// repeat for more versions. Default: the one the throwaway cluster finds.
+        #[arg(long, value_name = "DIR")]
+        bindir: Vec<PathBuf>,
+    },
     /// The database commands of `plumb` (migrate, backfill, not-null), on DATABASE_URL.
     #[command(flatten)]
     Online(plumb::online::OnlineCommand),
@@ -63,6 +77,17 @@ fn main() -> ExitCode {
         Task::Schemas { check, workspace } => {
             let root = workspace.unwrap_or_else(workspace::this_workspace);
             schemas_task(&root, check)
+        }
+        Task::Claims { check, bindir } => {
+            plumb_pg::clean_up_on_interrupt();
+            match claims::run(&workspace::this_workspace(), &bindir, check) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Task::Online(command) => plumb::online::run(command),
     }

@@ -34,6 +34,24 @@ impl PgBinaries {
         Err(OnlineError::NoBinaries)
     }
 
+    /// The programs in `dir`, which must hold them and be of a supported version.
+    pub fn at(dir: &Path) -> Result<Self> {
+        if !has_server_programs(dir) {
+            return Err(OnlineError::NoBinaries);
+        }
+        let found = Self {
+            bindir: dir.to_path_buf(),
+        };
+        found.check_version()?;
+        Ok(found)
+    }
+
+    /// The major version, e.g. 15.
+    pub fn major(&self) -> Result<u32> {
+        let version = self.version()?;
+        Ok(major_of(&version).unwrap_or(0))
+    }
+
     pub fn bindir(&self) -> &Path {
         &self.bindir
     }
@@ -65,11 +83,7 @@ impl PgBinaries {
 
     fn check_version(&self) -> Result<()> {
         let version = self.version()?;
-        let major = version
-            .split(['.', 'b', 'r'])
-            .next()
-            .and_then(|m| m.parse::<u32>().ok());
-        match major {
+        match major_of(&version) {
             Some(major) if major >= MIN_MAJOR => Ok(()),
             _ => Err(OnlineError::TooOld {
                 bindir: self.bindir.clone(),
@@ -77,6 +91,14 @@ impl PgBinaries {
             }),
         }
     }
+}
+
+/// "15.19" is 15, "18beta1" 18, "12rc1" 12.
+fn major_of(version: &str) -> Option<u32> {
+    version
+        .split(['.', 'b', 'r'])
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
 }
 
 fn has_server_programs(dir: &Path) -> bool {

@@ -43,7 +43,15 @@ impl ThrowawayCluster {
     /// [`ThrowawayCluster::start`], the server started with `environment` set (`LOCPATH`,
     /// say, for locales of a test's own).
     pub fn start_with_environment(environment: &[(&str, &std::ffi::OsStr)]) -> Result<Self> {
-        let binaries = PgBinaries::locate()?;
+        Self::start_on(PgBinaries::locate()?, environment)
+    }
+
+    /// [`ThrowawayCluster::start_with_environment`] from the programs of `binaries` (another
+    /// version than the one found by default, say).
+    pub fn start_on(
+        binaries: PgBinaries,
+        environment: &[(&str, &std::ffi::OsStr)],
+    ) -> Result<Self> {
         let run_as = RunAs::for_this_process()?;
         sweep_leftover_clusters();
 

@@ -1,0 +1,518 @@
+//! `cargo xtask claims [--check] [--bindir DIR]...`: what the migration rules say PostgreSQL
+//! does, against what servers of each version did.
+//!
+//! Each probe is a statement on a seeded table. On a throwaway cluster of each version, in a
+//! transaction of a database of its own, it is run and watched: the strongest lock the
+//! transaction then holds on the table (its own `pg_locks` rows), whether the table got new
+//! storage (its `relfilenode`), whether it was scanned (`pg_stat_get_xact_numscans`), and
+//! whether it failed. The same SQL, as two migrations (the setup, then the probe), goes through
+//! the checker at that version. A rule agrees with the server when it fires exactly where the
+//! danger it names was seen.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use plumb_check::{Migration, Settings, check_migrations};
+use plumb_pg::{PgBinaries, PgServer, TestDatabase, ThrowawayCluster};
+
+/// What a rule says a statement costs, and so what firing means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// The table is rewritten (new storage, every row copied under ACCESS EXCLUSIVE).
+    Rewrite,
+    /// The table is scanned under a lock that blocks writes.
+    ScanBlockingWrites,
+    /// The statement takes ACCESS EXCLUSIVE on the table (queueing every query behind it).
+    AccessExclusive,
+    /// The statement fails (on a table that has rows, or on this version).
+    Fails,
+}
+
+struct Probe {
+    rule: &'static str,
+    what: &'static str,
+    /// Run and committed before the probe (its own migration for the checker).
+    setup: &'static str,
+    sql: &'static str,
+    claim: Claim,
+}
+
+/// The table every probe works on, with rows, an index and a table to reference.
+const BASE: &str = "CREATE TABLE t (id bigint PRIMARY KEY, a integer, b text, v varchar(100));\n\
+     CREATE INDEX t_b_idx ON t (b);\n\
+     CREATE TABLE u (id bigint PRIMARY KEY);\n";
+const ROWS: &str = "INSERT INTO u SELECT g FROM generate_series(1, 5000) g;\n\
+     INSERT INTO t SELECT g, g, 'b' || g, 'v' FROM generate_series(1, 5000) g;\n\
+     ANALYZE t; ANALYZE u;";
+
+const PROBES: &[Probe] = &[
+    Probe {
+        rule: "add-column-rewrite",
+        what: "ADD COLUMN with a constant default",
+        setup: "",
+        sql: "ALTER TABLE t ADD COLUMN c integer DEFAULT 5;",
+        claim: Claim::Rewrite,
+    },
+    Probe {
+        rule: "add-column-rewrite",
+        what: "ADD COLUMN with a volatile default",
+        setup: "",
+        sql: "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp();",
+        claim: Claim::Rewrite,
+    },
+    Probe {
+        rule: "add-column-required",
+        what: "ADD COLUMN NOT NULL without a default",
+        setup: "",
+        sql: "ALTER TABLE t ADD COLUMN c integer NOT NULL;",
+        claim: Claim::Fails,
+    },
+    Probe {
+        rule: "column-type-rewrite",
+        what: "integer to bigint",
+        setup: "",
+        sql: "ALTER TABLE t ALTER COLUMN a TYPE bigint;",
+        claim: Claim::Rewrite,
+    },
+    Probe {
+        rule: "column-type-rewrite",
+        what: "varchar(100) to varchar(200)",
+        setup: "",
+        sql: "ALTER TABLE t ALTER COLUMN v TYPE varchar(200);",
+        claim: Claim::Rewrite,
+    },
+    Probe {
+        rule: "column-type-rewrite",
+        what: "varchar(100) to text",
+        setup: "",
+        sql: "ALTER TABLE t ALTER COLUMN v TYPE text;",
+        claim: Claim::Rewrite,
+    },
+    Probe {
+        rule: "set-not-null-scan",
+        what: "SET NOT NULL",
+        setup: "",
+        sql: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "set-not-null-scan",
+        what: "SET NOT NULL after a validated CHECK (a IS NOT NULL)",
+        setup: "ALTER TABLE t ADD CONSTRAINT t_a_nn CHECK (a IS NOT NULL);",
+        sql: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "constraint-without-not-valid",
+        what: "ADD CHECK",
+        setup: "",
+        sql: "ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "constraint-without-not-valid",
+        what: "ADD CHECK ... NOT VALID",
+        setup: "",
+        sql: "ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0) NOT VALID;",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "constraint-without-not-valid",
+        what: "ADD CONSTRAINT ... NOT NULL ... NOT VALID (PostgreSQL 18's form)",
+        setup: "",
+        sql: "ALTER TABLE t ADD CONSTRAINT t_a_nn NOT NULL a NOT VALID;",
+        claim: Claim::Fails,
+    },
+    Probe {
+        rule: "constraint-without-not-valid",
+        what: "ADD FOREIGN KEY",
+        setup: "",
+        sql: "ALTER TABLE t ADD CONSTRAINT t_a_fk FOREIGN KEY (a) REFERENCES u (id);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "validate-same-transaction",
+        what: "ADD CHECK NOT VALID, then VALIDATE, in one transaction",
+        setup: "",
+        sql: "ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0) NOT VALID;\n\
+              ALTER TABLE t VALIDATE CONSTRAINT t_a_pos;",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "index-not-concurrent",
+        what: "CREATE INDEX",
+        setup: "",
+        sql: "CREATE INDEX t_a_idx ON t (a);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "unique-without-index",
+        what: "ADD UNIQUE",
+        setup: "",
+        sql: "ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE (a);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "drop-index-not-concurrent",
+        what: "DROP INDEX",
+        setup: "",
+        sql: "DROP INDEX t_b_idx;",
+        claim: Claim::AccessExclusive,
+    },
+];
+
+/// What one server did with one probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    /// The strongest lock the transaction held on `t`, as `pg_locks` names it.
+    lock: Option<String>,
+    rewrote: bool,
+    scanned: bool,
+    failed: bool,
+}
+
+impl Seen {
+    fn blocks_writes(&self) -> bool {
+        matches!(
+            self.lock.as_deref(),
+            Some("ShareLock" | "ShareRowExclusiveLock" | "ExclusiveLock" | "AccessExclusiveLock")
+        )
+    }
+
+    /// Whether what the claim names happened.
+    fn shows(&self, claim: Claim) -> bool {
+        match claim {
+            Claim::Rewrite => self.rewrote,
+            Claim::ScanBlockingWrites => self.scanned && self.blocks_writes(),
+            Claim::AccessExclusive => self.lock.as_deref() == Some("AccessExclusiveLock"),
+            Claim::Fails => self.failed,
+        }
+    }
+
+    fn describe(&self) -> String {
+        if self.failed {
+            return "fails".to_owned();
+        }
+        let lock = self
+            .lock
+            .as_deref()
+            .map_or("no lock", |l| l.trim_end_matches("Lock"));
+        let mut parts = vec![lock.to_owned()];
+        if self.rewrote {
+            parts.push("rewrite".to_owned());
+        }
+        if self.scanned {
+            parts.push("scan".to_owned());
+        }
+        parts.join(", ")
+    }
+}
+
+/// One probe on one version: what the server did and whether the rule fired.
+#[derive(Debug, Clone)]
+struct Cell {
+    seen: Seen,
+    fires: bool,
+}
+
+impl Cell {
+    fn agrees(&self, claim: Claim) -> bool {
+        self.fires == self.seen.shows(claim)
+    }
+}
+
+pub fn run(root: &Path, bindirs: &[PathBuf], check: bool) -> anyhow::Result<bool> {
+    let mut versions: Vec<PgBinaries> = bindirs
+        .iter()
+        .map(|dir| PgBinaries::at(dir).with_context(|| format!("{}", dir.display())))
+        .collect::<anyhow::Result<_>>()?;
+    if versions.is_empty() {
+        versions.push(PgBinaries::locate()?);
+    }
+    let mut columns: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
+    for binaries in versions {
+        let major = binaries.major()?;
+        eprintln!(
+            "claims: PostgreSQL {major} ({})",
+            binaries.bindir().display()
+        );
+        let cluster = ThrowawayCluster::start_on(binaries, &[])?;
+        let server = PgServer::Throwaway(cluster);
+        let mut cells = Vec::new();
+        for probe in PROBES {
+            let seen = observe(&server, probe)
+                .with_context(|| format!("PostgreSQL {major}: {}", probe.what))?;
+            let fires = fires(probe, major);
+            cells.push(Cell { seen, fires });
+        }
+        columns.insert(major, cells);
+    }
+    let table = render(&columns);
+    let path = root.join("docs/rules/claims.md");
+    let disagreements: Vec<String> = columns
+        .iter()
+        .flat_map(|(major, cells)| {
+            cells
+                .iter()
+                .zip(PROBES)
+                .filter(|(cell, probe)| !cell.agrees(probe.claim))
+                .map(move |(cell, probe)| {
+                    format!(
+                        "PostgreSQL {major}: {} on {}: the server did {}, and the rule {}",
+                        probe.rule,
+                        probe.what,
+                        cell.seen.describe(),
+                        if cell.fires { "fires" } else { "is silent" }
+                    )
+                })
+        })
+        .collect();
+    for line in &disagreements {
+        eprintln!("claims: disagreement: {line}");
+    }
+    if check {
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if same_versions(&committed, &columns) && committed != table {
+            eprintln!(
+                "claims: {} is stale: run `cargo xtask claims` with the same versions",
+                path.display()
+            );
+            return Ok(false);
+        }
+    } else {
+        std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("claims: wrote {}", path.display());
+    }
+    let probes = PROBES.len() * columns.len();
+    eprintln!(
+        "claims: {} of {probes} agree, on PostgreSQL {}",
+        probes - disagreements.len(),
+        columns
+            .keys()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(disagreements.is_empty())
+}
+
+/// Whether the committed table has the columns this run has (else it is not compared).
+fn same_versions(committed: &str, columns: &BTreeMap<u32, Vec<Cell>>) -> bool {
+    let header: String = columns
+        .keys()
+        .map(|m| format!(" PostgreSQL {m} |"))
+        .collect();
+    committed
+        .lines()
+        .any(|line| line.starts_with("| rule | statement |") && line.ends_with(&header))
+}
+
+/// Runs the probe in a transaction of a database of its own, rolled back after.
+fn observe(server: &PgServer, probe: &Probe) -> anyhow::Result<Seen> {
+    let db = TestDatabase::empty(server)?;
+    let mut conn = db.connect()?;
+    conn.batch_execute(BASE)?;
+    conn.batch_execute(ROWS)?;
+    if !probe.setup.is_empty() {
+        conn.batch_execute(probe.setup)?;
+    }
+    #[derive(QueryableByName)]
+    struct State {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        node: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        scans: i64,
+    }
+    let state = |conn: &mut PgConnection| -> QueryResult<State> {
+        diesel::sql_query(
+            "SELECT relfilenode::bigint AS node, pg_stat_get_xact_numscans('t'::regclass) AS scans \
+             FROM pg_class WHERE oid = 't'::regclass",
+        )
+        .get_result(conn)
+    };
+    conn.batch_execute("BEGIN")?;
+    let before = state(&mut conn)?;
+    let outcome = conn.batch_execute(probe.sql);
+    let seen = match outcome {
+        Err(_) => Seen {
+            lock: None,
+            rewrote: false,
+            scanned: false,
+            failed: true,
+        },
+        Ok(()) => {
+            let after = state(&mut conn)?;
+            Seen {
+                lock: strongest_lock(&mut conn)?,
+                rewrote: after.node != before.node,
+                scanned: after.scans > before.scans,
+                failed: false,
+            }
+        }
+    };
+    conn.batch_execute("ROLLBACK")?;
+    Ok(seen)
+}
+
+/// The strongest lock this transaction holds on `t`.
+fn strongest_lock(conn: &mut PgConnection) -> QueryResult<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        mode: String,
+    }
+    const ORDER: [&str; 8] = [
+        "AccessExclusiveLock",
+        "ExclusiveLock",
+        "ShareRowExclusiveLock",
+        "ShareLock",
+        "ShareUpdateExclusiveLock",
+        "RowExclusiveLock",
+        "RowShareLock",
+        "AccessShareLock",
+    ];
+    let held: Vec<Mode> = diesel::sql_query(
+        "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND granted \
+         AND relation = 't'::regclass",
+    )
+    .load(conn)?;
+    Ok(ORDER
+        .iter()
+        .find(|mode| held.iter().any(|h| h.mode == **mode))
+        .map(|mode| (*mode).to_owned()))
+}
+
+/// Whether the probe's rule fires on it, for the checker told the server's major version.
+fn fires(probe: &Probe, major: u32) -> bool {
+    let migration = |n: u32, up: String| Migration {
+        name: format!("2026-01-0{n}-000000_claims"),
+        version: format!("2026010{n}000000"),
+        dir: format!("/claims/{n}").into(),
+        up: up.into(),
+        down: Some("SELECT 1;".into()),
+        run_in_transaction: true,
+        post_deploy: false,
+    };
+    let migrations = [
+        migration(1, format!("{BASE}{}", probe.setup)),
+        migration(2, probe.sql.to_owned()),
+    ];
+    let mut settings = match Settings::load(Path::new("/nonexistent")) {
+        Ok(settings) => settings,
+        Err(_) => return false,
+    };
+    settings.pg_version = major;
+    let report = check_migrations(&migrations, &settings);
+    let probed = Path::new("/claims/2");
+    report
+        .findings
+        .iter()
+        .any(|f| f.name == probe.rule && f.span.file.starts_with(probed))
+}
+
+fn render(columns: &BTreeMap<u32, Vec<Cell>>) -> String {
+    let mut out = String::new();
+    out.push_str("# What the migration rules say, against what PostgreSQL did\n\n");
+    out.push_str(
+        "Generated by `cargo xtask claims` (do not edit): each statement below ran on a table \
+         of 5,000 rows, in a transaction, on a throwaway cluster of each version, and went \
+         through the checker told that version. A cell says what the server did (the \
+         strongest lock on the table, whether it rewrote or scanned it, or that the statement \
+         failed), then whether the rule fires, and ✓ when the rule fires exactly where the \
+         danger it names was seen. CI runs `cargo xtask claims --check` on the versions below.\n\n",
+    );
+    out.push_str("| rule | statement |");
+    for major in columns.keys() {
+        let _ = write!(out, " PostgreSQL {major} |");
+    }
+    out.push('\n');
+    out.push_str("| --- | --- |");
+    for _ in columns {
+        out.push_str(" --- |");
+    }
+    out.push('\n');
+    for (index, probe) in PROBES.iter().enumerate() {
+        let _ = write!(out, "| `{}` | {} |", probe.rule, probe.what);
+        for cells in columns.values() {
+            let cell = &cells[index];
+            let _ = write!(
+                out,
+                " {}; {} {} |",
+                cell.seen.describe(),
+                if cell.fires { "fires" } else { "silent" },
+                if cell.agrees(probe.claim) {
+                    "✓"
+                } else {
+                    "✗"
+                }
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "\nWhat firing means, by rule: a rewrite (`add-column-rewrite`, `column-type-rewrite`); \
+         a scan under a lock that blocks writes (`set-not-null-scan`, \
+         `constraint-without-not-valid`, `validate-same-transaction`, `index-not-concurrent`, \
+         `unique-without-index`); ACCESS EXCLUSIVE on the table (`drop-index-not-concurrent`); \
+         a failure (`add-column-required` on a table with rows; `constraint-without-not-valid` \
+         on a NOT NULL constraint NOT VALID before PostgreSQL 18).\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(what: &str) -> &'static Probe {
+        PROBES.iter().find(|p| p.what == what).unwrap()
+    }
+
+    #[test]
+    fn a_rule_that_fires_where_the_server_did_nothing_is_a_disagreement() {
+        let quiet = Seen {
+            lock: Some("AccessExclusiveLock".to_owned()),
+            rewrote: false,
+            scanned: false,
+            failed: false,
+        };
+        let cell = Cell {
+            seen: quiet.clone(),
+            fires: true,
+        };
+        assert!(!cell.agrees(Claim::Rewrite));
+        assert!(cell.agrees(Claim::AccessExclusive));
+        let mut columns = BTreeMap::new();
+        columns.insert(
+            15,
+            PROBES
+                .iter()
+                .map(|_| Cell {
+                    seen: quiet.clone(),
+                    fires: true,
+                })
+                .collect(),
+        );
+        let table = render(&columns);
+        let line = table
+            .lines()
+            .find(|l| l.contains("ADD COLUMN with a volatile default"))
+            .unwrap();
+        assert!(line.ends_with("AccessExclusive; fires ✗ |"), "{line}");
+        assert!(same_versions(&table, &columns));
+    }
+
+    #[test]
+    fn the_checker_is_asked_at_the_version_of_each_server() {
+        let not_null = probe("ADD CONSTRAINT ... NOT NULL ... NOT VALID (PostgreSQL 18's form)");
+        assert!(fires(not_null, 17));
+        assert!(!fires(not_null, 18));
+        assert!(fires(probe("ADD COLUMN with a volatile default"), 15));
+        assert!(!fires(probe("ADD COLUMN with a constant default"), 15));
+        assert!(fires(probe("ADD COLUMN with a constant default"), 10));
+    }
+}
