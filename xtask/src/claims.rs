@@ -30,6 +30,8 @@ enum Claim {
     AccessExclusive,
     /// The statement fails (on a table that has rows, or on this version).
     Fails,
+    /// The statement changes every row of the table in its one transaction.
+    EveryRow,
 }
 
 struct Probe {
@@ -48,6 +50,7 @@ const BASE: &str = "CREATE TABLE t (id bigint PRIMARY KEY, a integer, b text, v 
 const ROWS: &str = "INSERT INTO u SELECT g FROM generate_series(1, 5000) g;\n\
      INSERT INTO t SELECT g, g, 'b' || g, 'v' FROM generate_series(1, 5000) g;\n\
      ANALYZE t; ANALYZE u;";
+const ROW_COUNT: i64 = 5000;
 
 const PROBES: &[Probe] = &[
     Probe {
@@ -163,6 +166,87 @@ const PROBES: &[Probe] = &[
         sql: "DROP INDEX t_b_idx;",
         claim: Claim::AccessExclusive,
     },
+    Probe {
+        rule: "concurrently-in-transaction",
+        what: "CREATE INDEX CONCURRENTLY in a transaction",
+        setup: "",
+        sql: "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);",
+        claim: Claim::Fails,
+    },
+    Probe {
+        rule: "rename-column",
+        what: "RENAME COLUMN",
+        setup: "",
+        sql: "ALTER TABLE t RENAME COLUMN b TO b2;",
+        claim: Claim::AccessExclusive,
+    },
+    Probe {
+        rule: "rename-table",
+        what: "RENAME TO",
+        setup: "",
+        sql: "ALTER TABLE t RENAME TO t2;",
+        claim: Claim::AccessExclusive,
+    },
+    Probe {
+        rule: "drop-column-pre-deploy",
+        what: "DROP COLUMN",
+        setup: "",
+        sql: "ALTER TABLE t DROP COLUMN b;",
+        claim: Claim::AccessExclusive,
+    },
+    Probe {
+        rule: "drop-table-pre-deploy",
+        what: "DROP TABLE",
+        setup: "",
+        sql: "DROP TABLE t;",
+        claim: Claim::AccessExclusive,
+    },
+    Probe {
+        rule: "unbatched-update",
+        what: "UPDATE of every row",
+        setup: "",
+        sql: "UPDATE t SET b = 'x';",
+        claim: Claim::EveryRow,
+    },
+    Probe {
+        rule: "syntax-error",
+        what: "ADD COLUMN without a column",
+        setup: "",
+        sql: "ALTER TABLE t ADD COLUMN;",
+        claim: Claim::Fails,
+    },
+];
+
+/// The migration rules that say nothing of what a statement does on the server, and why.
+const WITHOUT_PROBE: &[(&str, &str)] = &[
+    (
+        "down-missing",
+        "about the migration's files: a missing down.sql",
+    ),
+    (
+        "lock-timeout-missing",
+        "about the session: a lock wait with no lock_timeout queues every query behind it (the lock-queue benchmark measures it)",
+    ),
+    (
+        "lock-timeout-above-policy",
+        "about the session: a lock_timeout above the project's policy",
+    ),
+    (
+        "not-analysed",
+        "about the checker: a file too large or too deeply nested to analyse",
+    ),
+    (
+        "unmodelled-statement",
+        "about the checker: a statement its replay does not model",
+    ),
+    (
+        "unused-suppression",
+        "about a suppression comment that silences nothing",
+    ),
+    (
+        "invalid-suppression",
+        "about a suppression comment without a known rule or a reason",
+    ),
 ];
 
 /// What one server did with one probe.
@@ -173,6 +257,8 @@ struct Seen {
     rewrote: bool,
     scanned: bool,
     failed: bool,
+    /// Rows the transaction updated or deleted in the table.
+    changed_rows: i64,
 }
 
 impl Seen {
@@ -190,6 +276,7 @@ impl Seen {
             Claim::ScanBlockingWrites => self.scanned && self.blocks_writes(),
             Claim::AccessExclusive => self.lock.as_deref() == Some("AccessExclusiveLock"),
             Claim::Fails => self.failed,
+            Claim::EveryRow => self.changed_rows >= ROW_COUNT,
         }
     }
 
@@ -207,6 +294,9 @@ impl Seen {
         }
         if self.scanned {
             parts.push("scan".to_owned());
+        }
+        if self.changed_rows >= ROW_COUNT {
+            parts.push("every row".to_owned());
         }
         parts.join(", ")
     }
@@ -323,19 +413,34 @@ fn observe(server: &PgServer, probe: &Probe) -> anyhow::Result<Seen> {
     #[derive(QueryableByName)]
     struct State {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
-        node: i64,
+        oid: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        node: Option<i64>,
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         scans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        changed: i64,
     }
-    let state = |conn: &mut PgConnection| -> QueryResult<State> {
+    // By oid: the probe may rename or drop the table.
+    let state = |conn: &mut PgConnection, oid: i64| -> QueryResult<State> {
         diesel::sql_query(
-            "SELECT relfilenode::bigint AS node, pg_stat_get_xact_numscans('t'::regclass) AS scans \
-             FROM pg_class WHERE oid = 't'::regclass",
+            "SELECT $1 AS oid, (SELECT relfilenode::bigint FROM pg_class WHERE oid = $1::oid) AS node, \
+             pg_stat_get_xact_numscans($1::oid) AS scans, \
+             pg_stat_get_xact_tuples_updated($1::oid) + pg_stat_get_xact_tuples_deleted($1::oid) AS changed",
         )
+        .bind::<diesel::sql_types::BigInt, _>(oid)
         .get_result(conn)
     };
+    #[derive(QueryableByName)]
+    struct Oid {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        oid: i64,
+    }
+    let oid = diesel::sql_query("SELECT 't'::regclass::oid::bigint AS oid")
+        .get_result::<Oid>(&mut conn)?
+        .oid;
     conn.batch_execute("BEGIN")?;
-    let before = state(&mut conn)?;
+    let before = state(&mut conn, oid)?;
     let outcome = conn.batch_execute(probe.sql);
     let seen = match outcome {
         Err(_) => Seen {
@@ -343,14 +448,16 @@ fn observe(server: &PgServer, probe: &Probe) -> anyhow::Result<Seen> {
             rewrote: false,
             scanned: false,
             failed: true,
+            changed_rows: 0,
         },
         Ok(()) => {
-            let after = state(&mut conn)?;
+            let after = state(&mut conn, oid)?;
             Seen {
-                lock: strongest_lock(&mut conn)?,
-                rewrote: after.node != before.node,
+                lock: strongest_lock(&mut conn, after.oid)?,
+                rewrote: after.node.is_some() && after.node != before.node,
                 scanned: after.scans > before.scans,
                 failed: false,
+                changed_rows: after.changed - before.changed,
             }
         }
     };
@@ -358,8 +465,8 @@ fn observe(server: &PgServer, probe: &Probe) -> anyhow::Result<Seen> {
     Ok(seen)
 }
 
-/// The strongest lock this transaction holds on `t`.
-fn strongest_lock(conn: &mut PgConnection) -> QueryResult<Option<String>> {
+/// The strongest lock this transaction holds on the table `oid`.
+fn strongest_lock(conn: &mut PgConnection, oid: i64) -> QueryResult<Option<String>> {
     #[derive(QueryableByName)]
     struct Mode {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -377,8 +484,9 @@ fn strongest_lock(conn: &mut PgConnection) -> QueryResult<Option<String>> {
     ];
     let held: Vec<Mode> = diesel::sql_query(
         "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND granted \
-         AND relation = 't'::regclass",
+         AND relation = $1::oid",
     )
+    .bind::<diesel::sql_types::BigInt, _>(oid)
     .load(conn)?;
     Ok(ORDER
         .iter()
@@ -457,10 +565,27 @@ fn render(columns: &BTreeMap<u32, Vec<Cell>>) -> String {
         "\nWhat firing means, by rule: a rewrite (`add-column-rewrite`, `column-type-rewrite`); \
          a scan under a lock that blocks writes (`set-not-null-scan`, \
          `constraint-without-not-valid`, `validate-same-transaction`, `index-not-concurrent`, \
-         `unique-without-index`); ACCESS EXCLUSIVE on the table (`drop-index-not-concurrent`); \
-         a failure (`add-column-required` on a table with rows; `constraint-without-not-valid` \
+         `unique-without-index`); ACCESS EXCLUSIVE on the table (`drop-index-not-concurrent`, and the deploy-order rules \
+         `rename-column`, `rename-table`, `drop-column-pre-deploy`, `drop-table-pre-deploy`, \
+         whose danger is the running release, not the lock); every row changed in one \
+         transaction (`unbatched-update`); a failure (`add-column-required` on a table with \
+         rows, `concurrently-in-transaction`, `syntax-error`, `constraint-without-not-valid` \
          on a NOT NULL constraint NOT VALID before PostgreSQL 18).\n",
     );
+    out.push_str("\nThe migration rules without a probe say nothing of what a statement does on the server:\n\n");
+    for rule in plumb_check::RULES
+        .iter()
+        .filter(|r| r.code.starts_with('M'))
+    {
+        if PROBES.iter().any(|p| p.rule == rule.name) {
+            continue;
+        }
+        let why = WITHOUT_PROBE
+            .iter()
+            .find(|(name, _)| *name == rule.name)
+            .map_or("(no probe yet)", |(_, why)| why);
+        let _ = writeln!(out, "- `{}` ({}): {why}.", rule.name, rule.code);
+    }
     out
 }
 
@@ -479,6 +604,7 @@ mod tests {
             rewrote: false,
             scanned: false,
             failed: false,
+            changed_rows: 0,
         };
         let cell = Cell {
             seen: quiet.clone(),
