@@ -862,3 +862,42 @@ fn a_failing_migration_lowered_by_rules_stops_the_stage_without_failing_it() {
     );
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+#[test]
+fn a_server_of_another_version_than_production_is_named_with_the_way_to_the_right_one() {
+    let server = plumb_pg::PgServer::shared().unwrap();
+    let running: u32 = server
+        .version()
+        .unwrap()
+        .split(['.', 'b', 'r'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let production = if running == 12 { 13 } else { 12 };
+    let workspace = copy_of_repository();
+    let toml = workspace.path().join("plumb.toml");
+    let mut text = fs::read_to_string(&toml).unwrap();
+    text.push_str(&format!("\n[check]\npg-version = {production}\n"));
+    fs::write(toml, text).unwrap();
+    let (_, stdout, stderr) = run(check_contract(workspace.path())
+        .args(["--no-base"])
+        .env("DATABASE_URL", server.url().expose()));
+    assert!(
+        stderr.contains(&format!(
+            "note: live stage: it ran on PostgreSQL {running}."
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "plumb.toml's pg-version (production) is {production}: `scripts/pg-versions.sh {production}`"
+        )),
+        "{stderr}"
+    );
+    let live = stage_lines(&stdout)
+        .into_iter()
+        .find(|l| l.starts_with("live:"))
+        .unwrap_or_default();
+    assert!(live.contains(&format!(", PostgreSQL {running}.")), "{live}");
+}

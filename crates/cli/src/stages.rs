@@ -78,7 +78,12 @@ pub fn live_stage(root: &Path, options: LiveOptions, base: &Base) -> Stage {
     let mut display = LiveDisplay::new();
     // Ctrl-C drops the stage's database and removes its cluster before the process ends.
     plumb_pg::clean_up_on_interrupt();
-    let outcome = PgServer::from_env()
+    // A throwaway cluster of the version production runs, when this machine has it.
+    let production = plumb_check::Settings::load(root)
+        .map_or(plumb_check::input::settings::DEFAULT_PG_VERSION, |s| {
+            s.pg_version
+        });
+    let outcome = PgServer::from_env_preferring(production)
         .map_err(plumb_live::StageError::from)
         .and_then(|server| {
             plumb_live::stage::run(root, &server, options, base, &mut |step| {

