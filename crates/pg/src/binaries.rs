@@ -39,7 +39,7 @@ impl PgBinaries {
     /// installed under `$PLUMB_PG_CACHE` (default `/var/tmp/plumb-pg`), then the places
     /// [`PgBinaries::locate`] looks.
     pub fn of_major(major: u32) -> Option<Self> {
-        if std::env::var_os("PLUMB_PG_BINDIR").is_some() {
+        if std::env::var_os("PLUMB_PG_BINDIR").is_some_and(|dir| !dir.is_empty()) {
             return None;
         }
         let cache = std::env::var_os("PLUMB_PG_CACHE")

@@ -42,7 +42,10 @@ fn the_installed_version_is_found_by_its_major_and_an_explicit_bindir_wins() {
     let found = PgBinaries::of_major(major).expect("the installed version");
     assert_eq!(found.bindir(), bin);
     assert_eq!(found.major().unwrap(), major);
-    assert!(PgBinaries::of_major(11).is_none(), "no version older than 12");
+    assert!(
+        PgBinaries::of_major(11).is_none(),
+        "no version older than 12"
+    );
     #[allow(unsafe_code)]
     unsafe {
         std::env::set_var("PLUMB_PG_BINDIR", &bin);
