@@ -342,16 +342,38 @@ fn a_new_migration_that_fails_after_history_failed_says_it_may_follow_from_it() 
     );
 }
 
-/// Starts the live stage on this repository, waits until it judges its second migration (so
-/// its database exists and is in use), interrupts it with SIGINT and gives its pid and exit code.
+/// Starts the live stage on a workspace whose second migration sleeps for ten minutes, waits
+/// until the stage is applying it (so its database exists and is in use, and the stage cannot
+/// finish first), interrupts it with SIGINT and gives its pid and exit code.
 fn interrupted_live_stage(database_url: Option<&str>) -> (u32, Option<i32>) {
     use std::io::{BufRead, BufReader};
-    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    write(
+        root,
+        "migrations/2026-01-01-000000_items/up.sql",
+        "CREATE TABLE items (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        root,
+        "migrations/2026-01-01-000000_items/down.sql",
+        "DROP TABLE items;\n",
+    );
+    write(
+        root,
+        "migrations/2026-01-02-000000_slow/up.sql",
+        "SELECT pg_sleep(600);\n",
+    );
+    write(
+        root,
+        "migrations/2026-01-02-000000_slow/down.sql",
+        "SELECT 1;\n",
+    );
     let mut command = Command::new(env!("CARGO_BIN_EXE_plumb"));
     command
         .arg("live")
-        .arg(&repository)
-        .args(["--no-base", "--seed-rows", "1000"])
+        .arg(root)
+        .args(["--no-base", "--seed-rows", "10"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     match database_url {
@@ -364,7 +386,7 @@ fn interrupted_live_stage(database_url: Option<&str>) -> (u32, Option<i32>) {
     let started = lines
         .by_ref()
         .map_while(Result::ok)
-        .any(|line| line.starts_with("live: [2/"));
+        .any(|line| line.starts_with("live: [2/2]"));
     assert!(started, "the live stage never reached its second migration");
     let target = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
     nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGINT).unwrap();
