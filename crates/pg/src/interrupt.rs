@@ -30,11 +30,25 @@ fn made() -> std::sync::MutexGuard<'static, Vec<(u64, Made)>> {
     MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Remembers something to clean up on an interrupt; gives the key that forgets it.
+/// Remembers something to clean up on an interrupt; gives the key that forgets it. Made while
+/// an interrupt is being cleaned up (work that went on as its database was dropped under it),
+/// it is cleaned up at once: the handler has already taken the list.
 pub(crate) fn register(thing: Made) -> u64 {
     let key = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    made().push((key, thing));
+    {
+        let mut made = made();
+        if !interrupted() {
+            made.push((key, thing));
+            return key;
+        }
+    }
+    clean_up(vec![thing]);
     key
+}
+
+/// Whether an interrupt is being cleaned up: nothing new should be made.
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// It was cleaned up the ordinary way.
@@ -59,8 +73,13 @@ pub fn clean_up_on_interrupt() {
         };
         std::thread::spawn(move || {
             if signals.forever().next().is_some() {
-                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
-                clean_up_now();
+                // Under the list's lock, so that what is made from now on cleans itself up.
+                let things: Vec<Made> = {
+                    let mut made = made();
+                    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                    made.drain(..).map(|(_, thing)| thing).collect()
+                };
+                clean_up(things);
                 std::process::exit(130);
             }
         });
@@ -77,8 +96,7 @@ pub fn unless_interrupted() {
 }
 
 /// Databases first (their server may be one of the clusters), then clusters.
-fn clean_up_now() {
-    let things: Vec<Made> = made().drain(..).map(|(_, thing)| thing).collect();
+fn clean_up(things: Vec<Made>) {
     for thing in things.iter().rev() {
         if let Made::Database { admin, name } = thing
             && let Ok(mut conn) = admin.connect()

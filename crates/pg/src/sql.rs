@@ -11,8 +11,8 @@ pub fn quote_literal(text: &str) -> String {
 }
 
 /// Drops database `name` if it exists, ending its sessions first: `WITH (FORCE)` from
-/// PostgreSQL 13 on (which also keeps new sessions out while it works); before, its sessions
-/// are terminated and `DROP DATABASE` waits a few seconds for them to go.
+/// PostgreSQL 13 on; before, new sessions are refused, its sessions terminated, and `DROP
+/// DATABASE` waits a few seconds for them to go.
 pub fn drop_database(conn: &mut diesel::PgConnection, name: &str) -> diesel::QueryResult<()> {
     use diesel::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
@@ -29,7 +29,13 @@ pub fn drop_database(conn: &mut diesel::PgConnection, name: &str) -> diesel::Que
             .execute(conn)
             .map(drop);
     }
-    // A role that may not end others' sessions still tries the drop: there may be none.
+    // As FORCE does: no new session first (a client that reconnects would make the drop
+    // fail), then the others ended. A role that may do neither still tries the drop.
+    let _ = diesel::sql_query(format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+        quote_ident(name)
+    ))
+    .execute(conn);
     let _ = diesel::sql_query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = $1 AND pid <> pg_backend_pid()",

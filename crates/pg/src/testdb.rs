@@ -51,6 +51,11 @@ impl<'s> TestDatabase<'s> {
     }
 
     fn create(server: &'s PgServer, template: Option<&str>) -> Result<Self> {
+        if crate::interrupt::interrupted() {
+            return Err(OnlineError::Refused(
+                "interrupted: no new test database is made".to_owned(),
+            ));
+        }
         let mut admin = server.connect()?;
         sweep_once(server, &mut admin);
         let name = unique_name("plumb_t");

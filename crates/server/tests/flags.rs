@@ -7,8 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{TestServer, config, database, sql};
+use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
-use diesel::{PgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
 /// The database before the expand migration, with the flag off: what the release that
@@ -211,23 +211,6 @@ fn every_instance_picks_up_a_change_within_its_refresh_interval() {
     );
 }
 
-/// Whether a session of the service's pool waits for a lock on `accounts`.
-fn service_waits_for_accounts(conn: &mut PgConnection) -> bool {
-    #[derive(diesel::QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        found: bool,
-    }
-    diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE NOT l.granted AND l.relation = 'accounts'::regclass \
-         AND a.application_name LIKE 'plumb-server%') AS found",
-    )
-    .get_result::<Found>(conn)
-    .unwrap()
-    .found
-}
-
 #[test]
 fn a_migration_that_makes_the_column_required_meanwhile_is_seen_before_the_flag_turns_off() {
     let db = database();
@@ -256,7 +239,7 @@ fn a_migration_that_makes_the_column_required_meanwhile_is_seen_before_the_flag_
     std::thread::scope(|scope| {
         let turning_off = scope.spawn(|| set(&server, false));
         // The flag's check waits for the migration rather than reading the column as it was.
-        while !service_waits_for_accounts(&mut watcher) {
+        while !common::server_waits_for_accounts(&mut watcher) {
             assert!(
                 !turning_off.is_finished(),
                 "the flag changed without waiting for the migration: {:?}",

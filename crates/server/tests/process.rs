@@ -109,24 +109,6 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Whether a session of the server's pool waits for a lock on `accounts`.
-fn server_waits_for_accounts(conn: &mut diesel::PgConnection) -> bool {
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        found: bool,
-    }
-    diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE NOT l.granted AND l.relation = 'accounts'::regclass \
-         AND a.application_name = 'plumb-server') AS found",
-    )
-    .get_result::<Found>(conn)
-    .unwrap()
-    .found
-}
-
 /// Reads the log until a line contains `needle`.
 fn wait_for_log(lines: &mut LogLines, needle: &str) {
     for line in lines.by_ref() {
@@ -170,7 +152,7 @@ fn blocked_request(
         .unwrap();
     let request = std::thread::spawn(move || fresh(method, &url, body).unwrap());
     let mut watcher: diesel::PgConnection = db.connect().unwrap();
-    while !server_waits_for_accounts(&mut watcher) {
+    while !common::server_waits_for_accounts(&mut watcher) {
         assert!(
             !request.is_finished(),
             "the request did not wait for the lock"

@@ -29,6 +29,25 @@ pub fn sql(db: &TestDatabase<'_>, statements: &str) {
     conn.batch_execute(statements).unwrap();
 }
 
+/// Whether a session of a service's pool (application_name `plumb-server`) waits for a lock
+/// on `accounts`: the event a test waits for before it lets the lock go.
+pub fn server_waits_for_accounts(conn: &mut PgConnection) -> bool {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE NOT l.granted AND l.relation = 'accounts'::regclass \
+         AND a.application_name = 'plumb-server') AS found",
+    )
+    .get_result::<Found>(conn)
+    .unwrap()
+    .found
+}
+
 /// The settings tests start from; `vars` override them.
 pub fn config(db: &TestDatabase<'_>, vars: &[(&str, &str)]) -> Config {
     let mut all: Vec<(String, String)> = vec![
