@@ -541,23 +541,40 @@ fn register(
     .bind::<Text, _>(&b.name)
     .get_result(conn)
     .map_err(query)?;
-    let same = (
-        &recorded.table_name,
-        &recorded.key_name,
-        &recorded.column_name,
-        &recorded.expression,
-        &recorded.pending,
-    ) == (&b.table, &b.key, &b.column, &b.expression, &b.pending);
-    if !same {
-        return Err(OnlineError::Invalid(format!(
-            "backfill {} is already recorded with another definition (table {}, key {}, column {}, set to {}, where {}): give this one another name, or delete its row from plumb.backfills",
-            b.name,
-            recorded.table_name,
-            recorded.key_name,
-            recorded.column_name,
-            recorded.expression,
-            recorded.pending
-        )));
+    let differences: Vec<String> = [
+        ("table", &recorded.table_name, &b.table),
+        ("key", &recorded.key_name, &b.key),
+        ("column", &recorded.column_name, &b.column),
+        ("set", &recorded.expression, &b.expression),
+        ("where", &recorded.pending, &b.pending),
+    ]
+    .into_iter()
+    .filter(|(_, was, now)| was != now)
+    .map(|(what, was, now)| format!("{what} was {was}, now {now}"))
+    .collect();
+    if !differences.is_empty() {
+        if recorded.batches > 0 {
+            return Err(OnlineError::Invalid(format!(
+                "backfill {} has committed batches under another definition ({}): finish it as it was defined, or give the new one another name to start a new job",
+                b.name,
+                differences.join("; ")
+            )));
+        }
+        // No batch committed under the old definition (its first failed, say): it may change.
+        diesel::sql_query(
+            "UPDATE plumb.backfills SET table_name = $2, key_name = $3, column_name = $4, expression = $5, \
+             pending = $6, upper_bound = $7, cursor = NULL, updated_at = now() WHERE name = $1",
+        )
+        .bind::<Text, _>(&b.name)
+        .bind::<Text, _>(&b.table)
+        .bind::<Text, _>(&b.key)
+        .bind::<Text, _>(&b.column)
+        .bind::<Text, _>(&b.expression)
+        .bind::<Text, _>(&b.pending)
+        .bind::<Nullable<Text>, _>(max_key(conn, &sql.max_key).map_err(query)?)
+        .execute(conn)
+        .map_err(query)?;
+        tracing::info!(backfill = %b.name, changed = %differences.join("; "), "redefined before its first batch");
     }
     Ok(recorded.batches > 0)
 }

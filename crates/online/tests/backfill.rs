@@ -257,21 +257,42 @@ fn bad_definitions_are_refused_before_anything_is_written() {
         expression: "'other'".into(),
         ..spec("plain")
     };
-    assert!(
-        attempt(&redefined)
-            .starts_with("backfill plain.note is already recorded with another definition")
+    assert_eq!(
+        attempt(&redefined),
+        "backfill plain.note has committed batches under another definition (set was split_part(email, '@', 1), now 'other'): finish it as it was defined, or give the new one another name to start a new job"
     );
+}
+
+#[test]
+fn a_definition_may_change_until_its_first_batch_commits() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    table(&mut conn, "mended", 1_000);
+    let to_fill = rows(&mut conn, "mended")
+        .iter()
+        .filter(|r| r.note.is_none())
+        .count();
+    let stop = AtomicBool::new(false);
+    // Its first batch fails: nothing is committed under this definition.
     let broken = Backfill {
-        name: "broken".into(),
         expression: "1/0".into(),
-        pending: "true".into(),
-        ..spec("plain")
+        ..spec("mended")
     };
-    let message = attempt(&broken);
+    let message = run_backfill(db.url(), &broken, &small_batches(), &stop, &mut |_| {})
+        .unwrap_err()
+        .to_string();
     assert!(
-        message.starts_with("backfill broken: a batch: division by zero"),
+        message.starts_with("backfill mended.note: a batch: "),
         "{message}"
     );
+    // The same name, the definition mended: it runs, to the end.
+    let report = run(&db, &spec("mended"), &small_batches(), None);
+    assert_eq!(
+        (report.outcome, report.filled),
+        (BackfillOutcome::Complete, i64::try_from(to_fill).unwrap())
+    );
+    assert!(rows(&mut conn, "mended").iter().all(|r| r.note.is_some()));
 }
 
 #[test]
