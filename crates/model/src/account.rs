@@ -21,14 +21,19 @@ use crate::schema::accounts;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
 #[diesel(sql_type = Text)]
 pub enum AccountStatus {
+    /// Can sign in and use its API keys.
     Active,
+    /// Kept, but may not sign in or use its keys.
     Suspended,
+    /// Closed for good; kept for the record.
     Closed,
 }
 
 impl AccountStatus {
+    /// Every status, in the order the API lists them.
     pub const ALL: [AccountStatus; 3] = [Self::Active, Self::Suspended, Self::Closed];
 
+    /// The text stored in `accounts.status`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
@@ -81,7 +86,9 @@ impl FromSql<Text, Pg> for AccountStatus {
 /// it. `Use` reads it (NULL for rows the backfill has not reached) and writes it when given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisplayNameColumn {
+    /// Never name the column: read it as absent, write nothing to it.
     Skip,
+    /// Read the column, and write it when given.
     Use,
 }
 
@@ -89,21 +96,32 @@ pub enum DisplayNameColumn {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = accounts, check_for_backend(Pg))]
 pub struct AccountBase {
+    /// The key, assigned by the database.
     pub id: i64,
+    /// Unique among accounts.
     pub email: String,
+    /// Where it is in its lifecycle.
     pub status: AccountStatus,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// One row of `accounts`. `display_name` is `None` when it was skipped or is still NULL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
+    /// The key, assigned by the database.
     pub id: i64,
+    /// Unique among accounts.
     pub email: String,
+    /// Where it is in its lifecycle.
     pub status: AccountStatus,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// The name shown for it: `None` when the column was skipped or is still NULL.
     pub display_name: Option<String>,
 }
 
@@ -123,7 +141,9 @@ impl From<(AccountBase, Option<String>)> for Account {
 /// What a new account needs; the id and timestamps come from the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAccount<'a> {
+    /// Unique among accounts.
     pub email: &'a str,
+    /// Its first status (the API's default is `Active`).
     pub status: AccountStatus,
     /// Written only with [`DisplayNameColumn::Use`].
     pub display_name: Option<&'a str>,
@@ -140,7 +160,9 @@ struct NewAccountBase<'a> {
 /// A partial update: `None` leaves a column as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountChanges<'a> {
+    /// A new email, unique among accounts.
     pub email: Option<&'a str>,
+    /// A new status.
     pub status: Option<AccountStatus>,
     /// Written only with [`DisplayNameColumn::Use`].
     pub display_name: Option<&'a str>,
@@ -178,6 +200,7 @@ fn load(
 }
 
 impl Account {
+    /// Inserts an account; names `display_name` only with [`DisplayNameColumn::Use`].
     pub fn create(
         conn: &mut PgConnection,
         new: &NewAccount<'_>,
@@ -211,6 +234,7 @@ impl Account {
         Ok(row.into())
     }
 
+    /// The account with this id, if any.
     pub fn find(
         conn: &mut PgConnection,
         id: i64,
@@ -221,6 +245,7 @@ impl Account {
             .next())
     }
 
+    /// The account with this email, if any.
     pub fn find_by_email(
         conn: &mut PgConnection,
         email: &str,

@@ -13,23 +13,34 @@ use crate::schema::api_keys;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Associations)]
 #[diesel(table_name = api_keys, belongs_to(Account), check_for_backend(Pg))]
 pub struct ApiKey {
+    /// The key's id, assigned by the database.
     pub id: i64,
+    /// The account it signs in as.
     pub account_id: i64,
+    /// What it is for, to tell keys apart.
     pub label: String,
+    /// The SHA-256 of its token, hex: the token itself is never stored.
     pub token_hash: String,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it was revoked; `None` while it is active.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
 #[diesel(table_name = api_keys, check_for_backend(Pg))]
+/// What a new key needs; the id and timestamps come from the database.
 pub struct NewApiKey<'a> {
+    /// The account it signs in as.
     pub account_id: i64,
+    /// What it is for.
     pub label: &'a str,
+    /// The SHA-256 of its token, hex.
     pub token_hash: &'a str,
 }
 
 impl ApiKey {
+    /// Inserts a key.
     pub fn create(conn: &mut PgConnection, new: &NewApiKey<'_>) -> QueryResult<ApiKey> {
         diesel::insert_into(api_keys::table)
             .values(new)

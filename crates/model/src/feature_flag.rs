@@ -9,13 +9,18 @@ use crate::schema::feature_flags;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = feature_flags, check_for_backend(Pg))]
+/// One row of `feature_flags`: a flag and whether it is on.
 pub struct FeatureFlag {
+    /// Its name, `table.column` of the column it gates.
     pub name: String,
+    /// Whether the code path it gates runs.
     pub enabled: bool,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 impl FeatureFlag {
+    /// Every stored flag, by name.
     pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<FeatureFlag>> {
         feature_flags::table
             .order(feature_flags::name.asc())

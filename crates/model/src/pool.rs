@@ -8,11 +8,13 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ConnectionManager, CustomizeConnection};
 use diesel::sql_types::Text;
 
+/// The pool of connections the service's handlers use.
 pub type PgPool = r2d2::Pool<ConnectionManager<PgConnection>>;
 
 /// How the pool sizes itself and what each of its connections is set to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolSettings {
+    /// The most connections it opens.
     pub max_size: u32,
     /// How long a caller waits for a free connection before giving up.
     pub connection_timeout: Duration,
@@ -37,10 +39,13 @@ impl Default for PoolSettings {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why a pool could not be built.
 pub enum PoolError {
     #[error("the database did not accept a connection: {0}")]
+    /// The database did not accept a connection in time.
     Connect(#[from] r2d2::PoolError),
     #[error("invalid pool settings: {0}")]
+    /// The settings cannot make a pool (a size of 0, say).
     Settings(String),
 }
 

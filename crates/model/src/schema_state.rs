@@ -12,8 +12,11 @@ const SCHEMA_RS: &str = include_str!("schema.rs");
 /// A column named in `schema.rs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompiledColumn {
+    /// The table, as `table!` names it.
     pub table: String,
+    /// The column, by its SQL name.
     pub column: String,
+    /// Whether its type is `Nullable<...>`.
     pub nullable: bool,
 }
 
@@ -44,9 +47,15 @@ pub fn compiled_columns() -> Vec<CompiledColumn> {
 /// How the database has a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnPresence {
+    /// The database has no such column.
     Missing,
+    /// It exists and may be NULL.
     Nullable,
-    NotNull { has_default: bool },
+    /// It exists and is NOT NULL.
+    NotNull {
+        /// The database fills it when an insert omits it.
+        has_default: bool,
+    },
 }
 
 #[derive(QueryableByName)]

@@ -4,7 +4,6 @@
 
 use std::process::ExitCode;
 
-use diesel_migrations::MigrationHarness;
 use plumb_server::Config;
 use plumb_server::app::{launch, state};
 
@@ -95,9 +94,8 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     use diesel::Connection;
     let mut conn = diesel::PgConnection::establish(&config.database_url)
         .map_err(|e| anyhow::anyhow!("cannot connect to apply migrations: {e}"))?;
-    let applied = conn
-        .run_pending_migrations(plumb_model::MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let applied =
+        plumb_model::run_pending_migrations(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(count = applied.len(), "applied pending migrations");
     Ok(())
 }
