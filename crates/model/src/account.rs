@@ -145,8 +145,19 @@ pub struct NewAccount<'a> {
     pub email: &'a str,
     /// Its first status (the API's default is `Active`).
     pub status: AccountStatus,
-    /// Written only with [`DisplayNameColumn::Use`].
+    /// Written only with [`DisplayNameColumn::Use`]; `None` writes
+    /// [`default_display_name`] of the email, so an insert never leaves the column NULL once
+    /// it is NOT NULL.
     pub display_name: Option<&'a str>,
+}
+
+/// The longest display name, in characters.
+pub const DISPLAY_NAME_MAX: usize = 100;
+
+/// The display name of an account created without one: the part of its email before `@`.
+pub fn default_display_name(email: &str) -> String {
+    let local = email.split('@').next().unwrap_or(email);
+    local.chars().take(DISPLAY_NAME_MAX).collect()
 }
 
 // plumb: allow insert-missing-required-column accounts.display_name used only while the display_name flag is off, which the service refuses once the column is NOT NULL without a default
@@ -211,22 +222,20 @@ impl Account {
             status: new.status,
         };
         let insert = diesel::insert_into(accounts::table);
-        let row: Row = match (column, new.display_name) {
-            (DisplayNameColumn::Use, Some(name)) => insert
-                .values((&base, accounts::display_name.eq(name)))
-                .returning((
-                    AccountBase::as_returning(),
-                    accounts::display_name.nullable(),
-                ))
-                .get_result(conn)?,
-            (DisplayNameColumn::Use, None) => insert
-                .values(&base)
-                .returning((
-                    AccountBase::as_returning(),
-                    accounts::display_name.nullable(),
-                ))
-                .get_result(conn)?,
-            (DisplayNameColumn::Skip, _) => insert
+        let row: Row = match column {
+            DisplayNameColumn::Use => {
+                let name = new
+                    .display_name
+                    .map_or_else(|| default_display_name(new.email), str::to_owned);
+                insert
+                    .values((&base, accounts::display_name.eq(name)))
+                    .returning((
+                        AccountBase::as_returning(),
+                        accounts::display_name.nullable(),
+                    ))
+                    .get_result(conn)?
+            }
+            DisplayNameColumn::Skip => insert
                 .values(&base)
                 .returning((AccountBase::as_returning(), skipped()))
                 .get_result(conn)?,

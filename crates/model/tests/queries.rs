@@ -45,6 +45,24 @@ fn an_account_round_trips() {
 }
 
 #[test]
+fn an_account_created_without_a_display_name_gets_the_default_from_the_model() {
+    // The migrated database has display_name NOT NULL without a default: a service that
+    // imports this crate and gives no name must still be able to insert.
+    let (_db, mut conn) = common::database();
+    let new = NewAccount {
+        email: "grace.hopper@example.com",
+        status: AccountStatus::Active,
+        display_name: None,
+    };
+    let created = Account::create(&mut conn, &new, Use).unwrap();
+    assert_eq!(
+        created.display_name,
+        Some(plumb_model::account::default_display_name(new.email))
+    );
+    assert_eq!(created.display_name.as_deref(), Some("grace.hopper"));
+}
+
+#[test]
 fn a_duplicate_email_is_a_unique_violation() {
     let (_db, mut conn) = common::database();
     Account::create(&mut conn, &new_account("dup@example.com", "One"), Use).unwrap();
@@ -327,9 +345,13 @@ fn use_reads_rows_the_backfill_has_not_reached_as_absent() {
         status: AccountStatus::Active,
         display_name: None,
     };
+    // A new row is written whole: the default name, not a NULL for the backfill to find.
     assert_eq!(
-        Account::create(&mut conn, &new, Use).unwrap().display_name,
-        None
+        Account::create(&mut conn, &new, Use)
+            .unwrap()
+            .display_name
+            .as_deref(),
+        Some("new")
     );
 }
 

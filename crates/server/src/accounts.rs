@@ -16,7 +16,6 @@ use crate::state::AppState;
 use crate::validate::Problems;
 
 const DEFAULT_PAGE: u32 = 50;
-const DISPLAY_NAME_MAX: usize = 100;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -130,15 +129,6 @@ fn positive(field: &str, id: i64) -> Result<i64, ApiError> {
     }
 }
 
-/// While the service writes `display_name`, every new account gets one: the name given, or
-/// the part of the email before `@`.
-fn display_name_for(email: &str, given: Option<String>) -> String {
-    given.unwrap_or_else(|| {
-        let local = email.split('@').next().unwrap_or(email);
-        local.chars().take(DISPLAY_NAME_MAX).collect()
-    })
-}
-
 struct NewAccountInput {
     email: String,
     status: Option<v1::AccountStatus>,
@@ -149,22 +139,23 @@ async fn create(state: &AppState, input: NewAccountInput) -> Result<Account, Api
     let mut problems = Problems::default();
     problems.email("/email", &input.email);
     if let Some(name) = &input.display_name {
-        problems.text("/display_name", name, DISPLAY_NAME_MAX);
+        problems.text(
+            "/display_name",
+            name,
+            plumb_model::account::DISPLAY_NAME_MAX,
+        );
     }
     problems.finish()?;
     state
         .db(move |conn, flags| {
-            let column = flags.display_name();
-            let display_name = match column {
-                DisplayNameColumn::Use => Some(display_name_for(&input.email, input.display_name)),
-                DisplayNameColumn::Skip => None,
-            };
+            // The model writes the default display name (the email's local part) when none
+            // is given, while the flag has the service write the column.
             let new = NewAccount {
                 email: &input.email,
                 status: input.status.map(status_in).unwrap_or(AccountStatus::Active),
-                display_name: display_name.as_deref(),
+                display_name: input.display_name.as_deref(),
             };
-            Ok(Account::create(conn, &new, column)?)
+            Ok(Account::create(conn, &new, flags.display_name())?)
         })
         .await
 }
@@ -216,7 +207,11 @@ async fn update(state: &AppState, id: i64, input: ChangesInput) -> Result<Accoun
         problems.email("/email", email);
     }
     if let Some(name) = &input.display_name {
-        problems.text("/display_name", name, DISPLAY_NAME_MAX);
+        problems.text(
+            "/display_name",
+            name,
+            plumb_model::account::DISPLAY_NAME_MAX,
+        );
     }
     problems.finish()?;
     state
