@@ -200,8 +200,8 @@ const MUTATIONS: &[Mutation] = &[
         edit(
             d,
             "crates/model/src/api_key.rs",
-            "    pub account_id: i64,\n    pub label: String,",
-            "    pub account_id: i32,\n    pub label: String,",
+            "    pub account_id: i64,\n    /// What it is for, to tell keys apart.\n    pub label: String,",
+            "    pub account_id: i32,\n    /// What it is for, to tell keys apart.\n    pub label: String,",
         );
     }),
     (
