@@ -4,5 +4,6 @@ pub mod check;
 pub mod contract;
 pub mod online;
 mod progress;
+pub mod scaffold;
 pub mod schemas;
 pub mod stages;

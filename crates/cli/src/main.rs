@@ -30,6 +30,10 @@ enum Command {
     /// base has as history, then applies, reverts and applies again each new one, observing
     /// locks and rewrites.
     Live(plumb::stages::LiveCommand),
+    /// Writes a migration in the form the rules ask for, which `plumb check` passes as
+    /// written.
+    #[command(subcommand)]
+    New(plumb::scaffold::New),
     #[command(flatten)]
     Online(plumb::online::OnlineCommand),
 }
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
             plumb::online::init_logging("warn");
             plumb::stages::run_live(command)
         }
+        Command::New(new) => plumb::scaffold::run(new),
         Command::Online(command) => {
             plumb::online::init_logging("info");
             plumb::online::run(command)

@@ -1,0 +1,75 @@
+//! `plumb new index` writes a migration that `plumb check` passes as written.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+fn plumb(root: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .current_dir(root)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A workspace with one table in use, and `plumb_toml` as its settings.
+fn workspace(plumb_toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let migration = dir.path().join("migrations/2026-01-01-000000-0000_items");
+    fs::create_dir_all(&migration).unwrap();
+    fs::write(
+        migration.join("up.sql"),
+        "CREATE TABLE items (id bigint PRIMARY KEY, sku text NOT NULL, shelf integer);\n",
+    )
+    .unwrap();
+    fs::write(migration.join("down.sql"), "DROP TABLE items;\n").unwrap();
+    fs::write(dir.path().join("plumb.toml"), plumb_toml).unwrap();
+    dir
+}
+
+#[test]
+fn a_scaffolded_index_passes_the_checks_whoever_applies_it() {
+    for settings in ["", "[lock]\napplied-by = \"plumb\"\n"] {
+        let dir = workspace(settings);
+        let (code, stdout, stderr) =
+            plumb(dir.path(), &["new", "index", "items.sku,shelf", "--unique"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let folder = stdout.trim().strip_prefix("wrote ").unwrap().to_owned();
+        let up = fs::read_to_string(dir.path().join(&folder).join("up.sql")).unwrap();
+        assert!(
+            up.contains("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS items_sku_shelf_key ON items (sku, shelf);"),
+            "{up}"
+        );
+        let (code, stdout, stderr) = plumb(dir.path(), &["check", "--no-base", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(code, 0, "{settings}: {stdout}{stderr}");
+        assert_eq!(
+            report["findings"].as_array().unwrap().len(),
+            0,
+            "{settings}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_target_that_is_not_table_dot_column_is_refused_with_exit_2() {
+    let dir = workspace("");
+    let (code, _, stderr) = plumb(dir.path(), &["new", "index", "items"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not `table.column`"), "{stderr}");
+    let (code, _, stderr) = plumb(dir.path(), &["new", "index", "items.sku; DROP TABLE items"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not a plain SQL name"), "{stderr}");
+    assert_eq!(
+        fs::read_dir(dir.path().join("migrations")).unwrap().count(),
+        1,
+        "nothing written"
+    );
+}
