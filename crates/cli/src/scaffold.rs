@@ -24,6 +24,18 @@ pub enum New {
         #[arg(long, default_value = ".")]
         path: PathBuf,
     },
+    /// The three migrations that make a filled column NOT NULL without a scan under ACCESS
+    /// EXCLUSIVE: a `CHECK (column IS NOT NULL) NOT VALID`; its `VALIDATE`, in a migration of
+    /// its own; then `SET NOT NULL` (which the validated check lets skip its scan) and the
+    /// drop of the check, as two statements. Each with its `down.sql`; `lock_timeout` set in
+    /// each file unless `plumb migrate` applies them. Exit 0 written, 2 bad input.
+    NotNull {
+        /// `table.column`.
+        target: String,
+        /// The workspace (default: the current directory).
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+    },
 }
 
 pub fn run(new: New) -> ExitCode {
@@ -33,11 +45,14 @@ pub fn run(new: New) -> ExitCode {
             unique,
             name,
             path,
-        } => index(&path, &target, unique, name.as_deref()),
+        } => index(&path, &target, unique, name.as_deref()).map(|folder| vec![folder]),
+        New::NotNull { target, path } => not_null(&path, &target),
     };
     match outcome {
-        Ok(folder) => {
-            println!("wrote {}", folder.display());
+        Ok(folders) => {
+            for folder in folders {
+                println!("wrote {}", folder.display());
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -66,13 +81,7 @@ fn index(root: &Path, target: &str, unique: bool, name: Option<&str>) -> Result<
         return Err(format!("--name {name:?} is not a plain SQL name"));
     }
     let settings = plumb_check::Settings::load(root).map_err(|e| e.to_string())?;
-    let stamp = chrono::Utc::now().format("%Y-%m-%d-%H%M%S-0000");
-    let folder = settings
-        .migrations_dir
-        .join(format!("{stamp}_index_{table}_{}", columns.join("_")));
-    if folder.exists() {
-        return Err(format!("{} exists already", folder.display()));
-    }
+    let [folder] = folders(&settings, &[format!("index_{table}_{}", columns.join("_"))])?;
     let unique = if unique { "UNIQUE " } else { "" };
     let up = format!(
         "-- Built CONCURRENTLY, so writes go on; alone in its file, outside a transaction\n\
@@ -82,16 +91,112 @@ fn index(root: &Path, target: &str, unique: bool, name: Option<&str>) -> Result<
         columns.join(", ")
     );
     let down = format!("DROP INDEX CONCURRENTLY IF EXISTS {name};\n");
-    std::fs::create_dir_all(&folder).map_err(|e| format!("creating {}: {e}", folder.display()))?;
-    for (file, text) in [
-        ("up.sql", up.as_str()),
-        ("down.sql", down.as_str()),
-        ("metadata.toml", "run_in_transaction = false\n"),
-    ] {
+    write(
+        &folder,
+        &[
+            ("up.sql", &up),
+            ("down.sql", &down),
+            ("metadata.toml", "run_in_transaction = false\n"),
+        ],
+    )?;
+    Ok(folder)
+}
+
+fn not_null(root: &Path, target: &str) -> Result<Vec<PathBuf>, String> {
+    let (table, column) = target
+        .split_once('.')
+        .filter(|(t, c)| is_plain_name(t) && is_plain_name(c))
+        .ok_or_else(|| {
+            format!(
+                "{target:?} is not `table.column` with plain SQL names (lower-case letters, digits and _)"
+            )
+        })?;
+    let settings = plumb_check::Settings::load(root).map_err(|e| e.to_string())?;
+    // A file diesel applies sets its own lock_timeout; `plumb migrate` sets it on its session.
+    let timeout = if settings.lock.applied_by.is_plumb() {
+        String::new()
+    } else {
+        format!("SET lock_timeout = '{}ms';\n", settings.lock.timeout_ms)
+    };
+    let check = format!("{table}_{column}_not_null");
+    let add = format!(
+        "ALTER TABLE {table}\n    ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID;\n"
+    );
+    let drop = format!("ALTER TABLE {table} DROP CONSTRAINT {check};\n");
+    let steps = [
+        format!("check_{table}_{column}_not_null"),
+        format!("validate_{table}_{column}_not_null"),
+        format!("set_{table}_{column}_not_null"),
+    ];
+    let [first, second, third] = folders(&settings, &steps)?;
+    let first_up = format!(
+        "-- NOT NULL, step 1 of 3, once every row has a value (the backfill is done):\n\
+         -- NOT VALID checks new writes only, so this is a catalog change.\n{timeout}{add}"
+    );
+    write(
+        &first,
+        &[
+            ("up.sql", &first_up),
+            ("down.sql", &format!("{timeout}{drop}")),
+        ],
+    )?;
+    let second_up = format!(
+        "-- NOT NULL, step 2 of 3: VALIDATE scans under SHARE UPDATE EXCLUSIVE, so reads and\n\
+         -- writes go on; in a migration of its own, apart from the NOT VALID.\n\
+         {timeout}ALTER TABLE {table} VALIDATE CONSTRAINT {check};\n"
+    );
+    let second_down = format!(
+        "-- A validated check cannot be marked NOT VALID again: made again, unvalidated.\n\
+         {timeout}{drop}{add}"
+    );
+    write(
+        &second,
+        &[("up.sql", &second_up), ("down.sql", &second_down)],
+    )?;
+    let third_up = format!(
+        "-- NOT NULL, step 3 of 3: the validated check proves there is no NULL, so SET NOT NULL\n\
+         -- skips its scan (PostgreSQL 12+). The check is dropped in a statement of its own:\n\
+         -- dropped in the same ALTER, it would go first and bring the scan back.\n\
+         {timeout}ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL;\n{drop}"
+    );
+    let third_down = format!(
+        "{timeout}ALTER TABLE {table}\n    ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL);\n\
+         ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL;\n"
+    );
+    write(&third, &[("up.sql", &third_up), ("down.sql", &third_down)])?;
+    Ok(vec![first, second, third])
+}
+
+/// New migration folders named `<time>_<name>`, one second apart so they sort in the order
+/// given; refused if one exists.
+fn folders<const N: usize>(
+    settings: &plumb_check::Settings,
+    names: &[String; N],
+) -> Result<[PathBuf; N], String> {
+    let now = chrono::Utc::now();
+    let mut out = Vec::with_capacity(N);
+    for (offset, name) in names.iter().enumerate() {
+        let at = now + chrono::Duration::seconds(i64::try_from(offset).unwrap_or(0));
+        let folder = settings
+            .migrations_dir
+            .join(format!("{}_{name}", at.format("%Y-%m-%d-%H%M%S-0000")));
+        if folder.exists() {
+            return Err(format!("{} exists already", folder.display()));
+        }
+        out.push(folder);
+    }
+    out.try_into()
+        .map_err(|_| "the migration folders could not be named".to_owned())
+}
+
+/// Writes a migration folder's files.
+fn write(folder: &Path, files: &[(&str, &str)]) -> Result<(), String> {
+    std::fs::create_dir_all(folder).map_err(|e| format!("creating {}: {e}", folder.display()))?;
+    for (file, text) in files {
         let path = folder.join(file);
         std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
-    Ok(folder)
+    Ok(())
 }
 
 /// A name that needs no quoting: what a scaffold writes is what a person would.

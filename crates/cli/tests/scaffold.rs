@@ -73,3 +73,34 @@ fn a_target_that_is_not_table_dot_column_is_refused_with_exit_2() {
         "nothing written"
     );
 }
+
+#[test]
+fn a_scaffolded_not_null_passes_the_checks_whoever_applies_it() {
+    for settings in ["", "[lock]\napplied-by = \"plumb\"\n"] {
+        let dir = workspace(settings);
+        let (code, stdout, stderr) = plumb(dir.path(), &["new", "not-null", "items.shelf"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let folders: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("wrote "))
+            .collect();
+        assert_eq!(folders.len(), 3, "{stdout}");
+        // In the order they must run: the check, its validation, SET NOT NULL.
+        let mut sorted = folders.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, folders);
+        let last = fs::read_to_string(dir.path().join(folders[2]).join("up.sql")).unwrap();
+        assert!(
+            last.contains("ALTER TABLE items ALTER COLUMN shelf SET NOT NULL;\nALTER TABLE items DROP CONSTRAINT items_shelf_not_null;"),
+            "{last}"
+        );
+        let (code, stdout, stderr) = plumb(dir.path(), &["check", "--no-base", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(code, 0, "{settings}: {stdout}{stderr}");
+        assert_eq!(
+            report["findings"].as_array().unwrap().len(),
+            0,
+            "{settings}: {stdout}"
+        );
+    }
+}
