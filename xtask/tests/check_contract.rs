@@ -866,14 +866,7 @@ fn a_failing_migration_lowered_by_rules_stops_the_stage_without_failing_it() {
 #[test]
 fn a_server_of_another_version_than_production_is_named_with_the_way_to_the_right_one() {
     let server = plumb_pg::PgServer::shared().unwrap();
-    let running: u32 = server
-        .version()
-        .unwrap()
-        .split(['.', 'b', 'r'])
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let running = plumb_pg::major_of(&server.version().unwrap()).unwrap();
     let production = if running == 12 { 13 } else { 12 };
     let workspace = copy_of_repository();
     let toml = workspace.path().join("plumb.toml");

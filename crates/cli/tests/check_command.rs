@@ -5,18 +5,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+
 fn plumb(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::run(common::plumb().args(args))
 }
 
 /// A workspace whose migrations are one table, then `up` if given.

@@ -3,20 +3,23 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 fn plumb(root: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
-        .args(args)
-        .current_dir(root)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::run(common::plumb().args(args).current_dir(root))
+}
+
+/// `plumb check` passes the workspace with no finding at all.
+fn assert_checks_clean(root: &Path, settings: &str) {
+    let (code, stdout, stderr) = plumb(root, &["check", "--no-base", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(code, 0, "{settings}: {stdout}{stderr}");
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        0,
+        "{settings}: {stdout}"
+    );
 }
 
 /// A workspace with one table in use, and `plumb_toml` as its settings.
@@ -47,14 +50,7 @@ fn a_scaffolded_index_passes_the_checks_whoever_applies_it() {
             up.contains("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS items_sku_shelf_key ON items (sku, shelf);"),
             "{up}"
         );
-        let (code, stdout, stderr) = plumb(dir.path(), &["check", "--no-base", "--format", "json"]);
-        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-        assert_eq!(code, 0, "{settings}: {stdout}{stderr}");
-        assert_eq!(
-            report["findings"].as_array().unwrap().len(),
-            0,
-            "{settings}: {stdout}"
-        );
+        assert_checks_clean(dir.path(), settings);
     }
 }
 
@@ -94,13 +90,6 @@ fn a_scaffolded_not_null_passes_the_checks_whoever_applies_it() {
             last.contains("ALTER TABLE items ALTER COLUMN shelf SET NOT NULL;\nALTER TABLE items DROP CONSTRAINT items_shelf_not_null;"),
             "{last}"
         );
-        let (code, stdout, stderr) = plumb(dir.path(), &["check", "--no-base", "--format", "json"]);
-        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-        assert_eq!(code, 0, "{settings}: {stdout}{stderr}");
-        assert_eq!(
-            report["findings"].as_array().unwrap().len(),
-            0,
-            "{settings}: {stdout}"
-        );
+        assert_checks_clean(dir.path(), settings);
     }
 }

@@ -6,22 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const PASSWORD: &str = "s3cr3t-Pw";
-
-fn forms() -> Vec<String> {
-    vec![
-        format!("mysql://app:{PASSWORD}@db.internal/accounts"),
-        format!("postgres://app:{PASSWORD}@[::1/accounts"),
-        format!("postgres:/app:{PASSWORD}@localhost/accounts"),
-        format!("postgres://app:{PASSWORD}/x@localhost/accounts"),
-        format!("postgres://app:{PASSWORD}@127.0.0.1:1/accounts"),
-        format!("postgresql://app:{}%2Fx@127.0.0.1:1/accounts", PASSWORD),
-    ]
-}
-
-fn leaked(output: &str) -> bool {
-    output.contains(PASSWORD) || output.contains("s3cr3t") || output.contains("-Pw")
-}
+use plumb_pg::secret_urls::{forms, leaked};
 
 fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

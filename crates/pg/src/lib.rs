@@ -20,11 +20,12 @@ mod interrupt;
 mod migrations;
 pub mod observe;
 mod process;
+pub mod secret_urls;
 mod server;
 pub mod sql;
 mod testdb;
 
-pub use binaries::PgBinaries;
+pub use binaries::{PgBinaries, major_of};
 pub use cluster::{ThrowawayCluster, sweep_leftover_clusters};
 pub use conninfo::{DatabaseUrl, one_line};
 pub use error::OnlineError;

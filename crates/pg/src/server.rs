@@ -20,24 +20,22 @@ static SHARED: OnceLock<Result<PgServer, String>> = OnceLock::new();
 impl PgServer {
     /// Uses `DATABASE_URL` (checking now that it answers) or starts a throwaway cluster.
     pub fn from_env() -> Result<Self> {
-        match std::env::var("DATABASE_URL") {
-            Ok(text) if !text.trim().is_empty() => Self::external(&text),
-            _ => Ok(PgServer::Throwaway(ThrowawayCluster::start()?)),
-        }
+        Self::from_env_with(None)
     }
 
     /// [`PgServer::from_env`], with a throwaway cluster of PostgreSQL `major` when this machine
     /// has its programs (and neither `DATABASE_URL` nor `PLUMB_PG_BINDIR` chooses otherwise).
     pub fn from_env_preferring(major: u32) -> Result<Self> {
+        Self::from_env_with(crate::PgBinaries::of_major(major))
+    }
+
+    fn from_env_with(binaries: Option<crate::PgBinaries>) -> Result<Self> {
         match std::env::var("DATABASE_URL") {
             Ok(text) if !text.trim().is_empty() => Self::external(&text),
-            _ => match crate::PgBinaries::of_major(major) {
-                Some(binaries) => Ok(PgServer::Throwaway(ThrowawayCluster::start_on(
-                    binaries,
-                    &[],
-                )?)),
-                None => Ok(PgServer::Throwaway(ThrowawayCluster::start()?)),
-            },
+            _ => Ok(PgServer::Throwaway(match binaries {
+                Some(binaries) => ThrowawayCluster::start_on(binaries, &[])?,
+                None => ThrowawayCluster::start()?,
+            })),
         }
     }
 

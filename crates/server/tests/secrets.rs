@@ -5,26 +5,7 @@
 
 use std::process::Command;
 
-const PASSWORD: &str = "s3cr3t-Pw";
-
-/// Each form, with the password in it.
-fn forms() -> Vec<String> {
-    vec![
-        format!("mysql://app:{PASSWORD}@db.internal/accounts"),
-        format!("postgres://app:{PASSWORD}@[::1/accounts"),
-        format!("postgres:/app:{PASSWORD}@localhost/accounts"),
-        // A `/` inside the password, not encoded: a URL parser reads `app:s3cr3t-Pw/x` as a
-        // host and a port.
-        format!("postgres://app:{PASSWORD}/x@localhost/accounts"),
-        format!("postgres://app:{PASSWORD}@127.0.0.1:1/accounts"),
-        format!("postgresql://app:{}%2Fx@127.0.0.1:1/accounts", PASSWORD),
-    ]
-}
-
-/// The password and each piece of it a parser may cut out (at `/`, `:`, `@`).
-fn leaked(output: &str) -> bool {
-    output.contains(PASSWORD) || output.contains("s3cr3t") || output.contains("-Pw")
-}
+use plumb_pg::secret_urls::{forms, leaked};
 
 #[test]
 fn no_form_of_database_url_shows_its_password() {
