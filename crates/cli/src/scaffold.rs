@@ -167,23 +167,33 @@ fn not_null(root: &Path, target: &str) -> Result<Vec<PathBuf>, String> {
     Ok(vec![first, second, third])
 }
 
-/// New migration folders named `<time>_<name>`, one second apart so they sort in the order
-/// given; refused if one exists.
+/// New migration folders named `<time>_<name>`, in the order given, each time a second later
+/// than the one before and used by no migration yet: diesel's version is the time, and two
+/// migrations of one version cannot both be applied.
 fn folders<const N: usize>(
     settings: &plumb_check::Settings,
     names: &[String; N],
 ) -> Result<[PathBuf; N], String> {
-    let now = chrono::Utc::now();
+    let taken: std::collections::BTreeSet<String> = std::fs::read_dir(&settings.migrations_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_str()?.to_owned();
+            Some(name.split('_').next()?.to_owned())
+        })
+        .collect();
+    let mut at = chrono::Utc::now();
     let mut out = Vec::with_capacity(N);
-    for (offset, name) in names.iter().enumerate() {
-        let at = now + chrono::Duration::seconds(i64::try_from(offset).unwrap_or(0));
-        let folder = settings
-            .migrations_dir
-            .join(format!("{}_{name}", at.format("%Y-%m-%d-%H%M%S-0000")));
-        if folder.exists() {
-            return Err(format!("{} exists already", folder.display()));
-        }
-        out.push(folder);
+    for name in names {
+        let version = loop {
+            let version = at.format("%Y-%m-%d-%H%M%S-0000").to_string();
+            at += chrono::Duration::seconds(1);
+            if !taken.contains(&version) {
+                break version;
+            }
+        };
+        out.push(settings.migrations_dir.join(format!("{version}_{name}")));
     }
     out.try_into()
         .map_err(|_| "the migration folders could not be named".to_owned())

@@ -93,3 +93,30 @@ fn a_scaffolded_not_null_passes_the_checks_whoever_applies_it() {
         assert_checks_clean(dir.path(), settings);
     }
 }
+
+#[test]
+fn scaffolds_written_in_one_second_get_versions_of_their_own() {
+    let dir = workspace("");
+    let mut versions = Vec::new();
+    for args in [
+        &["new", "index", "items.sku"][..],
+        &["new", "not-null", "items.shelf"],
+        &["new", "index", "items.shelf"],
+    ] {
+        let (code, stdout, stderr) = plumb(dir.path(), args);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        versions.extend(stdout.lines().filter_map(|l| {
+            let folder = Path::new(l.strip_prefix("wrote ")?).file_name()?.to_str()?;
+            Some(folder.split('_').next()?.to_owned())
+        }));
+    }
+    assert_eq!(versions.len(), 5);
+    let mut distinct = versions.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        versions.len(),
+        "diesel's versions: {versions:?}"
+    );
+}
