@@ -660,13 +660,13 @@ const SAFE: &[Mutation] = &[
             edit(
                 d,
                 model,
-                "                feature_flags::enabled.eq(enabled),\n",
+                "            feature_flags::enabled.eq(enabled),\n",
                 "",
             );
             edit(
                 d,
                 model,
-                "                feature_flags::enabled.eq(excluded(feature_flags::enabled)),\n",
+                "            feature_flags::enabled.eq(excluded(feature_flags::enabled)),\n",
                 "",
             );
         },

@@ -11,9 +11,10 @@ use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::Text;
 
 use crate::clamp_page_size;
+use crate::gate::{GatedColumn, GatedRead, Gates};
 use crate::schema::accounts;
 
 /// The lifecycle state of an account, stored as text and guarded by
@@ -79,18 +80,8 @@ impl FromSql<Text, Pg> for AccountStatus {
     }
 }
 
-/// Whether queries name `accounts.display_name`.
-///
-/// Code of a release that runs before the column exists (or while the feature flag that gates
-/// it is off) must not name it in any statement: `Skip` reads it as absent and writes nothing to
-/// it. `Use` reads it (NULL for rows the backfill has not reached) and writes it when given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisplayNameColumn {
-    /// Never name the column: read it as absent, write nothing to it.
-    Skip,
-    /// Read the column, and write it when given.
-    Use,
-}
+/// `accounts.display_name`, named by queries only while its flag is on (see [`crate::gate`]).
+pub const DISPLAY_NAME: GatedColumn = GatedColumn::new("accounts", "display_name");
 
 /// The columns of `accounts` that every release has had.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -108,7 +99,7 @@ pub struct AccountBase {
     pub updated_at: DateTime<Utc>,
 }
 
-/// One row of `accounts`. `display_name` is `None` when it was skipped or is still NULL.
+/// One row of `accounts`. `display_name` is `None` while its gate is closed or it is still NULL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// The key, assigned by the database.
@@ -121,7 +112,7 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
-    /// The name shown for it: `None` when the column was skipped or is still NULL.
+    /// The name shown for it: `None` while its gate is closed or it is still NULL.
     pub display_name: Option<String>,
 }
 
@@ -145,7 +136,7 @@ pub struct NewAccount<'a> {
     pub email: &'a str,
     /// Its first status (the API's default is `Active`).
     pub status: AccountStatus,
-    /// Written only with [`DisplayNameColumn::Use`]; `None` writes
+    /// Written only while [`DISPLAY_NAME`]'s gate is open; `None` then writes
     /// [`default_display_name`] of the email, so an insert never leaves the column NULL once
     /// it is NOT NULL.
     pub display_name: Option<&'a str>,
@@ -175,7 +166,7 @@ pub struct AccountChanges<'a> {
     pub email: Option<&'a str>,
     /// A new status.
     pub status: Option<AccountStatus>,
-    /// Written only with [`DisplayNameColumn::Use`].
+    /// Written only while [`DISPLAY_NAME`]'s gate is open.
     pub display_name: Option<&'a str>,
 }
 
@@ -186,70 +177,56 @@ struct AccountBaseChanges<'a> {
     status: Option<AccountStatus>,
 }
 
-/// `NULL` in place of the column, when it must not be named.
-fn skipped() -> diesel::expression::SqlLiteral<Nullable<Text>> {
-    diesel::dsl::sql::<Nullable<Text>>("NULL")
+fn display_name(gates: &Gates) -> GatedRead<accounts::table, Text> {
+    gates.read(DISPLAY_NAME, accounts::display_name.nullable())
 }
 
 type Row = (AccountBase, Option<String>);
 
-/// Runs a query on `accounts`, selecting the columns `column` allows.
+/// Runs a query on `accounts`, selecting the columns `gates` allow.
 fn load(
     conn: &mut PgConnection,
     query: accounts::BoxedQuery<'_, Pg>,
-    column: DisplayNameColumn,
+    gates: &Gates,
 ) -> QueryResult<Vec<Account>> {
-    let rows: Vec<Row> = match column {
-        DisplayNameColumn::Use => query
-            .select((AccountBase::as_select(), accounts::display_name.nullable()))
-            .load(conn)?,
-        DisplayNameColumn::Skip => query
-            .select((AccountBase::as_select(), skipped()))
-            .load(conn)?,
-    };
+    let rows: Vec<Row> = query
+        .select((AccountBase::as_select(), display_name(gates)))
+        .load(conn)?;
     Ok(rows.into_iter().map(Account::from).collect())
 }
 
 impl Account {
-    /// Inserts an account; names `display_name` only with [`DisplayNameColumn::Use`].
+    /// Inserts an account; names `display_name` only while its gate is open.
     pub fn create(
         conn: &mut PgConnection,
         new: &NewAccount<'_>,
-        column: DisplayNameColumn,
+        gates: &Gates,
     ) -> QueryResult<Account> {
         let base = NewAccountBase {
             email: new.email,
             status: new.status,
         };
         let insert = diesel::insert_into(accounts::table);
-        let row: Row = match column {
-            DisplayNameColumn::Use => {
-                let name = new
-                    .display_name
-                    .map_or_else(|| default_display_name(new.email), str::to_owned);
-                insert
-                    .values((&base, accounts::display_name.eq(name)))
-                    .returning((
-                        AccountBase::as_returning(),
-                        accounts::display_name.nullable(),
-                    ))
-                    .get_result(conn)?
-            }
-            DisplayNameColumn::Skip => insert
-                .values(&base)
-                .returning((AccountBase::as_returning(), skipped()))
-                .get_result(conn)?,
+        let returning = (AccountBase::as_returning(), display_name(gates));
+        // An insert cannot leave a column out by a value (diesel writes `DEFAULT`, which names
+        // it), so each gate doubles the insert's shapes.
+        let row: Row = if gates.uses(DISPLAY_NAME) {
+            let name = new
+                .display_name
+                .map_or_else(|| default_display_name(new.email), str::to_owned);
+            insert
+                .values((&base, accounts::display_name.eq(name)))
+                .returning(returning)
+                .get_result(conn)?
+        } else {
+            insert.values(&base).returning(returning).get_result(conn)?
         };
         Ok(row.into())
     }
 
     /// The account with this id, if any.
-    pub fn find(
-        conn: &mut PgConnection,
-        id: i64,
-        column: DisplayNameColumn,
-    ) -> QueryResult<Option<Account>> {
-        Ok(load(conn, accounts::table.find(id).into_boxed(), column)?
+    pub fn find(conn: &mut PgConnection, id: i64, gates: &Gates) -> QueryResult<Option<Account>> {
+        Ok(load(conn, accounts::table.find(id).into_boxed(), gates)?
             .into_iter()
             .next())
     }
@@ -258,12 +235,12 @@ impl Account {
     pub fn find_by_email(
         conn: &mut PgConnection,
         email: &str,
-        column: DisplayNameColumn,
+        gates: &Gates,
     ) -> QueryResult<Option<Account>> {
         let query = accounts::table
             .filter(accounts::email.eq(email))
             .into_boxed();
-        Ok(load(conn, query, column)?.into_iter().next())
+        Ok(load(conn, query, gates)?.into_iter().next())
     }
 
     /// One keyset page in id order: the accounts after `after` (from the start when `None`),
@@ -272,14 +249,14 @@ impl Account {
         conn: &mut PgConnection,
         after: Option<i64>,
         limit: i64,
-        column: DisplayNameColumn,
+        gates: &Gates,
     ) -> QueryResult<Vec<Account>> {
         let query = accounts::table
             .filter(accounts::id.gt(after.unwrap_or(i64::MIN)))
             .order(accounts::id.asc())
             .limit(clamp_page_size(limit))
             .into_boxed();
-        load(conn, query, column)
+        load(conn, query, gates)
     }
 
     /// Applies `changes` and stamps `updated_at`; `None` when no account has that id.
@@ -287,38 +264,24 @@ impl Account {
         conn: &mut PgConnection,
         id: i64,
         changes: &AccountChanges<'_>,
-        column: DisplayNameColumn,
+        gates: &Gates,
     ) -> QueryResult<Option<Account>> {
         let base = AccountBaseChanges {
             email: changes.email,
             status: changes.status,
         };
+        let name = gates.write(
+            DISPLAY_NAME,
+            changes
+                .display_name
+                .map(|name| accounts::display_name.eq(name)),
+        );
         // `updated_at` always changes, so the changeset is never empty.
-        let update = diesel::update(accounts::table.find(id));
-        let stamp = accounts::updated_at.eq(diesel::dsl::now);
-        let row: Option<Row> = match (column, changes.display_name) {
-            (DisplayNameColumn::Use, Some(name)) => update
-                .set((&base, stamp, accounts::display_name.eq(name)))
-                .returning((
-                    AccountBase::as_returning(),
-                    accounts::display_name.nullable(),
-                ))
-                .get_result(conn)
-                .optional()?,
-            (DisplayNameColumn::Use, None) => update
-                .set((&base, stamp))
-                .returning((
-                    AccountBase::as_returning(),
-                    accounts::display_name.nullable(),
-                ))
-                .get_result(conn)
-                .optional()?,
-            (DisplayNameColumn::Skip, _) => update
-                .set((&base, stamp))
-                .returning((AccountBase::as_returning(), skipped()))
-                .get_result(conn)
-                .optional()?,
-        };
+        let row: Option<Row> = diesel::update(accounts::table.find(id))
+            .set((&base, accounts::updated_at.eq(diesel::dsl::now), name))
+            .returning((AccountBase::as_returning(), display_name(gates)))
+            .get_result(conn)
+            .optional()?;
         Ok(row.map(Account::from))
     }
 }

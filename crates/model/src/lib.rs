@@ -3,7 +3,8 @@
 //! - [`schema`]: what `diesel print-schema` writes for the migrated database.
 //! - [`account`] and [`api_key`]: model structs and the queries on them. Callers use these
 //!   functions; SQL does not leave this crate.
-//! - [`feature_flag`]: flags stored in the database.
+//! - [`feature_flag`]: flags stored in the database, changed only through their guard.
+//! - [`gate`]: columns that queries name only while their flag is on.
 //! - [`schema_state`]: the columns `schema.rs` expects and how the database at hand has them.
 //! - [`pool`]: an r2d2 pool whose every connection carries the service's timeouts.
 //! - [`MIGRATIONS`]: the repository's `migrations/`, embedded at compile time, and
@@ -14,16 +15,16 @@
 pub mod account;
 pub mod api_key;
 pub mod feature_flag;
+pub mod gate;
 pub mod pool;
 #[allow(missing_docs)] // what `diesel print-schema` writes, regenerated, never edited
 pub mod schema;
 pub mod schema_state;
 
-pub use account::{
-    Account, AccountBase, AccountChanges, AccountStatus, DisplayNameColumn, NewAccount,
-};
+pub use account::{Account, AccountBase, AccountChanges, AccountStatus, DISPLAY_NAME, NewAccount};
 pub use api_key::{ApiKey, NewApiKey};
-pub use feature_flag::FeatureFlag;
+pub use feature_flag::{FeatureFlag, FlagError};
+pub use gate::{GATED_COLUMNS, GatedColumn, Gates};
 pub use pool::{PgPool, PoolError, PoolSettings, build_pool};
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};

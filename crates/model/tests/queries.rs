@@ -4,10 +4,20 @@
 mod common;
 
 use diesel::result::{DatabaseErrorKind, Error};
-use plumb_model::DisplayNameColumn::{Skip, Use};
 use plumb_model::{
-    Account, AccountChanges, AccountStatus, ApiKey, FeatureFlag, NewAccount, NewApiKey,
+    Account, AccountChanges, AccountStatus, ApiKey, FeatureFlag, FlagError, GATED_COLUMNS, Gates,
+    NewAccount, NewApiKey,
 };
+
+/// Every gate open: the code of a release whose flags are all on.
+fn open() -> Gates {
+    Gates::all_open()
+}
+
+/// Every gate closed: the code of a release before any gated column.
+fn closed() -> Gates {
+    Gates::closed()
+}
 
 fn new_account<'a>(email: &'a str, display_name: &'a str) -> NewAccount<'a> {
     NewAccount {
@@ -20,26 +30,27 @@ fn new_account<'a>(email: &'a str, display_name: &'a str) -> NewAccount<'a> {
 #[test]
 fn an_account_round_trips() {
     let (_db, mut conn) = common::database();
-    let created = Account::create(&mut conn, &new_account("ada@example.com", "Ada"), Use).unwrap();
+    let created =
+        Account::create(&mut conn, &new_account("ada@example.com", "Ada"), &open()).unwrap();
     assert_eq!(created.email, "ada@example.com");
     assert_eq!(created.display_name.as_deref(), Some("Ada"));
     assert_eq!(created.status, AccountStatus::Active);
     assert_eq!(created.created_at, created.updated_at);
 
     assert_eq!(
-        Account::find(&mut conn, created.id, Use).unwrap(),
+        Account::find(&mut conn, created.id, &open()).unwrap(),
         Some(created.clone())
     );
     assert_eq!(
-        Account::find_by_email(&mut conn, "ada@example.com", Use).unwrap(),
+        Account::find_by_email(&mut conn, "ada@example.com", &open()).unwrap(),
         Some(created.clone())
     );
     assert_eq!(
-        Account::find(&mut conn, created.id + 1000, Use).unwrap(),
+        Account::find(&mut conn, created.id + 1000, &open()).unwrap(),
         None
     );
     assert_eq!(
-        Account::find_by_email(&mut conn, "nobody@example.com", Use).unwrap(),
+        Account::find_by_email(&mut conn, "nobody@example.com", &open()).unwrap(),
         None
     );
 }
@@ -54,7 +65,7 @@ fn an_account_created_without_a_display_name_gets_the_default_from_the_model() {
         status: AccountStatus::Active,
         display_name: None,
     };
-    let created = Account::create(&mut conn, &new, Use).unwrap();
+    let created = Account::create(&mut conn, &new, &open()).unwrap();
     assert_eq!(
         created.display_name,
         Some(plumb_model::account::default_display_name(new.email))
@@ -65,8 +76,8 @@ fn an_account_created_without_a_display_name_gets_the_default_from_the_model() {
 #[test]
 fn a_duplicate_email_is_a_unique_violation() {
     let (_db, mut conn) = common::database();
-    Account::create(&mut conn, &new_account("dup@example.com", "One"), Use).unwrap();
-    let second = Account::create(&mut conn, &new_account("dup@example.com", "Two"), Use);
+    Account::create(&mut conn, &new_account("dup@example.com", "One"), &open()).unwrap();
+    let second = Account::create(&mut conn, &new_account("dup@example.com", "Two"), &open());
     assert!(matches!(
         second,
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
@@ -85,11 +96,11 @@ fn every_status_round_trips() {
                 status,
                 display_name: Some("S"),
             },
-            Use,
+            &open(),
         )
         .unwrap();
         assert_eq!(
-            Account::find(&mut conn, created.id, Use)
+            Account::find(&mut conn, created.id, &open())
                 .unwrap()
                 .unwrap()
                 .status,
@@ -105,7 +116,7 @@ fn list_walks_keyset_pages_in_id_order() {
     for n in 0..7 {
         let email = format!("user{n}@example.com");
         ids.push(
-            Account::create(&mut conn, &new_account(&email, "U"), Use)
+            Account::create(&mut conn, &new_account(&email, "U"), &open())
                 .unwrap()
                 .id,
         );
@@ -113,7 +124,7 @@ fn list_walks_keyset_pages_in_id_order() {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = Account::list(&mut conn, after, 3, Use).unwrap();
+        let page = Account::list(&mut conn, after, 3, &open()).unwrap();
         if page.is_empty() {
             break;
         }
@@ -123,7 +134,7 @@ fn list_walks_keyset_pages_in_id_order() {
     }
     assert_eq!(seen, ids);
     assert_eq!(
-        Account::list(&mut conn, None, 0, Use).unwrap().len(),
+        Account::list(&mut conn, None, 0, &open()).unwrap().len(),
         1,
         "a limit below 1 still returns a row"
     );
@@ -132,13 +143,17 @@ fn list_walks_keyset_pages_in_id_order() {
 #[test]
 fn update_changes_only_what_it_names_and_stamps_updated_at() {
     let (_db, mut conn) = common::database();
-    let created =
-        Account::create(&mut conn, &new_account("grace@example.com", "Grace"), Use).unwrap();
+    let created = Account::create(
+        &mut conn,
+        &new_account("grace@example.com", "Grace"),
+        &open(),
+    )
+    .unwrap();
     let changes = AccountChanges {
         display_name: Some("Grace H."),
         ..Default::default()
     };
-    let updated = Account::update(&mut conn, created.id, &changes, Use)
+    let updated = Account::update(&mut conn, created.id, &changes, &open())
         .unwrap()
         .unwrap();
     assert_eq!(updated.display_name.as_deref(), Some("Grace H."));
@@ -153,7 +168,7 @@ fn update_changes_only_what_it_names_and_stamps_updated_at() {
             status: Some(AccountStatus::Suspended),
             ..Default::default()
         },
-        Use,
+        &open(),
     )
     .unwrap()
     .unwrap();
@@ -162,12 +177,12 @@ fn update_changes_only_what_it_names_and_stamps_updated_at() {
 
     // No change named: still a valid update that only stamps updated_at.
     assert!(
-        Account::update(&mut conn, created.id, &AccountChanges::default(), Use)
+        Account::update(&mut conn, created.id, &AccountChanges::default(), &open())
             .unwrap()
             .is_some()
     );
     assert_eq!(
-        Account::update(&mut conn, created.id + 1000, &changes, Use).unwrap(),
+        Account::update(&mut conn, created.id + 1000, &changes, &open()).unwrap(),
         None
     );
 }
@@ -175,9 +190,14 @@ fn update_changes_only_what_it_names_and_stamps_updated_at() {
 #[test]
 fn api_keys_are_created_listed_found_and_revoked() {
     let (_db, mut conn) = common::database();
-    let owner = Account::create(&mut conn, &new_account("keys@example.com", "Keys"), Use).unwrap();
-    let other =
-        Account::create(&mut conn, &new_account("other@example.com", "Other"), Use).unwrap();
+    let owner =
+        Account::create(&mut conn, &new_account("keys@example.com", "Keys"), &open()).unwrap();
+    let other = Account::create(
+        &mut conn,
+        &new_account("other@example.com", "Other"),
+        &open(),
+    )
+    .unwrap();
     let first = ApiKey::create(
         &mut conn,
         &NewApiKey {
@@ -259,7 +279,8 @@ fn an_api_key_needs_an_existing_account_and_goes_with_it() {
         ))
     ));
 
-    let owner = Account::create(&mut conn, &new_account("gone@example.com", "Gone"), Use).unwrap();
+    let owner =
+        Account::create(&mut conn, &new_account("gone@example.com", "Gone"), &open()).unwrap();
     ApiKey::create(
         &mut conn,
         &NewApiKey {
@@ -289,26 +310,26 @@ fn without_display_name(conn: &mut diesel::PgConnection) {
 }
 
 #[test]
-fn skip_never_names_the_column_so_it_works_before_the_column_exists() {
+fn a_closed_gate_never_names_the_column_so_it_works_before_the_column_exists() {
     let (_db, mut conn) = common::database();
     without_display_name(&mut conn);
     let created = Account::create(
         &mut conn,
         &new_account("early@example.com", "ignored"),
-        Skip,
+        &closed(),
     )
     .unwrap();
     assert_eq!(created.display_name, None);
     assert_eq!(
-        Account::find(&mut conn, created.id, Skip).unwrap(),
+        Account::find(&mut conn, created.id, &closed()).unwrap(),
         Some(created.clone())
     );
     assert_eq!(
-        Account::find_by_email(&mut conn, "early@example.com", Skip).unwrap(),
+        Account::find_by_email(&mut conn, "early@example.com", &closed()).unwrap(),
         Some(created.clone())
     );
     assert_eq!(
-        Account::list(&mut conn, None, 10, Skip).unwrap(),
+        Account::list(&mut conn, None, 10, &closed()).unwrap(),
         vec![created.clone()]
     );
     let changes = AccountChanges {
@@ -316,18 +337,18 @@ fn skip_never_names_the_column_so_it_works_before_the_column_exists() {
         display_name: Some("x"),
         ..Default::default()
     };
-    let updated = Account::update(&mut conn, created.id, &changes, Skip)
+    let updated = Account::update(&mut conn, created.id, &changes, &closed())
         .unwrap()
         .unwrap();
     assert_eq!(updated.status, AccountStatus::Closed);
     assert!(
-        Account::find(&mut conn, created.id, Use).is_err(),
-        "Use names the missing column"
+        Account::find(&mut conn, created.id, &open()).is_err(),
+        "an open gate names the missing column"
     );
 }
 
 #[test]
-fn use_reads_rows_the_backfill_has_not_reached_as_absent() {
+fn an_open_gate_reads_rows_the_backfill_has_not_reached_as_absent() {
     use diesel::connection::SimpleConnection;
     let (_db, mut conn) = common::database();
     // The write phase: the column exists but is still nullable.
@@ -336,7 +357,7 @@ fn use_reads_rows_the_backfill_has_not_reached_as_absent() {
          INSERT INTO accounts (email) VALUES ('old@example.com')",
     )
     .unwrap();
-    let old = Account::find_by_email(&mut conn, "old@example.com", Use)
+    let old = Account::find_by_email(&mut conn, "old@example.com", &open())
         .unwrap()
         .unwrap();
     assert_eq!(old.display_name, None);
@@ -347,7 +368,7 @@ fn use_reads_rows_the_backfill_has_not_reached_as_absent() {
     };
     // A new row is written whole: the default name, not a NULL for the backfill to find.
     assert_eq!(
-        Account::create(&mut conn, &new, Use)
+        Account::create(&mut conn, &new, &open())
             .unwrap()
             .display_name
             .as_deref(),
@@ -356,31 +377,113 @@ fn use_reads_rows_the_backfill_has_not_reached_as_absent() {
 }
 
 #[test]
-fn feature_flags_are_created_changed_and_listed() {
+fn every_stored_flag_gates_a_column_of_the_model() {
     let (_db, mut conn) = common::database();
-    let seeded = FeatureFlag::all(&mut conn).unwrap();
-    assert_eq!(seeded.len(), 1);
-    assert_eq!(
-        (seeded[0].name.as_str(), seeded[0].enabled),
-        ("accounts.display_name", true)
-    );
+    for flag in FeatureFlag::all(&mut conn).unwrap() {
+        assert!(
+            plumb_model::gate::gated_column(&flag.name).is_some(),
+            "the migrations seed {:?}, which gates no column of the model",
+            flag.name
+        );
+    }
+}
 
-    let off = FeatureFlag::set(&mut conn, "accounts.display_name", false).unwrap();
-    assert!(!off.enabled);
-    assert!(off.updated_at >= seeded[0].updated_at);
-    FeatureFlag::set(&mut conn, "another", true).unwrap();
-    let names: Vec<(String, bool)> = FeatureFlag::all(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|f| (f.name, f.enabled))
-        .collect();
-    assert_eq!(
-        names,
-        [
-            ("accounts.display_name".to_owned(), false),
-            ("another".to_owned(), true)
-        ]
+#[test]
+fn the_flag_guard_keeps_each_flag_in_step_with_its_column() {
+    use diesel::connection::SimpleConnection;
+    for gated in GATED_COLUMNS {
+        let (_db, mut conn) = common::database();
+        let (table, column, flag) = (gated.table, gated.column, gated.flag());
+        let gate_is_open =
+            |conn: &mut diesel::PgConnection| Gates::load(conn).unwrap().uses(*gated);
+        // Whatever the migrations made it: nullable, so that the flag may go either way.
+        conn.batch_execute(&format!(
+            "ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL"
+        ))
+        .unwrap();
+        let (off, _) = FeatureFlag::set(&mut conn, &flag, false).unwrap();
+        assert!(!off.enabled && !gate_is_open(&mut conn), "{flag} off");
+        let (on, _) = FeatureFlag::set(&mut conn, &flag, true).unwrap();
+        assert!(on.enabled && gate_is_open(&mut conn), "{flag} on");
+
+        // NOT NULL without a default: code that skips the column could not insert.
+        conn.batch_execute(&format!(
+            "ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT; \
+             ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL"
+        ))
+        .unwrap();
+        let refused = FeatureFlag::set(&mut conn, &flag, false).unwrap_err();
+        assert!(
+            matches!(refused, FlagError::ColumnRequired { .. }),
+            "{refused:?}"
+        );
+        assert!(gate_is_open(&mut conn), "a refused change changes nothing");
+
+        // A missing column: the flag may go off, and not on again.
+        conn.batch_execute(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+            .unwrap();
+        FeatureFlag::set(&mut conn, &flag, false).unwrap();
+        let refused = FeatureFlag::set(&mut conn, &flag, true).unwrap_err();
+        assert!(
+            matches!(refused, FlagError::ColumnMissing { .. }),
+            "{refused:?}"
+        );
+        assert!(!gate_is_open(&mut conn));
+    }
+}
+
+#[test]
+fn a_flag_that_gates_no_column_is_refused_and_not_stored() {
+    let (_db, mut conn) = common::database();
+    let refused = FeatureFlag::set(&mut conn, "accounts.no_such_column", true).unwrap_err();
+    let FlagError::Unknown { known, .. } = &refused else {
+        panic!("{refused:?}");
+    };
+    for gated in GATED_COLUMNS {
+        assert!(known.contains(&gated.flag()), "{refused}");
+    }
+    assert!(
+        FeatureFlag::all(&mut conn)
+            .unwrap()
+            .iter()
+            .all(|f| f.name != "accounts.no_such_column")
     );
+}
+
+#[test]
+fn the_compiled_schema_rs_is_the_migrated_databases_public_tables() {
+    use diesel::prelude::*;
+    use diesel::sql_types::{Bool, Text};
+    #[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    struct Live {
+        #[diesel(sql_type = Text)]
+        table: String,
+        #[diesel(sql_type = Text)]
+        column: String,
+        #[diesel(sql_type = Bool)]
+        nullable: bool,
+    }
+    let (_db, mut conn) = common::database();
+    let mut live: Vec<Live> = diesel::sql_query(
+        "SELECT table_name::text AS table, column_name::text AS column, \
+                is_nullable = 'YES' AS nullable \
+         FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let mut compiled: Vec<Live> = plumb_model::schema_state::compiled_columns()
+        .into_iter()
+        .map(|c| Live {
+            table: c.table,
+            column: c.column,
+            nullable: c.nullable,
+        })
+        .collect();
+    live.sort();
+    compiled.sort();
+    assert!(!compiled.is_empty(), "schema.rs was read");
+    assert_eq!(compiled, live);
 }
 
 #[test]

@@ -4,9 +4,7 @@
 use actix_web::{HttpResponse, web};
 use diesel::PgConnection;
 use plumb_contract::{v1, v2};
-use plumb_model::{
-    Account, AccountChanges, AccountStatus, ApiKey, DisplayNameColumn, NewAccount, NewApiKey,
-};
+use plumb_model::{Account, AccountChanges, AccountStatus, ApiKey, NewAccount, NewApiKey};
 use sha2::{Digest, Sha256};
 
 use crate::app::{get_or_head, not_allowed};
@@ -155,7 +153,7 @@ async fn create(state: &AppState, input: NewAccountInput) -> Result<Account, Api
                 status: input.status.map(status_in).unwrap_or(AccountStatus::Active),
                 display_name: input.display_name.as_deref(),
             };
-            Ok(Account::create(conn, &new, flags.display_name())?)
+            Ok(Account::create(conn, &new, &flags.gates())?)
         })
         .await
 }
@@ -164,7 +162,7 @@ async fn get(state: &AppState, id: i64) -> Result<Account, ApiError> {
     let id = positive("id", id)?;
     state
         .db(move |conn, flags| {
-            Account::find(conn, id, flags.display_name())?
+            Account::find(conn, id, &flags.gates())?
                 .ok_or_else(|| ApiError::not_found("no account has this id"))
         })
         .await
@@ -181,7 +179,7 @@ async fn list(
     let limit = i64::from(query.limit.unwrap_or(DEFAULT_PAGE));
     state
         .db(move |conn, flags| {
-            let mut page = Account::list(conn, query.after, limit + 1, flags.display_name())?;
+            let mut page = Account::list(conn, query.after, limit + 1, &flags.gates())?;
             Ok(paginate(&mut page, limit, |a| a.id))
         })
         .await
@@ -221,7 +219,7 @@ async fn update(state: &AppState, id: i64, input: ChangesInput) -> Result<Accoun
                 status: input.status.map(status_in),
                 display_name: input.display_name.as_deref(),
             };
-            Account::update(conn, id, &changes, flags.display_name())?
+            Account::update(conn, id, &changes, &flags.gates())?
                 .ok_or_else(|| ApiError::not_found("no account has this id"))
         })
         .await
@@ -318,7 +316,7 @@ async fn v2_update(
 // --- API keys (both versions) ---
 
 fn ensure_account(conn: &mut PgConnection, id: i64) -> Result<(), ApiError> {
-    match Account::find(conn, id, DisplayNameColumn::Skip)? {
+    match Account::find(conn, id, &plumb_model::Gates::closed())? {
         Some(_) => Ok(()),
         None => Err(ApiError::not_found("no account has this id")),
     }

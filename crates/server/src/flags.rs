@@ -1,85 +1,47 @@
-//! Schema-aware feature flags. A flag gates the code path that reads and writes a column; it
-//! refuses to turn on while the column does not exist, and to turn off while the column is
-//! NOT NULL without a default (code that skips it could no longer insert).
+//! This instance's view of the feature flags, and their admin operations. A flag gates the
+//! code that reads and writes a column (see `plumb_model::gate`); the model's guard keeps it in
+//! step with the column.
 
-use std::collections::HashMap;
 use std::sync::RwLock;
 
 use diesel::prelude::*;
 use plumb_model::schema_state::{ColumnPresence, column_presence};
-use plumb_model::{DisplayNameColumn, FeatureFlag};
+use plumb_model::{FeatureFlag, FlagError, GATED_COLUMNS, Gates};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-
-/// A flag and the column it gates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlagSpec {
-    pub name: &'static str,
-    pub table: &'static str,
-    pub column: &'static str,
-}
-
-pub const DISPLAY_NAME: FlagSpec = FlagSpec {
-    name: "accounts.display_name",
-    table: "accounts",
-    column: "display_name",
-};
-
-/// Every flag the service knows.
-pub const FLAGS: &[FlagSpec] = &[DISPLAY_NAME];
 
 /// This instance's view of the flags: read from the database at start and every refresh
 /// interval, and at once when changed through this instance. A flag absent from the database
 /// is off.
 #[derive(Debug, Default)]
 pub struct Flags {
-    values: RwLock<HashMap<String, bool>>,
+    gates: RwLock<Gates>,
 }
 
 impl Flags {
-    pub fn is_on(&self, flag: FlagSpec) -> bool {
-        let values = self
-            .values
+    /// The gates a request works with: one snapshot, so that its statements agree.
+    pub fn gates(&self) -> Gates {
+        self.gates
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        values.get(flag.name).copied().unwrap_or(false)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
-    pub fn display_name(&self) -> DisplayNameColumn {
-        if self.is_on(DISPLAY_NAME) {
-            DisplayNameColumn::Use
-        } else {
-            DisplayNameColumn::Skip
-        }
-    }
-
-    fn store(&self, flags: impl IntoIterator<Item = (String, bool)>) {
-        let mut values = self
-            .values
+    fn store(&self, gates: Gates) {
+        *self
+            .gates
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        values.extend(flags);
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = gates;
     }
 
-    /// Re-reads every flag. A database without the flags table (older than its migration) has
-    /// every flag off.
+    /// Re-reads every flag.
     pub fn refresh(&self, conn: &mut PgConnection) -> Result<(), diesel::result::Error> {
-        let mut fresh: HashMap<String, bool> =
-            FLAGS.iter().map(|f| (f.name.to_owned(), false)).collect();
-        // Asked of the catalog rather than read from an error, whose text is translated.
-        if plumb_model::schema_state::table_exists(conn, "feature_flags")? {
-            fresh.extend(
-                FeatureFlag::all(conn)?
-                    .into_iter()
-                    .map(|f| (f.name, f.enabled)),
-            );
-        }
-        self.store(fresh);
+        self.store(Gates::load(conn)?);
         Ok(())
     }
 
-    /// Changes a flag in the database if the schema allows it. The caller makes this
+    /// Changes a flag in the database through the model's guard. The caller makes this
     /// instance's view follow ([`Flags::remember`]) once the change is committed.
     pub fn set(
         &self,
@@ -87,59 +49,31 @@ impl Flags {
         name: &str,
         enabled: bool,
     ) -> Result<FlagView, ApiError> {
-        let spec = FLAGS
-            .iter()
-            .copied()
-            .find(|f| f.name == name)
-            .ok_or_else(|| {
-                let known: Vec<&str> = FLAGS.iter().map(|f| f.name).collect();
-                ApiError::not_found(format!(
-                    "no flag named {name:?}; the flags are {}",
-                    known.join(", ")
-                ))
-            })?;
-        // The check and the change are one transaction that holds the table: a migration
-        // that would change the column (ALTER TABLE takes ACCESS EXCLUSIVE) waits until the
-        // flag is stored, or is seen by the check if it came first.
-        let (flag, presence) = conn.transaction(|conn| {
-            diesel::sql_query(format!(
-                "LOCK TABLE public.{} IN ACCESS SHARE MODE",
-                plumb_pg::sql::quote_ident(spec.table)
-            ))
-            .execute(conn)?;
-            let presence = column_presence(conn, spec.table, spec.column)?;
-            let column = format!("{}.{}", spec.table, spec.column);
-            match (enabled, presence) {
-                (true, ColumnPresence::Missing) => {
-                    return Err(schema_not_ready(format!(
-                        "cannot turn on {name}: the column {column} does not exist yet; run the migration that adds it first"
-                    )));
-                }
-                (false, ColumnPresence::NotNull { has_default: false }) => {
-                    return Err(schema_not_ready(format!(
-                        "cannot turn off {name}: the column {column} is NOT NULL without a default, so code that does not write it could not insert"
-                    )));
-                }
-                _ => {}
+        match FeatureFlag::set(conn, name, enabled) {
+            Ok((flag, presence)) => Ok(FlagView::new(flag.name, flag.enabled, presence)),
+            Err(error @ FlagError::Unknown { .. }) => Err(ApiError::not_found(error.to_string())),
+            Err(error @ (FlagError::ColumnMissing { .. } | FlagError::ColumnRequired { .. })) => {
+                Err(schema_not_ready(error.to_string()))
             }
-            let flag = FeatureFlag::set(conn, name, enabled)?;
-            Ok::<_, ApiError>((flag, presence))
-        })?;
-        Ok(FlagView::new(spec, flag.enabled, presence))
+            Err(FlagError::Database(error)) => Err(error.into()),
+        }
     }
 
     /// This instance's view of a flag whose change was committed.
     pub fn remember(&self, view: &FlagView) {
-        self.store([(view.name.clone(), view.enabled)]);
+        if let Some(gated) = plumb_model::gate::gated_column(&view.name) {
+            self.store(self.gates().with(gated, view.enabled));
+        }
     }
 
     /// Every known flag as this instance sees it, with the state of its column.
     pub fn views(&self, conn: &mut PgConnection) -> Result<Vec<FlagView>, ApiError> {
-        FLAGS
+        let gates = self.gates();
+        GATED_COLUMNS
             .iter()
-            .map(|spec| {
-                let presence = column_presence(conn, spec.table, spec.column)?;
-                Ok(FlagView::new(*spec, self.is_on(*spec), presence))
+            .map(|gated| {
+                let presence = column_presence(conn, gated.table, gated.column)?;
+                Ok(FlagView::new(gated.flag(), gates.uses(*gated), presence))
             })
             .collect()
     }
@@ -165,16 +99,17 @@ pub struct FlagView {
 }
 
 impl FlagView {
-    fn new(spec: FlagSpec, enabled: bool, presence: ColumnPresence) -> Self {
+    /// A flag's view: its name is its column's, `table.column`.
+    fn new(name: String, enabled: bool, presence: ColumnPresence) -> Self {
         let column_state = match presence {
             ColumnPresence::Missing => "missing",
             ColumnPresence::Nullable => "nullable",
             ColumnPresence::NotNull { .. } => "not_null",
         };
         Self {
-            name: spec.name.to_owned(),
+            column: name.clone(),
+            name,
             enabled,
-            column: format!("{}.{}", spec.table, spec.column),
             column_state: column_state.to_owned(),
         }
     }

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, web};
 use plumb_model::schema_state::missing_columns;
 use serde::{Deserialize, Serialize};
 
-use crate::flags::FLAGS;
 use crate::state::AppState;
+use plumb_model::GATED_COLUMNS;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use crate::app::{get_or_head, not_allowed};
@@ -47,8 +47,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             let mut missing = Vec::new();
             let mut pending = Vec::new();
             for column in missing_columns(conn)? {
-                let gated_off = FLAGS.iter().any(|f| {
-                    f.table == column.table && f.column == column.column && !flags.is_on(*f)
+                let gates = flags.gates();
+                let gated_off = GATED_COLUMNS.iter().any(|g| {
+                    g.table == column.table && g.column == column.column && !gates.uses(*g)
                 });
                 let name = format!("{}.{}", column.table, column.column);
                 if gated_off {
