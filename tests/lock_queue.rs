@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use plumb_online::LockPolicy;
-use plumb_online::not_null::enforce_not_null;
 use plumb_online::runner::{Phase, run_migrations};
 use plumb_pg::observe::Queue;
 use plumb_pg::{MigrationFolders, PgServer, TestDatabase};
@@ -86,7 +85,8 @@ enum Change {
     Plain(&'static str),
     /// The runner applying a new migration that adds a column, under this policy.
     Runner(LockPolicy),
-    /// `plumb not-null` on a filled column, under this policy.
+    /// `plumb not-null` on a filled column, under this policy: its three migrations written
+    /// into the workspace and applied by the runner.
     NotNull(LockPolicy),
 }
 
@@ -214,8 +214,16 @@ fn main() {
         ("plumb not-null, before", Change::NotNull(old)),
         ("plumb not-null, now", Change::NotNull(new)),
     ];
+    // A workspace of its own: the reference migrations, and plumb.toml saying that the runner
+    // applies them (so the NOT NULL scaffold leaves lock_timeout to the policy under test).
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&reference, dir.path());
+    let workspace_migrations = dir.path().join("migrations");
+    copy_dir(&reference, &workspace_migrations);
+    std::fs::write(
+        dir.path().join("plumb.toml"),
+        "[lock]\napplied-by = \"plumb\"\n",
+    )
+    .unwrap();
     println!(
         "{:<58} {:>5} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9}  DDL",
         "scenario", "conns", "requests", "non-2xx", "p50 ms", "p99 ms", "max ms", "gap s"
@@ -244,7 +252,7 @@ fn main() {
                     run_scenario(
                         &db,
                         &base,
-                        dir.path(),
+                        &workspace_migrations,
                         &options,
                         connections,
                         serial,
@@ -336,7 +344,23 @@ fn run_scenario(
         fill(db, &column);
     }
     if let Change::NotNull(_) = &scenario.change {
-        fill(db, &column);
+        // Added and filled by a migration of the workspace, so that the NOT NULL scaffold
+        // finds the column where a repository has it.
+        add_column_migration(
+            migrations,
+            serial,
+            &format!("{column} text DEFAULT 'x'"),
+            &column,
+        );
+        let folders = MigrationFolders::read(migrations).unwrap();
+        run_migrations(
+            db.url(),
+            &folders,
+            Phase::All,
+            &LockPolicy::default(),
+            &mut |_| {},
+        )
+        .unwrap();
     }
     let started = Instant::now() + Duration::from_millis(200);
     let end = started + Duration::from_secs(options.seconds);
@@ -458,18 +482,7 @@ fn run_ddl(
             )
         }
         Change::Runner(policy) => {
-            let folder = migrations.join(format!("2030-01-01-{serial:06}-0000_bench_{serial}"));
-            std::fs::create_dir_all(&folder).unwrap();
-            std::fs::write(
-                folder.join("up.sql"),
-                format!("ALTER TABLE accounts ADD COLUMN {column} text;\n"),
-            )
-            .unwrap();
-            std::fs::write(
-                folder.join("down.sql"),
-                format!("ALTER TABLE accounts DROP COLUMN {column};\n"),
-            )
-            .unwrap();
+            add_column_migration(migrations, serial, &format!("{column} text"), column);
             let folders = MigrationFolders::read(migrations).unwrap();
             let mut queue = Queue::default();
             let outcome = run_migrations(db.url(), &folders, Phase::All, policy, &mut |_| {});
@@ -481,17 +494,40 @@ fn run_ddl(
             describe(outcome, &queue, started)
         }
         Change::NotNull(policy) => {
+            // What `plumb not-null` does: the three migrations written, then applied.
+            let root = migrations.parent().unwrap();
+            let settings = plumb_check::Settings::load(root).unwrap();
+            plumb::scaffold::not_null(&settings, &format!("accounts.{column}"))
+                .and_then(plumb::scaffold::Plan::write)
+                .unwrap();
+            let folders = MigrationFolders::read(migrations).unwrap();
             let mut queue = Queue::default();
             let outcome =
-                enforce_not_null(db.url(), "accounts", column, policy, &mut |_| {}).map(|report| {
-                    for step in &report.steps {
-                        queue.absorb(step.attempts.queue());
+                run_migrations(db.url(), &folders, Phase::All, policy, &mut |_| {}).map(|report| {
+                    for run in &report.applied {
+                        queue.absorb(&run.queue);
                     }
-                    report.steps.iter().map(|s| s.attempts.attempts).sum()
+                    report.applied.iter().map(|run| run.attempts).sum()
                 });
             describe(outcome, &queue, started)
         }
     }
+}
+
+/// A migration folder of the workspace that adds `accounts.<definition>`.
+fn add_column_migration(migrations: &Path, serial: usize, definition: &str, column: &str) {
+    let folder = migrations.join(format!("2030-01-01-{serial:06}-0000_bench_{serial}"));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("up.sql"),
+        format!("ALTER TABLE accounts ADD COLUMN {definition};\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("down.sql"),
+        format!("ALTER TABLE accounts DROP COLUMN {column};\n"),
+    )
+    .unwrap();
 }
 
 fn describe(

@@ -21,3 +21,12 @@ pub fn read_migrations_within(dir: &Path, root: &Path) -> Result<Vec<Migration>,
 pub fn read_file_within(path: &Path, root: &Path) -> Result<Option<String>, InputError> {
     plumb_migrations::read_file_within(path, root).map_err(InputError::from)
 }
+
+/// Migrations from texts not on disk (a scaffold's, before it writes them): each path is
+/// `<folder>/up.sql` and the like, relative to `dir`.
+pub fn migrations_from_files(
+    dir: &Path,
+    files: impl IntoIterator<Item = (String, std::sync::Arc<str>)>,
+) -> Result<Vec<Migration>, InputError> {
+    plumb_migrations::migrations_from_files(dir, files).map_err(InputError::from)
+}

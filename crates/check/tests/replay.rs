@@ -13,7 +13,13 @@ fn the_reference_repository_passes_clean() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let report = plumb_check::check_workspace(&root, None).unwrap();
     assert!(report.findings.is_empty(), "{}", human(&report));
-    assert_eq!(report.migrations, 8);
+    let settings = plumb_check::Settings::load(&root).unwrap();
+    assert_eq!(
+        report.migrations,
+        plumb_check::read_migrations(&settings.migrations_dir)
+            .unwrap()
+            .len()
+    );
     let accounts = &report.schema.tables["accounts"];
     let display_name = accounts.column("display_name").unwrap();
     assert!(

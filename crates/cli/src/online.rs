@@ -1,4 +1,5 @@
-//! The commands that work on a live database: `migrate`, `backfill` and `not-null`. Each reads
+//! The commands that work on a live database: `migrate`, `backfill` and `not-null` (which also
+//! writes migrations into the workspace). Each reads
 //! `DATABASE_URL`. Exit codes: 0 done; 1 the work failed or was refused (a migration error,
 //! the lock budget spent, rows left); 2 bad input (options, URL, names, migrations directory);
 //! 130 a backfill stopped by Ctrl-C or SIGTERM, its progress kept for the next run.
@@ -12,8 +13,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use plumb_online::backfill::{Backfill, BackfillOptions, BackfillOutcome, run_backfill};
-use plumb_online::not_null::{NotNullEvent, enforce_not_null};
-use plumb_online::runner::{Phase, RunEvent, run_migrations};
+use plumb_online::not_null::{ColumnState, column_state};
+use plumb_online::runner::{Phase, RunEvent, pending_migrations, run_migrations};
 use plumb_online::{DatabaseUrl, LockPolicy, OnlineError, Retry};
 use plumb_pg::MigrationFolders;
 use plumb_pg::observe::Queue;
@@ -26,8 +27,10 @@ pub enum OnlineCommand {
     /// Applies pending migrations to DATABASE_URL, each under lock_timeout with retries.
     Migrate(MigrateArgs),
     /// Fills a column of existing rows in resumable keyset batches.
-    Backfill(BackfillArgs),
-    /// Makes a filled column NOT NULL without holding ACCESS EXCLUSIVE through a scan.
+    Backfill(Box<BackfillArgs>),
+    /// Makes a filled column NOT NULL through the repository: writes the three NOT NULL
+    /// migrations (as `plumb new not-null`) unless the migrations already have them, then
+    /// applies them like `migrate`, none holding ACCESS EXCLUSIVE through a scan.
     NotNull(NotNullArgs),
 }
 
@@ -121,34 +124,96 @@ pub struct MigrateArgs {
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
-    #[arg(long)]
-    table: String,
+    /// The backfill defined in the workspace's `backfills/<NAME>.toml` (its table, column,
+    /// `set`, and optionally `where`, `key` and batch settings); the options below define one
+    /// on the command line instead.
+    #[arg(value_name = "NAME", conflicts_with_all = ["table", "column", "set", "pending", "key", "name"])]
+    file: Option<String>,
+    #[arg(long, required_unless_present = "file")]
+    table: Option<String>,
     /// The column to fill.
-    #[arg(long)]
-    column: String,
+    #[arg(long, required_unless_present = "file")]
+    column: Option<String>,
     /// SQL for the value, evaluated on each row, e.g. `lower(email)`.
-    #[arg(long, value_name = "SQL")]
-    set: String,
+    #[arg(long, value_name = "SQL", required_unless_present = "file")]
+    set: Option<String>,
     /// SQL true for rows still to fill (default: `<column> IS NULL`).
     #[arg(long = "where", value_name = "SQL")]
     pending: Option<String>,
-    /// A single-column unique key to walk in order.
-    #[arg(long, default_value = "id")]
-    key: String,
-    /// Names the job and its progress row (default: `<table>.<column>`); the same name resumes.
+    /// A single-column unique key to walk in order (default: id).
+    #[arg(long)]
+    key: Option<String>,
+    /// Names the job and its progress row (default: `<table>.<column>`; a file's job is named
+    /// after the file); the same name resumes.
     #[arg(long)]
     name: Option<String>,
-    /// Batches are sized to take about this long.
-    #[arg(long, value_name = "MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
-    batch_ms: u64,
-    /// Pause between batches.
-    #[arg(long, value_name = "MS", default_value_t = 20)]
-    pause_ms: u64,
-    /// Largest batch, in rows.
-    #[arg(long, value_name = "ROWS", default_value_t = 50_000, value_parser = clap::value_parser!(i64).range(1..))]
-    max_batch: i64,
+    /// Batches are sized to take about this long (default: the file's `batch-ms`, else 200).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    batch_ms: Option<u64>,
+    /// Pause between batches (default: the file's `pause-ms`, else 20).
+    #[arg(long, value_name = "MS")]
+    pause_ms: Option<u64>,
+    /// Largest batch, in rows (default: the file's `max-batch`, else 50,000).
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(i64).range(1..))]
+    max_batch: Option<i64>,
     #[command(flatten)]
     lock: LockArgs,
+}
+
+/// `backfills/<name>.toml`: a backfill defined in the repository, reviewed with the migration
+/// that adds its column.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct BackfillFile {
+    table: String,
+    column: String,
+    set: String,
+    #[serde(rename = "where")]
+    pending: Option<String>,
+    key: Option<String>,
+    batch_ms: Option<u64>,
+    pause_ms: Option<u64>,
+    max_batch: Option<i64>,
+}
+
+impl BackfillFile {
+    fn read(workspace: &std::path::Path, name: &str) -> Result<Self, OnlineError> {
+        let path = workspace.join("backfills").join(format!("{name}.toml"));
+        let invalid =
+            |reason: String| OnlineError::Invalid(format!("{}: {reason}", path.display()));
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(OnlineError::Invalid(format!(
+                "{name:?} is not a backfill name: give the name of a file backfills/<NAME>.toml"
+            )));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            let known = std::fs::read_dir(workspace.join("backfills"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|entry| {
+                    entry
+                        .file_name()
+                        .to_str()?
+                        .strip_suffix(".toml")
+                        .map(str::to_owned)
+                })
+                .collect::<Vec<_>>();
+            invalid(if known.is_empty() {
+                format!("{e}; the workspace defines no backfill")
+            } else {
+                format!("{e}; the backfills defined are {}", known.join(", "))
+            })
+        })?;
+        let file: BackfillFile =
+            toml::from_str(&text).map_err(|e| invalid(e.to_string().trim().to_owned()))?;
+        if file.batch_ms == Some(0) || file.max_batch.is_some_and(|n| n < 1) {
+            return Err(invalid(
+                "batch-ms and max-batch must be at least 1".to_owned(),
+            ));
+        }
+        Ok(file)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -184,7 +249,7 @@ pub fn init_logging(default_filter: &str) {
 pub fn run(command: OnlineCommand) -> ExitCode {
     let outcome = match command {
         OnlineCommand::Migrate(args) => migrate(args),
-        OnlineCommand::Backfill(args) => backfill(args),
+        OnlineCommand::Backfill(args) => backfill(*args),
         OnlineCommand::NotNull(args) => not_null(args),
     };
     match outcome {
@@ -288,14 +353,25 @@ fn say_retry(format: Format, retry: &Retry) {
 fn migrate(args: MigrateArgs) -> Result<ExitCode, OnlineError> {
     let url = database_url()?;
     let (settings, policy) = args.lock.settings_and_policy()?;
-    let folders = MigrationFolders::read(&settings.migrations_dir)?;
     let phase = match args.phase {
         PhaseArg::Pre => Phase::PreDeploy,
         PhaseArg::Post => Phase::PostDeploy,
         PhaseArg::All => Phase::All,
     };
-    let format = args.format;
-    let report = run_migrations(&url, &folders, phase, &policy, &mut |event| match event {
+    apply(&url, &settings, &policy, phase, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the pending migrations `phase` selects, a line (or JSON object) per event.
+fn apply(
+    url: &DatabaseUrl,
+    settings: &plumb_check::Settings,
+    policy: &LockPolicy,
+    phase: Phase,
+    format: Format,
+) -> Result<(), OnlineError> {
+    let folders = MigrationFolders::read(&settings.migrations_dir)?;
+    let report = run_migrations(url, &folders, phase, policy, &mut |event| match event {
         RunEvent::WaitingForRunner { holder } => emit(
             format,
             || format!("waiting for another runner to finish: {holder}"),
@@ -369,28 +445,64 @@ fn migrate(args: MigrateArgs) -> Result<ExitCode, OnlineError> {
         || format!("migrate: {} applied", report.applied.len()),
         || json!({ "event": "done", "applied": report.applied.len() }),
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
     let url = database_url()?;
-    let name = args
-        .name
-        .unwrap_or_else(|| format!("{}.{}", args.table, args.column));
+    let file = match &args.file {
+        Some(name) => Some((
+            name.clone(),
+            BackfillFile::read(&args.lock.workspace, name)?,
+        )),
+        None => None,
+    };
+    let (name, table, column, expression, pending, key, batch_ms, pause_ms, max_batch) = match file
+    {
+        Some((name, f)) => (
+            name,
+            f.table,
+            f.column,
+            f.set,
+            f.pending,
+            f.key,
+            f.batch_ms,
+            f.pause_ms,
+            f.max_batch,
+        ),
+        None => {
+            // clap requires all three without a file.
+            let (Some(table), Some(column), Some(set)) = (args.table, args.column, args.set) else {
+                return Err(OnlineError::Invalid(
+                    "give a backfill's NAME, or --table, --column and --set".into(),
+                ));
+            };
+            let name = args.name.unwrap_or_else(|| format!("{table}.{column}"));
+            (
+                name,
+                table,
+                column,
+                set,
+                args.pending,
+                args.key,
+                None,
+                None,
+                None,
+            )
+        }
+    };
     let spec = Backfill {
-        pending: args
-            .pending
-            .unwrap_or_else(|| format!("\"{}\" IS NULL", args.column.replace('"', "\"\""))),
+        pending: pending.unwrap_or_else(|| format!("\"{}\" IS NULL", column.replace('"', "\"\""))),
         name,
-        table: args.table,
-        key: args.key,
-        column: args.column,
-        expression: args.set,
+        table,
+        key: key.unwrap_or_else(|| "id".to_owned()),
+        column,
+        expression,
     };
     let options = BackfillOptions {
-        target_batch_time: Duration::from_millis(args.batch_ms),
-        pause: Duration::from_millis(args.pause_ms),
-        max_batch: args.max_batch,
+        target_batch_time: Duration::from_millis(args.batch_ms.or(batch_ms).unwrap_or(200)),
+        pause: Duration::from_millis(args.pause_ms.or(pause_ms).unwrap_or(20)),
+        max_batch: args.max_batch.or(max_batch).unwrap_or(50_000),
         policy: args.lock.policy()?,
         ..BackfillOptions::default()
     };
@@ -434,8 +546,13 @@ fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
     }
 }
 
+/// Writes the NOT NULL migrations into the repository unless its migrations already make the
+/// column NOT NULL, then applies them as `migrate` does: the database and the migrations
+/// never disagree. Refuses, writing nothing, while rows are NULL or other migrations are
+/// pending.
 fn not_null(args: NotNullArgs) -> Result<ExitCode, OnlineError> {
     let url = database_url()?;
+    let (settings, policy) = args.lock.settings_and_policy()?;
     let Some((table, column)) = args.target.split_once('.') else {
         return Err(OnlineError::Invalid(format!(
             "`{}` is not TABLE.COLUMN",
@@ -443,59 +560,69 @@ fn not_null(args: NotNullArgs) -> Result<ExitCode, OnlineError> {
         )));
     };
     let format = args.format;
-    let policy = args.lock.policy()?;
-    let report = enforce_not_null(&url, table, column, &policy, &mut |event| match event {
-        NotNullEvent::Retrying(retry) => say_retry(format, retry),
-        NotNullEvent::Done(step) => emit(
-            format,
-            || {
-                format!(
-                    "{}\n  {} attempt(s), {:.2} s; {}; ACCESS EXCLUSIVE held {}",
-                    step.sql,
-                    step.attempts.attempts,
-                    step.attempts.elapsed.as_secs_f64(),
-                    felt(step.attempts.queue()),
-                    ms(step.attempts.exclusive_held)
-                )
-            },
-            || {
-                json!({
-                    "event": "step",
-                    "sql": step.sql,
-                    "attempts": step.attempts.attempts,
-                    "elapsed_ms": millis(step.attempts.elapsed),
-                    "exclusive_held_ms": millis(step.attempts.exclusive_held),
-                    "queue": queue_json(step.attempts.queue()),
-                })
-            },
-        ),
-    })?;
-    let mut queue = Queue::default();
-    for step in &report.steps {
-        queue.absorb(step.attempts.queue());
+    let in_migrations = crate::scaffold::column_is_not_null(&settings, table, column)
+        .map_err(OnlineError::Invalid)?;
+    let in_database = column_state(&url, table, column)?;
+    let folders = MigrationFolders::read(&settings.migrations_dir)?;
+    let pending = pending_migrations(&url, &folders)?;
+    match in_database {
+        ColumnState::Missing => {
+            return Err(OnlineError::Invalid(format!(
+                "the database has no column {table}.{column}{}",
+                if pending.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} migration(s) are pending: run `plumb migrate` first",
+                        pending.len()
+                    )
+                }
+            )));
+        }
+        ColumnState::Nullable { nulls } if nulls > 0 => {
+            return Err(OnlineError::Refused(format!(
+                "{table}.{column} still has {nulls} NULL row(s): backfill them first (plumb backfill), then run this again; nothing was written"
+            )));
+        }
+        _ => {}
     }
+    if in_migrations && pending.is_empty() {
+        if in_database != ColumnState::NotNull {
+            return Err(OnlineError::Refused(format!(
+                "the migrations make {table}.{column} NOT NULL and the database has applied them all, yet it has the column nullable: it was changed outside its migrations"
+            )));
+        }
+        emit(
+            format,
+            || format!("{table}.{column} is already NOT NULL, in the migrations and the database"),
+            || json!({ "event": "not_null", "column": args.target }),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !in_migrations {
+        if !pending.is_empty() {
+            return Err(OnlineError::Refused(format!(
+                "{} migration(s) are pending ({}): apply them with `plumb migrate` first, so that this applies only the NOT NULL steps; nothing was written",
+                pending.len(),
+                pending.join(", ")
+            )));
+        }
+        let written = crate::scaffold::not_null(&settings, &args.target)
+            .and_then(crate::scaffold::Plan::write)
+            .map_err(OnlineError::Invalid)?;
+        for (path, _) in &written {
+            emit(
+                format,
+                || format!("wrote {}", path.display()),
+                || json!({ "event": "wrote", "path": path }),
+            );
+        }
+    }
+    apply(&url, &settings, &policy, Phase::All, format)?;
     emit(
         format,
-        || {
-            if report.steps.is_empty() {
-                format!("{table}.{column} is already NOT NULL")
-            } else {
-                format!(
-                    "{table}.{column} is NOT NULL; ACCESS EXCLUSIVE held {} in all; {}",
-                    ms(report.exclusive_held()),
-                    felt(&queue)
-                )
-            }
-        },
-        || {
-            json!({
-                "event": "done",
-                "column": format!("{table}.{column}"),
-                "steps": report.steps.len(),
-                "exclusive_held_ms": millis(report.exclusive_held()),
-                "queue": queue_json(&queue),
-            })
-        },
+        || format!("{table}.{column} is NOT NULL, in the migrations and the database"),
+        || json!({ "event": "not_null", "column": args.target }),
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -159,6 +159,101 @@ fn ctrl_c_stops_a_backfill_between_batches_with_exit_130() {
     assert!(notes(&db).iter().all(|r| r.note.is_some()));
 }
 
+/// Whether `items.<column>` may be NULL in the database; `None` when there is no such column.
+fn column_is_nullable(db: &TestDatabase<'_>, column: &str) -> Option<bool> {
+    #[derive(QueryableByName)]
+    struct Nullable {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        nullable: bool,
+    }
+    diesel::sql_query(
+        "SELECT is_nullable = 'YES' AS nullable FROM information_schema.columns \
+         WHERE table_name = 'items' AND column_name = $1",
+    )
+    .bind::<Text, _>(column)
+    .get_result::<Nullable>(&mut db.connect().unwrap())
+    .optional()
+    .unwrap()
+    .map(|n| n.nullable)
+}
+
+/// A workspace whose one migration creates `items (id, note)`, applied to `db`.
+fn items_workspace(db: &TestDatabase<'_>) -> tempfile::TempDir {
+    let workspace = tempfile::tempdir().unwrap();
+    let migration = workspace
+        .path()
+        .join("migrations/2026-01-01-000000-0000_items");
+    std::fs::create_dir_all(&migration).unwrap();
+    std::fs::write(
+        migration.join("up.sql"),
+        "CREATE TABLE items (id bigint PRIMARY KEY, note text);\n",
+    )
+    .unwrap();
+    std::fs::write(migration.join("down.sql"), "DROP TABLE items;\n").unwrap();
+    let dir = workspace.path().to_str().unwrap();
+    let (code, _, stderr) = text(
+        &plumb(db, &["migrate", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    workspace
+}
+
+fn migration_count(workspace: &tempfile::TempDir) -> usize {
+    std::fs::read_dir(workspace.path().join("migrations"))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn not_null_refuses_while_rows_are_null_or_migrations_are_pending_writing_nothing() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let workspace = items_workspace(&db);
+    let dir = workspace.path().to_str().unwrap();
+    let mut conn = db.connect().unwrap();
+    conn.batch_execute("INSERT INTO items VALUES (1, 'a'), (2, NULL)")
+        .unwrap();
+    let (code, _, stderr) = text(
+        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("still has 1 NULL row(s)"), "{stderr}");
+    assert_eq!(migration_count(&workspace), 1, "nothing written");
+
+    conn.batch_execute("UPDATE items SET note = 'b' WHERE id = 2")
+        .unwrap();
+    let extra = workspace
+        .path()
+        .join("migrations/2026-01-02-000000-0000_tag");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(
+        extra.join("up.sql"),
+        "ALTER TABLE items ADD COLUMN tag text;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        extra.join("down.sql"),
+        "ALTER TABLE items DROP COLUMN tag;\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = text(
+        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("1 migration(s) are pending (2026-01-02-000000-0000_tag)"),
+        "{stderr}"
+    );
+    assert_eq!(migration_count(&workspace), 2, "nothing written");
+    assert_eq!(column_is_nullable(&db, "note"), Some(true));
+}
+
 #[test]
 fn migrate_then_not_null_report_each_step() {
     let server = PgServer::shared().unwrap();
@@ -201,20 +296,36 @@ fn migrate_then_not_null_report_each_step() {
     );
     assert_eq!(lines[3], "migrate: 1 applied");
 
-    let (code, stdout, _) = text(&plumb(&db, &["not-null", "items.note"]).output().unwrap());
-    assert_eq!(code, 0);
-    assert!(
-        stdout.contains("VALIDATE CONSTRAINT \"plumb_nn_note\"\n  1 attempt(s)"),
-        "{stdout}"
+    let (code, stdout, stderr) = text(
+        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
+            .output()
+            .unwrap(),
     );
-    assert!(
-        stdout
-            .trim_end()
-            .lines()
-            .last()
-            .unwrap()
-            .starts_with("items.note is NOT NULL; ACCESS EXCLUSIVE held "),
-        "{stdout}"
+    assert_eq!(code, 0, "{stderr}");
+    let written: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .collect();
+    assert_eq!(written.len(), 3, "{stdout}");
+    assert!(stdout.contains(" (all): 3 pending on "), "{stdout}");
+    assert!(stdout.contains("migrate: 3 applied\n"), "{stdout}");
+    assert_eq!(
+        stdout.trim_end().lines().last(),
+        Some("items.note is NOT NULL, in the migrations and the database")
+    );
+    assert_eq!(column_is_nullable(&db, "note"), Some(false));
+    // Run again: the migrations and the database already agree; nothing is written.
+    let (code, stdout, _) = text(
+        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        (code, stdout.trim()),
+        (
+            0,
+            "items.note is already NOT NULL, in the migrations and the database"
+        )
     );
 
     // The same in JSON Lines, with the policy plumb.toml sets: one object per event.
@@ -256,7 +367,11 @@ fn migrate_then_not_null_report_each_step() {
     assert_eq!(events[2]["attempts"], 1, "{stdout}");
     assert_eq!(events[2]["queue"]["sessions_waiting_behind"], 0, "{stdout}");
 
-    let (code, _, stderr) = text(&plumb(&db, &["not-null", "items"]).output().unwrap());
+    let (code, _, stderr) = text(
+        &plumb(&db, &["not-null", "items", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(
         (code, stderr.trim()),
         (2, "error: `items` is not TABLE.COLUMN")
@@ -339,10 +454,11 @@ fn not_null_streams_each_retry_as_it_happens_naming_the_holder() {
     use std::io::{BufRead, BufReader};
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
-    items(&db, 200);
+    let workspace = items_workspace(&db);
+    let dir = workspace.path().to_str().unwrap();
     db.connect()
         .unwrap()
-        .batch_execute("UPDATE items SET note = 'n' WHERE note IS NULL")
+        .batch_execute("INSERT INTO items SELECT g, 'n' FROM generate_series(1, 200) g")
         .unwrap();
     let mut holder = db.connect().unwrap();
     for sql in [
@@ -357,6 +473,8 @@ fn not_null_streams_each_retry_as_it_happens_naming_the_holder() {
         &[
             "not-null",
             "items.note",
+            "--workspace",
+            dir,
             "--lock-timeout-ms",
             "30",
             "--attempts",
@@ -381,7 +499,7 @@ fn not_null_streams_each_retry_as_it_happens_naming_the_holder() {
     assert!(status.success(), "{rest:?}");
     assert!(
         rest.last()
-            .is_some_and(|l| l.starts_with("items.note is NOT NULL")),
+            .is_some_and(|l| l == "items.note is NOT NULL, in the migrations and the database"),
         "{rest:?}"
     );
 }
@@ -457,4 +575,74 @@ fn set_and_where_are_one_expression_each_or_nothing_runs() {
         );
     }
     assert_eq!(notes(&db), before, "no row changed");
+}
+
+/// A backfill defined in the repository, `backfills/<name>.toml`, runs by its name; a file
+/// that is wrong is refused naming it, before any row is touched.
+#[test]
+fn a_backfill_defined_in_the_workspace_runs_by_name() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    items(&db, 500);
+    let workspace = tempfile::tempdir().unwrap();
+    let dir = workspace.path().to_str().unwrap();
+    let backfills = workspace.path().join("backfills");
+    std::fs::create_dir_all(&backfills).unwrap();
+    std::fs::write(
+        backfills.join("notes.toml"),
+        "# Every item gets a note from its id.\ntable = \"items\"\ncolumn = \"note\"\nset = \"'n' || id\"\nbatch-ms = 5\nmax-batch = 100\n",
+    )
+    .unwrap();
+    std::fs::write(
+        backfills.join("typo.toml"),
+        "table = \"items\"\ncolumn = \"note\"\nset = \"'n'\"\nbatch_size = 10\n",
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = text(
+        &plumb(&db, &["backfill", "typo", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("typo.toml") && stderr.contains("batch_size"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = text(
+        &plumb(&db, &["backfill", "nope", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the backfills defined are notes, typo"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = text(
+        &plumb(&db, &["backfill", "notes", "--table", "items"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        notes(&db).iter().any(|r| r.note.is_none()),
+        "nothing was filled by a refused run"
+    );
+
+    let (code, stdout, stderr) = text(
+        &plumb(&db, &["backfill", "notes", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.starts_with("backfill notes: "), "{stdout}");
+    for row in notes(&db) {
+        let expected = if row.id % 3 == 0 {
+            "app".to_owned()
+        } else {
+            format!("n{}", row.id)
+        };
+        assert_eq!(row.note.as_deref(), Some(expected.as_str()));
+    }
 }

@@ -1,4 +1,5 @@
-//! `plumb new index` writes a migration that `plumb check` passes as written.
+//! `plumb new column|index|not-null` write migrations, and the schema.rs and registry lines
+//! that go with them, that `plumb check` passes as written.
 #![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
 
 use std::fs;
@@ -37,6 +38,130 @@ fn workspace(plumb_toml: &str) -> tempfile::TempDir {
     dir
 }
 
+const SCHEMA_RS: &str = "// @generated automatically by Diesel CLI.\n\ndiesel::table! {\n    items (id) {\n        id -> Int8,\n        sku -> Text,\n        shelf -> Nullable<Int4>,\n    }\n}\n";
+
+const REGISTRY: &str = "\n# Every column of items.\n[columns.items]\nid = \"internal\"\nsku = \"internal\"\nshelf = \"internal\"\n";
+
+/// [`workspace`] with diesel.toml, the schema.rs print-schema writes for it, and a column
+/// registry: families S and C on.
+fn full_workspace(plumb_toml: &str) -> tempfile::TempDir {
+    let dir = workspace(&format!("{plumb_toml}{REGISTRY}"));
+    fs::write(
+        dir.path().join("diesel.toml"),
+        "[print_schema]\nfile = \"src/schema.rs\"\n",
+    )
+    .unwrap();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/schema.rs"), SCHEMA_RS).unwrap();
+    dir
+}
+
+/// Every file of the workspace and its text: to show that a refusal wrote nothing.
+fn snapshot(root: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push((path.clone(), fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_scaffolded_column_passes_the_checks_with_its_schema_rs_line_and_registry_entry() {
+    for settings in ["", "[lock]\napplied-by = \"plumb\"\n"] {
+        let dir = full_workspace(settings);
+        for args in [
+            &["new", "column", "items.label", "varchar(40)", "--internal"][..],
+            &[
+                "new",
+                "column",
+                "items.rank",
+                "bigint",
+                "--default",
+                "0",
+                "--not-null",
+                "--sensitive",
+            ],
+        ] {
+            let (code, stdout, stderr) = plumb(dir.path(), args);
+            assert_eq!(code, 0, "{args:?}: {stdout}{stderr}");
+            assert_eq!(
+                stdout.lines().count(),
+                3,
+                "migration, schema.rs, plumb.toml: {stdout}"
+            );
+        }
+        let schema = fs::read_to_string(dir.path().join("src/schema.rs")).unwrap();
+        assert!(
+            schema.contains(
+                "        shelf -> Nullable<Int4>,\n        #[max_length = 40]\n        label -> Nullable<Varchar>,\n        rank -> Int8,\n    }"
+            ),
+            "{schema}"
+        );
+        let registry = fs::read_to_string(dir.path().join("plumb.toml")).unwrap();
+        assert!(
+            registry.contains("label = \"internal\"\nrank = \"sensitive\"\n"),
+            "{registry}"
+        );
+        assert_checks_clean(dir.path(), settings);
+    }
+}
+
+#[test]
+fn a_column_scaffold_the_checks_would_refuse_writes_nothing() {
+    let dir = full_workspace("");
+    let before = snapshot(dir.path());
+    for (args, says) in [
+        (
+            &[
+                "new",
+                "column",
+                "items.made",
+                "timestamptz",
+                "--default",
+                "clock_timestamp()",
+                "--internal",
+            ][..],
+            "add-column-rewrite",
+        ),
+        (
+            &["new", "column", "items.label", "text"],
+            "--expose Type.field, --internal or --sensitive",
+        ),
+        (
+            &["new", "column", "items.shelf", "text", "--internal"],
+            "items.shelf already exists",
+        ),
+        (
+            &["new", "column", "nowhere.label", "text", "--internal"],
+            "no table nowhere",
+        ),
+        (
+            &[
+                "new",
+                "column",
+                "items.label",
+                "text; DROP TABLE items",
+                "--internal",
+            ],
+            "not one SQL expression",
+        ),
+    ] {
+        let (code, stdout, stderr) = plumb(dir.path(), args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert_eq!(snapshot(dir.path()), before, "{args:?} wrote something");
+    }
+}
+
 #[test]
 fn a_scaffolded_index_passes_the_checks_whoever_applies_it() {
     for settings in ["", "[lock]\napplied-by = \"plumb\"\n"] {
@@ -73,24 +198,38 @@ fn a_target_that_is_not_table_dot_column_is_refused_with_exit_2() {
 #[test]
 fn a_scaffolded_not_null_passes_the_checks_whoever_applies_it() {
     for settings in ["", "[lock]\napplied-by = \"plumb\"\n"] {
-        let dir = workspace(settings);
+        let dir = full_workspace(settings);
         let (code, stdout, stderr) = plumb(dir.path(), &["new", "not-null", "items.shelf"]);
         assert_eq!(code, 0, "{stdout}{stderr}");
         let folders: Vec<&str> = stdout
             .lines()
             .filter_map(|l| l.strip_prefix("wrote "))
+            .filter(|l| l.contains("migrations"))
             .collect();
         assert_eq!(folders.len(), 3, "{stdout}");
-        // In the order they must run: the check, its validation, SET NOT NULL.
+        // In the order they must run: the check, its validation, SET NOT NULL; each once only
+        // code that writes the column serves.
         let mut sorted = folders.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, folders);
+        for folder in &folders {
+            let up = fs::read_to_string(dir.path().join(folder).join("up.sql")).unwrap();
+            assert!(up.starts_with("-- plumb: post-deploy\n"), "{up}");
+        }
         let last = fs::read_to_string(dir.path().join(folders[2]).join("up.sql")).unwrap();
         assert!(
             last.contains("ALTER TABLE items ALTER COLUMN shelf SET NOT NULL;\nALTER TABLE items DROP CONSTRAINT items_shelf_not_null;"),
             "{last}"
         );
+        let schema = fs::read_to_string(dir.path().join("src/schema.rs")).unwrap();
+        assert!(schema.contains("        shelf -> Int4,\n"), "{schema}");
         assert_checks_clean(dir.path(), settings);
+
+        let before = snapshot(dir.path());
+        let (code, _, stderr) = plumb(dir.path(), &["new", "not-null", "items.shelf"]);
+        assert_eq!(code, 2);
+        assert!(stderr.contains("already NOT NULL"), "{stderr}");
+        assert_eq!(snapshot(dir.path()), before);
     }
 }
 

@@ -20,7 +20,7 @@ fn no_command_shows_the_password_of_any_form_of_database_url() {
         &["migrate", "--workspace", root],
         &["live", root, "--no-base"],
         &["check-contract", root, "--no-base"],
-        &["not-null", "accounts.email"],
+        &["not-null", "accounts.email", "--workspace", root],
         &[
             "backfill",
             "--table",

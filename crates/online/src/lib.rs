@@ -3,7 +3,8 @@
 //! - [`runner`]: migrations applied in deploy phases, each attempt under `lock_timeout` with
 //!   bounded, jittered retries ([`LockPolicy`]), one runner at a time.
 //! - [`backfill`]: a column filled in resumable keyset batches sized to a target time.
-//! - [`not_null`]: a column made NOT NULL without a scan under ACCESS EXCLUSIVE.
+//! - [`not_null`]: how a column stands before `plumb not-null` writes and applies its NOT NULL
+//!   migrations.
 //!
 //! The server, its URL and the migration folders come from `plumb-pg`.
 

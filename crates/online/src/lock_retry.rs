@@ -211,18 +211,8 @@ impl LockSession {
         database_error(error).is_some_and(|e| self.texts.is_cancel(e))
     }
 
-    /// Runs `step` until it succeeds, retrying only when it was stopped by `lock_timeout`.
-    pub fn run<T>(
-        &mut self,
-        what: &str,
-        step: impl FnMut(&mut PgConnection) -> std::result::Result<T, BoxError>,
-        on_retry: &mut dyn FnMut(&Retry),
-    ) -> Result<(T, Attempts)> {
-        let lock_timeout = self.policy.lock_timeout;
-        self.run_waiting(what, lock_timeout, step, on_retry)
-    }
-
-    /// [`run`](Self::run), each attempt waiting up to `lock_timeout` for its locks.
+    /// Runs `step` until it succeeds, retrying only when it was stopped by `lock_timeout`;
+    /// each attempt waits up to `lock_timeout` for its locks.
     pub fn run_waiting<T>(
         &mut self,
         what: &str,

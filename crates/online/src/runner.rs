@@ -86,6 +86,26 @@ pub struct RunReport {
 /// The session-level advisory lock that keeps two runners from migrating one database at once.
 pub const RUNNER_LOCK_KEY: i64 = 0x706c_756d_6200;
 
+/// The migrations of `folders` the database at `url` has not had, by name, in order.
+pub fn pending_migrations(url: &DatabaseUrl, folders: &MigrationFolders) -> Result<Vec<String>> {
+    let mut conn = url.connect()?;
+    let applied: BTreeSet<String> = conn
+        .applied_migrations()
+        .map_err(|e| OnlineError::StepFailed {
+            what: "reading __diesel_schema_migrations".into(),
+            message: e.to_string(),
+        })?
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect();
+    Ok(folders
+        .folders
+        .iter()
+        .filter(|f| !applied.contains(&f.version))
+        .map(|f| f.name.clone())
+        .collect())
+}
+
 /// Applies the pending migrations of `folders` that `phase` selects.
 pub fn run_migrations(
     url: &DatabaseUrl,

@@ -59,6 +59,11 @@ pub struct SchemaFile {
     pub filter: TableFilter,
     /// `schema`: the database schema it prints, `public` by default.
     pub schema: String,
+    /// `column_sorting = "name"`: columns in name order, not the table's.
+    pub columns_by_name: bool,
+    /// `with_docs`: print-schema writes its own doc comment on a column without a database
+    /// comment (`true`, or `"database-comments-fallback-to-auto-generated-doc-comment"`).
+    pub generated_docs: bool,
 }
 
 /// diesel's `filter = { only_tables = [...] }` or `{ except_tables = [...] }`: regular
@@ -239,6 +244,8 @@ struct DieselPrintSchema {
     patch_file: Option<PathBuf>,
     schema: Option<String>,
     filter: Option<DieselFilter>,
+    column_sorting: Option<String>,
+    with_docs: Option<toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -312,6 +319,8 @@ fn schema_files(
             patch_file: None,
             filter: TableFilter::default(),
             schema: "public".to_owned(),
+            columns_by_name: false,
+            generated_docs: false,
         }]);
     }
     let diesel = root.join("diesel.toml");
@@ -335,6 +344,14 @@ fn schema_files(
                 )?,
             },
             schema: section.schema.unwrap_or_else(|| "public".to_owned()),
+            columns_by_name: section.column_sorting.as_deref() == Some("name"),
+            generated_docs: matches!(
+                &section.with_docs,
+                Some(toml::Value::Boolean(true))
+            ) || matches!(
+                &section.with_docs,
+                Some(toml::Value::String(s)) if s == "database-comments-fallback-to-auto-generated-doc-comment"
+            ),
         });
     }
     Ok(files)
