@@ -4,6 +4,8 @@
 use std::fmt;
 
 use schemars::Schema;
+
+use crate::version::{ApiVersion, EachVersion};
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
@@ -69,49 +71,51 @@ impl Entry {
     }
 }
 
-macro_rules! entry {
-    ($version:ident :: $type_name:ident, $direction:ident) => {
-        Entry {
-            version: stringify!($version),
-            type_name: stringify!($type_name),
-            direction: Direction::$direction,
-            generate: |settings| {
-                settings
-                    .into_generator()
-                    .into_root_schema_for::<crate::$version::$type_name>()
-            },
-        }
-    };
+fn generate<T: schemars::JsonSchema>(settings: SchemaSettings) -> Schema {
+    settings.into_generator().into_root_schema_for::<T>()
 }
 
-/// Every published API version, oldest first.
-pub const VERSIONS: &[&str] = &["v1", "v2"];
+impl Entry {
+    fn of<T: schemars::JsonSchema>(
+        version: &'static str,
+        type_name: &'static str,
+        direction: Direction,
+    ) -> Entry {
+        Entry {
+            version,
+            type_name,
+            direction,
+            generate: generate::<T>,
+        }
+    }
+}
 
-/// Every (version, type, direction) of the contract. Adding a type to a version means adding
-/// it here; `cargo xtask schemas` then writes its file and a snapshot test shows it for review.
+/// Every (version, type, direction) of the contract, from the types of each version of
+/// [`crate::each_version`]; `cargo xtask schemas` writes a file for each and a snapshot test
+/// shows it for review.
 pub fn catalog() -> Vec<Entry> {
-    vec![
-        entry!(v1::CreateAccountRequest, Request),
-        entry!(v1::UpdateAccountRequest, Request),
-        entry!(v1::ListQuery, Request),
-        entry!(v1::CreateApiKeyRequest, Request),
-        entry!(v1::Account, Response),
-        entry!(v1::AccountPage, Response),
-        entry!(v1::ApiKey, Response),
-        entry!(v1::CreatedApiKey, Response),
-        entry!(v1::ApiKeyPage, Response),
-        entry!(v1::ErrorResponse, Response),
-        entry!(v2::CreateAccountRequest, Request),
-        entry!(v2::UpdateAccountRequest, Request),
-        entry!(v2::ListQuery, Request),
-        entry!(v2::CreateApiKeyRequest, Request),
-        entry!(v2::Account, Response),
-        entry!(v2::AccountPage, Response),
-        entry!(v2::ApiKey, Response),
-        entry!(v2::CreatedApiKey, Response),
-        entry!(v2::ApiKeyPage, Response),
-        entry!(v2::ErrorResponse, Response),
-    ]
+    struct Entries(Vec<Entry>);
+    impl EachVersion for Entries {
+        fn version<V: ApiVersion>(&mut self) {
+            use Direction::{Request, Response};
+            let v = V::NAME;
+            self.0.extend([
+                Entry::of::<V::CreateAccountRequest>(v, "CreateAccountRequest", Request),
+                Entry::of::<V::UpdateAccountRequest>(v, "UpdateAccountRequest", Request),
+                Entry::of::<V::ListQuery>(v, "ListQuery", Request),
+                Entry::of::<V::CreateApiKeyRequest>(v, "CreateApiKeyRequest", Request),
+                Entry::of::<V::Account>(v, "Account", Response),
+                Entry::of::<V::AccountPage>(v, "AccountPage", Response),
+                Entry::of::<V::ApiKey>(v, "ApiKey", Response),
+                Entry::of::<V::CreatedApiKey>(v, "CreatedApiKey", Response),
+                Entry::of::<V::ApiKeyPage>(v, "ApiKeyPage", Response),
+                Entry::of::<V::ErrorResponse>(v, "ErrorResponse", Response),
+            ]);
+        }
+    }
+    let mut entries = Entries(Vec::new());
+    crate::each_version(&mut entries);
+    entries.0
 }
 
 /// The one way the generated files are written: pretty, keys in a stable order, a trailing

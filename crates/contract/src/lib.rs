@@ -26,9 +26,13 @@
 //! # Starting a new version
 //!
 //! 1. Add `src/vN.rs`: re-export the previous version's types that do not change
-//!    (`pub use crate::v{N-1}::{...}`) and define the ones that do.
-//! 2. Add `N` to [`VERSIONS`] and its types to [`catalog()`]; the endpoints of
-//!    [`openapi::ENDPOINTS`] are served under `/vN` with that version's types.
+//!    (`pub use crate::v{N-1}::{...}`), define the ones that do with their `From`
+//!    conversions to and from the version-neutral data ([`version`]), and `pub struct VN;`
+//!    with its [`ApiVersion`] (the types, and the pages; delegate to the previous version's
+//!    where they are the same).
+//! 2. Add `pub mod vN;` below and its line to [`each_version`]: the service serves every
+//!    endpoint of [`openapi::ENDPOINTS`] under `/vN` with those types, the catalog lists
+//!    them and the OpenAPI document describes them.
 //! 3. Run `cargo xtask schemas` and `cargo insta review`.
 //!
 //! Editing a type that an older version re-exports changes that version too: the snapshot
@@ -39,5 +43,7 @@ pub mod openapi;
 pub mod patterns;
 pub mod v1;
 pub mod v2;
+pub mod version;
 
-pub use catalog::{Direction, Entry, GeneratedFile, VERSIONS, catalog, generated_files, render};
+pub use catalog::{Direction, Entry, GeneratedFile, catalog, generated_files, render};
+pub use version::{ApiVersion, EachVersion, each_version, versions};

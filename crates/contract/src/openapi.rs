@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{Direction, Entry, VERSIONS, catalog};
+use crate::catalog::{Direction, Entry, catalog};
 
 /// One operation, the same in every version; its types are looked up in each version's
 /// catalog (v2's `Account` is not v1's).
@@ -128,7 +128,7 @@ pub fn document() -> Result<Value, OpenApiError> {
         add_component(&mut schemas, entry)?;
     }
     let mut paths = Map::new();
-    for version in VERSIONS {
+    for version in crate::versions() {
         for endpoint in ENDPOINTS {
             let path = format!("/{version}{}", endpoint.path);
             let item = paths.entry(path).or_insert_with(|| json!({}));

@@ -134,3 +134,102 @@ pub struct ErrorDetail {
     pub field: String,
     pub message: String,
 }
+
+/// Version 1 as the service serves it.
+#[derive(Debug, Clone, Copy)]
+pub struct V1;
+
+impl crate::ApiVersion for V1 {
+    const NAME: &'static str = "v1";
+
+    type CreateAccountRequest = CreateAccountRequest;
+    type UpdateAccountRequest = UpdateAccountRequest;
+    type ListQuery = ListQuery;
+    type CreateApiKeyRequest = CreateApiKeyRequest;
+    type Account = Account;
+    type AccountPage = AccountPage;
+    type ApiKey = ApiKey;
+    type CreatedApiKey = CreatedApiKey;
+    type ApiKeyPage = ApiKeyPage;
+    type ErrorResponse = ErrorResponse;
+
+    fn key_label(request: &CreateApiKeyRequest) -> &str {
+        &request.label
+    }
+
+    fn account_page(items: Vec<AccountData>, next_after: Option<i64>) -> AccountPage {
+        AccountPage {
+            items: items.into_iter().map(Account::from).collect(),
+            next_after,
+        }
+    }
+
+    fn created_key(key: ApiKeyData, token: String) -> CreatedApiKey {
+        CreatedApiKey {
+            key: key.into(),
+            token,
+        }
+    }
+
+    fn key_page(items: Vec<ApiKeyData>, next_after: Option<i64>) -> ApiKeyPage {
+        ApiKeyPage {
+            items: items.into_iter().map(ApiKey::from).collect(),
+            next_after,
+        }
+    }
+}
+
+use crate::version::{AccountChangesData, AccountData, ApiKeyData, NewAccountData, PageData};
+
+impl From<CreateAccountRequest> for NewAccountData {
+    fn from(request: CreateAccountRequest) -> Self {
+        NewAccountData {
+            email: request.email,
+            status: request.status,
+            display_name: None,
+        }
+    }
+}
+
+impl From<UpdateAccountRequest> for AccountChangesData {
+    fn from(request: UpdateAccountRequest) -> Self {
+        AccountChangesData {
+            email: request.email,
+            status: request.status,
+            display_name: None,
+        }
+    }
+}
+
+impl From<ListQuery> for PageData {
+    fn from(query: ListQuery) -> Self {
+        PageData {
+            after: query.after,
+            limit: query.limit,
+        }
+    }
+}
+
+impl From<AccountData> for Account {
+    fn from(account: AccountData) -> Self {
+        Account {
+            id: account.id,
+            email: account.email,
+            status: account.status,
+            created_at: account.created_at,
+            updated_at: account.updated_at,
+        }
+    }
+}
+
+impl From<ApiKeyData> for ApiKey {
+    fn from(key: ApiKeyData) -> Self {
+        ApiKey {
+            id: key.id,
+            account_id: key.account_id,
+            label: key.label,
+            created_at: key.created_at,
+            revoked_at: key.revoked_at,
+        }
+    }
+}

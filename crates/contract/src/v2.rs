@@ -66,3 +66,76 @@ pub struct AccountPage {
     #[schemars(with = "i64")]
     pub next_after: Option<i64>,
 }
+
+/// Version 2 as the service serves it.
+#[derive(Debug, Clone, Copy)]
+pub struct V2;
+
+impl crate::ApiVersion for V2 {
+    const NAME: &'static str = "v2";
+
+    type CreateAccountRequest = CreateAccountRequest;
+    type UpdateAccountRequest = UpdateAccountRequest;
+    type ListQuery = ListQuery;
+    type CreateApiKeyRequest = CreateApiKeyRequest;
+    type Account = Account;
+    type AccountPage = AccountPage;
+    type ApiKey = ApiKey;
+    type CreatedApiKey = CreatedApiKey;
+    type ApiKeyPage = ApiKeyPage;
+    type ErrorResponse = ErrorResponse;
+
+    fn key_label(request: &CreateApiKeyRequest) -> &str {
+        crate::v1::V1::key_label(request)
+    }
+
+    fn account_page(items: Vec<AccountData>, next_after: Option<i64>) -> AccountPage {
+        AccountPage {
+            items: items.into_iter().map(Account::from).collect(),
+            next_after,
+        }
+    }
+
+    fn created_key(key: ApiKeyData, token: String) -> CreatedApiKey {
+        crate::v1::V1::created_key(key, token)
+    }
+
+    fn key_page(items: Vec<ApiKeyData>, next_after: Option<i64>) -> ApiKeyPage {
+        crate::v1::V1::key_page(items, next_after)
+    }
+}
+
+use crate::version::{AccountChangesData, AccountData, ApiKeyData, NewAccountData};
+
+impl From<CreateAccountRequest> for NewAccountData {
+    fn from(request: CreateAccountRequest) -> Self {
+        NewAccountData {
+            email: request.email,
+            status: request.status,
+            display_name: request.display_name,
+        }
+    }
+}
+
+impl From<UpdateAccountRequest> for AccountChangesData {
+    fn from(request: UpdateAccountRequest) -> Self {
+        AccountChangesData {
+            email: request.email,
+            status: request.status,
+            display_name: request.display_name,
+        }
+    }
+}
+
+impl From<AccountData> for Account {
+    fn from(account: AccountData) -> Self {
+        Account {
+            id: account.id,
+            email: account.email,
+            status: account.status,
+            display_name: account.display_name,
+            created_at: account.created_at,
+            updated_at: account.updated_at,
+        }
+    }
+}

@@ -1,9 +1,12 @@
-//! `/v1` and `/v2`: accounts and their API keys. Each version's handlers are thin: they turn
-//! that version's types into the model's and back; the work is shared.
+//! Accounts and their API keys, served under every published version of the contract
+//! (`/v1`, `/v2`, ...). The handlers are generic over the version: they turn its request types
+//! into the contract's version-neutral data and the model's results back into its response
+//! types, so a version is served by being listed in `plumb_contract::each_version`.
 
 use actix_web::{HttpResponse, web};
 use diesel::PgConnection;
-use plumb_contract::{v1, v2};
+use plumb_contract::version::{AccountData, ApiKeyData, PageData};
+use plumb_contract::{ApiVersion, EachVersion, v1};
 use plumb_model::{Account, AccountChanges, AccountStatus, ApiKey, NewAccount, NewApiKey};
 use sha2::{Digest, Sha256};
 
@@ -15,57 +18,43 @@ use crate::validate::Problems;
 
 const DEFAULT_PAGE: u32 = 50;
 
+/// Every endpoint of every version.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/v1")
-            .service(
-                web::resource("/accounts")
-                    .route(web::post().to(v1_create))
-                    .route(get_or_head().to(v1_list))
-                    .default_service(not_allowed("GET, HEAD, POST")),
-            )
-            .service(
-                web::resource("/accounts/{id}")
-                    .route(get_or_head().to(v1_get))
-                    .route(web::patch().to(v1_update))
-                    .default_service(not_allowed("GET, HEAD, PATCH")),
-            )
-            .configure(api_key_routes),
-    )
-    .service(
-        web::scope("/v2")
-            .service(
-                web::resource("/accounts")
-                    .route(web::post().to(v2_create))
-                    .route(get_or_head().to(v2_list))
-                    .default_service(not_allowed("GET, HEAD, POST")),
-            )
-            .service(
-                web::resource("/accounts/{id}")
-                    .route(get_or_head().to(v2_get))
-                    .route(web::patch().to(v2_update))
-                    .default_service(not_allowed("GET, HEAD, PATCH")),
-            )
-            .configure(api_key_routes),
-    );
+    struct Serve<'a>(&'a mut web::ServiceConfig);
+    impl EachVersion for Serve<'_> {
+        fn version<V: ApiVersion>(&mut self) {
+            self.0.service(
+                web::scope(&format!("/{}", V::NAME))
+                    .service(
+                        web::resource("/accounts")
+                            .route(web::post().to(create::<V>))
+                            .route(get_or_head().to(list::<V>))
+                            .default_service(not_allowed("GET, HEAD, POST")),
+                    )
+                    .service(
+                        web::resource("/accounts/{id}")
+                            .route(get_or_head().to(get::<V>))
+                            .route(web::patch().to(update::<V>))
+                            .default_service(not_allowed("GET, HEAD, PATCH")),
+                    )
+                    .service(
+                        web::resource("/accounts/{id}/api-keys")
+                            .route(web::post().to(create_api_key::<V>))
+                            .route(get_or_head().to(list_api_keys::<V>))
+                            .default_service(not_allowed("GET, HEAD, POST")),
+                    )
+                    .service(
+                        web::resource("/accounts/{id}/api-keys/{key_id}")
+                            .route(web::delete().to(revoke_api_key::<V>))
+                            .default_service(not_allowed("DELETE")),
+                    ),
+            );
+        }
+    }
+    plumb_contract::each_version(&mut Serve(cfg));
 }
 
-/// API keys did not change between versions: one set of handlers serves both.
-fn api_key_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/accounts/{id}/api-keys")
-            .route(web::post().to(create_api_key))
-            .route(get_or_head().to(list_api_keys))
-            .default_service(not_allowed("GET, HEAD, POST")),
-    )
-    .service(
-        web::resource("/accounts/{id}/api-keys/{key_id}")
-            .route(web::delete().to(revoke_api_key))
-            .default_service(not_allowed("DELETE")),
-    );
-}
-
-// --- conversions between the contract's types and the model's ---
+// --- conversions between the contract's neutral data and the model's types ---
 
 fn status_in(status: v1::AccountStatus) -> AccountStatus {
     match status {
@@ -83,18 +72,8 @@ fn status_out(status: AccountStatus) -> v1::AccountStatus {
     }
 }
 
-fn v1_account(account: Account) -> v1::Account {
-    v1::Account {
-        id: account.id,
-        email: account.email,
-        status: status_out(account.status),
-        created_at: account.created_at,
-        updated_at: account.updated_at,
-    }
-}
-
-fn v2_account(account: Account) -> v2::Account {
-    v2::Account {
+fn account_out(account: Account) -> AccountData {
+    AccountData {
         id: account.id,
         email: account.email,
         status: status_out(account.status),
@@ -104,8 +83,8 @@ fn v2_account(account: Account) -> v2::Account {
     }
 }
 
-fn api_key_out(key: ApiKey) -> v1::ApiKey {
-    v1::ApiKey {
+fn api_key_out(key: ApiKey) -> ApiKeyData {
+    ApiKeyData {
         id: key.id,
         account_id: key.account_id,
         label: key.label,
@@ -113,8 +92,6 @@ fn api_key_out(key: ApiKey) -> v1::ApiKey {
         revoked_at: key.revoked_at,
     }
 }
-
-// --- shared work ---
 
 /// Ids are positive; the path says which one was not.
 fn positive(field: &str, id: i64) -> Result<i64, ApiError> {
@@ -127,13 +104,28 @@ fn positive(field: &str, id: i64) -> Result<i64, ApiError> {
     }
 }
 
-struct NewAccountInput {
-    email: String,
-    status: Option<v1::AccountStatus>,
-    display_name: Option<String>,
+/// The page size asked for, checked.
+fn page_limit(page: &PageData) -> Result<i64, ApiError> {
+    let mut problems = Problems::default();
+    problems.limit("limit", page.limit);
+    problems.finish()?;
+    Ok(i64::from(page.limit.unwrap_or(DEFAULT_PAGE)))
 }
 
-async fn create(state: &AppState, input: NewAccountInput) -> Result<Account, ApiError> {
+fn paginate<T>(page: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<i64>) {
+    let more = i64::try_from(page.len()).unwrap_or(i64::MAX) > limit;
+    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = if more { page.last().map(id) } else { None };
+    (std::mem::take(page), next)
+}
+
+// --- accounts ---
+
+async fn create<V: ApiVersion>(
+    state: web::Data<AppState>,
+    body: Body<V::CreateAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let input: plumb_contract::version::NewAccountData = body.into_inner().into();
     let mut problems = Problems::default();
     problems.email("/email", &input.email);
     if let Some(name) = &input.display_name {
@@ -144,10 +136,10 @@ async fn create(state: &AppState, input: NewAccountInput) -> Result<Account, Api
         );
     }
     problems.finish()?;
-    state
+    let account = state
         .db(move |conn, flags| {
             // The model writes the default display name (the email's local part) when none
-            // is given, while the flag has the service write the column.
+            // is given, while the gate has the service write the column.
             let new = NewAccount {
                 email: &input.email,
                 status: input.status.map(status_in).unwrap_or(AccountStatus::Active),
@@ -155,51 +147,47 @@ async fn create(state: &AppState, input: NewAccountInput) -> Result<Account, Api
             };
             Ok(Account::create(conn, &new, &flags.gates())?)
         })
-        .await
+        .await?;
+    Ok(HttpResponse::Created().json(V::Account::from(account_out(account))))
 }
 
-async fn get(state: &AppState, id: i64) -> Result<Account, ApiError> {
-    let id = positive("id", id)?;
-    state
+async fn get<V: ApiVersion>(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = positive("id", id.into_inner())?;
+    let account = state
         .db(move |conn, flags| {
             Account::find(conn, id, &flags.gates())?
                 .ok_or_else(|| ApiError::not_found("no account has this id"))
         })
-        .await
+        .await?;
+    Ok(HttpResponse::Ok().json(V::Account::from(account_out(account))))
 }
 
-/// One page, and the id to continue after when there is more.
-async fn list(
-    state: &AppState,
-    query: v1::ListQuery,
-) -> Result<(Vec<Account>, Option<i64>), ApiError> {
-    let mut problems = Problems::default();
-    problems.limit("limit", query.limit);
-    problems.finish()?;
-    let limit = i64::from(query.limit.unwrap_or(DEFAULT_PAGE));
-    state
+async fn list<V: ApiVersion>(
+    state: web::Data<AppState>,
+    query: web::Query<V::ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page: PageData = query.into_inner().into();
+    let limit = page_limit(&page)?;
+    let (items, next_after) = state
         .db(move |conn, flags| {
-            let mut page = Account::list(conn, query.after, limit + 1, &flags.gates())?;
-            Ok(paginate(&mut page, limit, |a| a.id))
+            let mut found = Account::list(conn, page.after, limit + 1, &flags.gates())?;
+            Ok(paginate(&mut found, limit, |a| a.id))
         })
-        .await
+        .await?;
+    let items = items.into_iter().map(account_out).collect();
+    Ok(HttpResponse::Ok().json(V::account_page(items, next_after)))
 }
 
-fn paginate<T>(page: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<i64>) {
-    let more = i64::try_from(page.len()).unwrap_or(i64::MAX) > limit;
-    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = if more { page.last().map(id) } else { None };
-    (std::mem::take(page), next)
-}
-
-struct ChangesInput {
-    email: Option<String>,
-    status: Option<v1::AccountStatus>,
-    display_name: Option<String>,
-}
-
-async fn update(state: &AppState, id: i64, input: ChangesInput) -> Result<Account, ApiError> {
-    let id = positive("id", id)?;
+async fn update<V: ApiVersion>(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<V::UpdateAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = positive("id", id.into_inner())?;
+    let input: plumb_contract::version::AccountChangesData = body.into_inner().into();
     let mut problems = Problems::default();
     if let Some(email) = &input.email {
         problems.email("/email", email);
@@ -212,7 +200,7 @@ async fn update(state: &AppState, id: i64, input: ChangesInput) -> Result<Accoun
         );
     }
     problems.finish()?;
-    state
+    let account = state
         .db(move |conn, flags| {
             let changes = AccountChanges {
                 email: input.email.as_deref(),
@@ -222,98 +210,11 @@ async fn update(state: &AppState, id: i64, input: ChangesInput) -> Result<Accoun
             Account::update(conn, id, &changes, &flags.gates())?
                 .ok_or_else(|| ApiError::not_found("no account has this id"))
         })
-        .await
+        .await?;
+    Ok(HttpResponse::Ok().json(V::Account::from(account_out(account))))
 }
 
-// --- v1 ---
-
-async fn v1_create(
-    state: web::Data<AppState>,
-    body: Body<v1::CreateAccountRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let input = NewAccountInput {
-        email: body.email,
-        status: body.status,
-        display_name: None,
-    };
-    Ok(HttpResponse::Created().json(v1_account(create(&state, input).await?)))
-}
-
-async fn v1_get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(v1_account(get(&state, id.into_inner()).await?)))
-}
-
-async fn v1_list(
-    state: web::Data<AppState>,
-    query: web::Query<v1::ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let (items, next_after) = list(&state, query.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(v1::AccountPage {
-        items: items.into_iter().map(v1_account).collect(),
-        next_after,
-    }))
-}
-
-async fn v1_update(
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: Body<v1::UpdateAccountRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let input = ChangesInput {
-        email: body.email,
-        status: body.status,
-        display_name: None,
-    };
-    Ok(HttpResponse::Ok().json(v1_account(update(&state, id.into_inner(), input).await?)))
-}
-
-// --- v2 ---
-
-async fn v2_create(
-    state: web::Data<AppState>,
-    body: Body<v2::CreateAccountRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let input = NewAccountInput {
-        email: body.email,
-        status: body.status,
-        display_name: body.display_name,
-    };
-    Ok(HttpResponse::Created().json(v2_account(create(&state, input).await?)))
-}
-
-async fn v2_get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(v2_account(get(&state, id.into_inner()).await?)))
-}
-
-async fn v2_list(
-    state: web::Data<AppState>,
-    query: web::Query<v2::ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let (items, next_after) = list(&state, query.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(v2::AccountPage {
-        items: items.into_iter().map(v2_account).collect(),
-        next_after,
-    }))
-}
-
-async fn v2_update(
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: Body<v2::UpdateAccountRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let input = ChangesInput {
-        email: body.email,
-        status: body.status,
-        display_name: body.display_name,
-    };
-    Ok(HttpResponse::Ok().json(v2_account(update(&state, id.into_inner(), input).await?)))
-}
-
-// --- API keys (both versions) ---
+// --- API keys ---
 
 fn ensure_account(conn: &mut PgConnection, id: i64) -> Result<(), ApiError> {
     match Account::find(conn, id, &plumb_model::Gates::closed())? {
@@ -337,13 +238,13 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-async fn create_api_key(
+async fn create_api_key<V: ApiVersion>(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: Body<v1::CreateApiKeyRequest>,
+    body: Body<V::CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let account_id = positive("id", id.into_inner())?;
-    let label = body.into_inner().label;
+    let label = V::key_label(&body).to_owned();
     let mut problems = Problems::default();
     problems.text("/label", &label, 100);
     problems.finish()?;
@@ -361,23 +262,17 @@ async fn create_api_key(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Created().json(v1::CreatedApiKey {
-        key: api_key_out(key),
-        token,
-    }))
+    Ok(HttpResponse::Created().json(V::created_key(api_key_out(key), token)))
 }
 
-async fn list_api_keys(
+async fn list_api_keys<V: ApiVersion>(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<v1::ListQuery>,
+    query: web::Query<V::ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let account_id = positive("id", id.into_inner())?;
-    let query = query.into_inner();
-    let mut problems = Problems::default();
-    problems.limit("limit", query.limit);
-    problems.finish()?;
-    let limit = i64::from(query.limit.unwrap_or(DEFAULT_PAGE));
+    let query: PageData = query.into_inner().into();
+    let limit = page_limit(&query)?;
     let (items, next_after) = state
         .db(move |conn, _| {
             ensure_account(conn, account_id)?;
@@ -385,13 +280,11 @@ async fn list_api_keys(
             Ok(paginate(&mut page, limit, |k| k.id))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(v1::ApiKeyPage {
-        items: items.into_iter().map(api_key_out).collect(),
-        next_after,
-    }))
+    let items = items.into_iter().map(api_key_out).collect();
+    Ok(HttpResponse::Ok().json(V::key_page(items, next_after)))
 }
 
-async fn revoke_api_key(
+async fn revoke_api_key<V: ApiVersion>(
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -403,5 +296,5 @@ async fn revoke_api_key(
                 .ok_or_else(|| ApiError::not_found("this account has no key with this id"))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(api_key_out(key)))
+    Ok(HttpResponse::Ok().json(V::ApiKey::from(api_key_out(key))))
 }
