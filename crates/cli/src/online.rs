@@ -96,7 +96,7 @@ impl LockArgs {
 /// How `migrate` and `not-null` report: lines for people, or one JSON object per event (JSON
 /// Lines), each written as it happens.
 #[derive(Debug, Clone, Copy, Default, ValueEnum, PartialEq, Eq)]
-enum Format {
+pub enum Format {
     #[default]
     Human,
     Json,
@@ -448,28 +448,60 @@ fn apply(
     Ok(())
 }
 
+/// A backfill's definition and the batch settings its file gives.
+#[derive(Debug, Clone)]
+pub struct DefinedBackfill {
+    pub spec: Backfill,
+    pub batch_ms: Option<u64>,
+    pub pause_ms: Option<u64>,
+    pub max_batch: Option<i64>,
+}
+
+/// The backfill `backfills/<name>.toml` of `workspace` defines; the job is named `name`.
+pub fn read_backfill(
+    workspace: &std::path::Path,
+    name: &str,
+) -> Result<DefinedBackfill, OnlineError> {
+    let file = BackfillFile::read(workspace, name)?;
+    Ok(DefinedBackfill {
+        spec: definition(
+            name.to_owned(),
+            file.table,
+            file.column,
+            file.set,
+            file.pending,
+            file.key,
+        ),
+        batch_ms: file.batch_ms,
+        pause_ms: file.pause_ms,
+        max_batch: file.max_batch,
+    })
+}
+
+/// A backfill with the defaults filled in: rows where the column is NULL, walked by `id`.
+fn definition(
+    name: String,
+    table: String,
+    column: String,
+    expression: String,
+    pending: Option<String>,
+    key: Option<String>,
+) -> Backfill {
+    Backfill {
+        pending: pending
+            .unwrap_or_else(|| format!("{} IS NULL", plumb_pg::sql::quote_ident(&column))),
+        name,
+        table,
+        key: key.unwrap_or_else(|| "id".to_owned()),
+        column,
+        expression,
+    }
+}
+
 fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
     let url = database_url()?;
-    let file = match &args.file {
-        Some(name) => Some((
-            name.clone(),
-            BackfillFile::read(&args.lock.workspace, name)?,
-        )),
-        None => None,
-    };
-    let (name, table, column, expression, pending, key, batch_ms, pause_ms, max_batch) = match file
-    {
-        Some((name, f)) => (
-            name,
-            f.table,
-            f.column,
-            f.set,
-            f.pending,
-            f.key,
-            f.batch_ms,
-            f.pause_ms,
-            f.max_batch,
-        ),
+    let defined = match &args.file {
+        Some(name) => read_backfill(&args.lock.workspace, name)?,
         None => {
             // clap requires all three without a file.
             let (Some(table), Some(column), Some(set)) = (args.table, args.column, args.set) else {
@@ -478,27 +510,16 @@ fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
                 ));
             };
             let name = args.name.unwrap_or_else(|| format!("{table}.{column}"));
-            (
-                name,
-                table,
-                column,
-                set,
-                args.pending,
-                args.key,
-                None,
-                None,
-                None,
-            )
+            DefinedBackfill {
+                spec: definition(name, table, column, set, args.pending, args.key),
+                batch_ms: None,
+                pause_ms: None,
+                max_batch: None,
+            }
         }
     };
-    let spec = Backfill {
-        pending: pending.unwrap_or_else(|| format!("\"{}\" IS NULL", column.replace('"', "\"\""))),
-        name,
-        table,
-        key: key.unwrap_or_else(|| "id".to_owned()),
-        column,
-        expression,
-    };
+    let spec = defined.spec;
+    let (batch_ms, pause_ms, max_batch) = (defined.batch_ms, defined.pause_ms, defined.max_batch);
     let options = BackfillOptions {
         target_batch_time: Duration::from_millis(args.batch_ms.or(batch_ms).unwrap_or(200)),
         pause: Duration::from_millis(args.pause_ms.or(pause_ms).unwrap_or(20)),
@@ -553,18 +574,28 @@ fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
 fn not_null(args: NotNullArgs) -> Result<ExitCode, OnlineError> {
     let url = database_url()?;
     let (settings, policy) = args.lock.settings_and_policy()?;
-    let Some((table, column)) = args.target.split_once('.') else {
+    not_null_through_repository(&url, &settings, &policy, &args.target, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `plumb not-null` on the workspace of `settings` and the database at `url`.
+pub fn not_null_through_repository(
+    url: &DatabaseUrl,
+    settings: &plumb_check::Settings,
+    policy: &LockPolicy,
+    target: &str,
+    format: Format,
+) -> Result<(), OnlineError> {
+    let Some((table, column)) = target.split_once('.') else {
         return Err(OnlineError::Invalid(format!(
-            "`{}` is not TABLE.COLUMN",
-            args.target
+            "`{target}` is not TABLE.COLUMN"
         )));
     };
-    let format = args.format;
-    let in_migrations = crate::scaffold::column_is_not_null(&settings, table, column)
+    let in_migrations = crate::scaffold::column_is_not_null(settings, table, column)
         .map_err(OnlineError::Invalid)?;
-    let in_database = column_state(&url, table, column)?;
+    let in_database = column_state(url, table, column)?;
     let folders = MigrationFolders::read(&settings.migrations_dir)?;
-    let pending = pending_migrations(&url, &folders)?;
+    let pending = pending_migrations(url, &folders)?;
     match in_database {
         ColumnState::Missing => {
             return Err(OnlineError::Invalid(format!(
@@ -595,9 +626,9 @@ fn not_null(args: NotNullArgs) -> Result<ExitCode, OnlineError> {
         emit(
             format,
             || format!("{table}.{column} is already NOT NULL, in the migrations and the database"),
-            || json!({ "event": "not_null", "column": args.target }),
+            || json!({ "event": "not_null", "column": target }),
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
     if !in_migrations {
         if !pending.is_empty() {
@@ -607,22 +638,25 @@ fn not_null(args: NotNullArgs) -> Result<ExitCode, OnlineError> {
                 pending.join(", ")
             )));
         }
-        let written = crate::scaffold::not_null(&settings, &args.target)
+        let written = crate::scaffold::not_null(settings, target)
             .and_then(crate::scaffold::Plan::write)
             .map_err(OnlineError::Invalid)?;
-        for (path, _) in &written {
+        for (path, note) in &written {
             emit(
                 format,
-                || format!("wrote {}", path.display()),
+                || match note {
+                    Some(note) => format!("wrote {} ({note})", path.display()),
+                    None => format!("wrote {}", path.display()),
+                },
                 || json!({ "event": "wrote", "path": path }),
             );
         }
     }
-    apply(&url, &settings, &policy, Phase::All, format)?;
+    apply(url, settings, policy, Phase::All, format)?;
     emit(
         format,
         || format!("{table}.{column} is NOT NULL, in the migrations and the database"),
-        || json!({ "event": "not_null", "column": args.target }),
+        || json!({ "event": "not_null", "column": target }),
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

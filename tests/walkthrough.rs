@@ -1,0 +1,340 @@
+//! The life of a new column as the README walks it ("Adding a column, release by release"), on
+//! a copy of this repository: `accounts.nickname` is added by `plumb new column`, checked as CI
+//! checks a pull request, applied by the runner while release N serves, filled by the
+//! backfill the repository defines, and made NOT NULL by `plumb not-null`; each step is judged
+//! by what a user would see.
+//!
+//! Release N is this revision's service, run in this process. Releases N+1 and N+2 are the
+//! copy's files: their code is never built here, so the rows N+1 would insert (with a
+//! nickname) are not played; N serves reads and writes through the expand step and reads
+//! alone once N+1 would have replaced it, as the deploy model has it.
+#![allow(clippy::unwrap_used)] // a test that cannot set up should fail loudly
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+
+use diesel::prelude::*;
+use plumb::scaffold::{NewColumn, Plan, Registration};
+use plumb_check::{Base, Settings, Severity};
+use plumb_online::LockPolicy;
+use plumb_online::backfill::{BackfillOptions, BackfillOutcome, run_backfill};
+use plumb_online::runner::{Phase, run_migrations};
+use plumb_pg::{MigrationFolders, PgServer, TestDatabase};
+use plumb_server::Config;
+use plumb_server::app::{launch, state};
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.name=plumb",
+            "-c",
+            "user.email=plumb@example.com",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// What the checker reads of this repository, in a git repository of its own whose first
+/// commit is release N.
+fn copy_of_the_repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = repository();
+    for part in ["migrations", "schemas", "crates/model/src"] {
+        copy_dir(&root.join(part), &dir.path().join(part));
+    }
+    for file in ["diesel.toml", "plumb.toml"] {
+        std::fs::copy(root.join(file), dir.path().join(file)).unwrap();
+    }
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "release N"]);
+    dir
+}
+
+/// `plumb check --base HEAD`: the errors, as `code file: message`.
+fn errors_against_the_last_release(root: &Path) -> Vec<String> {
+    let report =
+        plumb_check::check_workspace_against(root, None, &Base::Rev("HEAD".into())).unwrap();
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{} {}: {}", f.name, f.span.file.display(), f.message))
+        .collect()
+}
+
+/// Release N, serving the database.
+fn start_release_n(db: &TestDatabase<'_>) -> String {
+    let vars = [
+        ("DATABASE_URL", db.url().expose().to_owned()),
+        ("PLUMB_BIND", "127.0.0.1:0".to_owned()),
+    ];
+    let config = Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let app = state(&config).unwrap();
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let plumb_server::app::Launched {
+                server, addresses, ..
+            } = launch(&config, app).unwrap();
+            sender.send(addresses[0]).unwrap();
+            server.await.unwrap();
+        });
+    });
+    format!("http://{}", receiver.recv().unwrap())
+}
+
+/// Clients of release N, one request after another until stopped: an account created and read
+/// back while `writes` holds, reads of the first account otherwise.
+struct Clients {
+    writes: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicUsize>,
+    failed: Arc<std::sync::Mutex<Vec<String>>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Clients {
+    fn start(base: String) -> Clients {
+        let writes = Arc::new(AtomicBool::new(true));
+        let stop = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicUsize::new(0));
+        let failed = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let thread = {
+            let (writes, stop, done, failed) = (
+                Arc::clone(&writes),
+                Arc::clone(&stop),
+                Arc::clone(&done),
+                Arc::clone(&failed),
+            );
+            thread::spawn(move || {
+                let agent = ureq::Agent::new_with_defaults();
+                let mut first: Option<i64> = None;
+                let mut n = 0u64;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    let outcome = if writes.load(Ordering::SeqCst) || first.is_none() {
+                        agent
+                            .post(&format!("{base}/v2/accounts"))
+                            .send_json(
+                                serde_json::json!({ "email": format!("client{n}@example.com") }),
+                            )
+                            .map_err(|e| format!("POST: {e}"))
+                            .and_then(|mut r| {
+                                let created: serde_json::Value =
+                                    r.body_mut().read_json().map_err(|e| e.to_string())?;
+                                let id = created["id"].as_i64().ok_or("no id")?;
+                                first.get_or_insert(id);
+                                agent
+                                    .get(&format!("{base}/v2/accounts/{id}"))
+                                    .call()
+                                    .map(drop)
+                                    .map_err(|e| format!("GET {id}: {e}"))
+                            })
+                    } else {
+                        let id = first.unwrap_or(1);
+                        agent
+                            .get(&format!("{base}/v2/accounts/{id}"))
+                            .call()
+                            .map(drop)
+                            .map_err(|e| format!("GET {id}: {e}"))
+                    };
+                    match outcome {
+                        Ok(()) => {
+                            done.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => failed.lock().unwrap().push(e),
+                    }
+                }
+            })
+        };
+        Clients {
+            writes,
+            stop,
+            done,
+            failed,
+            thread: Some(thread),
+        }
+    }
+
+    /// Blocks until the clients have completed `more` requests past `since`.
+    fn served_since(&self, since: usize, more: usize) {
+        while self.done.load(Ordering::SeqCst) < since + more {
+            assert!(
+                self.failed.lock().unwrap().is_empty(),
+                "{:?}",
+                self.failed.lock().unwrap()
+            );
+            thread::yield_now();
+        }
+    }
+
+    fn done(&self) -> usize {
+        self.done.load(Ordering::SeqCst)
+    }
+
+    fn stop(mut self) -> Vec<String> {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+        self.failed.lock().unwrap().clone()
+    }
+}
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    nullable: bool,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    nulls: i64,
+}
+
+fn nickname(db: &TestDatabase<'_>) -> Column {
+    diesel::sql_query(
+        "SELECT (SELECT is_nullable = 'YES' FROM information_schema.columns \
+                 WHERE table_name = 'accounts' AND column_name = 'nickname') AS nullable, \
+                (SELECT count(*) FROM accounts WHERE nickname IS NULL) AS nulls",
+    )
+    .get_result(&mut db.connect().unwrap())
+    .unwrap()
+}
+
+#[test]
+fn a_column_goes_from_expand_to_not_null_while_release_n_serves() {
+    let repo = copy_of_the_repository();
+    let root = repo.path();
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::migrated(server, &root.join("migrations")).unwrap();
+    let clients = Clients::start(start_release_n(&db));
+    clients.served_since(0, 20);
+
+    // Release N+1, the pull request: the expand step and the backfill that goes with it.
+    let settings = Settings::load(root).unwrap();
+    let column = NewColumn {
+        sql_type: "text",
+        default: None,
+        not_null: false,
+        registration: Some(Registration::Internal),
+    };
+    let written = plumb::scaffold::add_column(&settings, "accounts.nickname", &column)
+        .and_then(Plan::write)
+        .unwrap();
+    assert_eq!(
+        written.len(),
+        3,
+        "migration, schema.rs, plumb.toml: {written:?}"
+    );
+    std::fs::create_dir_all(root.join("backfills")).unwrap();
+    std::fs::write(
+        root.join("backfills/nickname.toml"),
+        "table = \"accounts\"\ncolumn = \"nickname\"\nset = \"split_part(email, '@', 1)\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        errors_against_the_last_release(root),
+        Vec::<String>::new(),
+        "CI passes release N+1"
+    );
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "release N+1"]);
+
+    // Its pre-deploy migrations, while N serves reads and writes.
+    let policy = LockPolicy::from(&settings.lock);
+    let before = clients.done();
+    let folders = MigrationFolders::read(&settings.migrations_dir).unwrap();
+    let report =
+        run_migrations(db.url(), &folders, Phase::PreDeploy, &policy, &mut |_| {}).unwrap();
+    assert_eq!(report.applied.len(), 1);
+    clients.served_since(before, 20);
+    assert!(nickname(&db).nullable);
+
+    // N+1 has replaced N's writes (N still answers reads); the backfill the repository defines.
+    clients.writes.store(false, Ordering::SeqCst);
+    let defined = plumb::online::read_backfill(root, "nickname").unwrap();
+    let options = BackfillOptions {
+        policy: policy.clone(),
+        ..BackfillOptions::default()
+    };
+    let stop = AtomicBool::new(false);
+    let filled = run_backfill(db.url(), &defined.spec, &options, &stop, &mut |_| {}).unwrap();
+    assert_eq!(filled.outcome, BackfillOutcome::Complete);
+    assert_eq!(nickname(&db).nulls, 0);
+
+    // Release N+2: NOT NULL through the repository, while N's reads go on.
+    let before = clients.done();
+    plumb::online::not_null_through_repository(
+        db.url(),
+        &settings,
+        &policy,
+        "accounts.nickname",
+        plumb::online::Format::Json,
+    )
+    .unwrap();
+    clients.served_since(before, 20);
+    assert!(!nickname(&db).nullable, "the database has it NOT NULL");
+    let schema = std::fs::read_to_string(root.join("crates/model/src/schema.rs")).unwrap();
+    assert!(schema.contains("        nickname -> Text,\n"), "{schema}");
+
+    // CI now names what the release's code must still do: insert the column. A suppression
+    // on the struct names display_name only, so it cannot hide the new column.
+    let errors = errors_against_the_last_release(root);
+    assert!(
+        errors.len() == 1
+            && errors[0].starts_with("insert-missing-required-column crates/model/src/account.rs")
+            && errors[0].contains("nickname"),
+        "{errors:?}"
+    );
+    let model = root.join("crates/model/src/account.rs");
+    let text = std::fs::read_to_string(&model).unwrap();
+    let insert = "struct NewAccountBase<'a> {\n    email: &'a str,\n";
+    assert!(
+        text.contains(insert),
+        "the model's insert as this test knows it"
+    );
+    std::fs::write(
+        &model,
+        text.replacen(insert, &format!("{insert}    nickname: &'a str,\n"), 1),
+    )
+    .unwrap();
+    assert_eq!(
+        errors_against_the_last_release(root),
+        Vec::<String>::new(),
+        "CI passes release N+2"
+    );
+
+    assert_eq!(
+        clients.stop(),
+        Vec::<String>::new(),
+        "release N never failed a request"
+    );
+}
