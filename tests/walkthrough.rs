@@ -219,14 +219,26 @@ struct Column {
     nulls: i64,
 }
 
-fn nickname(db: &TestDatabase<'_>) -> Column {
-    diesel::sql_query(
+fn column_state(db: &TestDatabase<'_>, column: &str) -> Column {
+    diesel::sql_query(format!(
         "SELECT (SELECT is_nullable = 'YES' FROM information_schema.columns \
-                 WHERE table_name = 'accounts' AND column_name = 'nickname') AS nullable, \
-                (SELECT count(*) FROM accounts WHERE nickname IS NULL) AS nulls",
-    )
+                 WHERE table_name = 'accounts' AND column_name = '{column}') AS nullable, \
+                (SELECT count(*) FROM accounts WHERE {column} IS NULL) AS nulls"
+    ))
     .get_result(&mut db.connect().unwrap())
     .unwrap()
+}
+
+/// `wanted`, or `wanted_2`, `wanted_3`, ...: the first name `table` does not have in the
+/// schema the repository's migrations build.
+fn fresh_column(settings: &Settings, table: &str, wanted: &str) -> String {
+    let migrations = plumb_check::read_migrations(&settings.migrations_dir).unwrap();
+    let schema = plumb_check::sql::replay_onto(plumb_check::Schema::default(), &migrations);
+    let existing = &schema.tables[table];
+    std::iter::once(wanted.to_owned())
+        .chain((2..).map(|n| format!("{wanted}_{n}")))
+        .find(|name| existing.column(name).is_none())
+        .unwrap()
 }
 
 #[test]
@@ -238,15 +250,18 @@ fn a_column_goes_from_expand_to_not_null_while_release_n_serves() {
     let clients = Clients::start(start_release_n(&db));
     clients.served_since(0, 20);
 
-    // Release N+1, the pull request: the expand step and the backfill that goes with it.
+    // Release N+1, the pull request: the expand step and the backfill that goes with it. The
+    // column is `nickname`, or a name the repository does not have yet if it has one.
     let settings = Settings::load(root).unwrap();
+    let name = fresh_column(&settings, "accounts", "nickname");
+    let target = format!("accounts.{name}");
     let column = NewColumn {
         sql_type: "text",
         default: None,
         not_null: false,
         registration: Some(Registration::Internal),
     };
-    let written = plumb::scaffold::add_column(&settings, "accounts.nickname", &column)
+    let written = plumb::scaffold::add_column(&settings, &target, &column)
         .and_then(Plan::write)
         .unwrap();
     assert_eq!(
@@ -256,8 +271,8 @@ fn a_column_goes_from_expand_to_not_null_while_release_n_serves() {
     );
     std::fs::create_dir_all(root.join("backfills")).unwrap();
     std::fs::write(
-        root.join("backfills/nickname.toml"),
-        "table = \"accounts\"\ncolumn = \"nickname\"\nset = \"split_part(email, '@', 1)\"\n",
+        root.join(format!("backfills/{name}.toml")),
+        format!("table = \"accounts\"\ncolumn = \"{name}\"\nset = \"split_part(email, '@', 1)\"\n"),
     )
     .unwrap();
     assert_eq!(
@@ -276,11 +291,11 @@ fn a_column_goes_from_expand_to_not_null_while_release_n_serves() {
         run_migrations(db.url(), &folders, Phase::PreDeploy, &policy, &mut |_| {}).unwrap();
     assert_eq!(report.applied.len(), 1);
     clients.served_since(before, 20);
-    assert!(nickname(&db).nullable);
+    assert!(column_state(&db, &name).nullable);
 
     // N+1 has replaced N's writes (N still answers reads); the backfill the repository defines.
     clients.writes.store(false, Ordering::SeqCst);
-    let defined = plumb::online::read_backfill(root, "nickname").unwrap();
+    let defined = plumb::online::read_backfill(root, &name).unwrap();
     let options = BackfillOptions {
         policy: policy.clone(),
         ..BackfillOptions::default()
@@ -288,7 +303,7 @@ fn a_column_goes_from_expand_to_not_null_while_release_n_serves() {
     let stop = AtomicBool::new(false);
     let filled = run_backfill(db.url(), &defined.spec, &options, &stop, &mut |_| {}).unwrap();
     assert_eq!(filled.outcome, BackfillOutcome::Complete);
-    assert_eq!(nickname(&db).nulls, 0);
+    assert_eq!(column_state(&db, &name).nulls, 0);
 
     // Release N+2: NOT NULL through the repository, while N's reads go on.
     let before = clients.done();
@@ -296,14 +311,20 @@ fn a_column_goes_from_expand_to_not_null_while_release_n_serves() {
         db.url(),
         &settings,
         &policy,
-        "accounts.nickname",
+        &target,
         plumb::online::Format::Json,
     )
     .unwrap();
     clients.served_since(before, 20);
-    assert!(!nickname(&db).nullable, "the database has it NOT NULL");
+    assert!(
+        !column_state(&db, &name).nullable,
+        "the database has it NOT NULL"
+    );
     let schema = std::fs::read_to_string(root.join("crates/model/src/schema.rs")).unwrap();
-    assert!(schema.contains("        nickname -> Text,\n"), "{schema}");
+    assert!(
+        schema.contains(&format!("        {name} -> Text,\n")),
+        "{schema}"
+    );
 
     // CI now names what the release's code must still do: insert the column. A suppression
     // on the struct names display_name only, so it cannot hide the new column.
@@ -311,7 +332,7 @@ fn a_column_goes_from_expand_to_not_null_while_release_n_serves() {
     assert!(
         errors.len() == 1
             && errors[0].starts_with("insert-missing-required-column crates/model/src/account.rs")
-            && errors[0].contains("nickname"),
+            && errors[0].contains(&format!("without `{name}`")),
         "{errors:?}"
     );
     let model = root.join("crates/model/src/account.rs");
@@ -323,7 +344,7 @@ fn a_column_goes_from_expand_to_not_null_while_release_n_serves() {
     );
     std::fs::write(
         &model,
-        text.replacen(insert, &format!("{insert}    nickname: &'a str,\n"), 1),
+        text.replacen(insert, &format!("{insert}    {name}: &'a str,\n"), 1),
     )
     .unwrap();
     assert_eq!(

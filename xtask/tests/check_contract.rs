@@ -173,9 +173,9 @@ fn an_unsafe_migration_fails_the_static_stage_naming_the_rule() {
     let workspace = copy_of_repository();
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_add_required_column",
-        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
-        "ALTER TABLE accounts DROP COLUMN tier;\n",
+        "2099-05-01-000000-0000_add_required_column",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN probe_tier text NOT NULL;\n",
+        "ALTER TABLE accounts DROP COLUMN probe_tier;\n",
     );
     let (code, stdout, stderr) = run(check_contract(workspace.path()).arg("--no-live"));
     assert_eq!(code, 1, "{stdout}{stderr}");
@@ -184,7 +184,7 @@ fn an_unsafe_migration_fails_the_static_stage_naming_the_rule() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("migrations/2026-05-01-000000-0000_add_required_column/up.sql:2:22"),
+        stderr.contains("migrations/2099-05-01-000000-0000_add_required_column/up.sql:2:22"),
         "{stderr}"
     );
     assert!(
@@ -233,12 +233,12 @@ fn a_url_that_is_not_postgres_is_refused() {
 #[test]
 fn a_failing_up_names_the_folder_and_postgres_error() {
     let workspace = copy_of_repository();
-    let folder = "2026-04-01-000000-0000_add_broken_column";
+    let folder = "2099-04-01-000000-0000_add_broken_column";
     add_migration(
         workspace.path(),
         folder,
-        "SET lock_timeout = '20ms';\n\nALTER TABLE acounts ADD COLUMN nickname TEXT;\n",
-        "ALTER TABLE accounts DROP COLUMN nickname;\n",
+        "SET lock_timeout = '20ms';\n\nALTER TABLE acounts ADD COLUMN probe_nickname TEXT;\n",
+        "ALTER TABLE accounts DROP COLUMN probe_nickname;\n",
     );
     let (code, stdout, stderr) = run(&mut check_contract(workspace.path()));
     assert_eq!(code, 1, "{stdout}{stderr}");
@@ -258,17 +258,18 @@ fn a_failing_up_names_the_folder_and_postgres_error() {
 #[test]
 fn where_postgres_gives_a_position_the_error_points_at_line_and_column() {
     let workspace = copy_of_repository();
-    let folder = "2026-04-01-000000-0000_add_typo";
+    let folder = "2099-04-01-000000-0000_add_typo";
     add_migration(
         workspace.path(),
         folder,
-        "SET lock_timeout = '20ms';\n\nALTER TABLE accounts\n    ADD COLUMN nickname TEXT NOT NUL;\n",
-        "ALTER TABLE accounts DROP COLUMN nickname;\n",
+        "SET lock_timeout = '20ms';\n\nALTER TABLE accounts\n    ADD COLUMN probe_nickname TEXT NOT NUL;\n",
+        "ALTER TABLE accounts DROP COLUMN probe_nickname;\n",
     );
+    let column = 1 + "    ADD COLUMN probe_nickname TEXT NOT NUL;".find("NUL;").unwrap();
     let (code, _, stderr) = run(&mut check_contract(workspace.path()));
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains(&format!("migrations/{folder}/up.sql:4:34: applying {folder} failed: syntax error at or near \"NUL\"")),
+        stderr.contains(&format!("migrations/{folder}/up.sql:4:{column}: applying {folder} failed: syntax error at or near \"NUL\"")),
         "{stderr}"
     );
 }
@@ -276,11 +277,11 @@ fn where_postgres_gives_a_position_the_error_points_at_line_and_column() {
 #[test]
 fn a_down_that_does_not_run_is_caught() {
     let workspace = copy_of_repository();
-    let folder = "2026-04-01-000000-0000_add_nickname";
+    let folder = "2099-04-01-000000-0000_add_nickname";
     add_migration(
         workspace.path(),
         folder,
-        "ALTER TABLE accounts ADD COLUMN nickname TEXT;\n",
+        "ALTER TABLE accounts ADD COLUMN probe_nickname TEXT;\n",
         "ALTER TABLE accounts DROP COLUMN nick_name;\n",
     );
     let (code, _, stderr) = run(&mut check_contract(workspace.path()));
@@ -301,7 +302,7 @@ fn concurrently_with_another_statement_fails_even_outside_a_transaction() {
     // diesel sends the file as one string; PostgreSQL runs several statements in one string as a
     // transaction, which CREATE INDEX CONCURRENTLY refuses.
     let workspace = copy_of_repository();
-    let folder = "2026-04-01-000000-0000_index_email_status";
+    let folder = "2099-04-01-000000-0000_index_email_status";
     add_migration(
         workspace.path(),
         folder,
@@ -421,7 +422,7 @@ fn live_with(folder: &str, up: &str, down: &str, extra: &[&str]) -> (i32, String
 #[test]
 fn a_down_that_forgets_an_index_is_caught_naming_it() {
     let (code, stdout, stderr) = live_with(
-        "2026-05-01-000000-0000_index_status",
+        "2099-05-01-000000-0000_index_status",
         "CREATE INDEX CONCURRENTLY accounts_status_idx ON accounts (status);\n",
         "SELECT 1;\n",
         &[],
@@ -436,7 +437,7 @@ fn a_down_that_forgets_an_index_is_caught_naming_it() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("migrations/2026-05-01-000000-0000_index_status/down.sql"),
+        stderr.contains("migrations/2099-05-01-000000-0000_index_status/down.sql"),
         "{stderr}"
     );
 }
@@ -444,7 +445,7 @@ fn a_down_that_forgets_an_index_is_caught_naming_it() {
 #[test]
 fn a_migration_that_rewrites_a_table_is_caught_and_confirms_the_static_rule() {
     let (code, stdout, stderr) = live_with(
-        "2026-05-01-000000-0000_add_token",
+        "2099-05-01-000000-0000_add_token",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();\n",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN token;\n",
         &[],
@@ -459,13 +460,13 @@ fn a_migration_that_rewrites_a_table_is_caught_and_confirms_the_static_rule() {
         "{stderr}"
     );
     assert!(stderr.contains("rewrote `accounts`"), "{stderr}");
-    assert!(stdout.contains("M002 add-column-rewrite at migrations/2026-05-01-000000-0000_add_token/up.sql:2: confirmed: accounts"), "{stdout}");
+    assert!(stdout.contains("M002 add-column-rewrite at migrations/2099-05-01-000000-0000_add_token/up.sql:2: confirmed: accounts"), "{stdout}");
 }
 
 #[test]
 fn a_live_finding_is_suppressed_by_an_allow_in_its_script_and_listed_as_suppressed() {
     let (code, stdout, stderr) = live_with(
-        "2026-05-01-000000-0000_add_token",
+        "2099-05-01-000000-0000_add_token",
         "SET lock_timeout = '20ms';\n-- plumb: allow add-column-rewrite accounts has a few hundred rows, rewritten in milliseconds\n-- plumb: allow live-table-rewrite the same: a few hundred rows\nALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();\n",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN token;\n",
         &["--format", "json"],
@@ -501,7 +502,7 @@ fn a_live_finding_is_suppressed_by_an_allow_in_its_script_and_listed_as_suppress
 #[test]
 fn a_live_suppression_that_covers_nothing_is_reported_by_the_live_stage() {
     let (code, stdout, stderr) = live_with(
-        "2026-05-01-000000-0000_add_note",
+        "2099-05-01-000000-0000_add_note",
         "SET lock_timeout = '20ms';\n-- plumb: allow live-table-rewrite said to rewrite, which it does not\nALTER TABLE accounts ADD COLUMN note text;\n",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN note;\n",
         &[],
@@ -524,7 +525,7 @@ fn a_rewrite_confirms_only_the_findings_about_the_rewritten_table() {
     // `plumb_one()` is a function the checker does not know, which PostgreSQL knows is
     // immutable, so `api_keys` keeps its storage.
     let (code, stdout, stderr) = live_with(
-        "2026-05-01-000000-0000_two_defaults",
+        "2099-05-01-000000-0000_two_defaults",
         "SET lock_timeout = '20ms';\nCREATE FUNCTION plumb_one() RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT 1';\nALTER TABLE accounts ADD COLUMN touched_at timestamptz DEFAULT clock_timestamp();\nALTER TABLE api_keys ADD COLUMN weight integer DEFAULT plumb_one();\n",
         "SET lock_timeout = '20ms';\nALTER TABLE api_keys DROP COLUMN weight;\nALTER TABLE accounts DROP COLUMN touched_at;\nDROP FUNCTION plumb_one();\n",
         &[],
@@ -551,13 +552,13 @@ fn an_index_dropped_and_created_again_under_its_name_is_no_rewrite() {
     let workspace = copy_of_repository();
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_email_index",
+        "2099-05-01-000000-0000_email_index",
         "SET lock_timeout = '20ms';\nCREATE INDEX accounts_email_lower_idx ON accounts (lower(email));\n",
         "SET lock_timeout = '20ms';\nDROP INDEX accounts_email_lower_idx;\n",
     );
     add_migration(
         workspace.path(),
-        "2026-05-02-000000-0000_email_index_again",
+        "2099-05-02-000000-0000_email_index_again",
         "SET lock_timeout = '20ms';\nDROP INDEX accounts_email_lower_idx;\nCREATE INDEX accounts_email_lower_idx ON accounts (lower(email), id);\n",
         "SET lock_timeout = '20ms';\nDROP INDEX accounts_email_lower_idx;\nCREATE INDEX accounts_email_lower_idx ON accounts (lower(email));\n",
     );
@@ -576,13 +577,13 @@ fn a_lock_on_a_table_with_no_rows_is_not_judged() {
     // when SET NOT NULL takes its lock.
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_create_audit",
+        "2099-05-01-000000-0000_create_audit",
         "SET lock_timeout = '20ms';\nCREATE TABLE audit (id bigint PRIMARY KEY, what text CHECK (what LIKE 'audit:%'));\n",
         "SET lock_timeout = '20ms';\nDROP TABLE audit;\n",
     );
     add_migration(
         workspace.path(),
-        "2026-05-02-000000-0000_audit_what_required",
+        "2099-05-02-000000-0000_audit_what_required",
         "SET lock_timeout = '20ms';\nALTER TABLE audit ALTER COLUMN what SET NOT NULL;\n",
         "SET lock_timeout = '20ms';\nALTER TABLE audit ALTER COLUMN what DROP NOT NULL;\n",
     );
@@ -593,7 +594,7 @@ fn a_lock_on_a_table_with_no_rows_is_not_judged() {
     );
     let verdicts: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.contains("2026-05-02-000000-0000_audit_what_required/up.sql"))
+        .filter(|l| l.contains("2099-05-02-000000-0000_audit_what_required/up.sql"))
         .collect();
     assert!(
         !verdicts.is_empty(),
@@ -616,9 +617,9 @@ fn a_migration_that_holds_access_exclusive_while_it_scans_is_caught() {
     let workspace = copy_of_repository();
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_add_and_fill_nickname",
-        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN nickname text;\nUPDATE accounts SET nickname = upper(email);\n",
-        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN nickname;\n",
+        "2099-05-01-000000-0000_add_and_fill_nickname",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN probe_nickname text;\nUPDATE accounts SET probe_nickname = upper(email);\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN probe_nickname;\n",
     );
     let mut command = check_contract(workspace.path());
     command.args(["--seed-rows", "60000", "--lock-threshold-ms", "40"]);
@@ -633,13 +634,13 @@ fn a_migration_that_holds_access_exclusive_while_it_scans_is_caught() {
         stderr.contains("held ACCESS EXCLUSIVE on `accounts` for about"),
         "{stderr}"
     );
-    assert!(stdout.contains("M014 unbatched-update at migrations/2026-05-01-000000-0000_add_and_fill_nickname/up.sql:3: confirmed"), "{stdout}");
+    assert!(stdout.contains("M014 unbatched-update at migrations/2099-05-01-000000-0000_add_and_fill_nickname/up.sql:3: confirmed"), "{stdout}");
 }
 
 #[test]
 fn a_schema_change_the_replay_does_not_see_is_reported() {
     let (code, stdout, stderr) = live_with(
-        "2026-05-01-000000-0000_sneaky",
+        "2099-05-01-000000-0000_sneaky",
         "SET lock_timeout = '20ms';\nDO $$ BEGIN EXECUTE 'ALTER TABLE accounts ADD COLUMN sneaky text'; END $$;\n",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN sneaky;\n",
         &[],
@@ -691,9 +692,9 @@ fn schema_rs_that_disagrees_with_the_migrated_database_is_caught_at_its_line() {
     .unwrap();
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_add_nickname",
-        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN nickname text;\n",
-        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN nickname;\n",
+        "2099-05-01-000000-0000_add_nickname",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN probe_nickname text;\n",
+        "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN probe_nickname;\n",
     );
     let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
     assert_eq!(code, 1, "{stdout}{stderr}");
@@ -701,12 +702,16 @@ fn schema_rs_that_disagrees_with_the_migrated_database_is_caught_at_its_line() {
         stderr.contains("`accounts.display_name` is `Nullable<Text>` in schema.rs; the database column (text NOT NULL) makes it `Text`"),
         "{stderr}"
     );
+    let line = 1 + original
+        .lines()
+        .position(|l| l.contains("display_name -> Text,"))
+        .unwrap();
     assert!(
-        stderr.contains("--> crates/model/src/schema.rs:10:"),
+        stderr.contains(&format!("--> crates/model/src/schema.rs:{line}:")),
         "{stderr}"
     );
     assert!(
-        stderr.contains("print-schema would add `accounts.nickname -> Nullable<Text>`"),
+        stderr.contains("print-schema would add `accounts.probe_nickname -> Nullable<Text>`"),
         "{stderr}"
     );
 }
@@ -716,7 +721,7 @@ fn a_migration_that_fails_only_on_the_made_up_rows_is_observed_on_empty_tables()
     // Every seeded account has the default status, so a unique index on it cannot be built on
     // the seeded rows; on the empty table it can.
     let (code, stdout, stderr) = live_with(
-        "2026-05-01-000000-0000_unique_status",
+        "2099-05-01-000000-0000_unique_status",
         "CREATE UNIQUE INDEX CONCURRENTLY accounts_status_key ON accounts (status);\n",
         "DROP INDEX CONCURRENTLY accounts_status_key;\n",
         &[],
@@ -724,7 +729,7 @@ fn a_migration_that_fails_only_on_the_made_up_rows_is_observed_on_empty_tables()
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stderr.contains(
-            "note: live stage: 2026-05-01-000000-0000_unique_status it fails on the seeded rows"
+            "note: live stage: 2099-05-01-000000-0000_unique_status it fails on the seeded rows"
         ),
         "{stderr}"
     );
@@ -749,21 +754,21 @@ fn seed_rows_an_earlier_migration_rewrote_do_not_fail_a_later_one() {
     // Every seed row gets a new version from this UPDATE: its transaction is the migration's.
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_touch_accounts",
+        "2099-05-01-000000-0000_touch_accounts",
         "SET lock_timeout = '20ms';\nUPDATE accounts SET status = status;\n",
         "SET lock_timeout = '20ms';\nSELECT 1;\n",
     );
     // Made-up e-mail addresses have no @: validating fails on the seed rows, and only on them.
     add_migration(
         workspace.path(),
-        "2026-05-02-000000-0000_email_has_at",
+        "2099-05-02-000000-0000_email_has_at",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD CONSTRAINT accounts_email_at CHECK (email LIKE '%@%');\n",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP CONSTRAINT accounts_email_at;\n",
     );
     let (_, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
     assert!(
         stderr.contains(
-            "note: live stage: 2026-05-02-000000-0000_email_has_at it fails on the seeded rows"
+            "note: live stage: 2099-05-02-000000-0000_email_has_at it fails on the seeded rows"
         ),
         "{stderr}"
     );
@@ -781,13 +786,13 @@ fn tables_that_cannot_be_seeded_are_named_and_observed_with_the_rows_migrations_
     // the migration inserts is all the table has; its child has no parent rows to point at.
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_contacts",
+        "2099-05-01-000000-0000_contacts",
         "SET lock_timeout = '20ms';\nCREATE TABLE contacts (id bigint PRIMARY KEY, email text NOT NULL CHECK (email LIKE '%@%'));\nINSERT INTO contacts VALUES (1, 'ops@example.com');\nCREATE TABLE contact_notes (id bigserial PRIMARY KEY, contact_id bigint NOT NULL REFERENCES contacts (id), body text NOT NULL);\n",
         "SET lock_timeout = '20ms';\nDROP TABLE contact_notes;\nDROP TABLE contacts;\n",
     );
     add_migration(
         workspace.path(),
-        "2026-05-02-000000-0000_contacts_name",
+        "2099-05-02-000000-0000_contacts_name",
         "SET lock_timeout = '20ms';\nALTER TABLE contacts ADD COLUMN name text;\n",
         "SET lock_timeout = '20ms';\nALTER TABLE contacts DROP COLUMN name;\n",
     );
@@ -825,7 +830,7 @@ fn live_findings_take_the_severity_rules_give_them() {
     // lets be).
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_add_token",
+        "2099-05-01-000000-0000_add_token",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN IF NOT EXISTS token uuid DEFAULT gen_random_uuid();\n",
         "SET lock_timeout = '20ms';\nSELECT 1;\n",
     );
@@ -843,20 +848,20 @@ fn a_failing_migration_lowered_by_rules_stops_the_stage_without_failing_it() {
     let workspace = with_rules("syntax-error = \"off\"\nlive-migration-failed = \"warning\"\n");
     add_migration(
         workspace.path(),
-        "2026-05-01-000000-0000_typo",
+        "2099-05-01-000000-0000_typo",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN note text NUL;\n",
         "SET lock_timeout = '20ms';\nALTER TABLE accounts DROP COLUMN note;\n",
     );
     let (code, stdout, stderr) = run(check_contract(workspace.path()).args(["--seed-rows", "100"]));
     assert!(
         stderr.contains(
-            "warning[live-migration-failed]: migrations/2026-05-01-000000-0000_typo/up.sql:2:"
+            "warning[live-migration-failed]: migrations/2099-05-01-000000-0000_typo/up.sql:2:"
         ),
         "{stderr}"
     );
     assert!(
         stage_lines(&stdout)[2].starts_with(
-            "live: ok, stopped at 2026-05-01-000000-0000_typo, which does not apply or revert on a fresh database (live-migration-failed is warning in [rules])"
+            "live: ok, stopped at 2099-05-01-000000-0000_typo, which does not apply or revert on a fresh database (live-migration-failed is warning in [rules])"
         ),
         "{stdout}"
     );

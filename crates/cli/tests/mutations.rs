@@ -87,7 +87,7 @@ fn check_with(dir: &Path, args: &[&str]) -> (i32, Vec<String>, Value) {
         .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&output.stderr)));
     let codes = value["findings"]
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no findings: {value}"))
         .iter()
         .map(|f| f["code"].as_str().unwrap().to_owned())
         .collect();
@@ -108,7 +108,8 @@ fn migration(dir: &Path, name: &str, up: &str, down: &str) {
     fs::write(folder.join("down.sql"), down).unwrap();
 }
 
-const NEXT: &str = "2026-05-01-000000-0000_change";
+// Later than any migration a repository following the walkthrough gains.
+const NEXT: &str = "2099-05-01-000000-0000_change";
 
 fn json_edit(dir: &Path, file: &str, change: impl FnOnce(&mut Value)) {
     let path = dir.join(file);
@@ -127,8 +128,8 @@ const MUTATIONS: &[Mutation] = &[
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text;\n",
-                "ALTER TABLE accounts DROP COLUMN tier;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN probe_tier text;\n",
+                "ALTER TABLE accounts DROP COLUMN probe_tier;\n",
             );
         },
     ),
@@ -173,7 +174,7 @@ const MUTATIONS: &[Mutation] = &[
             d,
             "crates/model/src/api_key.rs",
             "    pub label: String,\n",
-            "    pub label: String,\n    pub nickname: String,\n",
+            "    pub label: String,\n    pub probe_nickname: String,\n",
         );
     }),
     ("S004", "schema.rs gives a column another type", |d| {
@@ -209,8 +210,11 @@ const MUTATIONS: &[Mutation] = &[
         "a required request field added to a published version",
         |d| {
             json_edit(d, "schemas/v1/CreateAccountRequest.request.json", |v| {
-                v["properties"]["tier"] = serde_json::json!({ "type": "string" });
-                v["required"].as_array_mut().unwrap().push("tier".into());
+                v["properties"]["probe_tier"] = serde_json::json!({ "type": "string" });
+                v["required"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push("probe_tier".into());
             });
         },
     ),
@@ -251,7 +255,7 @@ const MUTATIONS: &[Mutation] = &[
     }),
     ("A007", "a published schema edited compatibly", |d| {
         json_edit(d, "schemas/v1/Account.response.json", |v| {
-            v["properties"]["tier"] = serde_json::json!({ "type": "string" });
+            v["properties"]["probe_tier"] = serde_json::json!({ "type": "string" });
         });
     }),
     ("A008", "a published version removed", |d| {
@@ -264,8 +268,8 @@ const MUTATIONS: &[Mutation] = &[
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n",
-                "ALTER TABLE accounts DROP COLUMN tier;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN probe_tier text NOT NULL;\n",
+                "ALTER TABLE accounts DROP COLUMN probe_tier;\n",
             );
         },
     ),
@@ -461,14 +465,14 @@ const MUTATIONS: &[Mutation] = &[
         migration(
             d,
             NEXT,
-            "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN tier text;\n",
-            "ALTER TABLE accounts DROP COLUMN tier;\n",
+            "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN probe_tier text;\n",
+            "ALTER TABLE accounts DROP COLUMN probe_tier;\n",
         );
         edit(
             d,
             "crates/model/src/schema.rs",
             "        display_name -> Text,",
-            "        display_name -> Text,\n        tier -> Nullable<Text>,",
+            "        display_name -> Text,\n        probe_tier -> Nullable<Text>,",
         );
     }),
     (
@@ -591,50 +595,50 @@ fn each_deploy_mutation_points_at_the_offending_place() {
 /// no error.
 const SAFE: &[Mutation] = &[
     (
-        "db: accounts.nickname added: Nullable<Text>",
+        "db: accounts.probe_nickname added: Nullable<Text>",
         "a nullable column with schema.rs and the registry",
         |d| {
             migration(
                 d,
                 NEXT,
-                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN nickname text;\n",
-                "ALTER TABLE accounts DROP COLUMN nickname;\n",
+                "SET lock_timeout = '20ms';\nALTER TABLE accounts ADD COLUMN probe_nickname text;\n",
+                "ALTER TABLE accounts DROP COLUMN probe_nickname;\n",
             );
             edit(
                 d,
                 "crates/model/src/schema.rs",
                 "        display_name -> Text,",
-                "        display_name -> Text,\n        nickname -> Nullable<Text>,",
+                "        display_name -> Text,\n        probe_nickname -> Nullable<Text>,",
             );
             edit(
                 d,
                 "plumb.toml",
                 "[columns.accounts]\n",
-                "[columns.accounts]\nnickname = \"internal\"\n",
+                "[columns.accounts]\nprobe_nickname = \"internal\"\n",
             );
         },
     ),
     (
-        "db: accounts.tier added: Text with a default",
+        "db: accounts.probe_tier added: Text with a default",
         "a NOT NULL column with a constant default, with schema.rs and the registry",
         |d| {
             migration(
                 d,
                 NEXT,
-                "ALTER TABLE accounts ADD COLUMN tier text NOT NULL DEFAULT 'free';\n",
-                "ALTER TABLE accounts DROP COLUMN tier;\n",
+                "ALTER TABLE accounts ADD COLUMN probe_tier text NOT NULL DEFAULT 'free';\n",
+                "ALTER TABLE accounts DROP COLUMN probe_tier;\n",
             );
             edit(
                 d,
                 "crates/model/src/schema.rs",
                 "        display_name -> Text,",
-                "        display_name -> Text,\n        tier -> Text,",
+                "        display_name -> Text,\n        probe_tier -> Text,",
             );
             edit(
                 d,
                 "plumb.toml",
                 "[columns.accounts]\n",
-                "[columns.accounts]\ntier = \"internal\"\n",
+                "[columns.accounts]\nprobe_tier = \"internal\"\n",
             );
         },
     ),
@@ -677,17 +681,20 @@ const SAFE: &[Mutation] = &[
         |d| {
             copy_dir(&d.join("schemas/v2"), &d.join("schemas/v3"));
             json_edit(d, "schemas/v3/CreateAccountRequest.request.json", |v| {
-                v["properties"]["tier"] = serde_json::json!({ "type": "string" });
-                v["required"].as_array_mut().unwrap().push("tier".into());
+                v["properties"]["probe_tier"] = serde_json::json!({ "type": "string" });
+                v["required"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push("probe_tier".into());
             });
         },
     ),
     (
-        "api v1 CreateAccountRequest request: tier added (string, optional)",
+        "api v1 CreateAccountRequest request: probe_tier added (string, optional)",
         "an optional request field in a published version",
         |d| {
             json_edit(d, "schemas/v1/CreateAccountRequest.request.json", |v| {
-                v["properties"]["tier"] = serde_json::json!({ "type": "string" });
+                v["properties"]["probe_tier"] = serde_json::json!({ "type": "string" });
             });
         },
     ),

@@ -189,7 +189,11 @@ pub fn run_backfill(
     })
     .map_err(fail("creating plumb.backfills"))?;
     let resumed = register(conn, backfill, options, &sql)?;
-    let to_fill = count(conn, &sql.count_pending).map_err(fail("counting the rows to fill"))?;
+    // The user's `--where` is spliced into it: an error shows the SQL plumb built.
+    let to_fill = count(conn, &sql.count_pending).map_err(fail(&format!(
+        "counting the rows to fill ({})",
+        sql.count_pending
+    )))?;
     if to_fill > 0 {
         // Finished before, or ended an earlier run with rows left, yet rows need filling:
         // walk again from the start.
@@ -239,7 +243,11 @@ pub fn run_backfill(
                 }),
                 Err(error) => Err(OnlineError::StepFailed {
                     what: what.clone(),
-                    message: plumb_pg::one_line(&error.to_string()),
+                    message: format!(
+                        "{}; the batch's SQL, with --set and --where spliced in: {}",
+                        plumb_pg::one_line(&error.to_string()),
+                        sql.fill
+                    ),
                 }),
             },
         )?;

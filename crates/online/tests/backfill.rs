@@ -286,6 +286,12 @@ fn a_definition_may_change_until_its_first_batch_commits() {
         message.starts_with("backfill mended.note: a batch: "),
         "{message}"
     );
+    // The error shows the SQL plumb built around the expression it was given.
+    assert!(
+        message.contains("the batch's SQL, with --set and --where spliced in: ")
+            && message.contains("SET \"note\" = (1/0)"),
+        "{message}"
+    );
     // The same name, the definition mended: it runs, to the end.
     let report = run(&db, &spec("mended"), &small_batches(), None);
     assert_eq!(
