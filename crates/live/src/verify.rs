@@ -405,6 +405,7 @@ pub fn verify_migrations(
             &predicted,
             folder,
             &Observed {
+                relations: &nodes_before.keys().cloned().collect(),
                 rewritten: &rewritten,
                 long_locks: &long_locks,
                 locks: &locks,
@@ -552,6 +553,8 @@ fn schema_rs_findings(
 
 /// What the live stage saw of one migration.
 struct Observed<'a> {
+    /// Every relation there was before it: what a finding may name.
+    relations: &'a BTreeSet<String>,
     rewritten: &'a [String],
     long_locks: &'a [String],
     locks: &'a BTreeMap<String, Duration>,
@@ -575,15 +578,17 @@ fn confirm(
         .iter()
         .filter(|f| f.span.file.to_string_lossy().ends_with(&marker))
     {
-        // `t` or `t.column`: the relations the finding is about. One that names none the
-        // migration touched (a constraint, an index) is about the whole migration.
+        // `t` or `t.column`: the relations the finding is about. One that names none of the
+        // database's relations (a constraint, an index made here) is about the whole
+        // migration. Which relations were seen locked is sampled, so it cannot decide this.
         let mentions = |relation: &str| {
             finding.message.contains(&format!("`{relation}`"))
                 || finding.message.contains(&format!("`{relation}."))
         };
         let targeted = seen
-            .locks
-            .keys()
+            .relations
+            .iter()
+            .chain(seen.locks.keys())
             .chain(seen.empty)
             .chain(seen.rewritten)
             .any(|r| mentions(r));
