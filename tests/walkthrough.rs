@@ -12,9 +12,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
+use std::time::Duration;
 
 use diesel::prelude::*;
 use plumb::scaffold::{NewColumn, Plan, Registration};
@@ -118,7 +119,8 @@ fn start_release_n(db: &TestDatabase<'_>) -> String {
 struct Clients {
     writes: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
-    done: Arc<AtomicUsize>,
+    /// Requests completed, and the signal of each one.
+    done: Arc<(Mutex<usize>, Condvar)>,
     failed: Arc<std::sync::Mutex<Vec<String>>>,
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -127,7 +129,7 @@ impl Clients {
     fn start(base: String) -> Clients {
         let writes = Arc::new(AtomicBool::new(true));
         let stop = Arc::new(AtomicBool::new(false));
-        let done = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new((Mutex::new(0usize), Condvar::new()));
         let failed = Arc::new(std::sync::Mutex::new(Vec::new()));
         let thread = {
             let (writes, stop, done, failed) = (
@@ -169,11 +171,12 @@ impl Clients {
                             .map_err(|e| format!("GET {id}: {e}"))
                     };
                     match outcome {
-                        Ok(()) => {
-                            done.fetch_add(1, Ordering::SeqCst);
-                        }
+                        Ok(()) => {}
                         Err(e) => failed.lock().unwrap().push(e),
                     }
+                    let (count, signal) = &*done;
+                    *count.lock().unwrap() += 1;
+                    signal.notify_all();
                 }
             })
         };
@@ -186,20 +189,24 @@ impl Clients {
         }
     }
 
-    /// Blocks until the clients have completed `more` requests past `since`.
+    /// Waits until the clients have answered `more` requests past `since`, none failed.
     fn served_since(&self, since: usize, more: usize) {
-        while self.done.load(Ordering::SeqCst) < since + more {
-            assert!(
-                self.failed.lock().unwrap().is_empty(),
-                "{:?}",
-                self.failed.lock().unwrap()
-            );
-            thread::yield_now();
-        }
+        let (count, signal) = &*self.done;
+        let (count, waited) = signal
+            .wait_timeout_while(count.lock().unwrap(), Duration::from_secs(120), |n| {
+                *n < since + more
+            })
+            .unwrap();
+        assert!(
+            !waited.timed_out(),
+            "release N answered {} requests in 120 s, not {more}",
+            *count - since
+        );
+        assert_eq!(*self.failed.lock().unwrap(), Vec::<String>::new());
     }
 
     fn done(&self) -> usize {
-        self.done.load(Ordering::SeqCst)
+        *self.done.0.lock().unwrap()
     }
 
     fn stop(mut self) -> Vec<String> {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use plumb_online::backfill::{Backfill, BackfillOptions, BackfillOutcome, run_backfill};
-use plumb_online::not_null::{ColumnState, column_state};
+use plumb_online::not_null::{ColumnState, column_state, flag_enabled};
 use plumb_online::runner::{Phase, RunEvent, pending_migrations, run_migrations};
 use plumb_online::{DatabaseUrl, LockPolicy, OnlineError, Retry};
 use plumb_pg::MigrationFolders;
@@ -586,28 +586,55 @@ pub fn not_null_through_repository(
     target: &str,
     format: Format,
 ) -> Result<(), OnlineError> {
-    let Some((table, column)) = target.split_once('.') else {
-        return Err(OnlineError::Invalid(format!(
-            "`{target}` is not TABLE.COLUMN"
-        )));
+    use crate::scaffold::ColumnState as InMigrations;
+    let (table, column) = crate::scaffold::column_target(target).map_err(OnlineError::Invalid)?;
+    // The files written carry the timeout this run applies them under, or the runner would
+    // refuse them.
+    let mut settings = settings.clone();
+    settings.lock.timeout_ms = u64::try_from(policy.lock_timeout.as_millis()).unwrap_or(u64::MAX);
+    let settings = &settings;
+    let in_migrations = match crate::scaffold::column_in_migrations(settings, table, column)
+        .map_err(OnlineError::Invalid)?
+    {
+        InMigrations::NoTable => {
+            return Err(OnlineError::Invalid(format!(
+                "no table {table} in the schema the migrations build"
+            )));
+        }
+        InMigrations::NoColumn => {
+            return Err(OnlineError::Invalid(format!(
+                "no column {table}.{column} in the schema the migrations build"
+            )));
+        }
+        InMigrations::Nullable => false,
+        InMigrations::NotNull => true,
     };
-    let in_migrations = crate::scaffold::column_is_not_null(settings, table, column)
-        .map_err(OnlineError::Invalid)?;
     let in_database = column_state(url, table, column)?;
     let folders = MigrationFolders::read(&settings.migrations_dir)?;
     let pending = pending_migrations(url, &folders)?;
+    // Only this column's NOT NULL steps may be applied here; anything else pending belongs
+    // to `plumb migrate` and its deploy phases.
+    let steps = crate::scaffold::not_null_steps(table, column);
+    let others: Vec<&str> = pending
+        .iter()
+        .map(String::as_str)
+        .filter(|name| {
+            !name
+                .split_once('_')
+                .is_some_and(|(_, step)| steps.iter().any(|s| s == step))
+        })
+        .collect();
+    if !others.is_empty() {
+        return Err(OnlineError::Refused(format!(
+            "{} other migration(s) are pending ({}): apply them with `plumb migrate` first, so that this applies only the NOT NULL steps; nothing was written",
+            others.len(),
+            others.join(", ")
+        )));
+    }
     match in_database {
         ColumnState::Missing => {
             return Err(OnlineError::Invalid(format!(
-                "the database has no column {table}.{column}{}",
-                if pending.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; {} migration(s) are pending: run `plumb migrate` first",
-                        pending.len()
-                    )
-                }
+                "the database has no column {table}.{column}"
             )));
         }
         ColumnState::Nullable { nulls } if nulls > 0 => {
@@ -616,6 +643,13 @@ pub fn not_null_through_repository(
             )));
         }
         _ => {}
+    }
+    // A flag named after the column, off: code that does not write it may be serving, and
+    // every insert of it would fail once the column is NOT NULL.
+    if in_database != ColumnState::NotNull && flag_enabled(url, target)? == Some(false) {
+        return Err(OnlineError::Refused(format!(
+            "the feature flag {target} is off: code that does not write the column may be serving; turn the flag on, and let every instance see it, before making the column NOT NULL; nothing was written"
+        )));
     }
     if in_migrations && pending.is_empty() {
         if in_database != ColumnState::NotNull {
@@ -631,13 +665,6 @@ pub fn not_null_through_repository(
         return Ok(());
     }
     if !in_migrations {
-        if !pending.is_empty() {
-            return Err(OnlineError::Refused(format!(
-                "{} migration(s) are pending ({}): apply them with `plumb migrate` first, so that this applies only the NOT NULL steps; nothing was written",
-                pending.len(),
-                pending.join(", ")
-            )));
-        }
         let written = crate::scaffold::not_null(settings, target)
             .and_then(crate::scaffold::Plan::write)
             .map_err(OnlineError::Invalid)?;

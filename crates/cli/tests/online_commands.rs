@@ -207,7 +207,8 @@ fn migration_count(workspace: &tempfile::TempDir) -> usize {
 }
 
 #[test]
-fn not_null_refuses_while_rows_are_null_or_migrations_are_pending_writing_nothing() {
+fn not_null_refuses_while_rows_are_null_migrations_are_pending_or_the_flag_is_off_writing_nothing()
+{
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
     let workspace = items_workspace(&db);
@@ -247,11 +248,39 @@ fn not_null_refuses_while_rows_are_null_or_migrations_are_pending_writing_nothin
     );
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("1 migration(s) are pending (2026-01-02-000000-0000_tag)"),
+        stderr.contains("1 other migration(s) are pending (2026-01-02-000000-0000_tag)"),
         "{stderr}"
     );
     assert_eq!(migration_count(&workspace), 2, "nothing written");
     assert_eq!(column_is_nullable(&db, "note"), Some(true));
+
+    // The flag named after the column is off: code that does not write it may be serving.
+    std::fs::remove_dir_all(&extra).unwrap();
+    conn.batch_execute(
+        "CREATE TABLE feature_flags (name text PRIMARY KEY, enabled boolean NOT NULL); \
+         INSERT INTO feature_flags VALUES ('items.note', false)",
+    )
+    .unwrap();
+    let (code, _, stderr) = text(
+        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("the feature flag items.note is off"),
+        "{stderr}"
+    );
+    assert_eq!(migration_count(&workspace), 1, "nothing written");
+    conn.batch_execute("UPDATE feature_flags SET enabled = true")
+        .unwrap();
+    let (code, _, stderr) = text(
+        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(column_is_nullable(&db, "note"), Some(false));
 }
 
 #[test]
@@ -374,7 +403,10 @@ fn migrate_then_not_null_report_each_step() {
     );
     assert_eq!(
         (code, stderr.trim()),
-        (2, "error: `items` is not TABLE.COLUMN")
+        (
+            2,
+            "error: \"items\" is not `table.column` with plain SQL names (lower-case letters, digits and _)"
+        )
     );
     let (code, _, stderr) = text(
         &plumb(&db, &["migrate", "--lock-timeout-ms", "0"])

@@ -154,6 +154,31 @@ fn a_column_scaffold_the_checks_would_refuse_writes_nothing() {
             ],
             "not one SQL expression",
         ),
+        (
+            &[
+                "new",
+                "column",
+                "items.label",
+                "text, ADD COLUMN other int",
+                "--internal",
+            ],
+            "would change more than the column items.label",
+        ),
+        (
+            &["new", "column", "items.type", "text", "--internal"],
+            "not `table.column` with plain SQL names",
+        ),
+        (
+            &[
+                "new",
+                "column",
+                "items.label",
+                "text",
+                "--expose",
+                "Item.label",
+            ],
+            "no API schema",
+        ),
     ] {
         let (code, stdout, stderr) = plumb(dir.path(), args);
         assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
@@ -231,6 +256,21 @@ fn a_scaffolded_not_null_passes_the_checks_whoever_applies_it() {
         assert!(stderr.contains("already NOT NULL"), "{stderr}");
         assert_eq!(snapshot(dir.path()), before);
     }
+}
+
+#[test]
+fn a_scaffold_comes_after_a_migration_dated_ahead_of_the_clock() {
+    let dir = workspace("");
+    let ahead = dir.path().join("migrations/2099-01-01-000000-0000_ahead");
+    fs::create_dir_all(&ahead).unwrap();
+    fs::write(ahead.join("up.sql"), "SELECT 1;\n").unwrap();
+    fs::write(ahead.join("down.sql"), "SELECT 1;\n").unwrap();
+    let (code, stdout, stderr) = plumb(dir.path(), &["new", "index", "items.sku"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("migrations/2099-01-01-000001-0000_index_items_sku"),
+        "{stdout}"
+    );
 }
 
 #[test]

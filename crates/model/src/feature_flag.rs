@@ -68,7 +68,9 @@ impl FeatureFlag {
     ///
     /// The check and the change are one transaction that holds the table in ACCESS SHARE: a
     /// migration that would change the column (ALTER TABLE takes ACCESS EXCLUSIVE) waits until
-    /// the flag is stored, or is seen by the check if it came first.
+    /// the flag is stored, or is seen by the check if it came first. The other direction, a
+    /// column made NOT NULL while its flag is off, is `plumb not-null`'s to refuse: it reads
+    /// the flag named after the column before it writes anything.
     pub fn set(
         conn: &mut PgConnection,
         name: &str,

@@ -377,6 +377,26 @@ fn an_open_gate_reads_rows_the_backfill_has_not_reached_as_absent() {
 }
 
 #[test]
+fn a_gated_column_the_migrations_make_required_has_its_flag_on() {
+    // Inserts that skip a NOT NULL column without a default fail: its gate must be open in a
+    // freshly migrated database, or the service could not create a row.
+    use plumb_model::schema_state::{ColumnPresence, column_presence};
+    let (_db, mut conn) = common::database();
+    let gates = Gates::load(&mut conn).unwrap();
+    for gated in GATED_COLUMNS {
+        if column_presence(&mut conn, gated.table, gated.column).unwrap()
+            == (ColumnPresence::NotNull { has_default: false })
+        {
+            assert!(
+                gates.uses(*gated),
+                "{} is required and its flag is off",
+                gated.flag()
+            );
+        }
+    }
+}
+
+#[test]
 fn every_stored_flag_gates_a_column_of_the_model() {
     let (_db, mut conn) = common::database();
     for flag in FeatureFlag::all(&mut conn).unwrap() {

@@ -1,5 +1,6 @@
 //! What `plumb not-null` asks of the database before it writes and applies the NOT NULL
-//! migrations: how the column stands, and how many of its rows are still NULL.
+//! migrations: how the column stands, how many of its rows are still NULL, and whether the
+//! feature flag named after it is on.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
@@ -68,4 +69,38 @@ pub fn column_state(url: &DatabaseUrl, table: &str, column: &str) -> Result<Colu
     .map_err(query(format!("counting NULLs in {table}.{column}")))?
     .n;
     Ok(ColumnState::Nullable { nulls })
+}
+
+/// Whether the flag `name` of the table `feature_flags` is on; `None` when there is no such
+/// table or no such flag (the flags of a service that gates columns by flags named after them).
+pub fn flag_enabled(url: &DatabaseUrl, name: &str) -> Result<Option<bool>> {
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = Bool)]
+        exists: bool,
+    }
+    #[derive(QueryableByName)]
+    struct Flag {
+        #[diesel(sql_type = Bool)]
+        enabled: bool,
+    }
+    let mut conn = url.connect()?;
+    let query = |source| OnlineError::Query {
+        context: format!("reading the feature flag {name}"),
+        target: url.describe(),
+        source,
+    };
+    // Asked of the catalog first: a query of a missing table fails with a translated message.
+    let table = diesel::sql_query("SELECT to_regclass('feature_flags') IS NOT NULL AS exists")
+        .get_result::<Exists>(&mut conn)
+        .map_err(query)?;
+    if !table.exists {
+        return Ok(None);
+    }
+    let flag = diesel::sql_query("SELECT enabled FROM feature_flags WHERE name = $1")
+        .bind::<Text, _>(name)
+        .get_result::<Flag>(&mut conn)
+        .optional()
+        .map_err(query)?;
+    Ok(flag.map(|f| f.enabled))
 }

@@ -86,18 +86,40 @@ pub struct RunReport {
 /// The session-level advisory lock that keeps two runners from migrating one database at once.
 pub const RUNNER_LOCK_KEY: i64 = 0x706c_756d_6200;
 
-/// The migrations of `folders` the database at `url` has not had, by name, in order.
+/// The migrations of `folders` the database at `url` has not had, by name, in order. Reads
+/// diesel's table without making it (diesel's own harness creates it first).
 pub fn pending_migrations(url: &DatabaseUrl, folders: &MigrationFolders) -> Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
     let mut conn = url.connect()?;
-    let applied: BTreeSet<String> = conn
-        .applied_migrations()
-        .map_err(|e| OnlineError::StepFailed {
-            what: "reading __diesel_schema_migrations".into(),
-            message: e.to_string(),
-        })?
-        .into_iter()
-        .map(|v| v.to_string())
-        .collect();
+    let query = |source| OnlineError::Query {
+        context: "reading __diesel_schema_migrations".into(),
+        target: url.describe(),
+        source,
+    };
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = Bool)]
+        exists: bool,
+    }
+    // Asked of the catalog: a query of a missing table fails with a translated message.
+    let exists =
+        diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS exists")
+            .get_result::<Exists>(&mut conn)
+            .map_err(query)?;
+    let applied: BTreeSet<String> = if exists.exists {
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+            .load::<Version>(&mut conn)
+            .map_err(query)?
+            .into_iter()
+            .map(|r| r.version)
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
     Ok(folders
         .folders
         .iter()

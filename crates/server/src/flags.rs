@@ -62,7 +62,12 @@ impl Flags {
     /// This instance's view of a flag whose change was committed.
     pub fn remember(&self, view: &FlagView) {
         if let Some(gated) = plumb_model::gate::gated_column(&view.name) {
-            self.store(self.gates().with(gated, view.enabled));
+            // Read and changed under one lock: a refresh in between is not overwritten.
+            let mut gates = self
+                .gates
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            *gates = std::mem::take(&mut *gates).with(gated, view.enabled);
         }
     }
 

@@ -1,6 +1,7 @@
 //! `plumb new ...`: migrations written in the form the rules ask for, which `plumb check`
 //! passes as written, with the `schema.rs` and registry lines that go with them.
 
+mod api;
 mod registry;
 mod schema_rs;
 
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use plumb_check::{Schema, Settings, Severity};
+use plumb_check::{Migration, Schema, Settings, Severity};
 
 pub use registry::Registration;
 
@@ -154,23 +155,27 @@ impl Plan {
         self.migrations.iter().map(|(f, _)| f.as_path()).collect()
     }
 
-    /// Refuses the plan when `plumb check` would report an error in its migrations, read after
-    /// the workspace's own: a scaffold writes only what passes.
-    fn verify(&self, settings: &Settings) -> Result<(), String> {
+    /// The workspace's migrations and the plan's, in the order diesel applies them.
+    fn with_workspace_migrations(&self, settings: &Settings) -> Result<Vec<Migration>, String> {
         let existing =
             plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?;
         let texts = self.migrations.iter().flat_map(|(folder, files)| {
-            let name = folder
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = folder_name(folder);
             files.iter().map(move |(file, text)| {
                 (format!("{name}/{file}"), Arc::<str>::from(text.as_str()))
             })
         });
         let new = plumb_check::migrations::migrations_from_files(&settings.migrations_dir, texts)
             .map_err(|e| e.to_string())?;
-        let all: Vec<_> = existing.into_iter().chain(new).collect();
+        let mut all: Vec<Migration> = existing.into_iter().chain(new).collect();
+        all.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
+        Ok(all)
+    }
+
+    /// Refuses the plan when `plumb check` would report an error in its migrations, read among
+    /// the workspace's own: a scaffold writes only what passes.
+    fn verify(&self, settings: &Settings) -> Result<(), String> {
+        let all = self.with_workspace_migrations(settings)?;
         let report = plumb_check::check_migrations(&all, settings);
         let problems: Vec<String> = report
             .findings
@@ -178,9 +183,10 @@ impl Plan {
             .filter(|f| f.severity == Severity::Error)
             .filter(|f| {
                 self.folders().iter().any(|folder| {
-                    folder
-                        .file_name()
-                        .is_some_and(|n| f.span.file.iter().any(|c| c == n))
+                    f.span
+                        .file
+                        .iter()
+                        .any(|c| c.to_string_lossy() == folder_name(folder))
                 })
             })
             .map(|f| {
@@ -225,8 +231,15 @@ impl Plan {
     }
 }
 
+fn folder_name(folder: &Path) -> String {
+    folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// `table.column` with plain names.
-fn column_target(target: &str) -> Result<(&str, &str), String> {
+pub fn column_target(target: &str) -> Result<(&str, &str), String> {
     target
         .split_once('.')
         .filter(|(t, c)| is_plain_name(t) && is_plain_name(c))
@@ -237,28 +250,36 @@ fn column_target(target: &str) -> Result<(&str, &str), String> {
         })
 }
 
-/// The schema the workspace's migrations build.
-fn head_schema(settings: &Settings) -> Result<Schema, String> {
-    let migrations =
-        plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?;
-    Ok(plumb_check::sql::replay_onto(
-        Schema::default(),
-        &migrations,
-    ))
+/// How a schema has a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnState {
+    NoTable,
+    NoColumn,
+    Nullable,
+    NotNull,
 }
 
-/// How the migrations leave `table.column`: whether it is NOT NULL; an error when the table
-/// or the column does not exist.
-pub fn column_is_not_null(settings: &Settings, table: &str, column: &str) -> Result<bool, String> {
-    let schema = head_schema(settings)?;
-    let found = schema
-        .tables
-        .get(&schema.resolve(table))
-        .ok_or_else(|| format!("no table {table} in the schema the migrations build"))?;
-    let column = found
-        .column(column)
-        .ok_or_else(|| format!("no column {table}.{column} in the schema the migrations build"))?;
-    Ok(!column.nullable)
+fn column_state(schema: &Schema, table: &str, column: &str) -> ColumnState {
+    match schema.tables.get(&schema.resolve(table)) {
+        None => ColumnState::NoTable,
+        Some(found) => match found.column(column) {
+            None => ColumnState::NoColumn,
+            Some(c) if c.nullable => ColumnState::Nullable,
+            Some(_) => ColumnState::NotNull,
+        },
+    }
+}
+
+/// How the workspace's migrations leave `table.column`.
+pub fn column_in_migrations(
+    settings: &Settings,
+    table: &str,
+    column: &str,
+) -> Result<ColumnState, String> {
+    let migrations =
+        plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?;
+    let schema = plumb_check::sql::replay_onto(Schema::default(), &migrations);
+    Ok(column_state(&schema, table, column))
 }
 
 /// The lock_timeout line of a file diesel applies; nothing when `plumb migrate` applies the
@@ -295,22 +316,35 @@ pub fn add_column(settings: &Settings, target: &str, new: &NewColumn<'_>) -> Res
             ));
         }
     }
-    match column_is_not_null(settings, table, column) {
-        Ok(_) => {
+    match column_in_migrations(settings, table, column)? {
+        ColumnState::NoTable => {
+            return Err(format!(
+                "no table {table} in the schema the migrations build"
+            ));
+        }
+        ColumnState::Nullable | ColumnState::NotNull => {
             return Err(format!(
                 "{table}.{column} already exists in the schema the migrations build"
             ));
         }
-        Err(e) if e.starts_with("no table") => return Err(e),
-        Err(_) => {}
+        ColumnState::NoColumn => {}
     }
-    let registration = match (
-        &new.registration,
-        registry::add_entry(&settings.root, table, column, &Registration::Internal)?,
-    ) {
-        (_, None) => None,
-        (Some(registration), Some(_)) => Some(registration.clone()),
-        (None, Some(_)) => {
+    let registration = match (&new.registration, registry::present(&settings.root)?) {
+        (_, false) => {
+            if new.registration.is_some() {
+                eprintln!(
+                    "note: plumb.toml has no [columns] registry (family C is off): the column's registration is not recorded"
+                );
+            }
+            None
+        }
+        (Some(registration), true) => {
+            if let Registration::Exposed(field) = registration {
+                api::check_field_exists(settings, field)?;
+            }
+            Some(registration.clone())
+        }
+        (None, true) => {
             return Err(format!(
                 "plumb.toml has a column registry: say whether {table}.{column} reaches the API with --expose Type.field, --internal or --sensitive"
             ));
@@ -341,28 +375,39 @@ pub fn add_column(settings: &Settings, target: &str, new: &NewColumn<'_>) -> Res
     plan.migration(folder, &[("up.sql", &up), ("down.sql", &down)]);
     plan.verify(settings)?;
 
-    // The column as the replay reads the new migration: its type as print-schema names it.
-    let schema = {
-        let mut migrations =
-            plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?;
-        let name = plan.folders()[0]
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        migrations.extend(
-            plumb_check::migrations::migrations_from_files(
-                &settings.migrations_dir,
-                [(format!("{name}/up.sql"), Arc::<str>::from(up.as_str()))],
-            )
-            .map_err(|e| e.to_string())?,
-        );
-        plumb_check::sql::replay_onto(Schema::default(), &migrations)
-    };
-    let added = schema
+    // The schema before and after: the migration must add this one column and change nothing
+    // else (a type or a default can hold a comma and a second clause), and the column's type
+    // as the replay reads it is what print-schema names.
+    let before = plumb_check::sql::replay_onto(
+        Schema::default(),
+        &plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?,
+    );
+    let after = plumb_check::sql::replay_onto(
+        Schema::default(),
+        &plan.with_workspace_migrations(settings)?,
+    );
+    let key = after.resolve(table);
+    let mut expected = before.clone();
+    let added = after
         .tables
-        .get(&schema.resolve(table))
+        .get(&key)
         .and_then(|t| t.column(column))
         .ok_or_else(|| format!("the migration written for {table}.{column} does not add it"))?;
+    if let Some(t) = expected.table_mut(&key) {
+        t.columns.push(added.clone());
+    }
+    if expected != after {
+        return Err(format!(
+            "`{}` would change more than the column {table}.{column}: give one type (and one default expression)",
+            add.trim_end()
+        ));
+    }
+    if !plumb_check::rules::s::is_builtin_type(&added.sql_type) {
+        return Err(format!(
+            "{} is a type of the database's own (an enum, a domain): print-schema declares it in schema.rs's sql_types module, which this scaffold does not write; add the column with a migration and `diesel print-schema`",
+            new.sql_type.trim()
+        ));
+    }
     let (diesel_type, max_length) = plumb_check::rules::s::diesel_type(added);
     if let Some(edit) = schema_rs::add_column(settings, table, column, &diesel_type, max_length)? {
         plan.files.push((
@@ -426,15 +471,37 @@ fn index(
     Ok(plan)
 }
 
+/// The names (after the version) of the three NOT NULL migrations of `table.column`.
+pub fn not_null_steps(table: &str, column: &str) -> [String; 3] {
+    [
+        format!("check_{table}_{column}_not_null"),
+        format!("validate_{table}_{column}_not_null"),
+        format!("set_{table}_{column}_not_null"),
+    ]
+}
+
 /// The three NOT NULL migrations of a nullable column of the migrations' schema, post-deploy
 /// (once only code that writes the column serves), and the column made NOT NULL in
 /// `schema.rs`.
 pub fn not_null(settings: &Settings, target: &str) -> Result<Plan, String> {
     let (table, column) = column_target(target)?;
-    if column_is_not_null(settings, table, column)? {
-        return Err(format!(
-            "{table}.{column} is already NOT NULL in the schema the migrations build"
-        ));
+    match column_in_migrations(settings, table, column)? {
+        ColumnState::NoTable => {
+            return Err(format!(
+                "no table {table} in the schema the migrations build"
+            ));
+        }
+        ColumnState::NoColumn => {
+            return Err(format!(
+                "no column {table}.{column} in the schema the migrations build"
+            ));
+        }
+        ColumnState::NotNull => {
+            return Err(format!(
+                "{table}.{column} is already NOT NULL in the schema the migrations build"
+            ));
+        }
+        ColumnState::Nullable => {}
     }
     let timeout = timeout_line(settings);
     let check = format!("{table}_{column}_not_null");
@@ -443,11 +510,7 @@ pub fn not_null(settings: &Settings, target: &str) -> Result<Plan, String> {
     );
     let drop = format!("ALTER TABLE {table} DROP CONSTRAINT {check};\n");
     let post = plumb_check::POST_DEPLOY_MARK;
-    let steps = [
-        format!("check_{table}_{column}_not_null"),
-        format!("validate_{table}_{column}_not_null"),
-        format!("set_{table}_{column}_not_null"),
-    ];
+    let steps = not_null_steps(table, column);
     let [first, second, third] = folders(settings, &steps)?;
     let first_up = format!(
         "{post}\n-- NOT NULL, step 1 of 3, once every row has a value (the backfill is done) and only\n\
@@ -513,7 +576,17 @@ fn folders<const N: usize>(
             Some(name.split('_').next()?.to_owned())
         })
         .collect();
-    let mut at = chrono::Utc::now();
+    // Now, or a second after the latest migration when one is dated later (a clock behind, a
+    // migration dated ahead): diesel applies by version, and the new ones must come last.
+    let latest = taken
+        .iter()
+        .filter_map(|v| {
+            let digits: String = v.chars().filter(char::is_ascii_digit).take(14).collect();
+            chrono::NaiveDateTime::parse_from_str(&digits, "%Y%m%d%H%M%S").ok()
+        })
+        .max()
+        .map(|t| t.and_utc() + chrono::Duration::seconds(1));
+    let mut at = chrono::Utc::now().max(latest.unwrap_or_default());
     let mut out = Vec::with_capacity(N);
     for name in names {
         let version = loop {
@@ -529,12 +602,25 @@ fn folders<const N: usize>(
         .map_err(|_| "the migration folders could not be named".to_owned())
 }
 
-/// A name that needs no quoting: what a scaffold writes is what a person would.
+/// A name that needs no quoting, in SQL or as a Rust identifier in `schema.rs`, and that
+/// PostgreSQL keeps whole (63 bytes): what a scaffold writes is what a person would.
 fn is_plain_name(name: &str) -> bool {
-    name.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+    name.len() <= 63
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !RUST_KEYWORDS.contains(&name)
 }
+
+/// Names print-schema would have to rename (`#[sql_name = "type"] type_`).
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop",
+    "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self",
+    "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized",
+    "use", "virtual", "where", "while", "yield",
+];

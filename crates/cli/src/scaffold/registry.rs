@@ -23,6 +23,18 @@ impl Registration {
     }
 }
 
+/// Whether `plumb.toml` has a `[columns]` registry (family C on).
+pub fn present(root: &Path) -> Result<bool, String> {
+    let path = root.join("plumb.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(false);
+    };
+    let document: DocumentMut = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(document.get("columns").is_some_and(Item::is_table))
+}
+
 /// `plumb.toml`'s new text with `column = "..."` under `[columns.<table>]`; `None` when the
 /// file has no `[columns]` registry (family C is off, so there is nothing to keep in step).
 pub fn add_entry(

@@ -72,11 +72,11 @@ pub fn set_not_null(
             path.display()
         )
     };
-    let declared = parsed
-        .columns
-        .iter()
-        .find(|c| c.name == column)
-        .ok_or_else(|| unchanged(&format!("table {table} declares no column {column}")))?;
+    // A schema.rs without the column is already behind the migrations (the S rules say so);
+    // it is left as it is.
+    let Some(declared) = parsed.columns.iter().find(|c| c.name == column) else {
+        return Ok(None);
+    };
     if !declared.sql_type.starts_with("Nullable<") {
         return Ok(None);
     }
@@ -124,7 +124,32 @@ pub fn set_not_null(
     let block = block_start(&text, declared.line);
     let doc = text[block..range.start].replace(&said, &now);
     text.replace_range(block..range.start, &doc);
-    Ok(Some(Edit { path, text }))
+    checked(Edit { path, text }, table, column).map(Some)
+}
+
+/// The edit, once its text parses as `schema.rs` and declares `table.column`: a scaffold never
+/// writes a file diesel would not compile.
+fn checked(edit: Edit, table: &str, column: &str) -> Result<Edit, String> {
+    let parsed = schema_rs::parse(&edit.text).map_err(|e| {
+        format!(
+            "{}: the edited file would not parse (line {}: {}); nothing was written",
+            edit.path.display(),
+            e.line,
+            e.message
+        )
+    })?;
+    let declares = parsed
+        .tables
+        .iter()
+        .any(|t| t.name == table && t.columns.iter().any(|c| c.name == column));
+    if declares {
+        Ok(edit)
+    } else {
+        Err(format!(
+            "{}: the edited file does not declare {table}.{column}; nothing was written",
+            edit.path.display()
+        ))
+    }
 }
 
 /// Where the doc comments and attributes above line `line` begin (a byte offset).
@@ -208,7 +233,7 @@ pub fn add_column(
             text.insert_str(at.min(text.len()), &block);
         }
     }
-    Ok(Some(Edit { path, text }))
+    checked(Edit { path, text }, table, column).map(Some)
 }
 
 #[cfg(test)]

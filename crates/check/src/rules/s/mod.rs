@@ -174,13 +174,23 @@ pub fn canonical_diesel_type(text: &str) -> String {
 
 fn diesel_base(ty: &SqlType) -> (String, Option<u32>) {
     let length = ty.modifiers.first().and_then(|m| u32::try_from(*m).ok());
-    let name = match ty.name.as_str() {
+    match (ty.name.as_str(), builtin_diesel_name(&ty.name)) {
+        ("varchar" | "bpchar", Some(name)) => (name.to_owned(), length),
+        (_, Some(name)) => (name.to_owned(), None),
+        (other, None) => (camel_case(other), None),
+    }
+}
+
+/// The diesel type of one of PostgreSQL's own types; `None` for a type of the database's
+/// own (an enum, a domain), which print-schema declares in a `sql_types` module.
+fn builtin_diesel_name(name: &str) -> Option<&'static str> {
+    Some(match name {
         "int8" => "Int8",
         "int4" => "Int4",
         "int2" => "Int2",
         "text" => "Text",
-        "varchar" => return ("Varchar".into(), length),
-        "bpchar" => return ("Bpchar".into(), length),
+        "varchar" => "Varchar",
+        "bpchar" => "Bpchar",
         "bool" => "Bool",
         "timestamptz" => "Timestamptz",
         "timestamp" => "Timestamp",
@@ -199,9 +209,13 @@ fn diesel_base(ty: &SqlType) -> (String, Option<u32>) {
         "macaddr" => "MacAddr",
         "money" => "Money",
         "oid" => "Oid",
-        other => return (camel_case(other), None),
-    };
-    (name.to_owned(), None)
+        _ => return None,
+    })
+}
+
+/// Whether diesel has the type built in (else print-schema declares it in `sql_types`).
+pub fn is_builtin_type(ty: &SqlType) -> bool {
+    builtin_diesel_name(&ty.name).is_some()
 }
 
 fn camel_case(name: &str) -> String {
