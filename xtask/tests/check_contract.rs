@@ -265,7 +265,9 @@ fn where_postgres_gives_a_position_the_error_points_at_line_and_column() {
         "SET lock_timeout = '20ms';\n\nALTER TABLE accounts\n    ADD COLUMN probe_nickname TEXT NOT NUL;\n",
         "ALTER TABLE accounts DROP COLUMN probe_nickname;\n",
     );
-    let column = 1 + "    ADD COLUMN probe_nickname TEXT NOT NUL;".find("NUL;").unwrap();
+    let column = 1 + "    ADD COLUMN probe_nickname TEXT NOT NUL;"
+        .find("NUL;")
+        .unwrap();
     let (code, _, stderr) = run(&mut check_contract(workspace.path()));
     assert_eq!(code, 1, "{stderr}");
     assert!(
