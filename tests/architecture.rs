@@ -25,6 +25,10 @@ const ARROWS: &[(&str, &[&str])] = &[
         &["plumb-check", "plumb-live", "plumb-online", "plumb-pg"],
     ),
     (
+        "plumb-rehearsal",
+        &["plumb", "plumb-check", "plumb-online", "plumb-pg"],
+    ),
+    (
         "xtask",
         &[
             "plumb",
@@ -32,6 +36,7 @@ const ARROWS: &[(&str, &[&str])] = &[
             "plumb-contract",
             "plumb-live",
             "plumb-pg",
+            "plumb-rehearsal",
         ],
     ),
     ("plumb-tests", &[]),

@@ -2,6 +2,7 @@
 
 mod check_contract;
 mod claims;
+mod rehearse;
 mod schemas;
 mod workspace;
 
@@ -52,6 +53,12 @@ enum Task {
         #[arg(long, value_name = "DIR")]
         bindir: Vec<PathBuf>,
     },
+    /// The deploy rehearsal: release N and a release N+1 (this workspace, taken one column
+    /// further) serve side by side under load while the column goes from expand to NOT NULL,
+    /// the plumb way and the naive way, each on a database of its own (DATABASE_URL, else a
+    /// throwaway cluster). Writes report.md and latency.svg. Exit 0: the plumb path failed no
+    /// request and lost no write; 1: it did; 2: the rehearsal could not run.
+    Rehearse(rehearse::RehearseArgs),
     /// The database commands of `plumb` (migrate, backfill, not-null), on DATABASE_URL.
     #[command(flatten)]
     Online(plumb::online::OnlineCommand),
@@ -88,6 +95,10 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Task::Rehearse(args) => {
+            plumb_pg::clean_up_on_interrupt();
+            rehearse::run(args)
         }
         Task::Online(command) => plumb::online::run(command),
     }
