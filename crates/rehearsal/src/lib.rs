@@ -93,6 +93,12 @@ impl Rehearsal {
 pub fn rehearse(options: &Options) -> Result<Rehearsal> {
     std::fs::create_dir_all(&options.out)
         .map_err(Error::io(format!("creating {}", options.out.display())))?;
+    // Absolute: git and cargo run from other directories with these paths.
+    let options = &Options {
+        out: std::path::absolute(&options.out)
+            .map_err(Error::io(format!("resolving {}", options.out.display())))?,
+        ..options.clone()
+    };
     let releases = release::build(&options.root, &options.out, options.release_build)?;
     let server = plumb_pg::PgServer::from_env().map_err(|e| Error::Setup(e.to_string()))?;
     let mut walks = Vec::new();
