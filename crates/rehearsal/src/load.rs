@@ -54,6 +54,8 @@ pub struct Routing {
     n1: Mutex<Option<String>>,
     /// Percent of requests sent to N+1.
     share_n1: AtomicU32,
+    /// Clients use N+1's API version 3, which exposes the column, once only N+1 serves.
+    exposed: AtomicBool,
 }
 
 impl Routing {
@@ -62,7 +64,13 @@ impl Routing {
             n: Mutex::new(Some(n)),
             n1: Mutex::new(None),
             share_n1: AtomicU32::new(0),
+            exposed: AtomicBool::new(false),
         }
+    }
+
+    /// From now on, clients use `/v3`: only release N+1 has it.
+    pub fn expose(&self) {
+        self.exposed.store(true, Ordering::SeqCst);
     }
 
     pub fn add_n1(&self, base: String) {
@@ -79,15 +87,22 @@ impl Routing {
         *self.n.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
+    /// The release and the base URL of request `k`, with its API version.
     fn pick(&self, k: u64) -> Option<(Release, String)> {
         let n1 = self.n1.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let n = self.n.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let to_n1 = (k % 100) < u64::from(self.share_n1.load(Ordering::SeqCst));
-        match (to_n1, n1, n) {
-            (true, Some(base), _) | (false, Some(base), None) => Some((Release::N1, base)),
-            (_, _, Some(base)) => Some((Release::N, base)),
-            (_, None, None) => None,
-        }
+        let (release, base) = match (to_n1, n1, n) {
+            (true, Some(base), _) | (false, Some(base), None) => (Release::N1, base),
+            (_, _, Some(base)) => (Release::N, base),
+            (_, None, None) => return None,
+        };
+        let version = if release == Release::N1 && self.exposed.load(Ordering::SeqCst) {
+            "v3"
+        } else {
+            "v2"
+        };
+        Some((release, format!("{base}/{version}")))
     }
 }
 
@@ -195,9 +210,12 @@ fn client_loop(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let Some((release, base)) = routing.pick(k) else {
+        let Some((release, api)) = routing.pick(k) else {
             break;
         };
+        // Version 3 shows the nickname: every account has one, the part of its email before
+        // `@` (the backfill's for seeded rows, the model's for new ones).
+        let exposed = api.ends_with("/v3");
         let mine = recorded.created.len();
         let op = match k % 20 {
             0..=11 => Op::Read,
@@ -209,30 +227,42 @@ fn client_loop(
         let seeded_id = 1 + k.wrapping_mul(2_654_435_761) % seeded;
         let outcome: Result<(), String> = match op {
             Op::Read => agent
-                .get(&format!("{base}/v2/accounts/{seeded_id}"))
+                .get(&format!("{api}/accounts/{seeded_id}"))
                 .call()
-                .map(drop)
-                .map_err(|e| format!("GET /v2/accounts/{seeded_id}: {e}")),
+                .map_err(|e| format!("GET {api}/accounts/{seeded_id}: {e}"))
+                .and_then(|mut response| {
+                    if !exposed {
+                        return Ok(());
+                    }
+                    let account: serde_json::Value = response
+                        .body_mut()
+                        .read_json()
+                        .map_err(|e| format!("GET {api}/accounts/{seeded_id}: {e}"))?;
+                    shows_nickname(&account, &format!("seed{seeded_id}"))
+                }),
             Op::List => agent
-                .get(&format!("{base}/v2/accounts?after={seeded_id}&limit=20"))
+                .get(&format!("{api}/accounts?after={seeded_id}&limit=20"))
                 .call()
                 .map(drop)
-                .map_err(|e| format!("GET /v2/accounts?after={seeded_id}: {e}")),
+                .map_err(|e| format!("GET {api}/accounts?after={seeded_id}: {e}")),
             Op::Create => {
                 let email = format!("{}-{client}-{k}@example.com", options.tag);
                 agent
-                    .post(&format!("{base}/v2/accounts"))
+                    .post(&format!("{api}/accounts"))
                     .send_json(serde_json::json!({ "email": email }))
-                    .map_err(|e| format!("POST /v2/accounts: {e}"))
+                    .map_err(|e| format!("POST {api}/accounts: {e}"))
                     .and_then(|mut response| {
                         let created: serde_json::Value = response
                             .body_mut()
                             .read_json()
-                            .map_err(|e| format!("POST /v2/accounts: {e}"))?;
+                            .map_err(|e| format!("POST {api}/accounts: {e}"))?;
                         let id = created["id"]
                             .as_i64()
-                            .ok_or("POST /v2/accounts: no id in the answer")?;
-                        recorded.created.push((id, email));
+                            .ok_or(format!("POST {api}/accounts: no id in the answer"))?;
+                        recorded.created.push((id, email.clone()));
+                        if exposed {
+                            shows_nickname(&created, email.split('@').next().unwrap_or(""))?;
+                        }
                         Ok(())
                     })
             }
@@ -240,10 +270,10 @@ fn client_loop(
                 let (id, _) = recorded.created[usize::try_from(k).unwrap_or(0) % mine];
                 let status = if k % 40 < 20 { "suspended" } else { "active" };
                 let sent = agent
-                    .patch(&format!("{base}/v2/accounts/{id}"))
+                    .patch(&format!("{api}/accounts/{id}"))
                     .send_json(serde_json::json!({ "status": status }))
                     .map(drop)
-                    .map_err(|e| format!("PATCH /v2/accounts/{id}: {e}"));
+                    .map_err(|e| format!("PATCH {api}/accounts/{id}: {e}"));
                 match &sent {
                     Ok(()) if !uncertain.contains(&id) => {
                         recorded.updated.insert(id, status.to_owned());
@@ -275,4 +305,15 @@ fn client_loop(
         });
     }
     recorded
+}
+
+/// A version-3 answer must show the account's nickname.
+fn shows_nickname(account: &serde_json::Value, expected: &str) -> Result<(), String> {
+    match account["nickname"].as_str() {
+        Some(nickname) if nickname == expected => Ok(()),
+        shown => Err(format!(
+            "account {} shown with nickname {shown:?}, not {expected:?}",
+            account["id"]
+        )),
+    }
 }

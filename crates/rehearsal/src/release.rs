@@ -3,9 +3,9 @@
 //! Release N is this workspace. Release N+1 is a copy of it taken one column further, as a
 //! team would write it: `plumb new column accounts.nickname text --internal` (the expand
 //! migration, the `schema.rs` line, the registry entry), `plumb new not-null accounts.nickname`
-//! (the three post-deploy NOT NULL migrations), and the model's change, `release-n1.patch`:
-//! the nickname read and written behind its gate, and `display_name`'s gate gone now that every
-//! release writes it. The copy's binary is named `plumb-server-next`, so that building it in
+//! (the three post-deploy NOT NULL migrations), and the code's change, `release-n1.patch`:
+//! the nickname read and written behind its gate, `display_name`'s gate gone now that every
+//! release writes it, and API version 3, which exposes the nickname. The copy's binary is named `plumb-server-next`, so that building it in
 //! this workspace's target directory (which shares every compiled dependency) never replaces
 //! release N's.
 

@@ -1,5 +1,5 @@
 //! One walk of the release under load, the plumb way or the naive way, on a database of its
-//! own: baseline, pre-deploy, rollout, flag, backfill, NOT NULL, retire.
+//! own: baseline, pre-deploy, rollout, flag, backfill, NOT NULL, retire, expose.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -203,6 +203,21 @@ pub fn walk(way: Way, server: &PgServer, releases: &Releases, options: &Options)
             ddl: None,
         });
         outcome = stopped;
+    }
+    // Expose: only N+1 serves, and clients move to its version 3, which shows the column.
+    if outcome.is_ok() {
+        let from = load.elapsed();
+        eprintln!("rehearsal ({label}): expose");
+        routing.expose();
+        while load.elapsed() < from + step {
+            thread::sleep(Duration::from_millis(20));
+        }
+        phases.push(PhaseRecord {
+            name: "expose",
+            from,
+            to: load.elapsed(),
+            ddl: None,
+        });
     }
     let recorded = load.stop();
     drop(n1);

@@ -11,7 +11,7 @@ pub fn check_field_exists(settings: &Settings, exposed: &str) -> Result<(), Stri
         .ok_or_else(|| format!("--expose {exposed:?} is not Type.field"))?;
     let versions = std::fs::read_dir(&settings.api_dir).map_err(|e| {
         format!(
-            "--expose {exposed}: cannot read the API schemas in {}: {e}",
+            "--expose {exposed}: no API schema has {type_name}.{field}: {} cannot be read ({e}); register the column --internal until the API has the field",
             settings.api_dir.display()
         )
     })?;
