@@ -156,6 +156,19 @@ pub struct BackfillArgs {
     /// Largest batch, in rows (default: the file's `max-batch`, else 50,000).
     #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(i64).range(1..))]
     max_batch: Option<i64>,
+    /// Batches wait while a standby's replay trails the primary by more than this many
+    /// seconds (`pg_stat_replication.replay_lag`).
+    #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    max_replica_lag_s: u64,
+    /// Batches wait while a standby's replay is more than this many megabytes of WAL behind.
+    #[arg(long, value_name = "MB", default_value_t = 64, value_parser = clap::value_parser!(i64).range(1..))]
+    max_replica_lag_mb: i64,
+    /// Batches wait while more sessions than this wait for a lock on the primary.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max_lock_waiters: i64,
+    /// Stop (progress kept) when a standby's lag cannot be read for this long.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    replica_grace_s: u64,
     #[command(flatten)]
     lock: LockArgs,
 }
@@ -525,6 +538,13 @@ fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
         pause: Duration::from_millis(args.pause_ms.or(pause_ms).unwrap_or(20)),
         max_batch: args.max_batch.or(max_batch).unwrap_or(50_000),
         policy: args.lock.policy()?,
+        replicas: plumb_online::replicas::ReplicaLimits {
+            max_lag_bytes: args.max_replica_lag_mb.saturating_mul(1024 * 1024),
+            max_replay_lag: Duration::from_secs(args.max_replica_lag_s),
+            max_lock_waiters: args.max_lock_waiters,
+            unmeasured_grace: Duration::from_secs(args.replica_grace_s),
+            ..Default::default()
+        },
         ..BackfillOptions::default()
     };
     let stop = Arc::new(AtomicBool::new(false));

@@ -46,6 +46,18 @@ impl BackfillDisplay {
     pub fn update(&mut self, progress: &BackfillProgress) {
         let to_fill = u64::try_from(progress.to_fill.max(progress.filled)).unwrap_or(0);
         let filled = u64::try_from(progress.filled).unwrap_or(0);
+        // A pause and its end are said at once, whatever the display: the operator watches
+        // for them.
+        match (&progress.paused, &self.bar) {
+            (Some(why), Some(bar)) => bar.set_message(format!("{} paused: {why}", self.name)),
+            (None, Some(bar)) => bar.set_message(self.name.clone()),
+            (Some(why), None) => {
+                tracing::info!(backfill = %self.name, filled, to_fill, reason = %why, "paused");
+                self.last_line = Some(Instant::now());
+                return;
+            }
+            (None, None) => {}
+        }
         if let Some(bar) = &self.bar {
             if bar.is_hidden() {
                 bar.set_draw_target(ProgressDrawTarget::stderr());

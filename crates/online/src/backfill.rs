@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
 use crate::lock_retry::{Attempt, LockPolicy, LockSession, Retry, retry_lock_timeouts};
+use crate::replicas::{self, ReplicaLimits, Verdict};
 use crate::{DatabaseUrl, OnlineError, Result};
 use plumb_pg::sql::quote_ident as quote;
 
@@ -46,6 +47,8 @@ pub struct BackfillOptions {
     /// Each batch waits at most `lock_timeout` for the rows it updates, and is retried within
     /// the policy's budget.
     pub policy: LockPolicy,
+    /// Batches wait while a standby is behind, or the primary is in trouble.
+    pub replicas: ReplicaLimits,
 }
 
 impl Default for BackfillOptions {
@@ -61,6 +64,7 @@ impl Default for BackfillOptions {
                 statement_timeout: Duration::from_secs(60),
                 ..LockPolicy::default()
             },
+            replicas: ReplicaLimits::default(),
         }
     }
 }
@@ -85,6 +89,9 @@ pub struct BackfillProgress {
     pub rows_per_second: f64,
     /// The key the next batch starts after.
     pub cursor: Option<String>,
+    /// Why the next batch waits (a standby behind, the primary in trouble); `None` while it
+    /// runs.
+    pub paused: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,8 +225,33 @@ pub fn run_backfill(
         elapsed: Duration::ZERO,
     };
     let what = format!("backfill {}: a batch", backfill.name);
+    let mut last_progress = BackfillProgress {
+        filled: 0,
+        to_fill,
+        batch_size: options.first_batch,
+        rows_per_second: 0.0,
+        cursor: None,
+        paused: None,
+    };
     loop {
         if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if !wait_for_replicas(
+            &mut session.conn,
+            &options.replicas,
+            stop,
+            &mut last_progress,
+            on_progress,
+        )
+        .map_err(|e| match e {
+            Throttle::Query(source) => fail("reading the standbys' lag")(source),
+            Throttle::Unmeasured(why) => OnlineError::Refused(format!(
+                "backfill {}: stopped, its progress kept: {why}, for longer than {} s; run it again once the lag can be read, or raise --replica-grace-s",
+                backfill.name,
+                options.replicas.unmeasured_grace.as_secs()
+            )),
+        })? {
             break;
         }
         let mut on_retry = |retry: &Retry| {
@@ -267,13 +299,15 @@ pub fn run_backfill(
                 report.filled_in_total = total;
                 report.batches += 1;
                 let seconds = started.elapsed().as_secs_f64().max(1e-9);
-                on_progress(&BackfillProgress {
+                last_progress = BackfillProgress {
                     filled: report.filled,
                     to_fill,
                     batch_size: size,
                     rows_per_second: report.filled as f64 / seconds,
                     cursor,
-                });
+                    paused: None,
+                };
+                on_progress(&last_progress);
                 std::thread::sleep(options.pause);
             }
             Batch::Finished { total } => {
@@ -657,4 +691,53 @@ fn max_key(conn: &mut PgConnection, sql: &str) -> diesel::QueryResult<Option<Str
         key: Option<String>,
     }
     Ok(diesel::sql_query(sql).get_result::<Key>(conn)?.key)
+}
+
+enum Throttle {
+    Query(diesel::result::Error),
+    Unmeasured(String),
+}
+
+/// Waits while the standbys or the primary say the next batch should; reports the pause as
+/// progress. `false` when stopped meanwhile.
+fn wait_for_replicas(
+    conn: &mut PgConnection,
+    limits: &ReplicaLimits,
+    stop: &AtomicBool,
+    progress: &mut BackfillProgress,
+    on_progress: &mut dyn FnMut(&BackfillProgress),
+) -> std::result::Result<bool, Throttle> {
+    let mut unmeasured_since: Option<Instant> = None;
+    loop {
+        let standbys = replicas::standby_lag(conn).map_err(Throttle::Query)?;
+        let waiters = replicas::lock_waiters(conn).map_err(Throttle::Query)?;
+        let why = match replicas::judge(&standbys, waiters, limits) {
+            Verdict::Go => {
+                if progress.paused.take().is_some() {
+                    on_progress(progress);
+                }
+                return Ok(true);
+            }
+            Verdict::Wait(why) => {
+                unmeasured_since = None;
+                why
+            }
+            Verdict::Unmeasured(why) => {
+                let since = *unmeasured_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > limits.unmeasured_grace {
+                    return Err(Throttle::Unmeasured(why));
+                }
+                why
+            }
+        };
+        if progress.paused.as_deref() != Some(why.as_str()) {
+            tracing::info!(reason = %why, "backfill paused");
+            progress.paused = Some(why);
+            on_progress(progress);
+        }
+        if stop.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        std::thread::sleep(limits.recheck);
+    }
 }

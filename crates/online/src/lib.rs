@@ -2,7 +2,8 @@
 //!
 //! - [`runner`]: migrations applied in deploy phases, each attempt under `lock_timeout` with
 //!   bounded, jittered retries ([`LockPolicy`]), one runner at a time.
-//! - [`backfill`]: a column filled in resumable keyset batches sized to a target time.
+//! - [`backfill`]: a column filled in resumable keyset batches sized to a target time, each
+//!   waiting while a standby is behind or the primary is in trouble ([`replicas`]).
 //! - [`not_null`]: how a column stands before `plumb not-null` writes and applies its NOT NULL
 //!   migrations.
 //!
@@ -11,6 +12,7 @@
 pub mod backfill;
 mod lock_retry;
 pub mod not_null;
+pub mod replicas;
 pub mod runner;
 
 pub use lock_retry::{Attempts, LockPolicy, Retry};

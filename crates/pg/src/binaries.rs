@@ -99,6 +99,34 @@ impl PgBinaries {
         self.bindir.join("pg_ctl")
     }
 
+    pub fn pg_basebackup(&self) -> PathBuf {
+        self.bindir.join("pg_basebackup")
+    }
+
+    /// [`PgBinaries::locate`] when those programs can make a standby (`pg_basebackup`);
+    /// else the newest of `/usr/lib/postgresql/*/bin` that can. The server-only builds of
+    /// other versions (`scripts/pg-versions.sh`) have no `pg_basebackup`.
+    pub fn locate_with_standbys() -> Result<Self> {
+        if let Ok(found) = Self::locate()
+            && found.pg_basebackup().is_file()
+        {
+            return Ok(found);
+        }
+        let mut candidates: Vec<(u32, Self)> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| Self::at(&entry.path().join("bin")).ok())
+            .filter(|b| b.pg_basebackup().is_file())
+            .filter_map(|b| Some((b.major().ok()?, b)))
+            .collect();
+        candidates.sort_by_key(|(major, _)| *major);
+        candidates
+            .pop()
+            .map(|(_, b)| b)
+            .ok_or(OnlineError::NoBinaries)
+    }
+
     /// The version `initdb --version` reports, e.g. "15.19".
     pub fn version(&self) -> Result<String> {
         let output = Command::new(self.initdb())

@@ -62,10 +62,15 @@ impl ThrowawayCluster {
                 "creating a directory for the throwaway cluster",
             ))?
             .keep();
-        let mut owner = fs::File::create(root.join(OWNER_FILE)).map_err(OnlineError::io(
-            format!("writing {}", root.join(OWNER_FILE).display()),
-        ))?;
-        writeln!(owner, "{}", crate::process::identity()).map_err(OnlineError::io(format!(
+        // Written whole, then renamed into place: a sweep running meanwhile (another start in
+        // this process, say) must never read a half-written owner as a dead one.
+        let partial = root.join(format!("{OWNER_FILE}.partial"));
+        let mut owner = fs::File::create(&partial)
+            .map_err(OnlineError::io(format!("writing {}", partial.display())))?;
+        writeln!(owner, "{}", crate::process::identity())
+            .map_err(OnlineError::io(format!("writing {}", partial.display())))?;
+        drop(owner);
+        fs::rename(&partial, root.join(OWNER_FILE)).map_err(OnlineError::io(format!(
             "writing {}",
             root.join(OWNER_FILE).display()
         )))?;
@@ -212,6 +217,109 @@ impl ThrowawayCluster {
     }
 }
 
+/// A hot standby streaming from a throwaway cluster: a data directory of its own inside the
+/// cluster's directory, a port of its own on the same private socket directory. Dropping it
+/// stops it; dropping the cluster stops both.
+#[derive(Debug)]
+pub struct Standby {
+    root: PathBuf,
+    data: PathBuf,
+    binaries: PgBinaries,
+    run_as: RunAs,
+    url: DatabaseUrl,
+    name: String,
+}
+
+impl ThrowawayCluster {
+    /// Starts a hot standby of this cluster, named `name` (its `cluster_name`, which the
+    /// primary's `pg_stat_replication` shows as its `application_name`): a base backup taken
+    /// with `pg_basebackup -R`, started streaming. It reports its replay position every second.
+    pub fn start_standby(&self, name: &str) -> Result<Standby> {
+        if !self.binaries.pg_basebackup().is_file() {
+            return Err(OnlineError::Cluster {
+                step: "starting a standby",
+                detail: format!("{} has no pg_basebackup", self.binaries.bindir().display()),
+            });
+        }
+        let data = self.root.join(format!("standby-{name}"));
+        let mut command = self
+            .run_as
+            .command(&self.binaries.pg_basebackup(), &self.root);
+        command
+            .arg("--pgdata")
+            .arg(&data)
+            .arg("--host")
+            .arg(&self.root)
+            .arg("--port")
+            .arg(self.port.to_string())
+            .args(["--username", SUPERUSER, "--write-recovery-conf"])
+            .args(["--wal-method", "stream", "--checkpoint", "fast"]);
+        run("taking the standby's base backup", &mut command)?;
+        let mut last_error = None;
+        for _ in 0..3 {
+            let port = free_port()?;
+            let socket_dir = self.root.to_string_lossy().replace('\'', "''");
+            let conf = data.join("postgresql.auto.conf");
+            // After what pg_basebackup wrote (primary_conninfo): later lines win.
+            let mut settings = fs::read_to_string(&conf).unwrap_or_default();
+            settings.push_str(&format!(
+                "\n# plumb standby\n\
+                 port = {port}\n\
+                 unix_socket_directories = '{socket_dir}'\n\
+                 hot_standby = on\n\
+                 wal_receiver_status_interval = 1s\n\
+                 cluster_name = '{}'\n",
+                name.replace('\'', "''")
+            ));
+            fs::write(&conf, settings)
+                .map_err(OnlineError::io(format!("writing {}", conf.display())))?;
+            self.run_as.give(&conf)?;
+            let mut command = self.run_as.command(&self.binaries.pg_ctl(), &self.root);
+            command
+                .arg("start")
+                .arg("--pgdata")
+                .arg(&data)
+                .arg("--log")
+                .arg(self.root.join(format!("standby-{name}.log")))
+                .args(["--wait", "--timeout", "60", "--silent"]);
+            match run("starting the standby", &mut command) {
+                Ok(_) => {
+                    return Ok(Standby {
+                        root: self.root.clone(),
+                        url: DatabaseUrl::for_socket(&self.root, port, SUPERUSER, "postgres"),
+                        data,
+                        binaries: self.binaries.clone(),
+                        run_as: self.run_as,
+                        name: name.to_owned(),
+                    });
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or(OnlineError::Cluster {
+            step: "starting the standby",
+            detail: String::new(),
+        }))
+    }
+}
+
+impl Standby {
+    /// The superuser's URL for its `postgres` database: reads only.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        stop_server(&self.binaries, self.run_as, &self.root, &self.data);
+    }
+}
+
 impl Drop for ThrowawayCluster {
     fn drop(&mut self) {
         self.stop();
@@ -228,20 +336,30 @@ fn free_port() -> Result<u16> {
     Ok(port)
 }
 
-pub(crate) fn stop_and_remove(binaries: &PgBinaries, run_as: RunAs, root: &Path) {
-    let data = root.join("data");
+/// Stops the server of `data` (a cluster's, or a standby's inside it) if it runs.
+fn stop_server(binaries: &PgBinaries, run_as: RunAs, root: &Path, data: &Path) {
     if data.join("postmaster.pid").exists() {
         let mut command = run_as.command(&binaries.pg_ctl(), root);
-        command.arg("stop").arg("--pgdata").arg(&data).args([
+        command.arg("stop").arg("--pgdata").arg(data).args([
             "--mode",
             "immediate",
             "--wait",
             "--silent",
         ]);
         if let Err(error) = run("stopping the server", &mut command) {
-            tracing::warn!(%error, root = %root.display(), "could not stop a throwaway cluster");
+            tracing::warn!(%error, data = %data.display(), "could not stop a throwaway server");
         }
     }
+}
+
+pub(crate) fn stop_and_remove(binaries: &PgBinaries, run_as: RunAs, root: &Path) {
+    // Its standbys first: each streams from the cluster.
+    for entry in fs::read_dir(root).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("standby-") && entry.path().is_dir() {
+            stop_server(binaries, run_as, root, &entry.path());
+        }
+    }
+    stop_server(binaries, run_as, root, &root.join("data"));
     if let Err(error) = fs::remove_dir_all(root) {
         tracing::warn!(%error, root = %root.display(), "could not remove a throwaway cluster");
     }
@@ -275,11 +393,12 @@ pub fn sweep_leftover_clusters() -> Vec<PathBuf> {
 
 fn is_abandoned(root: &Path) -> bool {
     match fs::read_to_string(root.join(OWNER_FILE)) {
-        Ok(text) => {
+        Ok(text) if !text.trim().is_empty() => {
             let owner = text.trim();
             owner != crate::process::identity() && !crate::process::is_running(owner)
         }
-        Err(_) => fs::metadata(root)
+        // No owner (yet): a start under way, abandoned only once it is old.
+        Ok(_) | Err(_) => fs::metadata(root)
             .and_then(|meta| meta.modified())
             .ok()
             .and_then(|modified| SystemTime::now().duration_since(modified).ok())

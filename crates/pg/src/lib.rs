@@ -26,7 +26,7 @@ pub mod sql;
 mod testdb;
 
 pub use binaries::{PgBinaries, major_of};
-pub use cluster::{ThrowawayCluster, sweep_leftover_clusters};
+pub use cluster::{Standby, ThrowawayCluster, sweep_leftover_clusters};
 pub use conninfo::{DatabaseUrl, one_line};
 pub use error::OnlineError;
 pub use interrupt::{clean_up_on_interrupt, unless_interrupted};

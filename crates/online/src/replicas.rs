@@ -1,0 +1,192 @@
+//! The primary's standbys as `pg_stat_replication` shows them, and whether work that writes in
+//! bulk (a backfill's next batch) should wait for them: a standby that falls behind serves
+//! stale reads, and one whose replay is held back (a long query on it, a paused replay)
+//! accumulates WAL the primary must keep.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
+
+/// When the next batch waits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaLimits {
+    /// Wait while a standby's replay is further behind the primary's WAL than this.
+    pub max_lag_bytes: i64,
+    /// Wait while a standby reports a replay lag longer than this.
+    pub max_replay_lag: Duration,
+    /// Wait while more sessions than this wait for a lock on the primary: it is in trouble.
+    pub max_lock_waiters: i64,
+    /// Stop when a standby's lag cannot be measured (its replay position unknown, the view not
+    /// readable) for longer than this.
+    pub unmeasured_grace: Duration,
+    /// How often a waiting run looks again.
+    pub recheck: Duration,
+}
+
+impl Default for ReplicaLimits {
+    fn default() -> Self {
+        Self {
+            max_lag_bytes: 64 * 1024 * 1024,
+            max_replay_lag: Duration::from_secs(10),
+            max_lock_waiters: 20,
+            unmeasured_grace: Duration::from_secs(60),
+            recheck: Duration::from_millis(250),
+        }
+    }
+}
+
+/// One standby, as the primary sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandbyLag {
+    /// Its `application_name` and address.
+    pub name: String,
+    /// WAL between the primary's position and the standby's replay; `None` when unknown (no
+    /// replay yet, or a role that may not see it: `pg_monitor` may).
+    pub bytes: Option<i64>,
+    /// The time its replay trails by, as the standby last reported; `None` when caught up
+    /// and idle.
+    pub replay_lag: Option<Duration>,
+}
+
+/// What the primary and its standbys say about writing the next batch now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Go,
+    /// Over a limit: why, in words for the progress line.
+    Wait(String),
+    /// A standby's lag is not known: why.
+    Unmeasured(String),
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    bytes: Option<i64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    replay_lag_s: Option<f64>,
+}
+
+/// Every standby streaming from the primary `conn` is connected to.
+pub fn standby_lag(conn: &mut PgConnection) -> QueryResult<Vec<StandbyLag>> {
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT coalesce(nullif(application_name, ''), 'pid ' || pid) || ' (' || \
+                coalesce(host(client_addr), 'local socket') || ')' AS name, \
+                pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS bytes, \
+                extract(epoch FROM replay_lag)::float8 AS replay_lag_s \
+         FROM pg_stat_replication ORDER BY 1",
+    )
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StandbyLag {
+            name: r.name,
+            bytes: r.bytes,
+            replay_lag: r
+                .replay_lag_s
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64),
+        })
+        .collect())
+}
+
+/// Sessions of the primary waiting for a lock.
+pub fn lock_waiters(conn: &mut PgConnection) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    Ok(diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+    )
+    .get_result::<Count>(conn)?
+    .n)
+}
+
+/// The verdict of `limits` on what was read.
+pub fn judge(standbys: &[StandbyLag], waiters: i64, limits: &ReplicaLimits) -> Verdict {
+    for standby in standbys {
+        let Some(bytes) = standby.bytes else {
+            return Verdict::Unmeasured(format!(
+                "the replay position of standby {} is unknown (not replaying yet, or this role may not see it: grant it pg_monitor)",
+                standby.name
+            ));
+        };
+        if bytes > limits.max_lag_bytes {
+            return Verdict::Wait(format!(
+                "standby {} replays {} behind the primary (limit {})",
+                standby.name,
+                size(bytes),
+                size(limits.max_lag_bytes)
+            ));
+        }
+        if let Some(lag) = standby.replay_lag
+            && lag > limits.max_replay_lag
+        {
+            return Verdict::Wait(format!(
+                "standby {} replays {:.1} s behind (limit {:.1} s)",
+                standby.name,
+                lag.as_secs_f64(),
+                limits.max_replay_lag.as_secs_f64()
+            ));
+        }
+    }
+    if waiters > limits.max_lock_waiters {
+        return Verdict::Wait(format!(
+            "{waiters} sessions of the primary wait for locks (limit {})",
+            limits.max_lock_waiters
+        ));
+    }
+    Verdict::Go
+}
+
+fn size(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{:.1} kB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn standby(bytes: Option<i64>, lag_s: Option<f64>) -> StandbyLag {
+        StandbyLag {
+            name: "replica (local socket)".into(),
+            bytes,
+            replay_lag: lag_s.map(Duration::from_secs_f64),
+        }
+    }
+
+    #[test]
+    fn each_limit_holds_the_next_batch_and_says_why() {
+        let limits = ReplicaLimits {
+            max_lag_bytes: 1000,
+            max_replay_lag: Duration::from_secs(2),
+            max_lock_waiters: 3,
+            ..ReplicaLimits::default()
+        };
+        assert_eq!(judge(&[], 0, &limits), Verdict::Go);
+        assert_eq!(judge(&[standby(Some(10), None)], 3, &limits), Verdict::Go);
+        let Verdict::Wait(why) = judge(&[standby(Some(5000), None)], 0, &limits) else {
+            panic!("bytes over the limit");
+        };
+        assert!(why.contains("4.9 kB behind"), "{why}");
+        assert!(matches!(
+            judge(&[standby(Some(10), Some(3.0))], 0, &limits),
+            Verdict::Wait(_)
+        ));
+        assert!(matches!(judge(&[], 4, &limits), Verdict::Wait(_)));
+        assert!(matches!(
+            judge(&[standby(None, None)], 0, &limits),
+            Verdict::Unmeasured(_)
+        ));
+    }
+}
