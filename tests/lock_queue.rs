@@ -21,7 +21,6 @@
 #![allow(clippy::unwrap_used)] // a benchmark that cannot set up should fail loudly
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,8 +30,6 @@ use plumb_online::LockPolicy;
 use plumb_online::runner::{Phase, run_migrations};
 use plumb_pg::observe::Queue;
 use plumb_pg::{MigrationFolders, PgServer, TestDatabase};
-use plumb_server::Config;
-use plumb_server::app::{launch, state};
 
 struct Options {
     rows: u64,
@@ -297,28 +294,11 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// The reference service in this process, on a free port, with its default settings.
 fn start_service(db: &TestDatabase<'_>) -> String {
-    let vars = [
+    plumb_server::app::serve_in_background(&[
         ("DATABASE_URL", db.url().expose().to_owned()),
         ("PLUMB_BIND", "127.0.0.1:0".to_owned()),
-    ];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let app = state(&config).unwrap();
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let plumb_server::app::Launched {
-                server, addresses, ..
-            } = launch(&config, app).unwrap();
-            sender.send(addresses[0]).unwrap();
-            server.await.unwrap();
-        });
-    });
-    format!("http://{}", receiver.recv().unwrap())
+    ])
+    .unwrap()
 }
 
 /// One request: when it was due, when it completed, and whether it succeeded.

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -24,8 +24,6 @@ use plumb_online::LockPolicy;
 use plumb_online::backfill::{BackfillOptions, BackfillOutcome, run_backfill};
 use plumb_online::runner::{Phase, run_migrations};
 use plumb_pg::{MigrationFolders, PgServer, TestDatabase};
-use plumb_server::Config;
-use plumb_server::app::{launch, state};
 
 fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -90,28 +88,11 @@ fn errors_against_the_last_release(root: &Path) -> Vec<String> {
 
 /// Release N, serving the database.
 fn start_release_n(db: &TestDatabase<'_>) -> String {
-    let vars = [
+    plumb_server::app::serve_in_background(&[
         ("DATABASE_URL", db.url().expose().to_owned()),
         ("PLUMB_BIND", "127.0.0.1:0".to_owned()),
-    ];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let app = state(&config).unwrap();
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let plumb_server::app::Launched {
-                server, addresses, ..
-            } = launch(&config, app).unwrap();
-            sender.send(addresses[0]).unwrap();
-            server.await.unwrap();
-        });
-    });
-    format!("http://{}", receiver.recv().unwrap())
+    ])
+    .unwrap()
 }
 
 /// Clients of release N, one request after another until stopped: an account created and read

@@ -159,6 +159,15 @@ fn ctrl_c_stops_a_backfill_between_batches_with_exit_130() {
     assert!(notes(&db).iter().all(|r| r.note.is_some()));
 }
 
+/// `plumb not-null items.note` on the workspace `dir`: exit code, stdout, stderr.
+fn not_null(db: &TestDatabase<'_>, dir: &str) -> (i32, String, String) {
+    text(
+        &plumb(db, &["not-null", "items.note", "--workspace", dir])
+            .output()
+            .unwrap(),
+    )
+}
+
 /// Whether `items.<column>` may be NULL in the database; `None` when there is no such column.
 fn column_is_nullable(db: &TestDatabase<'_>, column: &str) -> Option<bool> {
     #[derive(QueryableByName)]
@@ -216,11 +225,7 @@ fn not_null_refuses_while_rows_are_null_migrations_are_pending_or_the_flag_is_of
     let mut conn = db.connect().unwrap();
     conn.batch_execute("INSERT INTO items VALUES (1, 'a'), (2, NULL)")
         .unwrap();
-    let (code, _, stderr) = text(
-        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
-            .output()
-            .unwrap(),
-    );
+    let (code, _, stderr) = not_null(&db, dir);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("still has 1 NULL row(s)"), "{stderr}");
     assert_eq!(migration_count(&workspace), 1, "nothing written");
@@ -241,11 +246,7 @@ fn not_null_refuses_while_rows_are_null_migrations_are_pending_or_the_flag_is_of
         "ALTER TABLE items DROP COLUMN tag;\n",
     )
     .unwrap();
-    let (code, _, stderr) = text(
-        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
-            .output()
-            .unwrap(),
-    );
+    let (code, _, stderr) = not_null(&db, dir);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("1 other migration(s) are pending (2026-01-02-000000-0000_tag)"),
@@ -261,11 +262,7 @@ fn not_null_refuses_while_rows_are_null_migrations_are_pending_or_the_flag_is_of
          INSERT INTO feature_flags VALUES ('items.note', false)",
     )
     .unwrap();
-    let (code, _, stderr) = text(
-        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
-            .output()
-            .unwrap(),
-    );
+    let (code, _, stderr) = not_null(&db, dir);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("the feature flag items.note is off"),
@@ -274,11 +271,7 @@ fn not_null_refuses_while_rows_are_null_migrations_are_pending_or_the_flag_is_of
     assert_eq!(migration_count(&workspace), 1, "nothing written");
     conn.batch_execute("UPDATE feature_flags SET enabled = true")
         .unwrap();
-    let (code, _, stderr) = text(
-        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
-            .output()
-            .unwrap(),
-    );
+    let (code, _, stderr) = not_null(&db, dir);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(column_is_nullable(&db, "note"), Some(false));
 }
@@ -325,11 +318,7 @@ fn migrate_then_not_null_report_each_step() {
     );
     assert_eq!(lines[3], "migrate: 1 applied");
 
-    let (code, stdout, stderr) = text(
-        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
-            .output()
-            .unwrap(),
-    );
+    let (code, stdout, stderr) = not_null(&db, dir);
     assert_eq!(code, 0, "{stderr}");
     let written: Vec<&str> = stdout
         .lines()
@@ -344,11 +333,7 @@ fn migrate_then_not_null_report_each_step() {
     );
     assert_eq!(column_is_nullable(&db, "note"), Some(false));
     // Run again: the migrations and the database already agree; nothing is written.
-    let (code, stdout, _) = text(
-        &plumb(&db, &["not-null", "items.note", "--workspace", dir])
-            .output()
-            .unwrap(),
-    );
+    let (code, stdout, _) = not_null(&db, dir);
     assert_eq!(
         (code, stdout.trim()),
         (

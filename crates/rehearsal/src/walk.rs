@@ -95,6 +95,7 @@ pub fn walk(way: Way, server: &PgServer, releases: &Releases, options: &Options)
         &logs.join(format!("{label}-release-n.log")),
     )?;
     let routing = Arc::new(Routing::new(n.base.clone()));
+    let mut n = Some(n);
     let load = Load::start(
         Arc::clone(&routing),
         &LoadOptions {
@@ -108,7 +109,6 @@ pub fn walk(way: Way, server: &PgServer, releases: &Releases, options: &Options)
     let mut phases = Vec::new();
     let mut n1 = None;
     let step = options.phase;
-    let mut outcome = Ok(());
 
     let mut run =
         |name: &'static str, action: &mut dyn FnMut() -> Result<Option<Ddl>>| -> Result<()> {
@@ -182,43 +182,22 @@ pub fn walk(way: Way, server: &PgServer, releases: &Releases, options: &Options)
             })
             .map(Some)
         })?;
+        // The share is all N+1's already: N drains and stops.
+        run("retire", &mut || {
+            routing.retire_n();
+            if let Some(n) = n.take() {
+                n.stop()?;
+            }
+            Ok(None)
+        })?;
+        // Only N+1 serves: clients move to its version 3, which shows the column.
+        run("expose", &mut || {
+            routing.expose();
+            Ok(None)
+        })?;
         Ok(())
     })();
-    if let Err(error) = walked {
-        outcome = Err(error);
-    }
-    // Retire N: the share is all N+1's already; N drains and stops.
-    if outcome.is_ok() {
-        let from = load.elapsed();
-        eprintln!("rehearsal ({label}): retire");
-        routing.retire_n();
-        let stopped = n.stop();
-        while load.elapsed() < from + step {
-            thread::sleep(Duration::from_millis(20));
-        }
-        phases.push(PhaseRecord {
-            name: "retire",
-            from,
-            to: load.elapsed(),
-            ddl: None,
-        });
-        outcome = stopped;
-    }
-    // Expose: only N+1 serves, and clients move to its version 3, which shows the column.
-    if outcome.is_ok() {
-        let from = load.elapsed();
-        eprintln!("rehearsal ({label}): expose");
-        routing.expose();
-        while load.elapsed() < from + step {
-            thread::sleep(Duration::from_millis(20));
-        }
-        phases.push(PhaseRecord {
-            name: "expose",
-            from,
-            to: load.elapsed(),
-            ddl: None,
-        });
-    }
+    let outcome = walked;
     let recorded = load.stop();
     drop(n1);
     outcome?;

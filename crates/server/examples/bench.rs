@@ -9,13 +9,10 @@
 //! share the machine's cores, so the figures are a floor, comparable run to run on one machine.
 #![allow(clippy::unwrap_used)] // a benchmark that cannot set up should fail loudly
 
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use plumb_pg::{PgServer, TestDatabase};
-use plumb_server::Config;
-use plumb_server::app::{launch, state};
 
 const SEEDED: i64 = 10_000;
 const CONNECTIONS: usize = 16;
@@ -34,30 +31,13 @@ fn main() {
         ))
         .unwrap();
 
-    let vars = [
+    let base = plumb_server::app::serve_in_background(&[
         ("DATABASE_URL", db.url().expose().to_owned()),
         ("PLUMB_BIND", "127.0.0.1:0".to_owned()),
         ("PLUMB_POOL_SIZE", "16".to_owned()),
         ("PLUMB_WORKERS", "2".to_owned()),
-    ];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
+    ])
     .unwrap();
-    let app = state(&config).unwrap();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let plumb_server::app::Launched {
-                server, addresses, ..
-            } = launch(&config, app).unwrap();
-            sender.send(addresses[0]).unwrap();
-            server.await.unwrap();
-        });
-    });
-    let base = format!("http://{}", receiver.recv().unwrap());
 
     println!(
         "plumb-server load benchmark: {SEEDED} seeded accounts, {CONNECTIONS} connections, server and client on one machine ({} cores), {}",

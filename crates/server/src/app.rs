@@ -185,3 +185,36 @@ async fn refresh_flags(state: AppState, every: Duration) {
         }
     }
 }
+
+/// Starts the service on a thread of its own, for a test or a benchmark that runs it in its
+/// process: the settings are `vars` as the environment would give them. Gives its base URL
+/// (`http://127.0.0.1:<port>`). It serves until the process ends.
+pub fn serve_in_background(vars: &[(&str, String)]) -> anyhow::Result<String> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    let config =
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))?;
+    let app = state(&config)?;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match launch(&config, app) {
+                Ok(Launched {
+                    server, addresses, ..
+                }) => {
+                    let _ = sender.send(Ok(addresses[0]));
+                    let _ = server.await;
+                }
+                Err(error) => {
+                    let _ = sender.send(Err(error));
+                }
+            }
+        });
+    });
+    let address = receiver
+        .recv()
+        .map_err(|_| anyhow::anyhow!("the service's thread ended before it listened"))??;
+    Ok(format!("http://{address}"))
+}
