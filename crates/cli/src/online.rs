@@ -14,7 +14,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 use plumb_online::backfill::{Backfill, BackfillOptions, BackfillOutcome, run_backfill};
 use plumb_online::not_null::{ColumnState, column_state, flag_enabled};
-use plumb_online::runner::{Phase, RunEvent, pending_migrations, run_migrations};
+use plumb_online::runner::{Phase, RunEvent, pending_migrations, run_migrations_watching};
 use plumb_online::{DatabaseUrl, LockPolicy, OnlineError, Retry};
 use plumb_pg::MigrationFolders;
 use plumb_pg::observe::Queue;
@@ -116,6 +116,11 @@ enum PhaseArg {
 pub struct MigrateArgs {
     #[arg(long, value_enum, default_value_t = PhaseArg::All)]
     phase: PhaseArg,
+    /// A hot standby of DATABASE_URL (a postgres:// URL; repeat for more): after each
+    /// migration, how long it took to replay it and the standby's queries its replay cancelled
+    /// are reported.
+    #[arg(long = "standby", value_name = "URL")]
+    standbys: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     #[command(flatten)]
@@ -324,6 +329,28 @@ fn queue_json(queue: &Queue) -> serde_json::Value {
     })
 }
 
+/// A standby's replay of one migration, in words.
+fn replayed(replay: &plumb_online::replicas::StandbyReplay) -> String {
+    if let Some(error) = &replay.error {
+        return format!("{}: could not be read: {error}", replay.standby);
+    }
+    let delay = replay.delay.map_or_else(
+        || {
+            format!(
+                "not replayed within {} s",
+                plumb_online::replicas::REPLAY_WAIT.as_secs()
+            )
+        },
+        |d| format!("replayed {} after the commit", ms(d)),
+    );
+    let cancelled = match replay.conflicts {
+        0 => "no query of it cancelled".to_owned(),
+        1 => "1 query of it cancelled by the replay (see max_standby_streaming_delay)".to_owned(),
+        n => format!("{n} queries of it cancelled by the replay (see max_standby_streaming_delay)"),
+    };
+    format!("{}: {delay}; {cancelled}", replay.standby)
+}
+
 fn say_retry(format: Format, retry: &Retry) {
     emit(
         format,
@@ -371,7 +398,12 @@ fn migrate(args: MigrateArgs) -> Result<ExitCode, OnlineError> {
         PhaseArg::Post => Phase::PostDeploy,
         PhaseArg::All => Phase::All,
     };
-    apply(&url, &settings, &policy, phase, args.format)?;
+    let standbys = args
+        .standbys
+        .iter()
+        .map(|text| DatabaseUrl::parse(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    apply(&url, &settings, &policy, phase, &standbys, args.format)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -381,77 +413,91 @@ fn apply(
     settings: &plumb_check::Settings,
     policy: &LockPolicy,
     phase: Phase,
+    standbys: &[DatabaseUrl],
     format: Format,
 ) -> Result<(), OnlineError> {
     let folders = MigrationFolders::read(&settings.migrations_dir)?;
-    let report = run_migrations(url, &folders, phase, policy, &mut |event| match event {
-        RunEvent::WaitingForRunner { holder } => emit(
-            format,
-            || format!("waiting for another runner to finish: {holder}"),
-            || json!({ "event": "waiting_for_runner", "holder": holder }),
-        ),
-        RunEvent::Plan { pending, skipped } => emit(
-            format,
-            || {
-                let left = if skipped.is_empty() {
-                    String::new()
-                } else {
-                    format!("; left for later: {}", skipped.join(", "))
-                };
-                format!(
-                    "{} ({phase}): {} pending on {}{left}; lock_timeout {} per attempt",
-                    url.database().unwrap_or_default(),
-                    pending.len(),
-                    url.describe(),
-                    ms(policy.lock_timeout)
-                )
-            },
-            || {
-                json!({
-                    "event": "plan",
-                    "phase": phase.to_string(),
-                    "pending": pending,
-                    "left_for_later": skipped,
-                    "lock_timeout_ms": millis(policy.lock_timeout),
-                })
-            },
-        ),
-        RunEvent::Starting { name } => emit(
-            format,
-            || format!("applying {name}"),
-            || json!({ "event": "starting", "migration": name }),
-        ),
-        RunEvent::Retrying(retry) => say_retry(format, retry),
-        RunEvent::Applied(run) => emit(
-            format,
-            || {
-                let observer = run.observer_error.as_ref().map_or(String::new(), |e| {
+    let report = run_migrations_watching(url, &folders, phase, policy, standbys, &mut |event| {
+        match event {
+            RunEvent::WaitingForRunner { holder } => emit(
+                format,
+                || format!("waiting for another runner to finish: {holder}"),
+                || json!({ "event": "waiting_for_runner", "holder": holder }),
+            ),
+            RunEvent::Plan { pending, skipped } => emit(
+                format,
+                || {
+                    let left = if skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; left for later: {}", skipped.join(", "))
+                    };
                     format!(
-                        "\n  note: the lock observer failed ({e}): these figures are incomplete"
+                        "{} ({phase}): {} pending on {}{left}; lock_timeout {} per attempt",
+                        url.database().unwrap_or_default(),
+                        pending.len(),
+                        url.describe(),
+                        ms(policy.lock_timeout)
                     )
-                });
-                format!(
-                    "  applied in {:.2} s after {} attempt(s); {}; ACCESS EXCLUSIVE held {}{observer}",
-                    run.elapsed.as_secs_f64(),
-                    run.attempts,
-                    felt(&run.queue),
-                    ms(run.exclusive_held)
-                )
-            },
-            || {
-                json!({
-                    "event": "applied",
-                    "migration": run.name,
-                    "attempts": run.attempts,
-                    "elapsed_ms": millis(run.elapsed),
-                    "lock_wait_ms": millis(run.lock_wait),
-                    "exclusive_held_ms": millis(run.exclusive_held),
-                    "held_by": run.blockers,
-                    "queue": queue_json(&run.queue),
-                    "observer_error": run.observer_error,
-                })
-            },
-        ),
+                },
+                || {
+                    json!({
+                        "event": "plan",
+                        "phase": phase.to_string(),
+                        "pending": pending,
+                        "left_for_later": skipped,
+                        "lock_timeout_ms": millis(policy.lock_timeout),
+                    })
+                },
+            ),
+            RunEvent::Starting { name } => emit(
+                format,
+                || format!("applying {name}"),
+                || json!({ "event": "starting", "migration": name }),
+            ),
+            RunEvent::Retrying(retry) => say_retry(format, retry),
+            RunEvent::Applied(run) => emit(
+                format,
+                || {
+                    let observer = run.observer_error.as_ref().map_or(String::new(), |e| {
+                        format!(
+                            "\n  note: the lock observer failed ({e}): these figures are incomplete"
+                        )
+                    });
+                    let standbys: String = run
+                        .standbys
+                        .iter()
+                        .map(|replay| format!("\n  standby {}", replayed(replay)))
+                        .collect();
+                    format!(
+                        "  applied in {:.2} s after {} attempt(s); {}; ACCESS EXCLUSIVE held {}{observer}{standbys}",
+                        run.elapsed.as_secs_f64(),
+                        run.attempts,
+                        felt(&run.queue),
+                        ms(run.exclusive_held)
+                    )
+                },
+                || {
+                    json!({
+                        "event": "applied",
+                        "migration": run.name,
+                        "attempts": run.attempts,
+                        "elapsed_ms": millis(run.elapsed),
+                        "lock_wait_ms": millis(run.lock_wait),
+                        "exclusive_held_ms": millis(run.exclusive_held),
+                        "held_by": run.blockers,
+                        "queue": queue_json(&run.queue),
+                        "observer_error": run.observer_error,
+                        "standbys": run.standbys.iter().map(|replay| json!({
+                            "standby": replay.standby,
+                            "replay_delay_ms": replay.delay.map(millis),
+                            "queries_cancelled": replay.conflicts,
+                            "error": replay.error,
+                        })).collect::<Vec<_>>(),
+                    })
+                },
+            ),
+        }
     })?;
     emit(
         format,
@@ -699,7 +745,7 @@ pub fn not_null_through_repository(
             );
         }
     }
-    apply(url, settings, policy, Phase::All, format)?;
+    apply(url, settings, policy, Phase::All, &[], format)?;
     emit(
         format,
         || format!("{table}.{column} is NOT NULL, in the migrations and the database"),

@@ -663,3 +663,102 @@ fn a_backfill_defined_in_the_workspace_runs_by_name() {
         assert_eq!(row.note.as_deref(), Some(expected.as_str()));
     }
 }
+
+/// Beside a standby whose replay is held back, the progress says at once that the backfill
+/// waits and why, naming the standby; it finishes once the replay resumes.
+#[test]
+fn a_backfill_says_when_it_waits_for_a_standby() {
+    use std::io::{BufRead, BufReader};
+    let cluster = plumb_pg::ThrowawayCluster::start_on(
+        plumb_pg::PgBinaries::locate_with_standbys().unwrap(),
+        &[],
+    )
+    .unwrap();
+    let standby = cluster.start_standby("replica").unwrap();
+    let mut conn = cluster.url().connect().unwrap();
+    conn.batch_execute(
+        "CREATE TABLE items (id bigint PRIMARY KEY, note text); \
+         INSERT INTO items SELECT g, NULL FROM generate_series(1, 60000) g",
+    )
+    .unwrap();
+    let mut replica = standby.url().connect().unwrap();
+    replica
+        .batch_execute("SELECT pg_wal_replay_pause()")
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args([
+            "backfill",
+            "--table",
+            "items",
+            "--column",
+            "note",
+            "--set",
+            "'n' || id",
+            "--max-batch",
+            "5000",
+            "--max-replica-lag-mb",
+            "1",
+        ])
+        .env("DATABASE_URL", cluster.url().expose())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let paused = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|line| line.contains(" paused "))
+        .expect("a line saying the backfill waits");
+    assert!(
+        paused.contains("reason=standby replica") && paused.contains("behind the primary"),
+        "{paused}"
+    );
+    replica
+        .batch_execute("SELECT pg_wal_replay_resume()")
+        .unwrap();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(status.success(), "{rest:?}{stdout}");
+    assert!(stdout.contains("verified: no row left"), "{stdout}");
+}
+
+/// `migrate --standby URL` says, after each migration, how the standby replayed it.
+#[test]
+fn migrate_reports_each_standbys_replay() {
+    let cluster = plumb_pg::ThrowawayCluster::start_on(
+        plumb_pg::PgBinaries::locate_with_standbys().unwrap(),
+        &[],
+    )
+    .unwrap();
+    let standby = cluster.start_standby("replica").unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let folder = workspace
+        .path()
+        .join("migrations/2026-01-01-000000-0000_items");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("up.sql"),
+        "CREATE TABLE items (id bigint PRIMARY KEY);\n",
+    )
+    .unwrap();
+    std::fs::write(folder.join("down.sql"), "DROP TABLE items;\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(["migrate", "--workspace"])
+        .arg(workspace.path())
+        .args(["--standby", standby.url().expose()])
+        .env("DATABASE_URL", cluster.url().expose())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = text(&output);
+    assert_eq!(code, 0, "{stderr}");
+    let line = format!("  standby {}: replayed ", standby.url().describe());
+    assert!(
+        stdout.contains(&line) && stdout.contains("after the commit; no query of it cancelled"),
+        "{stdout}"
+    );
+}

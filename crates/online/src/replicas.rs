@@ -153,6 +153,162 @@ fn size(bytes: i64) -> String {
     }
 }
 
+/// What one standby did with one migration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandbyReplay {
+    /// Where it is (host, port, database; never a password).
+    pub standby: String,
+    /// From the migration's commit on the primary to the standby having replayed it; `None`
+    /// when it had not within [`REPLAY_WAIT`].
+    pub delay: Option<Duration>,
+    /// Queries on the standby its replay cancelled (`pg_stat_database_conflicts`: locks,
+    /// snapshots, buffer pins, deadlocks, tablespaces).
+    pub conflicts: i64,
+    /// Why the standby could not be read, when it could not.
+    pub error: Option<String>,
+}
+
+/// How long the runner waits for a standby to replay a migration before reporting it as not
+/// replayed and going on.
+pub const REPLAY_WAIT: Duration = Duration::from_secs(60);
+
+/// A standby the runner watches, with its conflicts count before the migration.
+pub struct WatchedStandby {
+    url: crate::DatabaseUrl,
+    conn: PgConnection,
+    conflicts_before: Result<i64, String>,
+}
+
+impl std::fmt::Debug for WatchedStandby {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchedStandby")
+            .field("standby", &self.url.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WatchedStandby {
+    pub fn connect(url: &crate::DatabaseUrl) -> crate::Result<Self> {
+        Ok(Self {
+            url: url.clone(),
+            conn: url.connect()?,
+            conflicts_before: Ok(0),
+        })
+    }
+
+    pub fn before_migration(&mut self) {
+        self.conflicts_before = conflicts(&mut self.conn).map_err(|e| e.to_string());
+    }
+}
+
+fn conflicts(conn: &mut PgConnection) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    // A fresh read of the statistics, not the snapshot of an earlier one.
+    diesel::sql_query("SELECT pg_stat_clear_snapshot()").execute(conn)?;
+    Ok(diesel::sql_query(
+        "SELECT (confl_tablespace + confl_lock + confl_snapshot + confl_bufferpin + confl_deadlock)::bigint AS n \
+         FROM pg_stat_database_conflicts WHERE datname = current_database()",
+    )
+    .get_result::<Count>(conn)?
+    .n)
+}
+
+/// After a migration committed on `primary`: each standby's replay of it, and what it cost.
+/// A query the replay cancelled is counted once its session has gone; a replay that waited
+/// for the standby's queries is given a second for that count to show.
+pub fn after_migration(
+    primary: &mut PgConnection,
+    standbys: &mut [WatchedStandby],
+) -> QueryResult<Vec<StandbyReplay>> {
+    #[derive(QueryableByName)]
+    struct Lsn {
+        #[diesel(sql_type = Text)]
+        lsn: String,
+    }
+    if standbys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let committed = std::time::Instant::now();
+    let lsn = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
+        .get_result::<Lsn>(primary)?
+        .lsn;
+    Ok(standbys
+        .iter_mut()
+        .map(|standby| replay_of(standby, &lsn, committed))
+        .collect())
+}
+
+fn replay_of(
+    standby: &mut WatchedStandby,
+    lsn: &str,
+    committed: std::time::Instant,
+) -> StandbyReplay {
+    #[derive(QueryableByName)]
+    struct Done {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        done: bool,
+    }
+    let mut report = StandbyReplay {
+        standby: standby.url.describe(),
+        delay: None,
+        conflicts: 0,
+        error: None,
+    };
+    let deadline = committed + REPLAY_WAIT;
+    loop {
+        let done = diesel::sql_query(
+            "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done",
+        )
+        .bind::<Text, _>(lsn)
+        .get_result::<Done>(&mut standby.conn);
+        match done {
+            Ok(Done { done: true }) => {
+                report.delay = Some(committed.elapsed());
+                break;
+            }
+            Ok(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(_) => break,
+            Err(error) => {
+                report.error = Some(error.to_string());
+                return report;
+            }
+        }
+    }
+    let before = match &standby.conflicts_before {
+        Ok(n) => *n,
+        Err(error) => {
+            report.error = Some(error.clone());
+            return report;
+        }
+    };
+    // A replay that had to wait cancelled something, most likely: its count is written by
+    // the cancelled session as it ends, just after.
+    let waited = report.delay.is_some_and(|d| d >= Duration::from_millis(50));
+    let settle = std::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        match conflicts(&mut standby.conn) {
+            Ok(now) => {
+                report.conflicts = now - before;
+                if report.conflicts > 0 || !waited || std::time::Instant::now() >= settle {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(error) => {
+                report.error = Some(error.to_string());
+                break;
+            }
+        }
+    }
+    report
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

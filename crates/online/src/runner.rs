@@ -55,6 +55,8 @@ pub struct MigrationRun {
     /// happened.
     pub observer_error: Option<String>,
     pub elapsed: Duration,
+    /// What each standby given to the run did with it.
+    pub standbys: Vec<crate::replicas::StandbyReplay>,
 }
 
 /// What the runner reports as it goes.
@@ -136,6 +138,23 @@ pub fn run_migrations(
     policy: &LockPolicy,
     on_event: &mut dyn FnMut(&RunEvent),
 ) -> Result<RunReport> {
+    run_migrations_watching(url, folders, phase, policy, &[], on_event)
+}
+
+/// [`run_migrations`], and after each migration, how long each of `standbys` took to replay
+/// it and the queries its replay cancelled there (see [`crate::replicas::StandbyReplay`]).
+pub fn run_migrations_watching(
+    url: &DatabaseUrl,
+    folders: &MigrationFolders,
+    phase: Phase,
+    policy: &LockPolicy,
+    standbys: &[DatabaseUrl],
+    on_event: &mut dyn FnMut(&RunEvent),
+) -> Result<RunReport> {
+    let mut watched = standbys
+        .iter()
+        .map(crate::replicas::WatchedStandby::connect)
+        .collect::<Result<Vec<_>>>()?;
     let mut session = LockSession::open(url, policy, "plumb migrate")?;
     let target = session.target().to_owned();
     let query = |context: &'static str| {
@@ -211,6 +230,9 @@ pub fn run_migrations(
             Ok(())
         };
         let what = format!("migration {}", folder.name);
+        for standby in &mut watched {
+            standby.before_migration();
+        }
         let wait = if building.is_empty() {
             policy.lock_timeout
         } else {
@@ -230,7 +252,10 @@ pub fn run_migrations(
                 ),
             });
         }
+        let standbys = crate::replicas::after_migration(&mut session.conn, &mut watched)
+            .map_err(query("reading the primary's WAL position"))?;
         let run = MigrationRun {
+            standbys,
             name: folder.name.clone(),
             post_deploy: folder.post_deploy,
             attempts: attempts.attempts,

@@ -183,3 +183,68 @@ fn a_backfill_that_cannot_read_the_standbys_lag_stops_with_its_progress_kept() {
         "{error}"
     );
 }
+
+/// The runner reports, for each migration, how long a standby took to replay it and the
+/// standby's queries its replay cancelled: here a report reading the table on the standby,
+/// which the replayed ACCESS EXCLUSIVE lock waited for, then cancelled.
+#[test]
+fn the_runner_reports_the_standby_conflict_a_migration_caused() {
+    let cluster =
+        ThrowawayCluster::start_on(PgBinaries::locate_with_standbys().unwrap(), &[]).unwrap();
+    let standby = cluster
+        .start_standby_with("replica", &[("max_standby_streaming_delay", "200ms")])
+        .unwrap();
+    cluster
+        .url()
+        .connect()
+        .unwrap()
+        .batch_execute("CREATE TABLE items (id bigint PRIMARY KEY, note text)")
+        .unwrap();
+    until("the table on the standby", || {
+        let mut conn = standby.url().connect().unwrap();
+        diesel::sql_query("SELECT 1 FROM items LIMIT 1")
+            .execute(&mut conn)
+            .is_ok()
+    });
+    // A report on the standby, its transaction open on the table.
+    let mut report = standby.url().connect().unwrap();
+    report
+        .batch_execute("BEGIN; SELECT count(*) FROM items")
+        .unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let folder = workspace.path().join("2026-01-01-000000-0000_add_tag");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("up.sql"),
+        "ALTER TABLE items ADD COLUMN tag text;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("down.sql"),
+        "ALTER TABLE items DROP COLUMN tag;\n",
+    )
+    .unwrap();
+    let folders = plumb_pg::MigrationFolders::read(workspace.path()).unwrap();
+    let report_of_run = plumb_online::runner::run_migrations_watching(
+        cluster.url(),
+        &folders,
+        plumb_online::runner::Phase::All,
+        &plumb_online::LockPolicy::default(),
+        std::slice::from_ref(standby.url()),
+        &mut |_| {},
+    )
+    .unwrap();
+    let replay = &report_of_run.applied[0].standbys[0];
+    assert_eq!(replay.error, None);
+    assert!(
+        replay
+            .delay
+            .is_some_and(|d| d >= Duration::from_millis(200)),
+        "the replay waited for the standby's report: {replay:?}"
+    );
+    assert!(replay.conflicts >= 1, "{replay:?}");
+    assert!(
+        report.batch_execute("SELECT 1").is_err(),
+        "the standby's report was cancelled"
+    );
+}

@@ -235,6 +235,12 @@ impl ThrowawayCluster {
     /// primary's `pg_stat_replication` shows as its `application_name`): a base backup taken
     /// with `pg_basebackup -R`, started streaming. It reports its replay position every second.
     pub fn start_standby(&self, name: &str) -> Result<Standby> {
+        self.start_standby_with(name, &[])
+    }
+
+    /// [`ThrowawayCluster::start_standby`], with these settings of the standby's own
+    /// (`max_standby_streaming_delay`, say).
+    pub fn start_standby_with(&self, name: &str, extra: &[(&str, &str)]) -> Result<Standby> {
         if !self.binaries.pg_basebackup().is_file() {
             return Err(OnlineError::Cluster {
                 step: "starting a standby",
@@ -271,6 +277,9 @@ impl ThrowawayCluster {
                  cluster_name = '{}'\n",
                 name.replace('\'', "''")
             ));
+            for (setting, value) in extra {
+                settings.push_str(&format!("{setting} = '{}'\n", value.replace('\'', "''")));
+            }
             fs::write(&conf, settings)
                 .map_err(OnlineError::io(format!("writing {}", conf.display())))?;
             self.run_as.give(&conf)?;
