@@ -261,6 +261,10 @@ fn known(probe: &Probe) -> Option<&'static str> {
 /// The migration rules that say nothing of what a statement does on the server, and why.
 const WITHOUT_PROBE: &[(&str, &str)] = &[
     (
+        "index-concurrently-partitioned",
+        "PostgreSQL refuses the statement: it takes no lock and changes nothing, and the migration fails",
+    ),
+    (
         "down-missing",
         "about the migration's files: a missing down.sql",
     ),

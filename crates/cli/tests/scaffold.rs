@@ -205,6 +205,45 @@ fn a_scaffolded_index_passes_the_checks_whoever_applies_it() {
 }
 
 #[test]
+fn an_index_on_a_partitioned_table_is_built_partition_by_partition_and_passes_the_checks() {
+    for settings in ["", "[lock]\napplied-by = \"plumb\"\n"] {
+        let dir = workspace(settings);
+        let events = dir.path().join("migrations/2026-01-02-000000-0000_events");
+        fs::create_dir_all(&events).unwrap();
+        fs::write(
+            events.join("up.sql"),
+            "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);\n\
+             CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n\
+             CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\n",
+        )
+        .unwrap();
+        fs::write(events.join("down.sql"), "DROP TABLE events;\n").unwrap();
+        let (code, stdout, stderr) = plumb(dir.path(), &["new", "index", "events.at"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let folders: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("wrote "))
+            .collect();
+        // On the table alone, one per partition, then the attaching.
+        assert_eq!(folders.len(), 4, "{stdout}");
+        let read =
+            |folder: &str| fs::read_to_string(dir.path().join(folder).join("up.sql")).unwrap();
+        assert!(
+            read(folders[0])
+                .contains("CREATE INDEX IF NOT EXISTS events_at_idx ON ONLY events (at);")
+        );
+        assert!(read(folders[1]).contains(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS events_2026_at_idx ON events_2026 (at);"
+        ));
+        assert!(
+            read(folders[3])
+                .contains("ALTER INDEX events_at_idx ATTACH PARTITION events_2027_at_idx;")
+        );
+        assert_checks_clean(dir.path(), settings);
+    }
+}
+
+#[test]
 fn a_target_that_is_not_table_dot_column_is_refused_with_exit_2() {
     let dir = workspace("");
     let (code, _, stderr) = plumb(dir.path(), &["new", "index", "items"]);

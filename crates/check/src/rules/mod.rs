@@ -51,6 +51,7 @@ pub const RULES: &[Rule] = &[
     m::syntax_error::RULE,
     m::lock_timeout_above_policy::RULE,
     m::not_analysed::RULE,
+    m::index_concurrently_partitioned::RULE,
     l::LIVE_MIGRATION_FAILED,
     l::LIVE_DOWN_NOT_REVERSING,
     l::LIVE_REPLAY_MISMATCH,

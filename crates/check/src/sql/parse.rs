@@ -28,6 +28,10 @@ pub enum StatementKind {
         columns: Vec<ColumnDef>,
         constraints: Vec<ConstraintDef>,
         if_not_exists: bool,
+        /// `PARTITION BY ...`: a partitioned table, which holds no rows of its own.
+        partitioned: bool,
+        /// `PARTITION OF parent`: a partition, with its parent's columns.
+        partition_of: Option<String>,
     },
     /// `CREATE TABLE ... AS`, `SELECT ... INTO`, `CREATE [MATERIALIZED] VIEW`: a relation with
     /// the columns a query yields (renamed by an explicit column list).
@@ -49,6 +53,8 @@ pub enum StatementKind {
         unique: bool,
         concurrently: bool,
         if_not_exists: bool,
+        /// `ON ONLY t`: on the partitioned table alone, not its partitions (a catalog change).
+        only: bool,
         /// Its columns, when each is a plain column and the index is not partial.
         columns: Option<Vec<String>>,
     },
@@ -132,6 +138,10 @@ pub enum StatementKind {
     Begin,
     Commit,
     Rollback,
+    /// `ALTER INDEX parent ATTACH PARTITION child`.
+    AttachIndexPartition {
+        index: String,
+    },
     /// Reads or changes nothing the rules track (SELECT, COMMENT ON, GRANT, SET of other
     /// settings, ...).
     Harmless,
@@ -196,6 +206,15 @@ pub enum Action {
     RenameConstraint {
         from: String,
         to: String,
+    },
+    /// `ATTACH PARTITION t FOR VALUES ...`.
+    AttachPartition {
+        partition: String,
+    },
+    /// `DETACH PARTITION t [CONCURRENTLY]`.
+    DetachPartition {
+        partition: String,
+        concurrently: bool,
     },
     Unmodelled {
         what: String,
@@ -745,6 +764,8 @@ fn statement_kind(node: &SyntaxNode) -> StatementKind {
             unique: has_token(node, K::UNIQUE_KW),
             concurrently: has_token(node, K::CONCURRENTLY_KW),
             if_not_exists,
+            only: child(node, &[K::TABLE_RELATION_NAME])
+                .is_some_and(|relation| has_token(&relation, K::ONLY_KW)),
             columns: index_columns(node),
         },
         K::DROP_INDEX => StatementKind::DropIndex {
@@ -838,6 +859,15 @@ fn statement_kind(node: &SyntaxNode) -> StatementKind {
         K::SELECT => select_statement(node),
         K::COMPOUND_SELECT | K::COMMENT_ON | K::GRANT | K::REVOKE | K::ANALYZE | K::SHOW => {
             StatementKind::Harmless
+        }
+        // An index partition attached to its partitioned index: the parent index becomes
+        // valid once each partition has one.
+        K::ALTER_INDEX if child(node, &[K::ATTACH_INDEX_PARTITION]).is_some() => {
+            StatementKind::AttachIndexPartition {
+                index: child(node, &[K::INDEX_REF])
+                    .and_then(|n| name_in(&n))
+                    .unwrap_or_default(),
+            }
         }
         other => StatementKind::Unmodelled {
             what: describe_kind(other),
@@ -1080,6 +1110,10 @@ fn create_table(node: &SyntaxNode) -> StatementKind {
         columns,
         constraints,
         if_not_exists: child(node, &[K::IF_NOT_EXISTS]).is_some(),
+        partitioned: child(node, &[K::PARTITION_BY]).is_some(),
+        partition_of: child(node, &[K::PARTITION_OF])
+            .and_then(|of| child(&of, &[K::TABLE_NAME_REF]))
+            .map(|n| relation_name(&n)),
     }
 }
 
@@ -1369,7 +1403,19 @@ fn action(node: &SyntaxNode) -> Option<Action> {
             .and_then(|n| name_in(&n))
             .unwrap_or_default()
     };
+    let partition = || {
+        child(node, &[K::TABLE_NAME_REF])
+            .map(|n| relation_name(&n))
+            .unwrap_or_default()
+    };
     Some(match node.kind() {
+        K::ATTACH_PARTITION => Action::AttachPartition {
+            partition: partition(),
+        },
+        K::DETACH_PARTITION => Action::DetachPartition {
+            partition: partition(),
+            concurrently: child(node, &[K::DETACH_CONCURRENTLY]).is_some(),
+        },
         K::ADD_COLUMN => Action::AddColumn(column_def(node)?),
         K::DROP_COLUMN => Action::DropColumn {
             column: column_ref(),

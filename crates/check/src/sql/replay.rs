@@ -153,6 +153,7 @@ fn add_constraint(schema: &mut Schema, table: &str, def: &ConstraintDef) {
                 table: table.to_owned(),
                 unique: true,
                 columns,
+                awaiting_partitions: false,
             },
         );
     }
@@ -238,13 +239,25 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
             table,
             columns,
             constraints,
+            partitioned,
+            partition_of,
             ..
         } => {
             let table = &schema.resolve(table);
+            let parent = partition_of.as_ref().map(|p| schema.resolve(p));
+            // A partition has its parent's columns, and then its own.
+            let inherited = parent
+                .as_ref()
+                .and_then(|p| schema.tables.get(p))
+                .map(|p| p.columns.clone())
+                .unwrap_or_default();
             schema.tables.insert(
                 table.clone(),
                 Arc::new(Table {
                     name: table.clone(),
+                    columns: inherited,
+                    partitioned: *partitioned,
+                    partition_of: parent,
                     ..Table::default()
                 }),
             );
@@ -318,9 +331,11 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
             table,
             unique,
             columns,
+            only,
             ..
         } => {
             let table = schema.resolve(table);
+            let awaiting_partitions = *only && !schema.partitions_of(&table).is_empty();
             schema.indexes.insert(
                 name.clone(),
                 Index {
@@ -328,8 +343,16 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
                     table,
                     unique: *unique,
                     columns: columns.clone(),
+                    awaiting_partitions,
                 },
             );
+        }
+        StatementKind::AttachIndexPartition { index } => {
+            // Taken as the last of its partitions' indexes: `plumb new index` attaches them
+            // all in one migration.
+            if let Some(found) = schema.indexes.get_mut(index) {
+                found.awaiting_partitions = false;
+            }
         }
         StatementKind::DropIndex { names, .. } => {
             for name in names {
@@ -397,6 +420,18 @@ fn bare_type(name: &str) -> &str {
 
 fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
     match action {
+        Action::AttachPartition { partition } => {
+            let partition = schema.resolve(partition);
+            if let Some(t) = schema.table_mut(&partition) {
+                t.partition_of = Some(table.to_owned());
+            }
+        }
+        Action::DetachPartition { partition, .. } => {
+            let partition = schema.resolve(partition);
+            if let Some(t) = schema.table_mut(&partition) {
+                t.partition_of = None;
+            }
+        }
         Action::AddColumn(def) => add_column(schema, table, def),
         Action::AddConstraint(def) => add_constraint(schema, table, def),
         Action::RenameConstraint { from, to } => {

@@ -192,6 +192,10 @@ pub struct Table {
     pub constraints: Vec<Constraint>,
     /// Columns a BEFORE INSERT trigger sets: an insert need not give them.
     pub set_by_trigger: Vec<String>,
+    /// `PARTITION BY`: it holds no rows; its partitions do.
+    pub partitioned: bool,
+    /// The partitioned table it is a partition of.
+    pub partition_of: Option<String>,
 }
 
 impl Table {
@@ -266,6 +270,9 @@ pub struct Index {
     /// Its plain columns; none for an expression or a partial index, which an `ON CONFLICT`
     /// without a predicate cannot use.
     pub columns: Option<Vec<String>>,
+    /// Made `ON ONLY` a partitioned table with partitions: invalid until their indexes are
+    /// attached.
+    pub awaiting_partitions: bool,
 }
 
 /// A map that clones in constant time and shares what a change leaves alone: the replay keeps
@@ -288,6 +295,15 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// The partitions of `table`, by name, in name order.
+    pub fn partitions_of(&self, table: &str) -> Vec<String> {
+        self.tables
+            .iter()
+            .filter(|(_, t)| t.partition_of.as_deref() == Some(table))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     pub fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
         self.tables.get_mut(name).map(Arc::make_mut)
     }

@@ -448,8 +448,18 @@ fn index(
     if !is_plain_name(name) {
         return Err(format!("--name {name:?} is not a plain SQL name"));
     }
-    let [folder] = folders(settings, &[format!("index_{table}_{}", columns.join("_"))])?;
     let unique = if unique { "UNIQUE " } else { "" };
+    let migrations =
+        plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?;
+    let schema = plumb_check::sql::replay_onto(Schema::default(), &migrations);
+    if schema
+        .tables
+        .get(&schema.resolve(table))
+        .is_some_and(|t| t.partitioned)
+    {
+        return partitioned_index(settings, &schema, table, &columns, unique, name);
+    }
+    let [folder] = folders(settings, &[format!("index_{table}_{}", columns.join("_"))])?;
     let up = format!(
         "-- Built CONCURRENTLY, so writes go on; alone in its file, outside a transaction\n\
          -- (metadata.toml). Should it stop half-way, it leaves an INVALID index that\n\
@@ -467,6 +477,109 @@ fn index(
             ("metadata.toml", "run_in_transaction = false\n"),
         ],
     );
+    plan.verify(settings)?;
+    Ok(plan)
+}
+
+/// An index on a partitioned table, which PostgreSQL will not build CONCURRENTLY: on the
+/// table alone (`ON ONLY`, a catalog change), then CONCURRENTLY on each partition in a
+/// migration of its own, then each partition's index attached, which makes it valid.
+fn partitioned_index(
+    settings: &Settings,
+    schema: &Schema,
+    table: &str,
+    columns: &[&str],
+    unique: &str,
+    name: &str,
+) -> Result<Plan, String> {
+    let partitions = schema.partitions_of(&schema.resolve(table));
+    let columns_sql = columns.join(", ");
+    let on_partition = |partition: &str| format!("{partition}_{}", columns.join("_"));
+    let timeout = timeout_line(settings);
+    let mut names = vec![format!("index_{table}_{}", columns.join("_"))];
+    names.extend(
+        partitions
+            .iter()
+            .map(|p| format!("index_{}", on_partition(p))),
+    );
+    if !partitions.is_empty() {
+        names.push(format!("attach_{name}"));
+    }
+    let folders = folders_for(settings, &names)?;
+    let mut folders = folders.into_iter();
+    let mut plan = Plan::default();
+    let first = folders.next().ok_or("no migration folder named")?;
+    let parent_index =
+        format!("CREATE {unique}INDEX IF NOT EXISTS {name} ON ONLY {table} ({columns_sql});\n");
+    plan.migration(
+        first,
+        &[
+            (
+                "up.sql",
+                &format!(
+                    "-- {table} is partitioned: PostgreSQL builds no index CONCURRENTLY on it. Step 1:\n\
+                     -- the index on {table} alone, a catalog change; invalid until each partition's\n\
+                     -- index is attached.\n{timeout}{parent_index}"
+                ),
+            ),
+            ("down.sql", &format!("{timeout}DROP INDEX IF EXISTS {name};\n")),
+        ],
+    );
+    let mut partition_indexes = Vec::new();
+    for partition in &partitions {
+        let index = format!(
+            "{}_{}",
+            on_partition(partition),
+            if unique.is_empty() { "idx" } else { "key" }
+        );
+        let build =
+            format!("CREATE {unique}INDEX IF NOT EXISTS {index} ON {partition} ({columns_sql});\n");
+        let up = format!(
+            "-- {table}'s partition {partition}: built CONCURRENTLY, so writes go on; alone in its\n\
+             -- file, outside a transaction (metadata.toml).\n\
+             CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {index} ON {partition} ({columns_sql});\n"
+        );
+        let folder = folders.next().ok_or("no migration folder named")?;
+        plan.migration(
+            folder,
+            &[
+                ("up.sql", &up),
+                (
+                    "down.sql",
+                    &format!("DROP INDEX CONCURRENTLY IF EXISTS {index};\n"),
+                ),
+                ("metadata.toml", "run_in_transaction = false\n"),
+            ],
+        );
+        partition_indexes.push((index, build));
+    }
+    if let Some(folder) = folders.next() {
+        let attach: String = partition_indexes
+            .iter()
+            .map(|(index, _)| format!("ALTER INDEX {name} ATTACH PARTITION {index};\n"))
+            .collect();
+        // An attached index cannot be detached: the way back drops the index and makes the
+        // unattached ones again (plainly: a rollback is an emergency, and they are small).
+        let rebuild: String = partition_indexes
+            .iter()
+            .map(|(_, build)| build.clone())
+            .collect();
+        plan.migration(
+            folder,
+            &[
+                (
+                    "up.sql",
+                    &format!(
+                        "-- Each partition's index attached: with the last one, {name} is valid.\n{timeout}{attach}"
+                    ),
+                ),
+                (
+                    "down.sql",
+                    &format!("{timeout}DROP INDEX IF EXISTS {name};\n{parent_index}{rebuild}"),
+                ),
+            ],
+        );
+    }
     plan.verify(settings)?;
     Ok(plan)
 }
@@ -560,13 +673,20 @@ pub fn not_null(settings: &Settings, target: &str) -> Result<Plan, String> {
     Ok(plan)
 }
 
-/// New migration folders named `<time>_<name>`, in the order given, each time a second later
-/// than the one before and used by no migration yet: diesel's version is the time, and two
-/// migrations of one version cannot both be applied.
+/// [`folders_for`], as many as given.
 fn folders<const N: usize>(
     settings: &Settings,
     names: &[String; N],
 ) -> Result<[PathBuf; N], String> {
+    folders_for(settings, names)?
+        .try_into()
+        .map_err(|_| "the migration folders could not be named".to_owned())
+}
+
+/// New migration folders named `<time>_<name>`, in the order given, each time a second later
+/// than the one before and used by no migration yet: diesel's version is the time, and two
+/// migrations of one version cannot both be applied.
+fn folders_for(settings: &Settings, names: &[String]) -> Result<Vec<PathBuf>, String> {
     let taken: std::collections::BTreeSet<String> = std::fs::read_dir(&settings.migrations_dir)
         .into_iter()
         .flatten()
@@ -587,7 +707,7 @@ fn folders<const N: usize>(
         .max()
         .map(|t| t.and_utc() + chrono::Duration::seconds(1));
     let mut at = chrono::Utc::now().max(latest.unwrap_or_default());
-    let mut out = Vec::with_capacity(N);
+    let mut out = Vec::with_capacity(names.len());
     for name in names {
         let version = loop {
             let version = at.format("%Y-%m-%d-%H%M%S-0000").to_string();
@@ -598,8 +718,7 @@ fn folders<const N: usize>(
         };
         out.push(settings.migrations_dir.join(format!("{version}_{name}")));
     }
-    out.try_into()
-        .map_err(|_| "the migration folders could not be named".to_owned())
+    Ok(out)
 }
 
 /// A name that needs no quoting, in SQL or as a Rust identifier in `schema.rs`, and that

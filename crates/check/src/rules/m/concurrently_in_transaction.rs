@@ -1,4 +1,5 @@
-//! CREATE or DROP INDEX CONCURRENTLY cannot run inside a transaction block, and diesel runs a
+//! CREATE or DROP INDEX CONCURRENTLY, and DETACH PARTITION CONCURRENTLY, cannot run inside a
+//! transaction block, and diesel runs a
 //! migration in one unless its metadata.toml says otherwise: the migration fails.
 
 use super::{Context, Hit};
@@ -21,6 +22,19 @@ pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits:
         StatementKind::DropIndex {
             concurrently: true, ..
         } => "DROP INDEX CONCURRENTLY",
+        StatementKind::AlterTable { actions, .. }
+            if actions.iter().any(|(_, a)| {
+                matches!(
+                    a,
+                    crate::sql::parse::Action::DetachPartition {
+                        concurrently: true,
+                        ..
+                    }
+                )
+            }) =>
+        {
+            "DETACH PARTITION ... CONCURRENTLY"
+        }
         _ => return,
     };
     let why = if cx.migration.run_in_transaction {
@@ -76,5 +90,26 @@ mod tests {
             )]],
         );
         snapshot!(RULE, human);
+    }
+
+    #[test]
+    fn detach_partition_concurrently_in_a_transaction_fails() {
+        let report = crate::rules::m::testing::check(&[
+            M(
+                "events",
+                "CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n",
+                None,
+            ),
+            M(
+                "detach",
+                "ALTER TABLE events DETACH PARTITION events_2026 CONCURRENTLY;\n",
+                None,
+            ),
+        ]);
+        assert!(
+            crate::rules::m::testing::codes(&report).contains(&RULE.code),
+            "{}",
+            crate::rules::m::testing::human(&report)
+        );
     }
 }

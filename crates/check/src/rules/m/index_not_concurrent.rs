@@ -13,22 +13,35 @@ pub const RULE: Rule = Rule {
     summary: "index on an existing table built without CONCURRENTLY",
 };
 
-pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
+pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
     if let StatementKind::CreateIndex {
         table,
         concurrently: false,
+        only: false,
         ..
     } = &statement.kind
         && cx.is_existing(table)
     {
-        hits.push(Hit::new(
-            RULE,
-            statement.range,
-            format!(
-                "CREATE INDEX on `{table}` holds a SHARE lock for the whole build: every write to the table waits"
-            ),
-            "use CREATE INDEX CONCURRENTLY, alone in a migration whose metadata.toml says run_in_transaction = false",
-        ));
+        let partitioned = schema
+            .tables
+            .get(&schema.resolve(table))
+            .is_some_and(|t| t.partitioned);
+        let (message, help) = if partitioned {
+            (
+                format!(
+                    "CREATE INDEX on the partitioned table `{table}` builds it on every partition, each under a SHARE lock held until the whole build ends: every write to the table waits"
+                ),
+                super::index_concurrently_partitioned::sequence(table),
+            )
+        } else {
+            (
+                format!(
+                    "CREATE INDEX on `{table}` holds a SHARE lock for the whole build: every write to the table waits"
+                ),
+                "use CREATE INDEX CONCURRENTLY, alone in a migration whose metadata.toml says run_in_transaction = false".to_owned(),
+            )
+        };
+        hits.push(Hit::new(RULE, statement.range, message, help));
     }
 }
 
@@ -77,5 +90,47 @@ mod tests {
             ),
         ]);
         assert_eq!(codes(&report), [RULE.code], "{}", human(&report));
+    }
+
+    #[test]
+    fn on_a_partitioned_table_it_names_the_steps_and_on_only_is_a_catalog_change() {
+        let partitioned = "CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n";
+        let report = check(&[
+            M("events", partitioned, None),
+            M(
+                "index",
+                &format!("{TIMEOUT}CREATE INDEX events_at_idx ON events (at);\n"),
+                None,
+            ),
+        ]);
+        assert_eq!(codes(&report), [RULE.code], "{}", human(&report));
+        assert!(
+            report.findings[0].help.contains("ON ONLY events")
+                && report.findings[0].message.contains("every partition"),
+            "{}",
+            human(&report)
+        );
+        let report = check(&[
+            M("events", partitioned, None),
+            M(
+                "index",
+                &format!("{TIMEOUT}CREATE INDEX events_at_idx ON ONLY events (at);\n"),
+                None,
+            ),
+        ]);
+        assert!(report.findings.is_empty(), "{}", human(&report));
+    }
+
+    #[test]
+    fn a_partition_has_its_parents_columns_and_detach_clears_it() {
+        let report = check(&[M(
+            "events",
+            "CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\nALTER TABLE events DETACH PARTITION events_2026;\n",
+            None,
+        )]);
+        let partition = &report.schema.tables["events_2026"];
+        assert!(partition.column("at").is_some_and(|c| !c.nullable));
+        assert_eq!(partition.partition_of, None);
+        assert!(report.schema.tables["events"].partitioned);
     }
 }

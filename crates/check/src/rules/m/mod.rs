@@ -11,6 +11,7 @@ pub mod down_missing;
 pub mod drop_column_pre_deploy;
 pub mod drop_index_not_concurrent;
 pub mod drop_table_pre_deploy;
+pub mod index_concurrently_partitioned;
 pub mod index_not_concurrent;
 pub mod lock_timeout_above_policy;
 pub mod lock_timeout_missing;
@@ -136,6 +137,7 @@ fn check_statement(cx: &Context, schema: &Schema, statement: &Statement, hits: &
     drop_table_pre_deploy::check(cx, schema, statement, hits);
     lock_timeout_above_policy::check(cx, schema, statement, hits);
     unmodelled_statement::check(cx, schema, statement, hits);
+    index_concurrently_partitioned::check(cx, schema, statement, hits);
 }
 
 /// What a migration has done so far, beyond the schema.
