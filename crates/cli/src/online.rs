@@ -121,6 +121,15 @@ pub struct MigrateArgs {
     /// are reported.
     #[arg(long = "standby", value_name = "URL")]
     standbys: Vec<String>,
+    /// Migrate every database listed in FILE (one postgres:// URL per line; `#` comments)
+    /// instead of DATABASE_URL: the first alone (the canary), then the others --wave at a
+    /// time in parallel, halting after a wave in which any failed. Run again, it continues
+    /// where it stopped.
+    #[arg(long, value_name = "FILE", conflicts_with = "standbys")]
+    fleet: Option<PathBuf>,
+    /// Databases migrated at once after the canary.
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "fleet", value_parser = clap::value_parser!(u64).range(1..=256))]
+    wave: u64,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     #[command(flatten)]
@@ -329,6 +338,103 @@ fn queue_json(queue: &Queue) -> serde_json::Value {
     })
 }
 
+/// `migrate --fleet`: each wave and each database's outcome as it ends, then where every
+/// database stands. Exit 1 when the fleet halted at a failure.
+fn fleet(
+    members: &[plumb_online::fleet::Member],
+    folders: &MigrationFolders,
+    phase: Phase,
+    policy: &LockPolicy,
+    wave: usize,
+    format: Format,
+) -> ExitCode {
+    use plumb_online::fleet::FleetEvent;
+    let report = plumb_online::fleet::migrate_fleet(
+        members,
+        folders,
+        phase,
+        policy,
+        wave,
+        &mut |event| match event {
+            FleetEvent::Wave { number, databases } => emit(
+                format,
+                || {
+                    let which = if *number == 0 {
+                        "the canary".to_owned()
+                    } else {
+                        format!("wave {number}")
+                    };
+                    format!("fleet: {which}: {}", databases.join("; "))
+                },
+                || json!({ "event": "wave", "wave": number, "databases": databases }),
+            ),
+            FleetEvent::Done {
+                database,
+                applied,
+                failed,
+            } => emit(
+                format,
+                || match failed {
+                    Some(error) => format!("  {database}: failed: {error}"),
+                    None => format!("  {database}: {applied} applied"),
+                },
+                || json!({ "event": "database_done", "database": database, "applied": applied, "error": failed }),
+            ),
+        },
+    );
+    let failed = report.members.iter().filter(|m| m.failed.is_some()).count();
+    let skipped = report.members.iter().filter(|m| m.skipped).count();
+    emit(
+        format,
+        || {
+            let mut out = if report.halted {
+                format!(
+                    "fleet: halted: {failed} database(s) failed, {skipped} not reached; run it again once mended to continue. Where each stands:"
+                )
+            } else {
+                format!(
+                    "fleet: {} database(s) migrated. Where each stands:",
+                    report.members.len()
+                )
+            };
+            for member in &report.members {
+                let stands = match &member.pending {
+                    Some(pending) if pending.is_empty() => "up to date".to_owned(),
+                    Some(pending) => format!("{} pending, from {}", pending.len(), pending[0]),
+                    None => "could not be read".to_owned(),
+                };
+                let state = if member.failed.is_some() {
+                    "failed; "
+                } else if member.skipped {
+                    "not reached; "
+                } else {
+                    ""
+                };
+                out.push_str(&format!("\n  {}: {state}{stands}", member.database));
+            }
+            out
+        },
+        || {
+            json!({
+                "event": "fleet_done",
+                "halted": report.halted,
+                "databases": report.members.iter().map(|m| json!({
+                    "database": m.database,
+                    "applied": m.applied,
+                    "error": m.failed,
+                    "reached": !m.skipped,
+                    "pending": m.pending,
+                })).collect::<Vec<_>>(),
+            })
+        },
+    );
+    if report.halted {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 /// A standby's replay of one migration, in words.
 fn replayed(replay: &plumb_online::replicas::StandbyReplay) -> String {
     if let Some(error) = &replay.error {
@@ -391,13 +497,20 @@ fn say_retry(format: Format, retry: &Retry) {
 }
 
 fn migrate(args: MigrateArgs) -> Result<ExitCode, OnlineError> {
-    let url = database_url()?;
-    let (settings, policy) = args.lock.settings_and_policy()?;
     let phase = match args.phase {
         PhaseArg::Pre => Phase::PreDeploy,
         PhaseArg::Post => Phase::PostDeploy,
         PhaseArg::All => Phase::All,
     };
+    if let Some(file) = &args.fleet {
+        let (settings, policy) = args.lock.settings_and_policy()?;
+        let members = plumb_online::fleet::read_fleet(file)?;
+        let folders = MigrationFolders::read(&settings.migrations_dir)?;
+        let wave = usize::try_from(args.wave).unwrap_or(4);
+        return Ok(fleet(&members, &folders, phase, &policy, wave, args.format));
+    }
+    let url = database_url()?;
+    let (settings, policy) = args.lock.settings_and_policy()?;
     let standbys = args
         .standbys
         .iter()

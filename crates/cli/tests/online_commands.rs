@@ -762,3 +762,128 @@ fn migrate_reports_each_standbys_replay() {
         "{stdout}"
     );
 }
+
+/// `migrate --fleet`: the canary first, then waves; a failure halts the fleet before the next
+/// wave, the report says where each database stands, and a run after the mend continues.
+#[test]
+fn a_fleet_is_migrated_canary_first_halts_at_a_failure_and_continues_when_run_again() {
+    let server = PgServer::shared().unwrap();
+    let databases: Vec<TestDatabase<'_>> = (0..3)
+        .map(|_| TestDatabase::empty(server).unwrap())
+        .collect();
+    let workspace = tempfile::tempdir().unwrap();
+    for (name, up, down) in [
+        (
+            "2026-01-01-000000-0000_items",
+            "CREATE TABLE items (id bigint PRIMARY KEY);\n",
+            "DROP TABLE items;\n",
+        ),
+        (
+            "2026-01-02-000000-0000_extra",
+            "CREATE TABLE extra (id bigint PRIMARY KEY);\n",
+            "DROP TABLE extra;\n",
+        ),
+    ] {
+        let folder = workspace.path().join("migrations").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("up.sql"), up).unwrap();
+        std::fs::write(folder.join("down.sql"), down).unwrap();
+    }
+    // The second database already has a table of that name: its second migration fails.
+    databases[1]
+        .connect()
+        .unwrap()
+        .batch_execute("CREATE TABLE extra (note text)")
+        .unwrap();
+    let fleet = workspace.path().join("fleet.txt");
+    std::fs::write(
+        &fleet,
+        format!(
+            "# tenants\n{}\n\n{}\n{}\n",
+            databases[0].url().expose(),
+            databases[1].url().expose(),
+            databases[2].url().expose()
+        ),
+    )
+    .unwrap();
+    let run = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+            .args(["migrate", "--workspace"])
+            .arg(workspace.path())
+            .arg("--fleet")
+            .arg(&fleet)
+            .args(["--wave", "1"])
+            .env_remove("DATABASE_URL")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        text(&output)
+    };
+    let describe = |i: usize| databases[i].url().describe();
+    let (code, stdout, stderr) = run();
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("fleet: the canary: {}", describe(0))),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("  {}: 2 applied", describe(0))),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("  {}: failed: ", describe(1))),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("wave 2"),
+        "the fleet halted before wave 2: {stdout}"
+    );
+    assert!(
+        stdout.contains("fleet: halted: 1 database(s) failed, 1 not reached"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("  {}: up to date", describe(0))),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "  {}: failed; 1 pending, from 2026-01-02-000000-0000_extra",
+            describe(1)
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "  {}: not reached; 2 pending, from 2026-01-01-000000-0000_items",
+            describe(2)
+        )),
+        "{stdout}"
+    );
+
+    databases[1]
+        .connect()
+        .unwrap()
+        .batch_execute("DROP TABLE extra")
+        .unwrap();
+    let (code, stdout, stderr) = run();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("  {}: 0 applied", describe(0))),
+        "the canary had it all: {stdout}"
+    );
+    for i in 0..3 {
+        assert!(
+            stdout.contains(&format!("  {}: up to date", describe(i))),
+            "{stdout}"
+        );
+    }
+    // No password of any database is shown: these have none, and the file's lines are never echoed.
+    std::fs::write(&fleet, "postgres://app:s3cret@/x y\n").unwrap();
+    let (code, _, stderr) = run();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("fleet.txt:1: not a database URL") && !stderr.contains("s3cret"),
+        "{stderr}"
+    );
+}
