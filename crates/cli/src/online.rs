@@ -130,10 +130,42 @@ pub struct MigrateArgs {
     /// Databases migrated at once after the canary.
     #[arg(long, value_name = "N", default_value_t = 4, requires = "fleet", value_parser = clap::value_parser!(u64).range(1..=256))]
     wave: u64,
+    #[command(flatten)]
+    replicas: ReplicaArgs,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     #[command(flatten)]
     lock: LockArgs,
+}
+
+/// When the next batch or migration waits: a standby behind, the primary in trouble.
+#[derive(Debug, Clone, Args)]
+pub struct ReplicaArgs {
+    /// Wait while a standby's replay trails the primary by more than this many seconds
+    /// (`pg_stat_replication.replay_lag`).
+    #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    max_replica_lag_s: u64,
+    /// Wait while a standby's replay is more than this many megabytes of WAL behind.
+    #[arg(long, value_name = "MB", default_value_t = 64, value_parser = clap::value_parser!(i64).range(1..))]
+    max_replica_lag_mb: i64,
+    /// Wait while more sessions than this wait for a lock on the primary.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max_lock_waiters: i64,
+    /// Stop (what is done kept) when a standby's lag cannot be read for this long.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    replica_grace_s: u64,
+}
+
+impl ReplicaArgs {
+    fn limits(&self) -> plumb_online::replicas::ReplicaLimits {
+        plumb_online::replicas::ReplicaLimits {
+            max_lag_bytes: self.max_replica_lag_mb.saturating_mul(1024 * 1024),
+            max_replay_lag: Duration::from_secs(self.max_replica_lag_s),
+            max_lock_waiters: self.max_lock_waiters,
+            unmeasured_grace: Duration::from_secs(self.replica_grace_s),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -170,19 +202,8 @@ pub struct BackfillArgs {
     /// Largest batch, in rows (default: the file's `max-batch`, else 50,000).
     #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(i64).range(1..))]
     max_batch: Option<i64>,
-    /// Batches wait while a standby's replay trails the primary by more than this many
-    /// seconds (`pg_stat_replication.replay_lag`).
-    #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-    max_replica_lag_s: u64,
-    /// Batches wait while a standby's replay is more than this many megabytes of WAL behind.
-    #[arg(long, value_name = "MB", default_value_t = 64, value_parser = clap::value_parser!(i64).range(1..))]
-    max_replica_lag_mb: i64,
-    /// Batches wait while more sessions than this wait for a lock on the primary.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    max_lock_waiters: i64,
-    /// Stop (progress kept) when a standby's lag cannot be read for this long.
-    #[arg(long, value_name = "S", default_value_t = 60)]
-    replica_grace_s: u64,
+    #[command(flatten)]
+    replicas: ReplicaArgs,
     #[command(flatten)]
     lock: LockArgs,
 }
@@ -516,7 +537,15 @@ fn migrate(args: MigrateArgs) -> Result<ExitCode, OnlineError> {
         .iter()
         .map(|text| DatabaseUrl::parse(text))
         .collect::<Result<Vec<_>, _>>()?;
-    apply(&url, &settings, &policy, phase, &standbys, args.format)?;
+    apply(
+        &url,
+        &settings,
+        &policy,
+        phase,
+        &standbys,
+        Some(&args.replicas.limits()),
+        args.format,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -527,11 +556,18 @@ fn apply(
     policy: &LockPolicy,
     phase: Phase,
     standbys: &[DatabaseUrl],
+    replicas: Option<&plumb_online::replicas::ReplicaLimits>,
     format: Format,
 ) -> Result<(), OnlineError> {
     let folders = MigrationFolders::read(&settings.migrations_dir)?;
-    let report = run_migrations_watching(url, &folders, phase, policy, standbys, &mut |event| {
-        match event {
+    let report = run_migrations_watching(
+        url,
+        &folders,
+        phase,
+        policy,
+        standbys,
+        replicas,
+        &mut |event| match event {
             RunEvent::WaitingForRunner { holder } => emit(
                 format,
                 || format!("waiting for another runner to finish: {holder}"),
@@ -569,6 +605,14 @@ fn apply(
                 || json!({ "event": "starting", "migration": name }),
             ),
             RunEvent::Retrying(retry) => say_retry(format, retry),
+            RunEvent::WaitingForStandbys { why } => emit(
+                format,
+                || match why {
+                    Some(why) => format!("  waiting: {why}"),
+                    None => "  the standbys caught up: going on".to_owned(),
+                },
+                || json!({ "event": "waiting_for_standbys", "why": why }),
+            ),
             RunEvent::Applied(run) => emit(
                 format,
                 || {
@@ -610,8 +654,8 @@ fn apply(
                     })
                 },
             ),
-        }
-    })?;
+        },
+    )?;
     emit(
         format,
         || format!("migrate: {} applied", report.applied.len()),
@@ -697,13 +741,7 @@ fn backfill(args: BackfillArgs) -> Result<ExitCode, OnlineError> {
         pause: Duration::from_millis(args.pause_ms.or(pause_ms).unwrap_or(20)),
         max_batch: args.max_batch.or(max_batch).unwrap_or(50_000),
         policy: args.lock.policy()?,
-        replicas: plumb_online::replicas::ReplicaLimits {
-            max_lag_bytes: args.max_replica_lag_mb.saturating_mul(1024 * 1024),
-            max_replay_lag: Duration::from_secs(args.max_replica_lag_s),
-            max_lock_waiters: args.max_lock_waiters,
-            unmeasured_grace: Duration::from_secs(args.replica_grace_s),
-            ..Default::default()
-        },
+        replicas: args.replicas.limits(),
         ..BackfillOptions::default()
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -858,7 +896,15 @@ pub fn not_null_through_repository(
             );
         }
     }
-    apply(url, settings, policy, Phase::All, &[], format)?;
+    apply(
+        url,
+        settings,
+        policy,
+        Phase::All,
+        &[],
+        Some(&plumb_online::replicas::ReplicaLimits::default()),
+        format,
+    )?;
     emit(
         format,
         || format!("{table}.{column} is NOT NULL, in the migrations and the database"),

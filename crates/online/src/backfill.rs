@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
 use crate::lock_retry::{Attempt, LockPolicy, LockSession, Retry, retry_lock_timeouts};
-use crate::replicas::{self, ReplicaLimits, Verdict};
+use crate::replicas::{self, ReplicaLimits, Throttle};
 use crate::{DatabaseUrl, OnlineError, Result};
 use plumb_pg::sql::quote_ident as quote;
 
@@ -693,11 +693,6 @@ fn max_key(conn: &mut PgConnection, sql: &str) -> diesel::QueryResult<Option<Str
     Ok(diesel::sql_query(sql).get_result::<Key>(conn)?.key)
 }
 
-enum Throttle {
-    Query(diesel::result::Error),
-    Unmeasured(String),
-}
-
 /// Waits while the standbys or the primary say the next batch should; reports the pause as
 /// progress. `false` when stopped meanwhile.
 fn wait_for_replicas(
@@ -707,37 +702,14 @@ fn wait_for_replicas(
     progress: &mut BackfillProgress,
     on_progress: &mut dyn FnMut(&BackfillProgress),
 ) -> std::result::Result<bool, Throttle> {
-    let mut unmeasured_since: Option<Instant> = None;
-    loop {
-        let standbys = replicas::standby_lag(conn).map_err(Throttle::Query)?;
-        let waiters = replicas::lock_waiters(conn).map_err(Throttle::Query)?;
-        let why = match replicas::judge(&standbys, waiters, limits) {
-            Verdict::Go => {
-                if progress.paused.take().is_some() {
-                    on_progress(progress);
-                }
-                return Ok(true);
-            }
-            Verdict::Wait(why) => {
-                unmeasured_since = None;
-                why
-            }
-            Verdict::Unmeasured(why) => {
-                let since = *unmeasured_since.get_or_insert_with(Instant::now);
-                if since.elapsed() > limits.unmeasured_grace {
-                    return Err(Throttle::Unmeasured(why));
-                }
-                why
-            }
-        };
-        if progress.paused.as_deref() != Some(why.as_str()) {
+    replicas::hold_while_behind(conn, limits, stop, &mut |why| {
+        if progress.paused.as_deref() == why {
+            return;
+        }
+        if let Some(why) = why {
             tracing::info!(reason = %why, "backfill paused");
-            progress.paused = Some(why);
-            on_progress(progress);
         }
-        if stop.load(Ordering::Relaxed) {
-            return Ok(false);
-        }
-        std::thread::sleep(limits.recheck);
-    }
+        progress.paused = why.map(str::to_owned);
+        on_progress(progress);
+    })
 }

@@ -143,6 +143,57 @@ pub fn judge(standbys: &[StandbyLag], waiters: i64, limits: &ReplicaLimits) -> V
     Verdict::Go
 }
 
+/// Why work that waits for the standbys stopped waiting without going on.
+#[derive(Debug)]
+pub enum Throttle {
+    Query(diesel::result::Error),
+    /// A standby's lag could not be read for longer than the grace: why.
+    Unmeasured(String),
+}
+
+/// Waits while `limits` say the next write should (a standby behind, the primary in
+/// trouble), telling `on_pause` why as it changes, and `None` when the wait ends. `false` when
+/// `stop` was raised meanwhile. The one wait: backfill batches and migrations both go through
+/// it.
+pub fn hold_while_behind(
+    conn: &mut PgConnection,
+    limits: &ReplicaLimits,
+    stop: &std::sync::atomic::AtomicBool,
+    on_pause: &mut dyn FnMut(Option<&str>),
+) -> Result<bool, Throttle> {
+    let mut unmeasured_since: Option<std::time::Instant> = None;
+    let mut paused = false;
+    loop {
+        let standbys = standby_lag(conn).map_err(Throttle::Query)?;
+        let waiters = lock_waiters(conn).map_err(Throttle::Query)?;
+        let why = match judge(&standbys, waiters, limits) {
+            Verdict::Go => {
+                if paused {
+                    on_pause(None);
+                }
+                return Ok(true);
+            }
+            Verdict::Wait(why) => {
+                unmeasured_since = None;
+                why
+            }
+            Verdict::Unmeasured(why) => {
+                let since = *unmeasured_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() > limits.unmeasured_grace {
+                    return Err(Throttle::Unmeasured(why));
+                }
+                why
+            }
+        };
+        paused = true;
+        on_pause(Some(&why));
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(false);
+        }
+        std::thread::sleep(limits.recheck);
+    }
+}
+
 fn size(bytes: i64) -> String {
     if bytes >= 1024 * 1024 {
         format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))

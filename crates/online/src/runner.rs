@@ -75,6 +75,11 @@ pub enum RunEvent {
     },
     Retrying(Retry),
     Applied(MigrationRun),
+    /// The next migration waits for the standbys (or the primary in trouble): why; `None`
+    /// when the wait ends.
+    WaitingForStandbys {
+        why: Option<String>,
+    },
 }
 
 /// What a run did.
@@ -138,17 +143,20 @@ pub fn run_migrations(
     policy: &LockPolicy,
     on_event: &mut dyn FnMut(&RunEvent),
 ) -> Result<RunReport> {
-    run_migrations_watching(url, folders, phase, policy, &[], on_event)
+    run_migrations_watching(url, folders, phase, policy, &[], None, on_event)
 }
 
 /// [`run_migrations`], and after each migration, how long each of `standbys` took to replay
-/// it and the queries its replay cancelled there (see [`crate::replicas::StandbyReplay`]).
+/// it and the queries its replay cancelled there (see [`crate::replicas::StandbyReplay`]);
+/// with `replicas`, each migration first waits while a standby is behind or the primary is in
+/// trouble, as a backfill's batches do.
 pub fn run_migrations_watching(
     url: &DatabaseUrl,
     folders: &MigrationFolders,
     phase: Phase,
     policy: &LockPolicy,
     standbys: &[DatabaseUrl],
+    replicas: Option<&crate::replicas::ReplicaLimits>,
     on_event: &mut dyn FnMut(&RunEvent),
 ) -> Result<RunReport> {
     let mut watched = standbys
@@ -215,6 +223,24 @@ pub fn run_migrations_watching(
         skipped: report.skipped.clone(),
     });
     for folder in selected {
+        if let Some(limits) = replicas {
+            let never = std::sync::atomic::AtomicBool::new(false);
+            crate::replicas::hold_while_behind(&mut session.conn, limits, &never, &mut |why| {
+                on_event(&RunEvent::WaitingForStandbys {
+                    why: why.map(str::to_owned),
+                });
+            })
+            .map_err(|e| match e {
+                crate::replicas::Throttle::Query(source) => {
+                    query("reading the standbys' lag")(source)
+                }
+                crate::replicas::Throttle::Unmeasured(why) => OnlineError::Refused(format!(
+                    "stopped before {}: {why}, for longer than {} s; the migrations before it are applied",
+                    folder.name,
+                    limits.unmeasured_grace.as_secs()
+                )),
+            })?;
+        }
         on_event(&RunEvent::Starting {
             name: folder.name.clone(),
         });

@@ -231,6 +231,7 @@ fn the_runner_reports_the_standby_conflict_a_migration_caused() {
         plumb_online::runner::Phase::All,
         &plumb_online::LockPolicy::default(),
         std::slice::from_ref(standby.url()),
+        None,
         &mut |_| {},
     )
     .unwrap();
@@ -247,4 +248,74 @@ fn the_runner_reports_the_standby_conflict_a_migration_caused() {
         report.batch_execute("SELECT 1").is_err(),
         "the standby's report was cancelled"
     );
+}
+
+/// Between migrations the runner waits, as a backfill's batches do, while a standby is
+/// behind: the next migration starts once the standby replays again.
+#[test]
+fn the_runner_waits_between_migrations_while_a_standby_is_held_back() {
+    use plumb_online::runner::{Phase, RunEvent, run_migrations_watching};
+    let (cluster, standby) = cluster_with_standby();
+    let workspace = tempfile::tempdir().unwrap();
+    for (name, up) in [
+        // Enough WAL that the held-back standby is over the limit.
+        (
+            "2026-01-01-000000-0000_fill",
+            "UPDATE items SET note = repeat('x', 200);\n",
+        ),
+        (
+            "2026-01-02-000000-0000_tag",
+            "ALTER TABLE items ADD COLUMN tag text;\n",
+        ),
+    ] {
+        let folder = workspace.path().join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("up.sql"), up).unwrap();
+        std::fs::write(folder.join("down.sql"), "SELECT 1;\n").unwrap();
+    }
+    let folders = plumb_pg::MigrationFolders::read(workspace.path()).unwrap();
+    let mut replica = standby.url().connect().unwrap();
+    replica
+        .batch_execute("SELECT pg_wal_replay_pause()")
+        .unwrap();
+    let limits = ReplicaLimits {
+        max_lag_bytes: 16 * 1024,
+        recheck: Duration::from_millis(20),
+        ..ReplicaLimits::default()
+    };
+    let url = cluster.url().clone();
+    let (events, seen) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| {
+            run_migrations_watching(
+                &url,
+                &folders,
+                Phase::All,
+                &plumb_online::LockPolicy::default(),
+                &[],
+                Some(&limits),
+                &mut |event| {
+                    let _ = events.send(event.clone());
+                },
+            )
+        });
+        let waiting = seen
+            .iter()
+            .find_map(|event| match event {
+                RunEvent::WaitingForStandbys { why: Some(why) } => Some(why),
+                _ => None,
+            })
+            .expect("a wait for the standby");
+        assert!(waiting.contains("standby replica"), "{waiting}");
+        // The second migration has not started: the first alone is recorded.
+        assert_eq!(
+            count(&url, "SELECT count(*) AS n FROM __diesel_schema_migrations"),
+            1
+        );
+        replica
+            .batch_execute("SELECT pg_wal_replay_resume()")
+            .unwrap();
+        let report = run.join().unwrap().unwrap();
+        assert_eq!(report.applied.len(), 2);
+    });
 }
