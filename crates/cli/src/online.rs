@@ -154,6 +154,9 @@ pub struct ReplicaArgs {
     /// Stop (what is done kept) when a standby's lag cannot be read for this long.
     #[arg(long, value_name = "S", default_value_t = 60)]
     replica_grace_s: u64,
+    /// Wait while a trivial query on the primary takes longer than this.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_probe_ms: u64,
 }
 
 impl ReplicaArgs {
@@ -163,6 +166,7 @@ impl ReplicaArgs {
             max_replay_lag: Duration::from_secs(self.max_replica_lag_s),
             max_lock_waiters: self.max_lock_waiters,
             unmeasured_grace: Duration::from_secs(self.replica_grace_s),
+            max_probe: Duration::from_millis(self.max_probe_ms),
             ..Default::default()
         }
     }

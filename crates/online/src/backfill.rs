@@ -149,8 +149,73 @@ CREATE TABLE IF NOT EXISTS plumb.backfills (
 /// A walk that ends with rows left (written NULL meanwhile) starts over this many times.
 const MAX_PASSES: i32 = 3;
 
-/// Runs (or resumes) `backfill` until it is complete, `stop` is set, or an error.
+/// Runs (or resumes) `backfill` until it is complete, `stop` is set, or an error. A
+/// partitioned table is filled partition by partition, each its own job named
+/// `<name>/<partition>`, so that a batch's walk and its locks stay within one partition.
 pub fn run_backfill(
+    url: &DatabaseUrl,
+    backfill: &Backfill,
+    options: &BackfillOptions,
+    stop: &AtomicBool,
+    on_progress: &mut dyn FnMut(&BackfillProgress),
+) -> Result<BackfillReport> {
+    let partitions = leaf_partitions(url, &backfill.table)?;
+    if partitions.is_empty() {
+        return run_one(url, backfill, options, stop, on_progress);
+    }
+    let mut total = BackfillReport {
+        outcome: BackfillOutcome::Complete,
+        resumed: false,
+        filled: 0,
+        filled_in_total: 0,
+        batches: 0,
+        elapsed: Duration::ZERO,
+    };
+    for partition in partitions {
+        let one = Backfill {
+            name: format!("{}/{partition}", backfill.name),
+            table: partition,
+            ..backfill.clone()
+        };
+        let report = run_one(url, &one, options, stop, on_progress)?;
+        total.resumed |= report.resumed;
+        total.filled += report.filled;
+        total.filled_in_total += report.filled_in_total;
+        total.batches += report.batches;
+        total.elapsed += report.elapsed;
+        if report.outcome != BackfillOutcome::Complete {
+            total.outcome = report.outcome;
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// The leaf partitions of `table`, in name order; none when it is not partitioned.
+fn leaf_partitions(url: &DatabaseUrl, table: &str) -> Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Leaf {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let mut conn = url.connect()?;
+    diesel::sql_query(
+        "SELECT t.relid::regclass::text AS name \
+         FROM pg_class c, pg_partition_tree(c.oid) t \
+         WHERE c.oid = to_regclass($1) AND c.relkind = 'p' AND t.isleaf ORDER BY 1",
+    )
+    .bind::<Text, _>(table)
+    .load::<Leaf>(&mut conn)
+    .map(|leaves| leaves.into_iter().map(|l| l.name).collect())
+    .map_err(|source| OnlineError::Query {
+        context: format!("listing the partitions of {table}"),
+        target: url.describe(),
+        source,
+    })
+}
+
+/// [`run_backfill`] on one table that holds its rows.
+fn run_one(
     url: &DatabaseUrl,
     backfill: &Backfill,
     options: &BackfillOptions,

@@ -17,6 +17,9 @@ pub struct ReplicaLimits {
     pub max_replay_lag: Duration,
     /// Wait while more sessions than this wait for a lock on the primary: it is in trouble.
     pub max_lock_waiters: i64,
+    /// Wait while a trivial query on the primary (`SELECT 1`) takes longer than this: it is
+    /// in trouble (saturated, swapping, its connections starved).
+    pub max_probe: Duration,
     /// Stop when a standby's lag cannot be measured (its replay position unknown, the view not
     /// readable) for longer than this.
     pub unmeasured_grace: Duration,
@@ -30,6 +33,7 @@ impl Default for ReplicaLimits {
             max_lag_bytes: 64 * 1024 * 1024,
             max_replay_lag: Duration::from_secs(10),
             max_lock_waiters: 20,
+            max_probe: Duration::from_secs(1),
             unmeasured_grace: Duration::from_secs(60),
             recheck: Duration::from_millis(250),
         }
@@ -106,8 +110,28 @@ pub fn lock_waiters(conn: &mut PgConnection) -> QueryResult<i64> {
     .n)
 }
 
+/// What the primary's own health reads: its sessions waiting for locks, and how long a
+/// trivial query took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrimaryHealth {
+    pub lock_waiters: i64,
+    pub probe: Duration,
+}
+
+/// Reads the primary's health on `conn`.
+pub fn primary_health(conn: &mut PgConnection) -> QueryResult<PrimaryHealth> {
+    let started = std::time::Instant::now();
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    let probe = started.elapsed();
+    Ok(PrimaryHealth {
+        lock_waiters: lock_waiters(conn)?,
+        probe,
+    })
+}
+
 /// The verdict of `limits` on what was read.
-pub fn judge(standbys: &[StandbyLag], waiters: i64, limits: &ReplicaLimits) -> Verdict {
+pub fn judge(standbys: &[StandbyLag], health: PrimaryHealth, limits: &ReplicaLimits) -> Verdict {
+    let waiters = health.lock_waiters;
     for standby in standbys {
         let Some(bytes) = standby.bytes else {
             return Verdict::Unmeasured(format!(
@@ -140,6 +164,13 @@ pub fn judge(standbys: &[StandbyLag], waiters: i64, limits: &ReplicaLimits) -> V
             limits.max_lock_waiters
         ));
     }
+    if health.probe > limits.max_probe {
+        return Verdict::Wait(format!(
+            "a trivial query on the primary took {} ms (limit {} ms)",
+            health.probe.as_millis(),
+            limits.max_probe.as_millis()
+        ));
+    }
     Verdict::Go
 }
 
@@ -165,8 +196,8 @@ pub fn hold_while_behind(
     let mut paused = false;
     loop {
         let standbys = standby_lag(conn).map_err(Throttle::Query)?;
-        let waiters = lock_waiters(conn).map_err(Throttle::Query)?;
-        let why = match judge(&standbys, waiters, limits) {
+        let health = primary_health(conn).map_err(Throttle::Query)?;
+        let why = match judge(&standbys, health, limits) {
             Verdict::Go => {
                 if paused {
                     on_pause(None);
@@ -380,19 +411,38 @@ mod tests {
             max_lock_waiters: 3,
             ..ReplicaLimits::default()
         };
-        assert_eq!(judge(&[], 0, &limits), Verdict::Go);
-        assert_eq!(judge(&[standby(Some(10), None)], 3, &limits), Verdict::Go);
-        let Verdict::Wait(why) = judge(&[standby(Some(5000), None)], 0, &limits) else {
+        let calm = PrimaryHealth::default();
+        let waiters = |n| PrimaryHealth {
+            lock_waiters: n,
+            ..PrimaryHealth::default()
+        };
+        assert_eq!(judge(&[], calm, &limits), Verdict::Go);
+        assert_eq!(
+            judge(&[standby(Some(10), None)], waiters(3), &limits),
+            Verdict::Go
+        );
+        let Verdict::Wait(why) = judge(&[standby(Some(5000), None)], calm, &limits) else {
             panic!("bytes over the limit");
         };
         assert!(why.contains("4.9 kB behind"), "{why}");
         assert!(matches!(
-            judge(&[standby(Some(10), Some(3.0))], 0, &limits),
+            judge(&[standby(Some(10), Some(3.0))], calm, &limits),
             Verdict::Wait(_)
         ));
-        assert!(matches!(judge(&[], 4, &limits), Verdict::Wait(_)));
+        assert!(matches!(judge(&[], waiters(4), &limits), Verdict::Wait(_)));
+        let slow = PrimaryHealth {
+            probe: Duration::from_secs(2),
+            ..PrimaryHealth::default()
+        };
+        let Verdict::Wait(why) = judge(&[], slow, &limits) else {
+            panic!("a slow probe");
+        };
+        assert!(
+            why.contains("a trivial query on the primary took 2000 ms"),
+            "{why}"
+        );
         assert!(matches!(
-            judge(&[standby(None, None)], 0, &limits),
+            judge(&[standby(None, None)], calm, &limits),
             Verdict::Unmeasured(_)
         ));
     }

@@ -364,3 +364,45 @@ fn progress_lives_outside_the_application_schema_and_an_old_table_moves_with_its
         "diesel print-schema prints no table of plumb's"
     );
 }
+
+/// A partitioned table is filled partition by partition, each a job of its own.
+#[test]
+fn a_partitioned_table_is_filled_partition_by_partition() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    conn.batch_execute(
+        "CREATE TABLE events (id bigint PRIMARY KEY, email text NOT NULL, note text) PARTITION BY RANGE (id); \
+         CREATE TABLE events_low PARTITION OF events FOR VALUES FROM (1) TO (1001); \
+         CREATE TABLE events_high PARTITION OF events FOR VALUES FROM (1001) TO (3001); \
+         INSERT INTO events SELECT g, 'user' || g || '@example.com', NULL FROM generate_series(1, 3000) g",
+    )
+    .unwrap();
+    let report = run(&db, &spec("events"), &small_batches(), None);
+    assert_eq!(report.outcome, BackfillOutcome::Complete);
+    assert_eq!(report.filled, 3000);
+    assert!(
+        rows(&mut conn, "events")
+            .iter()
+            .all(|r| r.note.as_deref() == Some(format!("user{}", r.id).as_str()))
+    );
+    #[derive(QueryableByName)]
+    struct Job {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rows_filled: i64,
+    }
+    let jobs: Vec<Job> =
+        diesel::sql_query("SELECT name, rows_filled FROM plumb.backfills ORDER BY name")
+            .load(&mut conn)
+            .unwrap();
+    let jobs: Vec<(String, i64)> = jobs.into_iter().map(|j| (j.name, j.rows_filled)).collect();
+    assert_eq!(
+        jobs,
+        [
+            ("events.note/events_high".to_owned(), 2000),
+            ("events.note/events_low".to_owned(), 1000)
+        ]
+    );
+}
