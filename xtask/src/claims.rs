@@ -167,6 +167,15 @@ const PROBES: &[Probe] = &[
         claim: Claim::ScanBlockingWrites,
     },
     Probe {
+        rule: "index-not-concurrent",
+        what: "CREATE INDEX ON ONLY a partitioned table",
+        setup: "CREATE TABLE p (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
+                CREATE TABLE p_low PARTITION OF p FOR VALUES FROM (1) TO (100000);\n\
+                INSERT INTO p SELECT g, g FROM generate_series(1, 5000) g;",
+        sql: "CREATE INDEX p_a_idx ON ONLY p (a);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
         rule: "unique-without-index",
         what: "ADD UNIQUE",
         setup: "",
@@ -179,6 +188,15 @@ const PROBES: &[Probe] = &[
         setup: "CREATE UNIQUE INDEX t_a_key ON t (a);",
         sql: "ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE USING INDEX t_a_key;",
         claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "index-concurrently-partitioned",
+        what: "CREATE INDEX CONCURRENTLY on a partitioned table",
+        setup: "CREATE TABLE p (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
+                CREATE TABLE p_low PARTITION OF p FOR VALUES FROM (1) TO (100000);\n\
+                INSERT INTO p SELECT g, g FROM generate_series(1, 5000) g;",
+        sql: "CREATE INDEX CONCURRENTLY p_a_idx ON p (a);",
+        claim: Claim::Fails,
     },
     Probe {
         rule: "drop-index-not-concurrent",
@@ -260,10 +278,6 @@ fn known(probe: &Probe) -> Option<&'static str> {
 
 /// The migration rules that say nothing of what a statement does on the server, and why.
 const WITHOUT_PROBE: &[(&str, &str)] = &[
-    (
-        "index-concurrently-partitioned",
-        "PostgreSQL refuses the statement: it takes no lock and changes nothing, and the migration fails",
-    ),
     (
         "down-missing",
         "about the migration's files: a missing down.sql",
