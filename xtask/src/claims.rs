@@ -167,15 +167,6 @@ const PROBES: &[Probe] = &[
         claim: Claim::ScanBlockingWrites,
     },
     Probe {
-        rule: "index-not-concurrent",
-        what: "CREATE INDEX ON ONLY a partitioned table",
-        setup: "CREATE TABLE p (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
-                CREATE TABLE p_low PARTITION OF p FOR VALUES FROM (1) TO (100000);\n\
-                INSERT INTO p SELECT g, g FROM generate_series(1, 5000) g;",
-        sql: "CREATE INDEX p_a_idx ON ONLY p (a);",
-        claim: Claim::ScanBlockingWrites,
-    },
-    Probe {
         rule: "unique-without-index",
         what: "ADD UNIQUE",
         setup: "",

@@ -149,7 +149,7 @@ pub struct ReplicaArgs {
     #[arg(long, value_name = "MB", default_value_t = 64, value_parser = clap::value_parser!(i64).range(1..))]
     max_replica_lag_mb: i64,
     /// Wait while more sessions than this wait for a lock on the primary.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..))]
     max_lock_waiters: i64,
     /// Stop (what is done kept) when a standby's lag cannot be read for this long.
     #[arg(long, value_name = "S", default_value_t = 60)]
@@ -157,6 +157,12 @@ pub struct ReplicaArgs {
     /// Wait while a trivial query on the primary takes longer than this.
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     max_probe_ms: u64,
+    /// Stop, what is done kept, when one wait lasts longer than this.
+    #[arg(long, value_name = "S", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+    max_wait_s: u64,
+    /// Never wait for standbys or for the primary's health.
+    #[arg(long)]
+    ignore_replicas: bool,
 }
 
 impl ReplicaArgs {
@@ -167,6 +173,8 @@ impl ReplicaArgs {
             max_lock_waiters: self.max_lock_waiters,
             unmeasured_grace: Duration::from_secs(self.replica_grace_s),
             max_probe: Duration::from_millis(self.max_probe_ms),
+            max_wait: Duration::from_secs(self.max_wait_s),
+            ignore: self.ignore_replicas,
             ..Default::default()
         }
     }
@@ -370,6 +378,7 @@ fn fleet(
     folders: &MigrationFolders,
     phase: Phase,
     policy: &LockPolicy,
+    limits: &plumb_online::replicas::ReplicaLimits,
     wave: usize,
     format: Format,
 ) -> ExitCode {
@@ -379,6 +388,7 @@ fn fleet(
         folders,
         phase,
         policy,
+        limits,
         wave,
         &mut |event| match event {
             FleetEvent::Wave { number, databases } => emit(
@@ -532,7 +542,16 @@ fn migrate(args: MigrateArgs) -> Result<ExitCode, OnlineError> {
         let members = plumb_online::fleet::read_fleet(file)?;
         let folders = MigrationFolders::read(&settings.migrations_dir)?;
         let wave = usize::try_from(args.wave).unwrap_or(4);
-        return Ok(fleet(&members, &folders, phase, &policy, wave, args.format));
+        let limits = args.replicas.limits();
+        return Ok(fleet(
+            &members,
+            &folders,
+            phase,
+            &policy,
+            &limits,
+            wave,
+            args.format,
+        ));
     }
     let url = database_url()?;
     let (settings, policy) = args.lock.settings_and_policy()?;

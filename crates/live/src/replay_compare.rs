@@ -64,10 +64,13 @@ pub(crate) fn replay_differences(catalog: &Catalog, replay: &Schema) -> Vec<Stri
                 column.name
             ));
         }
+        // A partition's constraints and indexes are cloned from its parent's by PostgreSQL,
+        // under names of its choosing: the replay models the partition's columns only.
+        let partition = modelled.partition_of.is_some();
         for (constraint, live) in table
             .constraints
             .iter()
-            .filter(|(_, c)| c.kind != ConstraintKind::NotNull)
+            .filter(|(_, c)| c.kind != ConstraintKind::NotNull && !partition)
         {
             match modelled.constraint(constraint) {
                 None => out.push(format!(
@@ -100,7 +103,16 @@ pub(crate) fn replay_differences(catalog: &Catalog, replay: &Schema) -> Vec<Stri
             ));
         }
     }
+    let of_a_partition = |table: &str| {
+        replay
+            .tables
+            .get(table)
+            .is_some_and(|t| t.partition_of.is_some())
+    };
     for (name, index) in &catalog.indexes {
+        if of_a_partition(&index.table) && !replay.indexes.contains_key(name) {
+            continue;
+        }
         if !replay.indexes.contains_key(name) {
             out.push(format!(
                 "the database has index `{name}`, the replay does not"

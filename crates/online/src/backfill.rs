@@ -191,27 +191,37 @@ pub fn run_backfill(
     Ok(total)
 }
 
-/// The leaf partitions of `table`, in name order; none when it is not partitioned.
+/// The leaf partitions of `table`, in name order, by their names (each on the search path);
+/// none when it is not partitioned.
 fn leaf_partitions(url: &DatabaseUrl, table: &str) -> Result<Vec<String>> {
     #[derive(QueryableByName)]
     struct Leaf {
         #[diesel(sql_type = Text)]
         name: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        visible: bool,
     }
     let mut conn = url.connect()?;
-    diesel::sql_query(
-        "SELECT t.relid::regclass::text AS name \
-         FROM pg_class c, pg_partition_tree(c.oid) t \
-         WHERE c.oid = to_regclass($1) AND c.relkind = 'p' AND t.isleaf ORDER BY 1",
+    let leaves: Vec<Leaf> = diesel::sql_query(
+        "SELECT l.relname::text AS name, pg_table_is_visible(l.oid) AS visible \
+         FROM pg_class c, pg_partition_tree(c.oid) t, pg_class l \
+         WHERE c.oid = to_regclass(quote_ident($1)) AND c.relkind = 'p' AND t.isleaf \
+           AND l.oid = t.relid ORDER BY 1",
     )
     .bind::<Text, _>(table)
-    .load::<Leaf>(&mut conn)
-    .map(|leaves| leaves.into_iter().map(|l| l.name).collect())
+    .load(&mut conn)
     .map_err(|source| OnlineError::Query {
         context: format!("listing the partitions of {table}"),
         target: url.describe(),
         source,
-    })
+    })?;
+    if let Some(hidden) = leaves.iter().find(|l| !l.visible) {
+        return Err(OnlineError::Invalid(format!(
+            "partition {} of {table} is not on the search path (another schema): backfill it by name",
+            hidden.name
+        )));
+    }
+    Ok(leaves.into_iter().map(|l| l.name).collect())
 }
 
 /// [`run_backfill`] on one table that holds its rows.
@@ -315,6 +325,11 @@ fn run_one(
                 "backfill {}: stopped, its progress kept: {why}, for longer than {} s; run it again once the lag can be read, or raise --replica-grace-s",
                 backfill.name,
                 options.replicas.unmeasured_grace.as_secs()
+            )),
+            Throttle::TooLong(why) => OnlineError::Refused(format!(
+                "backfill {}: stopped, its progress kept: {why}, still after {} s of waiting; run it again later, or pass --ignore-replicas",
+                backfill.name,
+                options.replicas.max_wait.as_secs()
             )),
         })? {
             break;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::lock_retry::LockPolicy;
-use crate::runner::{Phase, RunEvent, pending_migrations, run_migrations};
+use crate::runner::{Phase, RunEvent, pending_migrations, run_migrations_watching};
 use crate::{DatabaseUrl, OnlineError, Result};
 use plumb_pg::MigrationFolders;
 
@@ -103,6 +103,7 @@ pub fn migrate_fleet(
     folders: &MigrationFolders,
     phase: Phase,
     policy: &LockPolicy,
+    limits: &crate::replicas::ReplicaLimits,
     wave: usize,
     on_event: &mut dyn FnMut(&FleetEvent),
 ) -> FleetReport {
@@ -143,8 +144,15 @@ pub fn migrate_fleet(
                 .map(|&i| {
                     let url = &members[i].url;
                     scope.spawn(move || {
-                        let report =
-                            run_migrations(url, folders, phase, policy, &mut |_: &RunEvent| {});
+                        let report = run_migrations_watching(
+                            url,
+                            folders,
+                            phase,
+                            policy,
+                            &[],
+                            Some(limits),
+                            &mut |_: &RunEvent| {},
+                        );
                         (
                             i,
                             report.map(|r| r.applied.into_iter().map(|m| m.name).collect()),

@@ -1,7 +1,7 @@
 //! The primary's standbys as `pg_stat_replication` shows them, and whether work that writes in
 //! bulk (a backfill's next batch) should wait for them: a standby that falls behind serves
 //! stale reads, and one whose replay is held back (a long query on it, a paused replay)
-//! accumulates WAL the primary must keep.
+//! falls further behind with every write.
 
 use std::time::Duration;
 
@@ -25,6 +25,10 @@ pub struct ReplicaLimits {
     pub unmeasured_grace: Duration,
     /// How often a waiting run looks again.
     pub recheck: Duration,
+    /// The longest one wait lasts before the run stops, what it did kept.
+    pub max_wait: Duration,
+    /// Do not wait at all (a primary whose WAL clients are not standbys to wait for).
+    pub ignore: bool,
 }
 
 impl Default for ReplicaLimits {
@@ -36,6 +40,8 @@ impl Default for ReplicaLimits {
             max_probe: Duration::from_secs(1),
             unmeasured_grace: Duration::from_secs(60),
             recheck: Duration::from_millis(250),
+            max_wait: Duration::from_secs(1800),
+            ignore: false,
         }
     }
 }
@@ -73,14 +79,19 @@ struct Row {
     replay_lag_s: Option<f64>,
 }
 
-/// Every standby streaming from the primary `conn` is connected to.
+/// Every standby streaming from the primary `conn` is connected to and replaying. A WAL
+/// client that does not replay (`pg_receivewal`, an archiver, a base backup) reports no
+/// replay position and is left out; a row whose positions are all hidden (a role without
+/// `pg_monitor`) stays in, unmeasured.
 pub fn standby_lag(conn: &mut PgConnection) -> QueryResult<Vec<StandbyLag>> {
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT coalesce(nullif(application_name, ''), 'pid ' || pid) || ' (' || \
                 coalesce(host(client_addr), 'local socket') || ')' AS name, \
                 pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS bytes, \
                 extract(epoch FROM replay_lag)::float8 AS replay_lag_s \
-         FROM pg_stat_replication ORDER BY 1",
+         FROM pg_stat_replication \
+         WHERE state = 'streaming' AND (replay_lsn IS NOT NULL OR sent_lsn IS NULL) \
+         ORDER BY 1",
     )
     .load(conn)?;
     Ok(rows
@@ -96,7 +107,8 @@ pub fn standby_lag(conn: &mut PgConnection) -> QueryResult<Vec<StandbyLag>> {
         .collect())
 }
 
-/// Sessions of the primary waiting for a lock.
+/// Sessions of the primary's database waiting for a lock (other roles' sessions show their
+/// waits only to a role with `pg_read_all_stats`).
 pub fn lock_waiters(conn: &mut PgConnection) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct Count {
@@ -104,7 +116,8 @@ pub fn lock_waiters(conn: &mut PgConnection) -> QueryResult<i64> {
         n: i64,
     }
     Ok(diesel::sql_query(
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE wait_event_type = 'Lock' AND datname = current_database()",
     )
     .get_result::<Count>(conn)?
     .n)
@@ -180,10 +193,13 @@ pub enum Throttle {
     Query(diesel::result::Error),
     /// A standby's lag could not be read for longer than the grace: why.
     Unmeasured(String),
+    /// It waited `max_wait` and the reason stayed: why.
+    TooLong(String),
 }
 
 /// Waits while `limits` say the next write should (a standby behind, the primary in
-/// trouble), telling `on_pause` why as it changes, and `None` when the wait ends. `false` when
+/// trouble), at most `limits.max_wait`, telling `on_pause` why as it changes, and `None` when
+/// the wait ends. `false` when
 /// `stop` was raised meanwhile. The one wait: backfill batches and migrations both go through
 /// it.
 pub fn hold_while_behind(
@@ -192,14 +208,18 @@ pub fn hold_while_behind(
     stop: &std::sync::atomic::AtomicBool,
     on_pause: &mut dyn FnMut(Option<&str>),
 ) -> Result<bool, Throttle> {
+    if limits.ignore {
+        return Ok(true);
+    }
     let mut unmeasured_since: Option<std::time::Instant> = None;
-    let mut paused = false;
+    let started = std::time::Instant::now();
+    let mut said: Option<String> = None;
     loop {
         let standbys = standby_lag(conn).map_err(Throttle::Query)?;
         let health = primary_health(conn).map_err(Throttle::Query)?;
         let why = match judge(&standbys, health, limits) {
             Verdict::Go => {
-                if paused {
+                if said.is_some() {
                     on_pause(None);
                 }
                 return Ok(true);
@@ -216,8 +236,14 @@ pub fn hold_while_behind(
                 why
             }
         };
-        paused = true;
-        on_pause(Some(&why));
+        if started.elapsed() > limits.max_wait {
+            return Err(Throttle::TooLong(why));
+        }
+        // Said when it changes, not at every look.
+        if said.as_deref() != Some(why.as_str()) {
+            on_pause(Some(&why));
+            said = Some(why);
+        }
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(false);
         }

@@ -239,6 +239,11 @@ pub fn run_migrations_watching(
                     folder.name,
                     limits.unmeasured_grace.as_secs()
                 )),
+                crate::replicas::Throttle::TooLong(why) => OnlineError::Refused(format!(
+                    "stopped before {}: {why}, still after {} s of waiting; the migrations before it are applied; run it again later, or pass --ignore-replicas",
+                    folder.name,
+                    limits.max_wait.as_secs()
+                )),
             })?;
         }
         on_event(&RunEvent::Starting {

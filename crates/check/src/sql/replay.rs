@@ -324,6 +324,18 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
             let table = &schema.resolve(table);
             for (_, action) in actions {
                 apply_action(schema, table, action);
+                // A column added, dropped or renamed on a partitioned table is so on each of
+                // its partitions.
+                if matches!(
+                    action,
+                    Action::AddColumn(_) | Action::DropColumn { .. } | Action::RenameColumn { .. }
+                ) {
+                    let mut below = schema.partitions_of(table);
+                    while let Some(partition) = below.pop() {
+                        apply_action(schema, &partition, action);
+                        below.extend(schema.partitions_of(&partition));
+                    }
+                }
             }
         }
         StatementKind::CreateIndex {

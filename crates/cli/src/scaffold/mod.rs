@@ -493,6 +493,11 @@ fn partitioned_index(
     name: &str,
 ) -> Result<Plan, String> {
     let partitions = schema.partitions_of(&schema.resolve(table));
+    if let Some(odd) = partitions.iter().find(|p| !is_plain_name(p)) {
+        return Err(format!(
+            "partition {odd:?} of {table} is not a plain SQL name (another schema, or quoted): write its index migrations by hand"
+        ));
+    }
     let columns_sql = columns.join(", ");
     let on_partition = |partition: &str| format!("{partition}_{}", columns.join("_"));
     let timeout = timeout_line(settings);
@@ -559,7 +564,8 @@ fn partitioned_index(
             .map(|(index, _)| format!("ALTER INDEX {name} ATTACH PARTITION {index};\n"))
             .collect();
         // An attached index cannot be detached: the way back drops the index and makes the
-        // unattached ones again (plainly: a rollback is an emergency, and they are small).
+        // unattached ones again, plainly (SHARE on each partition while it builds): a revert
+        // is for a release that never shipped, or an emergency.
         let rebuild: String = partition_indexes
             .iter()
             .map(|(_, build)| build.clone())
@@ -570,7 +576,8 @@ fn partitioned_index(
                 (
                     "up.sql",
                     &format!(
-                        "-- Each partition's index attached: with the last one, {name} is valid.\n{timeout}{attach}"
+                        "-- Each partition's index attached: with the last one, {name} is valid. A partition\n\
+                         -- made later (by hand, by pg_partman) needs its own index attached too.\n{timeout}{attach}"
                     ),
                 ),
                 (

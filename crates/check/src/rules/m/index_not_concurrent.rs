@@ -17,7 +17,7 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
     if let StatementKind::CreateIndex {
         table,
         concurrently: false,
-        only: false,
+        only,
         ..
     } = &statement.kind
         && cx.is_existing(table)
@@ -26,6 +26,11 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
             .tables
             .get(&schema.resolve(table))
             .is_some_and(|t| t.partitioned);
+        // ON ONLY a partitioned table builds nothing (a catalog change); on a plain table it
+        // is an ordinary build.
+        if *only && partitioned {
+            return;
+        }
         let (message, help) = if partitioned {
             (
                 format!(
@@ -132,5 +137,24 @@ mod tests {
         assert!(partition.column("at").is_some_and(|c| !c.nullable));
         assert_eq!(partition.partition_of, None);
         assert!(report.schema.tables["events"].partitioned);
+        // Its lock is not judged by a rule: a note says so, for review.
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.name == "unmodelled-statement" && f.message.contains("DETACH PARTITION")),
+            "{}",
+            human(&report)
+        );
+    }
+
+    #[test]
+    fn on_only_a_plain_table_is_an_ordinary_build() {
+        let report = check(&[M(
+            "index",
+            &format!("{TIMEOUT}CREATE INDEX accounts_note_idx ON ONLY accounts (note);\n"),
+            None,
+        )]);
+        assert_eq!(codes(&report), [RULE.code], "{}", human(&report));
     }
 }
