@@ -81,8 +81,8 @@ struct Row {
 
 /// Every standby streaming from the primary `conn` is connected to and replaying. A WAL
 /// client that does not replay (`pg_receivewal`, an archiver, a base backup) reports no
-/// replay position and is left out; a row whose positions are all hidden (a role without
-/// `pg_monitor`) stays in, unmeasured.
+/// replay position and is left out; a row whose state and positions are hidden (a role
+/// without `pg_monitor`) stays in, unmeasured.
 pub fn standby_lag(conn: &mut PgConnection) -> QueryResult<Vec<StandbyLag>> {
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT coalesce(nullif(application_name, ''), 'pid ' || pid) || ' (' || \
@@ -90,7 +90,7 @@ pub fn standby_lag(conn: &mut PgConnection) -> QueryResult<Vec<StandbyLag>> {
                 pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS bytes, \
                 extract(epoch FROM replay_lag)::float8 AS replay_lag_s \
          FROM pg_stat_replication \
-         WHERE state = 'streaming' AND (replay_lsn IS NOT NULL OR sent_lsn IS NULL) \
+         WHERE (state = 'streaming' AND replay_lsn IS NOT NULL) OR state IS NULL \
          ORDER BY 1",
     )
     .load(conn)?;
