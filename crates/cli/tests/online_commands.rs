@@ -159,6 +159,15 @@ fn ctrl_c_stops_a_backfill_between_batches_with_exit_130() {
     assert!(notes(&db).iter().all(|r| r.note.is_some()));
 }
 
+/// A migration folder `migrations/<name>` of the workspace at `root`, with its two files.
+fn write_migration(root: &std::path::Path, name: &str, up: &str, down: &str) -> std::path::PathBuf {
+    let folder = root.join("migrations").join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("up.sql"), up).unwrap();
+    std::fs::write(folder.join("down.sql"), down).unwrap();
+    folder
+}
+
 /// `plumb not-null items.note` on the workspace `dir`: exit code, stdout, stderr.
 fn not_null(db: &TestDatabase<'_>, dir: &str) -> (i32, String, String) {
     text(
@@ -189,16 +198,12 @@ fn column_is_nullable(db: &TestDatabase<'_>, column: &str) -> Option<bool> {
 /// A workspace whose one migration creates `items (id, note)`, applied to `db`.
 fn items_workspace(db: &TestDatabase<'_>) -> tempfile::TempDir {
     let workspace = tempfile::tempdir().unwrap();
-    let migration = workspace
-        .path()
-        .join("migrations/2026-01-01-000000-0000_items");
-    std::fs::create_dir_all(&migration).unwrap();
-    std::fs::write(
-        migration.join("up.sql"),
+    write_migration(
+        workspace.path(),
+        "2026-01-01-000000-0000_items",
         "CREATE TABLE items (id bigint PRIMARY KEY, note text);\n",
-    )
-    .unwrap();
-    std::fs::write(migration.join("down.sql"), "DROP TABLE items;\n").unwrap();
+        "DROP TABLE items;\n",
+    );
     let dir = workspace.path().to_str().unwrap();
     let (code, _, stderr) = text(
         &plumb(db, &["migrate", "--workspace", dir])
@@ -232,20 +237,12 @@ fn not_null_refuses_while_rows_are_null_migrations_are_pending_or_the_flag_is_of
 
     conn.batch_execute("UPDATE items SET note = 'b' WHERE id = 2")
         .unwrap();
-    let extra = workspace
-        .path()
-        .join("migrations/2026-01-02-000000-0000_tag");
-    std::fs::create_dir_all(&extra).unwrap();
-    std::fs::write(
-        extra.join("up.sql"),
+    let extra = write_migration(
+        workspace.path(),
+        "2026-01-02-000000-0000_tag",
         "ALTER TABLE items ADD COLUMN tag text;\n",
-    )
-    .unwrap();
-    std::fs::write(
-        extra.join("down.sql"),
         "ALTER TABLE items DROP COLUMN tag;\n",
-    )
-    .unwrap();
+    );
     let (code, _, stderr) = not_null(&db, dir);
     assert_eq!(code, 1, "{stderr}");
     assert!(
@@ -281,16 +278,12 @@ fn migrate_then_not_null_report_each_step() {
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
     let workspace = tempfile::tempdir().unwrap();
-    let migration = workspace
-        .path()
-        .join("migrations/2026-01-01-000000-0000_items");
-    std::fs::create_dir_all(&migration).unwrap();
-    std::fs::write(
-        migration.join("up.sql"),
+    write_migration(
+        workspace.path(),
+        "2026-01-01-000000-0000_items",
         "CREATE TABLE items (id bigint PRIMARY KEY, note text);\nINSERT INTO items VALUES (1, 'a');\n",
-    )
-    .unwrap();
-    std::fs::write(migration.join("down.sql"), "DROP TABLE items;\n").unwrap();
+        "DROP TABLE items;\n",
+    );
     let dir = workspace.path().to_str().unwrap();
 
     let (code, stdout, stderr) = text(
@@ -348,20 +341,12 @@ fn migrate_then_not_null_report_each_step() {
         "[lock]\napplied-by = \"plumb\"\ntimeout-ms = 35\n",
     )
     .unwrap();
-    let extra = workspace
-        .path()
-        .join("migrations/2026-01-02-000000-0000_tag");
-    std::fs::create_dir_all(&extra).unwrap();
-    std::fs::write(
-        extra.join("up.sql"),
+    write_migration(
+        workspace.path(),
+        "2026-01-02-000000-0000_tag",
         "ALTER TABLE items ADD COLUMN tag text;\n",
-    )
-    .unwrap();
-    std::fs::write(
-        extra.join("down.sql"),
         "ALTER TABLE items DROP COLUMN tag;\n",
-    )
-    .unwrap();
+    );
     let (code, stdout, stderr) = text(
         &plumb(&db, &["migrate", "--workspace", dir, "--format", "json"])
             .output()
@@ -417,10 +402,7 @@ fn live_workspace(failing: bool) -> tempfile::TempDir {
         ));
     }
     for (name, up, down) in migrations {
-        let folder = dir.path().join("migrations").join(name);
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("up.sql"), up).unwrap();
-        std::fs::write(folder.join("down.sql"), down).unwrap();
+        write_migration(dir.path(), name, up, down);
     }
     dir
 }
@@ -736,16 +718,12 @@ fn migrate_reports_each_standbys_replay() {
     .unwrap();
     let standby = cluster.start_standby("replica").unwrap();
     let workspace = tempfile::tempdir().unwrap();
-    let folder = workspace
-        .path()
-        .join("migrations/2026-01-01-000000-0000_items");
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(
-        folder.join("up.sql"),
+    write_migration(
+        workspace.path(),
+        "2026-01-01-000000-0000_items",
         "CREATE TABLE items (id bigint PRIMARY KEY);\n",
-    )
-    .unwrap();
-    std::fs::write(folder.join("down.sql"), "DROP TABLE items;\n").unwrap();
+        "DROP TABLE items;\n",
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
         .args(["migrate", "--workspace"])
         .arg(workspace.path())
@@ -784,10 +762,7 @@ fn a_fleet_is_migrated_canary_first_halts_at_a_failure_and_continues_when_run_ag
             "DROP TABLE extra;\n",
         ),
     ] {
-        let folder = workspace.path().join("migrations").join(name);
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("up.sql"), up).unwrap();
-        std::fs::write(folder.join("down.sql"), down).unwrap();
+        write_migration(workspace.path(), name, up, down);
     }
     // The second database already has a table of that name: its second migration fails.
     databases[1]
