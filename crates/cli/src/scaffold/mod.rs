@@ -270,16 +270,23 @@ fn column_state(schema: &Schema, table: &str, column: &str) -> ColumnState {
     }
 }
 
+/// The schema the workspace's migrations build.
+fn head_schema(settings: &Settings) -> Result<Schema, String> {
+    let migrations =
+        plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?;
+    Ok(plumb_check::sql::replay_onto(
+        Schema::default(),
+        &migrations,
+    ))
+}
+
 /// How the workspace's migrations leave `table.column`.
 pub fn column_in_migrations(
     settings: &Settings,
     table: &str,
     column: &str,
 ) -> Result<ColumnState, String> {
-    let migrations =
-        plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?;
-    let schema = plumb_check::sql::replay_onto(Schema::default(), &migrations);
-    Ok(column_state(&schema, table, column))
+    Ok(column_state(&head_schema(settings)?, table, column))
 }
 
 /// The lock_timeout line of a file diesel applies; nothing when `plumb migrate` applies the
@@ -316,7 +323,10 @@ pub fn add_column(settings: &Settings, target: &str, new: &NewColumn<'_>) -> Res
             ));
         }
     }
-    match column_in_migrations(settings, table, column)? {
+    // The schema the migrations build, replayed once: what the column must not be yet, and
+    // what the new migration may change.
+    let before = head_schema(settings)?;
+    match column_state(&before, table, column) {
         ColumnState::NoTable => {
             return Err(format!(
                 "no table {table} in the schema the migrations build"
@@ -378,10 +388,6 @@ pub fn add_column(settings: &Settings, target: &str, new: &NewColumn<'_>) -> Res
     // The schema before and after: the migration must add this one column and change nothing
     // else (a type or a default can hold a comma and a second clause), and the column's type
     // as the replay reads it is what print-schema names.
-    let before = plumb_check::sql::replay_onto(
-        Schema::default(),
-        &plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?,
-    );
     let after = plumb_check::sql::replay_onto(
         Schema::default(),
         &plan.with_workspace_migrations(settings)?,
@@ -449,9 +455,7 @@ fn index(
         return Err(format!("--name {name:?} is not a plain SQL name"));
     }
     let unique = if unique { "UNIQUE " } else { "" };
-    let migrations =
-        plumb_check::read_migrations(&settings.migrations_dir).map_err(|e| e.to_string())?;
-    let schema = plumb_check::sql::replay_onto(Schema::default(), &migrations);
+    let schema = head_schema(settings)?;
     if schema
         .tables
         .get(&schema.resolve(table))
