@@ -304,7 +304,22 @@ pub struct Parsed {
     pub not_analysed: Option<(Range, String)>,
 }
 
+/// How much of the parser's checking a parse runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checking {
+    /// The grammar, then squawk's validation of the tree (literals, parameter lists, function
+    /// bodies...): what PostgreSQL would refuse although it has the shape of SQL.
+    Full,
+    /// The grammar alone. Validation walks every node of the tree again and is up to a fifth
+    /// of checking a repository; a migration production has run cannot hold what it finds.
+    Grammar,
+}
+
 pub fn parse(text: &str) -> Parsed {
+    parse_checking(text, Checking::Full)
+}
+
+pub fn parse_checking(text: &str, checking: Checking) -> Parsed {
     if let Some(beyond) = crate::sql::limits::beyond_limits(text) {
         return Parsed {
             statements: Vec::new(),
@@ -313,19 +328,24 @@ pub fn parse(text: &str) -> Parsed {
             not_analysed: Some(beyond),
         };
     }
-    let parse = SourceFile::parse(text);
-    let root = parse.syntax_node();
-    let mut errors: Vec<(Range, String)> = parse
-        .errors()
-        .into_iter()
-        .map(|e| {
-            let range = e.range();
-            (
-                (usize::from(range.start()), usize::from(range.end())),
-                e.message().to_owned(),
-            )
-        })
-        .collect();
+    let (root, mut errors) = match checking {
+        Checking::Full => {
+            let parse = SourceFile::parse(text);
+            let errors = parse
+                .errors()
+                .into_iter()
+                .map(|e| {
+                    let range = e.range();
+                    (
+                        (usize::from(range.start()), usize::from(range.end())),
+                        e.message().to_owned(),
+                    )
+                })
+                .collect();
+            (parse.syntax_node(), errors)
+        }
+        Checking::Grammar => grammar_only(text),
+    };
     errors.extend(rejected_characters(&root, text));
     errors.sort_by_key(|((start, _), _)| *start);
     let mut statements = Vec::new();
@@ -368,6 +388,30 @@ pub fn parse(text: &str) -> Parsed {
         file_allows: markers.file_allows,
         not_analysed: None,
     }
+}
+
+/// The tree and the errors of squawk's lexer and grammar, as `SourceFile::parse` builds them,
+/// without the validation its `errors()` adds.
+fn grammar_only(text: &str) -> (SyntaxNode, Vec<(Range, String)>) {
+    use squawk_parser::StrStep;
+    let lexed = squawk_parser::LexedStr::new(text);
+    let output = squawk_parser::EntryPoint::SourceFile.parse(&lexed.to_input());
+    let mut builder = rowan::GreenNodeBuilder::new();
+    let mut errors: Vec<(Range, String)> = Vec::new();
+    let raw = |kind: K| rowan::SyntaxKind(kind.into());
+    lexed.intersperse_trivia(&output, &mut |step| match step {
+        StrStep::Token { kind, text } => builder.token(raw(kind), text),
+        StrStep::Enter { kind } => builder.start_node(raw(kind)),
+        StrStep::Exit => builder.finish_node(),
+        StrStep::Error { msg, pos } => errors.push(((pos, pos), msg.to_owned())),
+    });
+    errors.extend(
+        lexed
+            .errors()
+            .map(|(range, msg)| ((range.start as usize, range.end as usize), msg.to_owned())),
+    );
+    errors.sort_by_key(|((start, _), _)| *start);
+    (SyntaxNode::new_root(builder.finish()), errors)
 }
 
 /// Characters PostgreSQL's lexer refuses outside strings, comments and quoted names, which the
@@ -431,9 +475,10 @@ impl Markers {
 }
 
 /// Parses every `up.sql` on all cores: files are independent; only the replay is sequential.
+/// Only the tree is wanted: the grammar alone.
 pub fn parse_all(migrations: &[Migration]) -> Vec<Parsed> {
     let mut parsed = Vec::with_capacity(migrations.len());
-    parse_in_order(migrations, |one| parsed.push(one));
+    parse_in_order(migrations, migrations.len(), |one| parsed.push(one));
     parsed
 }
 
@@ -447,7 +492,12 @@ pub const PARSE_STACK: usize = 1 << 30;
 /// the first files runs while the later ones are parsed. Each thread takes the next file not
 /// yet taken, so that a few large files do not leave a core idle; the thread that visits parses
 /// too whenever the next file in order is not ready. Every one of them has the parser's stack.
-pub fn parse_in_order(migrations: &[Migration], visit: impl FnMut(Parsed) + Send) {
+/// The files from index `full_from` on get [`Checking::Full`], those before it the grammar.
+pub fn parse_in_order(
+    migrations: &[Migration],
+    full_from: usize,
+    visit: impl FnMut(Parsed) + Send,
+) {
     use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
@@ -456,7 +506,14 @@ pub fn parse_in_order(migrations: &[Migration], visit: impl FnMut(Parsed) + Send
     let next = AtomicUsize::new(0);
     let take = || {
         let i = next.fetch_add(1, Ordering::Relaxed);
-        migrations.get(i).map(|m| (i, parse_caught(&m.up)))
+        let checking = if i >= full_from {
+            Checking::Full
+        } else {
+            Checking::Grammar
+        };
+        migrations
+            .get(i)
+            .map(|m| (i, parse_caught(&m.up, checking)))
     };
     let (sender, receiver) = std::sync::mpsc::channel();
     let mut visit = visit;
@@ -518,16 +575,16 @@ fn parser_thread() -> std::thread::Builder {
 /// handle (a multi-megabyte statement can exhaust its step budget): such a file becomes one
 /// syntax error, never a panic or a lost migration.
 pub fn parse_guarded(text: &str) -> Parsed {
-    std::thread::scope(
-        |scope| match parser_thread().spawn_scoped(scope, || parse_caught(text)) {
+    std::thread::scope(|scope| {
+        match parser_thread().spawn_scoped(scope, || parse_caught(text, Checking::Full)) {
             Ok(thread) => thread.join().unwrap_or_else(|_| gave_up()),
             Err(_) => gave_up(),
-        },
-    )
+        }
+    })
 }
 
-fn parse_caught(text: &str) -> Parsed {
-    std::panic::catch_unwind(|| parse(text)).unwrap_or_else(|_| gave_up())
+fn parse_caught(text: &str, checking: Checking) -> Parsed {
+    std::panic::catch_unwind(|| parse_checking(text, checking)).unwrap_or_else(|_| gave_up())
 }
 
 fn gave_up() -> Parsed {
@@ -1504,6 +1561,56 @@ fn action(node: &SyntaxNode) -> Option<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every SQL file of this repository and a few made to fail: the grammar alone builds the
+    /// tree `SourceFile::parse` builds, with its errors less the validation's.
+    #[test]
+    fn the_grammar_alone_builds_the_same_tree() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut texts: Vec<String> = [
+            "CREATE TABLE shapes (a);",
+            "ALTER TABLE t ADD COLUM b text; SELECT 'unterminated",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELEC 1';",
+            "SELECT DISTINCT ON () a FROM t;",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let mut folders = vec![root.join("migrations"), root.join("crates")];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() && !path.ends_with("target") {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "sql") {
+                    texts.push(std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        assert!(
+            texts.len() > 10,
+            "the repository's SQL files were not found"
+        );
+        let mut validated_more = 0;
+        for text in &texts {
+            let full = SourceFile::parse(text);
+            let (tree, errors) = grammar_only(text);
+            assert_eq!(tree.green(), full.syntax_node().green(), "{text}");
+            let full_errors: Vec<(Range, String)> = full
+                .errors()
+                .into_iter()
+                .map(|e| {
+                    let r = e.range();
+                    ((r.start().into(), r.end().into()), e.message().to_owned())
+                })
+                .collect();
+            assert!(
+                errors.iter().all(|e| full_errors.contains(e)),
+                "{text}: {errors:?} not in {full_errors:?}"
+            );
+            validated_more += usize::from(full_errors.len() > errors.len());
+        }
+        assert!(validated_more >= 2, "validation found nothing more");
+    }
 
     #[test]
     fn a_single_expression_and_nothing_else() {

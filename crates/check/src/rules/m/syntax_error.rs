@@ -80,6 +80,34 @@ mod tests {
     }
 
     #[test]
+    fn validation_judges_the_newest_migrations_and_the_grammar_every_one() {
+        use crate::coverage::RECENT;
+        // A column without a type has the grammar's shape; squawk's validation refuses it, as
+        // PostgreSQL does. A missing keyword breaks the grammar itself.
+        let unvalidated = format!("{TIMEOUT}CREATE TABLE shapes (a);\n");
+        let ungrammatical = format!("{TIMEOUT}ALTER TABLE accounts ADD COLUM b text;\n");
+        let fine = format!("{TIMEOUT}SELECT 1;\n");
+        let mut history = vec![
+            M("old_unvalidated", &unvalidated, None),
+            M("old_ungrammatical", &ungrammatical, None),
+        ];
+        for _ in 0..RECENT {
+            history.push(M("fine", &fine, None));
+        }
+        history.push(M("new_unvalidated", &unvalidated, None));
+        let report = check(&history);
+        let flagged: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == RULE.code)
+            .map(|f| f.span.file.to_str().unwrap())
+            .collect();
+        assert_eq!(flagged.len(), 2, "{flagged:?}");
+        assert!(flagged[0].contains("old_ungrammatical"), "{flagged:?}");
+        assert!(flagged[1].contains("new_unvalidated"), "{flagged:?}");
+    }
+
+    #[test]
     fn syntax_error_is_one_finding_and_the_rest_is_still_checked() {
         let human = rule(
             RULE,
