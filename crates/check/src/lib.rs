@@ -128,19 +128,27 @@ pub fn check_everything(
         })
     };
     deep_stacks();
-    let rust = {
-        let settings = settings.clone();
-        std::thread::Builder::new()
-            .stack_size(sql::parse::PARSE_STACK)
-            .spawn(move || input::snapshot::read_rust(&settings))
-            .map_err(|e| InputError::io(root, e))?
-    };
+    // The migrations first: checking them is the longest work, and the Rust files' parsing,
+    // queued on the same threads, would hold their reading back.
     let migrations = match migrations::read_migrations_within(&settings.migrations_dir, root) {
         Ok(migrations) => migrations,
         Err(error) => {
             // Nothing started is left running.
-            let _ = (list.join(), rust.join());
+            let _ = list.join();
             return Err(error);
+        }
+    };
+    let rust = {
+        let settings = settings.clone();
+        let spawned = std::thread::Builder::new()
+            .stack_size(sql::parse::PARSE_STACK)
+            .spawn(move || input::snapshot::read_rust(&settings));
+        match spawned {
+            Ok(rust) => rust,
+            Err(error) => {
+                let _ = list.join();
+                return Err(InputError::io(root, error));
+            }
         }
     };
     let (fetched, rust, (mut report, replayed, deploy_allows)) = std::thread::scope(|scope| {

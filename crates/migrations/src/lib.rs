@@ -164,7 +164,11 @@ pub fn read_bytes_within(path: &Path, within: &Path) -> Result<Option<Vec<u8>>, 
         return Err(not_a_file());
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
-    file.read_to_end(&mut bytes)
+    // Through `take`: `File`'s own `read_to_end` asks the size and the position again, two
+    // more system calls per file, and the size is already known.
+    Read::by_ref(&mut file)
+        .take(u64::MAX)
+        .read_to_end(&mut bytes)
         .map_err(|e| ReadError::io(path, e))?;
     Ok(Some(bytes))
 }

@@ -385,12 +385,25 @@ fn discover_migrations(root: &Path) -> Result<PathBuf, InputError> {
     let Ok(entries) = std::fs::read_dir(root.join(&default)) else {
         return Ok(default);
     };
-    let folders: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
     let holds_migrations = |dir: &Path| dir.join("up.sql").is_file();
-    if folders.is_empty() || folders.iter().any(|f| holds_migrations(f)) {
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for entry in entries.flatten() {
+        // The entry's own type where the file system gives it: no call per entry.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+            _ => entry.path().is_dir(),
+        };
+        if !is_dir {
+            continue;
+        }
+        let path = entry.path();
+        // Migrations directly inside, the usual layout: settled by the first that holds one.
+        if holds_migrations(&path) {
+            return Ok(default);
+        }
+        folders.push(path);
+    }
+    if folders.is_empty() {
         return Ok(default);
     }
     let backends: Vec<&PathBuf> = folders
