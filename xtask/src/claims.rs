@@ -190,6 +190,31 @@ const PROBES: &[Probe] = &[
         claim: Claim::Fails,
     },
     Probe {
+        rule: "attach-partition-scan",
+        what: "ATTACH PARTITION of a table with rows",
+        setup: "CREATE TABLE p (id bigint NOT NULL, a integer, b text, v varchar(100)) PARTITION BY RANGE (id);",
+        sql: "ALTER TABLE p ATTACH PARTITION t FOR VALUES FROM (1) TO (100000);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "attach-partition-scan",
+        what: "ATTACH PARTITION after a validated CHECK of the bound",
+        setup: "CREATE TABLE p (id bigint NOT NULL, a integer, b text, v varchar(100)) PARTITION BY RANGE (id);\n\
+                ALTER TABLE t ADD CONSTRAINT t_bound CHECK (id IS NOT NULL AND id >= 1 AND id < 100000);",
+        sql: "ALTER TABLE p ATTACH PARTITION t FOR VALUES FROM (1) TO (100000);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "detach-partition-blocking",
+        what: "DETACH PARTITION (the partitioned table watched)",
+        setup: "ALTER TABLE t RENAME TO t_plain;\n\
+                CREATE TABLE t (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
+                CREATE TABLE t_low PARTITION OF t FOR VALUES FROM (1) TO (100000);\n\
+                INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g;",
+        sql: "ALTER TABLE t DETACH PARTITION t_low;",
+        claim: Claim::AccessExclusive,
+    },
+    Probe {
         rule: "drop-index-not-concurrent",
         what: "DROP INDEX",
         setup: "",

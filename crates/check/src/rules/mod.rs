@@ -52,6 +52,8 @@ pub const RULES: &[Rule] = &[
     m::lock_timeout_above_policy::RULE,
     m::not_analysed::RULE,
     m::index_concurrently_partitioned::RULE,
+    m::attach_partition_scan::RULE,
+    m::detach_partition_blocking::RULE,
     l::LIVE_MIGRATION_FAILED,
     l::LIVE_DOWN_NOT_REVERSING,
     l::LIVE_REPLAY_MISMATCH,

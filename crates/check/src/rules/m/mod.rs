@@ -4,9 +4,11 @@
 
 pub mod add_column_required;
 pub mod add_column_rewrite;
+pub mod attach_partition_scan;
 pub mod column_type_rewrite;
 pub mod concurrently_in_transaction;
 pub mod constraint_without_not_valid;
+pub mod detach_partition_blocking;
 pub mod down_missing;
 pub mod drop_column_pre_deploy;
 pub mod drop_index_not_concurrent;
@@ -138,6 +140,8 @@ fn check_statement(cx: &Context, schema: &Schema, statement: &Statement, hits: &
     lock_timeout_above_policy::check(cx, schema, statement, hits);
     unmodelled_statement::check(cx, schema, statement, hits);
     index_concurrently_partitioned::check(cx, schema, statement, hits);
+    attach_partition_scan::check(cx, schema, statement, hits);
+    detach_partition_blocking::check(cx, schema, statement, hits);
 }
 
 /// What a migration has done so far, beyond the schema.

@@ -35,18 +35,6 @@ pub(crate) fn unmodelled(statement: &Statement) -> Vec<(Range, &str)> {
             .iter()
             .filter_map(|(range, action)| match action {
                 Action::Unmodelled { what } => Some((*range, what.as_str())),
-                // The partition is modelled; what its locks cost is not judged by a rule.
-                Action::AttachPartition { .. } => Some((
-                    *range,
-                    "the locks of ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on the partitioned table; ACCESS EXCLUSIVE on the table attached, scanned unless a validated CHECK proves its bound)",
-                )),
-                Action::DetachPartition {
-                    concurrently: false,
-                    ..
-                } => Some((
-                    *range,
-                    "the lock of DETACH PARTITION (ACCESS EXCLUSIVE on the partitioned table; from PostgreSQL 14, DETACH PARTITION ... CONCURRENTLY takes SHARE UPDATE EXCLUSIVE)",
-                )),
                 _ => None,
             })
             .collect(),

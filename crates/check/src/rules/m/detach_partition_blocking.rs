@@ -1,0 +1,93 @@
+//! DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the partitioned table: every
+//! query on every partition waits behind it, and it waits behind every query already running.
+
+use super::{Context, Hit};
+use crate::finding::{Rule, Severity};
+use crate::sql::parse::{Action, Statement, StatementKind};
+use crate::sql::schema::Schema;
+
+pub const RULE: Rule = Rule {
+    code: "M023",
+    name: "detach-partition-blocking",
+    severity: Severity::Error,
+    summary: "DETACH PARTITION without CONCURRENTLY locks the whole partitioned table",
+};
+
+pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
+    let StatementKind::AlterTable { table, actions, .. } = &statement.kind else {
+        return;
+    };
+    // A partitioned table this migration created has no readers yet.
+    if !cx.is_existing(table) {
+        return;
+    }
+    for (range, action) in actions {
+        let Action::DetachPartition {
+            partition,
+            concurrently: false,
+        } = action
+        else {
+            continue;
+        };
+        let help = if cx.pg_version >= 14 {
+            format!(
+                "use ALTER TABLE {table} DETACH PARTITION {partition} CONCURRENTLY (SHARE UPDATE EXCLUSIVE: queries go on), alone in a migration whose metadata.toml says run_in_transaction = false; PostgreSQL refuses it while `{table}` has a DEFAULT partition"
+            )
+        } else {
+            format!(
+                "PostgreSQL {} has no DETACH PARTITION ... CONCURRENTLY (it came in 14): detach alone in its migration, with a short lock_timeout so that a wait fails fast and is retried, at a quiet hour",
+                cx.pg_version
+            )
+        };
+        hits.push(Hit::new(
+            RULE,
+            *range,
+            format!(
+                "DETACH PARTITION {partition} takes ACCESS EXCLUSIVE on `{table}`: reads and writes of every partition of `{table}` wait behind it, and it waits for every query already running on them"
+            ),
+            help,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::m::testing::{M, NO_TX, TIMEOUT, rule, snapshot};
+
+    const PARTITIONED: &str = "CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n";
+
+    #[test]
+    fn detach_partition_blocking() {
+        let human = rule(
+            RULE,
+            &[
+                M("events", PARTITIONED, None),
+                M(
+                    "detach",
+                    &format!("{TIMEOUT}ALTER TABLE events DETACH PARTITION events_2025;\n"),
+                    None,
+                ),
+            ],
+            &[
+                &[
+                    M("events", PARTITIONED, None),
+                    M(
+                        "detach",
+                        "ALTER TABLE events DETACH PARTITION events_2025 CONCURRENTLY;\n",
+                        NO_TX,
+                    ),
+                ],
+                // Created and detached in one migration: nothing reads it yet.
+                &[M(
+                    "events",
+                    &format!(
+                        "{TIMEOUT}{PARTITIONED}ALTER TABLE events DETACH PARTITION events_2025;\n"
+                    ),
+                    None,
+                )],
+            ],
+        );
+        snapshot!(RULE, human);
+    }
+}
