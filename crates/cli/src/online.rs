@@ -198,7 +198,7 @@ pub struct BackfillArgs {
     /// SQL true for rows still to fill (default: `<column> IS NULL`).
     #[arg(long = "where", value_name = "SQL")]
     pending: Option<String>,
-    /// A single-column unique key to walk in order (default: id).
+    /// The key to walk in order: NOT NULL and the first column of a unique index (default: id).
     #[arg(long)]
     key: Option<String>,
     /// Names the job and its progress row (default: `<table>.<column>`; a file's job is named

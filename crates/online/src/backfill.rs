@@ -26,7 +26,9 @@ pub struct Backfill {
     /// Names the job and its progress row: run it again under the same name to resume.
     pub name: String,
     pub table: String,
-    /// A single-column unique key to walk in order (the primary key).
+    /// The key walked in order: NOT NULL and the first column of a unique index (the primary
+    /// key, or its first column on a partitioned table). Batches are ranges of it, so rows that
+    /// share a value go in one batch.
     pub key: String,
     pub column: String,
     /// SQL for the new value, evaluated on the row (`lower(email)`, `'unknown'`).
@@ -183,9 +185,19 @@ pub fn run_backfill(
         total.filled_in_total += report.filled_in_total;
         total.batches += report.batches;
         total.elapsed += report.elapsed;
-        if report.outcome != BackfillOutcome::Complete {
-            total.outcome = report.outcome;
-            break;
+        match (report.outcome, &mut total.outcome) {
+            (BackfillOutcome::Complete, _) => {}
+            // Asked to stop: the partitions after it wait for the next run.
+            (BackfillOutcome::Stopped, outcome) => {
+                *outcome = BackfillOutcome::Stopped;
+                break;
+            }
+            // Rows of one partition keep matching: the others are filled all the same, and
+            // what is left is counted over all of them.
+            (BackfillOutcome::RowsLeft(left), BackfillOutcome::RowsLeft(sum)) => *sum += left,
+            (BackfillOutcome::RowsLeft(left), outcome) => {
+                *outcome = BackfillOutcome::RowsLeft(left)
+            }
         }
     }
     Ok(total)
@@ -693,7 +705,10 @@ fn register(
     Ok(recorded.batches > 0)
 }
 
-/// The SQL type of the key, checked to be a single-column unique key of the table.
+/// The SQL type of the key, checked to be NOT NULL and the first column of a unique index.
+/// Uniqueness is not what the walk needs (a batch takes every row up to its last key, however
+/// many share it); it keeps a batch near its size. A partitioned table's primary key holds the
+/// partition key too: `(id, created_at)` is what its partitions have, and `id` walks them.
 fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
     #[derive(QueryableByName)]
     struct Key {
@@ -707,7 +722,7 @@ fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
     let key: Option<Key> = diesel::sql_query(
         "SELECT format_type(a.atttypid, a.atttypmod) AS key_type, \
          a.attnotnull AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indisvalid \
-                 AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS unique, \
+                 AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS unique, \
          EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = a.attrelid AND t.attname = $3 AND NOT t.attisdropped) AS target_exists \
          FROM pg_attribute a WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attname = $2 AND NOT a.attisdropped",
     )
@@ -725,7 +740,7 @@ fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
         None if !table_exists(conn, &b.table)? => format!("table {} does not exist", b.table),
         None => format!("{}.{} does not exist", b.table, b.key),
         Some(k) if !k.unique => format!(
-            "{}.{} is not a NOT NULL single-column unique key: keyset batches need one (the primary key)",
+            "{}.{} is not NOT NULL and the first column of a unique index: keyset batches need one (the primary key)",
             b.table, b.key
         ),
         Some(k) if !k.target_exists => format!("{}.{} does not exist", b.table, b.column),

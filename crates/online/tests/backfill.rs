@@ -233,7 +233,7 @@ fn bad_definitions_are_refused_before_anything_is_written() {
     };
     assert_eq!(
         attempt(&no_key),
-        "backfill plain.note: plain.email is not a NOT NULL single-column unique key: keyset batches need one (the primary key)"
+        "backfill plain.note: plain.email is not NOT NULL and the first column of a unique index: keyset batches need one (the primary key)"
     );
     let no_column = Backfill {
         column: "nope".into(),
@@ -404,5 +404,70 @@ fn a_partitioned_table_is_filled_partition_by_partition() {
             ("events.note/events_high".to_owned(), 2000),
             ("events.note/events_low".to_owned(), 1000)
         ]
+    );
+}
+
+/// A partitioned table's primary key holds its partition key: the first column walks it.
+#[test]
+fn a_partitioned_table_is_walked_by_the_first_column_of_its_primary_key() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    conn.batch_execute(
+        "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, email text NOT NULL, note text, \
+           PRIMARY KEY (id, at)) PARTITION BY RANGE (at); \
+         CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01'); \
+         CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); \
+         INSERT INTO events SELECT g, date '2025-06-01' + (g % 400), 'user' || g || '@example.com', NULL \
+           FROM generate_series(1, 3000) g",
+    )
+    .unwrap();
+    let report = run(&db, &spec("events"), &small_batches(), None);
+    assert_eq!(report.outcome, BackfillOutcome::Complete);
+    assert_eq!(report.filled, 3000);
+    assert!(
+        rows(&mut conn, "events")
+            .iter()
+            .all(|r| r.note.as_deref() == Some(format!("user{}", r.id).as_str()))
+    );
+}
+
+/// Rows of one partition that keep matching do not leave the partitions after it unfilled.
+#[test]
+fn a_partition_with_rows_left_does_not_stop_the_others() {
+    let server = PgServer::shared().unwrap();
+    let db = TestDatabase::empty(server).unwrap();
+    let mut conn = db.connect().unwrap();
+    conn.batch_execute(
+        "CREATE TABLE events (id bigint PRIMARY KEY, email text NOT NULL, note text) PARTITION BY RANGE (id); \
+         CREATE TABLE events_a PARTITION OF events FOR VALUES FROM (1) TO (1001); \
+         CREATE TABLE events_b PARTITION OF events FOR VALUES FROM (1001) TO (2001); \
+         INSERT INTO events SELECT g, 'user' || g || '@example.com', NULL FROM generate_series(1, 2000) g",
+    )
+    .unwrap();
+    // The expression gives NULL for a few rows of the first partition: they keep matching.
+    let stubborn = Backfill {
+        expression:
+            "CASE WHEN id % 100 = 0 AND id <= 1000 THEN NULL ELSE split_part(email, '@', 1) END"
+                .into(),
+        ..spec("events")
+    };
+    let report = run(&db, &stubborn, &small_batches(), None);
+    let left: Vec<i64> = rows(&mut conn, "events")
+        .iter()
+        .filter(|r| r.note.is_none())
+        .map(|r| r.id)
+        .collect();
+    assert!(
+        !left.is_empty() && left.iter().all(|id| *id <= 1000),
+        "{left:?}"
+    );
+    assert_eq!(report.outcome, BackfillOutcome::RowsLeft(left.len() as i64));
+    assert!(
+        rows(&mut conn, "events")
+            .iter()
+            .filter(|r| r.id > 1000)
+            .all(|r| r.note.as_deref() == Some(format!("user{}", r.id).as_str())),
+        "the second partition was not filled"
     );
 }
