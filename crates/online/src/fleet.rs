@@ -143,8 +143,8 @@ pub fn migrate_fleet(
                 .iter()
                 .map(|&i| {
                     let url = &members[i].url;
-                    scope.spawn(move || {
-                        let report = run_migrations_watching(
+                    let run = scope.spawn(move || {
+                        run_migrations_watching(
                             url,
                             folders,
                             phase,
@@ -152,31 +152,28 @@ pub fn migrate_fleet(
                             &[],
                             Some(limits),
                             &mut |_: &RunEvent| {},
-                        );
-                        (
-                            i,
-                            report.map(|r| r.applied.into_iter().map(|m| m.name).collect()),
                         )
-                    })
+                        .map(|r| r.applied.into_iter().map(|m| m.name).collect())
+                    });
+                    (i, run)
                 })
                 .collect();
+            // A run that panicked is that database's failure: its place is read after.
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        (
-                            usize::MAX,
-                            Err(OnlineError::Refused("a database's run panicked".into())),
-                        )
-                    })
+                .map(|(i, run)| {
+                    let result = run.join().unwrap_or_else(|_| {
+                        Err(OnlineError::Refused(
+                            "its run panicked (a defect of plumb); where it stands is read again below"
+                                .into(),
+                        ))
+                    });
+                    (i, result)
                 })
                 .collect()
         });
         for (i, result) in results {
-            let Some(outcome) = outcomes.get_mut(i) else {
-                halted = true;
-                continue;
-            };
+            let outcome = &mut outcomes[i];
             outcome.skipped = false;
             match result {
                 Ok(applied) => outcome.applied = applied,

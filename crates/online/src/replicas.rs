@@ -327,27 +327,41 @@ fn conflicts(conn: &mut PgConnection) -> QueryResult<i64> {
 
 /// After a migration committed on `primary`: each standby's replay of it, and what it cost.
 /// A query the replay cancelled is counted once its session has gone; a replay that waited
-/// for the standby's queries is given a second for that count to show.
+/// for the standby's queries is given a second for that count to show. The migration has
+/// committed: a failure to read is each standby's report, never the run's failure.
 pub fn after_migration(
     primary: &mut PgConnection,
     standbys: &mut [WatchedStandby],
-) -> QueryResult<Vec<StandbyReplay>> {
+) -> Vec<StandbyReplay> {
     #[derive(QueryableByName)]
     struct Lsn {
         #[diesel(sql_type = Text)]
         lsn: String,
     }
     if standbys.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let committed = std::time::Instant::now();
-    let lsn = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
-        .get_result::<Lsn>(primary)?
-        .lsn;
-    Ok(standbys
-        .iter_mut()
-        .map(|standby| replay_of(standby, &lsn, committed))
-        .collect())
+    let lsn =
+        diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn").get_result::<Lsn>(primary);
+    match lsn {
+        Ok(Lsn { lsn }) => standbys
+            .iter_mut()
+            .map(|standby| replay_of(standby, &lsn, committed))
+            .collect(),
+        Err(error) => standbys
+            .iter()
+            .map(|standby| StandbyReplay {
+                standby: standby.url.describe(),
+                delay: None,
+                conflicts: 0,
+                error: Some(format!(
+                    "the primary's WAL position could not be read after the migration: {}",
+                    plumb_pg::one_line(&error.to_string())
+                )),
+            })
+            .collect(),
+    }
 }
 
 fn replay_of(

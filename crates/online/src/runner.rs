@@ -283,8 +283,7 @@ pub fn run_migrations_watching(
                 ),
             });
         }
-        let standbys = crate::replicas::after_migration(&mut session.conn, &mut watched)
-            .map_err(query("reading the primary's WAL position"))?;
+        let standbys = crate::replicas::after_migration(&mut session.conn, &mut watched);
         let run = MigrationRun {
             standbys,
             name: folder.name.clone(),
