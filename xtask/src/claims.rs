@@ -215,6 +215,38 @@ const PROBES: &[Probe] = &[
         claim: Claim::AccessExclusive,
     },
     Probe {
+        rule: "attach-partition-scan",
+        what: "ATTACH PARTITION of an empty table beside a DEFAULT partition with rows",
+        setup: "ALTER TABLE t RENAME TO t_plain;\n\
+                CREATE TABLE p (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
+                CREATE TABLE t PARTITION OF p DEFAULT;\n\
+                INSERT INTO p SELECT g, g FROM generate_series(1, 5000) g;\n\
+                CREATE TABLE p_next (id bigint NOT NULL, a integer);",
+        sql: "ALTER TABLE p ATTACH PARTITION p_next FOR VALUES FROM (100000) TO (200000);",
+        claim: Claim::ScanBlockingWrites,
+    },
+    Probe {
+        rule: "create-partition-blocking",
+        what: "CREATE TABLE ... PARTITION OF (the partitioned table watched)",
+        setup: "ALTER TABLE t RENAME TO t_plain;\n\
+                CREATE TABLE t (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
+                CREATE TABLE t_low PARTITION OF t FOR VALUES FROM (1) TO (100000);\n\
+                INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g;",
+        sql: "CREATE TABLE t_high PARTITION OF t FOR VALUES FROM (100000) TO (200000);",
+        claim: Claim::AccessExclusive,
+    },
+    Probe {
+        rule: "create-partition-blocking",
+        what: "CREATE TABLE on its own, then ATTACH PARTITION (the partitioned table watched)",
+        setup: "ALTER TABLE t RENAME TO t_plain;\n\
+                CREATE TABLE t (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
+                CREATE TABLE t_low PARTITION OF t FOR VALUES FROM (1) TO (100000);\n\
+                INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g;",
+        sql: "CREATE TABLE t_high (id bigint NOT NULL, a integer);\n\
+              ALTER TABLE t ATTACH PARTITION t_high FOR VALUES FROM (100000) TO (200000);",
+        claim: Claim::AccessExclusive,
+    },
+    Probe {
         rule: "drop-index-not-concurrent",
         what: "DROP INDEX",
         setup: "",

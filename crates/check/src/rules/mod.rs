@@ -54,6 +54,7 @@ pub const RULES: &[Rule] = &[
     m::index_concurrently_partitioned::RULE,
     m::attach_partition_scan::RULE,
     m::detach_partition_blocking::RULE,
+    m::create_partition_blocking::RULE,
     l::LIVE_MIGRATION_FAILED,
     l::LIVE_DOWN_NOT_REVERSING,
     l::LIVE_REPLAY_MISMATCH,

@@ -32,6 +32,8 @@ pub enum StatementKind {
         partitioned: bool,
         /// `PARTITION OF parent`: a partition, with its parent's columns.
         partition_of: Option<String>,
+        /// `PARTITION OF parent DEFAULT`: the partition of rows no other takes.
+        default_partition: bool,
     },
     /// `CREATE TABLE ... AS`, `SELECT ... INTO`, `CREATE [MATERIALIZED] VIEW`: a relation with
     /// the columns a query yields (renamed by an explicit column list).
@@ -207,9 +209,10 @@ pub enum Action {
         from: String,
         to: String,
     },
-    /// `ATTACH PARTITION t FOR VALUES ...`.
+    /// `ATTACH PARTITION t FOR VALUES ...` or `... DEFAULT`.
     AttachPartition {
         partition: String,
+        default: bool,
     },
     /// `DETACH PARTITION t [CONCURRENTLY]`.
     DetachPartition {
@@ -1171,6 +1174,7 @@ fn create_table(node: &SyntaxNode) -> StatementKind {
         partition_of: child(node, &[K::PARTITION_OF])
             .and_then(|of| child(&of, &[K::TABLE_NAME_REF]))
             .map(|n| relation_name(&n)),
+        default_partition: child(node, &[K::PARTITION_DEFAULT]).is_some(),
     }
 }
 
@@ -1468,6 +1472,7 @@ fn action(node: &SyntaxNode) -> Option<Action> {
     Some(match node.kind() {
         K::ATTACH_PARTITION => Action::AttachPartition {
             partition: partition(),
+            default: child(node, &[K::PARTITION_DEFAULT]).is_some(),
         },
         K::DETACH_PARTITION => Action::DetachPartition {
             partition: partition(),

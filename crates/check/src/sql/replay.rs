@@ -241,6 +241,7 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
             constraints,
             partitioned,
             partition_of,
+            default_partition,
             ..
         } => {
             let table = &schema.resolve(table);
@@ -257,6 +258,7 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
                     name: table.clone(),
                     columns: inherited,
                     partitioned: *partitioned,
+                    default_partition: *default_partition && parent.is_some(),
                     partition_of: parent,
                     ..Table::default()
                 }),
@@ -432,16 +434,18 @@ fn bare_type(name: &str) -> &str {
 
 fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
     match action {
-        Action::AttachPartition { partition } => {
+        Action::AttachPartition { partition, default } => {
             let partition = schema.resolve(partition);
             if let Some(t) = schema.table_mut(&partition) {
                 t.partition_of = Some(table.to_owned());
+                t.default_partition = *default;
             }
         }
         Action::DetachPartition { partition, .. } => {
             let partition = schema.resolve(partition);
             if let Some(t) = schema.table_mut(&partition) {
                 t.partition_of = None;
+                t.default_partition = false;
             }
         }
         Action::AddColumn(def) => add_column(schema, table, def),

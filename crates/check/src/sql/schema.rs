@@ -196,6 +196,8 @@ pub struct Table {
     pub partitioned: bool,
     /// The partitioned table it is a partition of.
     pub partition_of: Option<String>,
+    /// It is its parent's DEFAULT partition: adding a partition scans it.
+    pub default_partition: bool,
 }
 
 impl Table {
@@ -295,6 +297,14 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// The DEFAULT partition of the partitioned table `parent`, by name.
+    pub fn default_partition_of(&self, parent: &str) -> Option<&str> {
+        self.tables
+            .values()
+            .find(|t| t.default_partition && t.partition_of.as_deref() == Some(parent))
+            .map(|t| t.name.as_str())
+    }
+
     /// The partitions of `table`, by name, in name order.
     pub fn partitions_of(&self, table: &str) -> Vec<String> {
         self.tables

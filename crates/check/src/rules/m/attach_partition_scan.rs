@@ -1,6 +1,8 @@
-//! ATTACH PARTITION scans the table it attaches, to prove every row belongs in the partition,
-//! under ACCESS EXCLUSIVE on that table (and, before PostgreSQL 12, on the partitioned table):
-//! unless a validated CHECK constraint already proves it.
+//! Adding a partition scans: ATTACH PARTITION reads every row of the table it attaches, to prove
+//! each belongs in the partition, under ACCESS EXCLUSIVE on that table (and, before PostgreSQL
+//! 12, on the partitioned table); and any new partition makes PostgreSQL read the DEFAULT
+//! partition, under ACCESS EXCLUSIVE on it, for rows the new one would take. A validated CHECK
+//! that proves the answer spares each scan.
 
 use super::{Context, Hit};
 use crate::finding::{Rule, Severity};
@@ -11,7 +13,7 @@ pub const RULE: Rule = Rule {
     code: "M022",
     name: "attach-partition-scan",
     severity: Severity::Error,
-    summary: "ATTACH PARTITION of a table in use scans it under ACCESS EXCLUSIVE",
+    summary: "ATTACH PARTITION scans a table in use under ACCESS EXCLUSIVE",
 };
 
 const HELP: &str = "first ADD CONSTRAINT ... CHECK (<the partition's bound as a condition, with the key IS NOT NULL>) NOT VALID on the table, VALIDATE it in a later migration (reads and writes go on), then ATTACH PARTITION: PostgreSQL skips the scan when a validated CHECK implies the bound; drop the CHECK after";
@@ -21,41 +23,69 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
         return;
     };
     for (range, action) in actions {
-        let Action::AttachPartition { partition } = action else {
+        let Action::AttachPartition { partition, default } = action else {
             continue;
         };
         let key = schema.resolve(partition);
         // A table this migration created has no rows to scan and no readers to block.
-        if !cx.is_existing(partition) || !cx.is_existing(&key) {
-            continue;
+        if cx.is_existing(partition) && cx.is_existing(&key) && !proven(schema, &key) {
+            let parent_lock = if cx.pg_version >= 12 {
+                format!("SHARE UPDATE EXCLUSIVE on `{table}`")
+            } else {
+                format!(
+                    "ACCESS EXCLUSIVE on `{table}` too (PostgreSQL {} attaches under it)",
+                    cx.pg_version
+                )
+            };
+            hits.push(Hit::new(
+                RULE,
+                *range,
+                format!(
+                    "ATTACH PARTITION {partition} scans every row of `{partition}` to prove it belongs in the partition, under ACCESS EXCLUSIVE on `{partition}` and {parent_lock}: reads and writes of `{partition}` wait until the scan ends"
+                ),
+                HELP,
+            ));
         }
-        // Whether the CHECK implies the bound is PostgreSQL's proof; a validated CHECK is
-        // taken as the safe sequence followed.
-        let proven = schema.tables.get(&key).is_some_and(|t| {
-            t.constraints
-                .iter()
-                .any(|c| c.kind == ConstraintKind::Check && c.validated)
-        });
-        if proven {
-            continue;
+        if !default && let Some(scanned) = default_scanned(cx, schema, table) {
+            hits.push(default_hit(*range, table, scanned));
         }
-        let parent_lock = if cx.pg_version >= 12 {
-            format!("SHARE UPDATE EXCLUSIVE on `{table}`")
-        } else {
-            format!(
-                "ACCESS EXCLUSIVE on `{table}` too (PostgreSQL {} attaches under it)",
-                cx.pg_version
-            )
-        };
-        hits.push(Hit::new(
-            RULE,
-            *range,
-            format!(
-                "ATTACH PARTITION {partition} scans every row of `{partition}` to prove it belongs in the partition, under ACCESS EXCLUSIVE on `{partition}` and {parent_lock}: reads and writes of `{partition}` wait until the scan ends"
-            ),
-            HELP,
-        ));
     }
+}
+
+/// A validated CHECK on `table`. Whether it implies the bound is PostgreSQL's proof; one is
+/// taken as the safe sequence followed.
+fn proven(schema: &Schema, table: &str) -> bool {
+    schema.tables.get(table).is_some_and(|t| {
+        t.constraints
+            .iter()
+            .any(|c| c.kind == ConstraintKind::Check && c.validated)
+    })
+}
+
+/// The DEFAULT partition of `parent` that adding a partition scans: one the live release has
+/// (not this migration's own), without a validated CHECK.
+pub(super) fn default_scanned<'s>(
+    cx: &Context,
+    schema: &'s Schema,
+    parent: &str,
+) -> Option<&'s str> {
+    schema
+        .default_partition_of(&schema.resolve(parent))
+        .filter(|d| cx.is_existing(d) && !proven(schema, d))
+}
+
+/// The finding for the scan of `parent`'s DEFAULT partition `scanned`.
+pub(super) fn default_hit(range: crate::sql::parse::Range, parent: &str, scanned: &str) -> Hit {
+    Hit::new(
+        RULE,
+        range,
+        format!(
+            "a new partition of `{parent}` makes PostgreSQL scan its DEFAULT partition `{scanned}` for rows the new one would take, under ACCESS EXCLUSIVE on `{scanned}`: reads and writes of `{scanned}` wait until the scan ends"
+        ),
+        format!(
+            "first ADD CONSTRAINT ... CHECK (<a condition that excludes the new partition's bound>) NOT VALID on `{scanned}`, VALIDATE it in a later migration, then add the partition: PostgreSQL skips the scan when a validated CHECK proves no row of `{scanned}` belongs in it; or keep the DEFAULT partition empty"
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -119,5 +149,52 @@ mod tests {
             ),
         ]);
         assert!(codes(&report).contains(&RULE.code), "{}", human(&report));
+    }
+
+    #[test]
+    fn a_new_partition_scans_the_default_partition_the_release_has() {
+        let with_default = format!(
+            "{PARENT}CREATE TABLE ledger_rest PARTITION OF ledger DEFAULT;\nCREATE TABLE ledger_next (id bigint PRIMARY KEY, email varchar(100) NOT NULL, note text, amount numeric(10, 2));\n"
+        );
+        let attach = format!(
+            "{TIMEOUT}ALTER TABLE ledger ATTACH PARTITION ledger_next FOR VALUES FROM (0) TO (10);\n"
+        );
+        let report = check(&[M("ledger", &with_default, None), M("attach", &attach, None)]);
+        let messages: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == RULE.code)
+            .map(|f| f.message.as_str())
+            .collect();
+        // ledger_next is the release's too (made by an earlier migration), and has no CHECK.
+        assert_eq!(messages.len(), 2, "{}", human(&report));
+        assert!(
+            messages[1].contains("DEFAULT partition `ledger_rest`"),
+            "{messages:?}"
+        );
+        // The DEFAULT partition made in the same migration holds nothing yet.
+        let report = check(&[M(
+            "ledger",
+            &format!(
+                "{TIMEOUT}{with_default}ALTER TABLE ledger ATTACH PARTITION ledger_next FOR VALUES FROM (0) TO (10);\n"
+            ),
+            None,
+        )]);
+        assert!(!codes(&report).contains(&RULE.code), "{}", human(&report));
+        // Attaching the DEFAULT partition itself scans no other.
+        let report = check(&[
+            M("ledger", PARENT, None),
+            M(
+                "rest",
+                "CREATE TABLE ledger_rest (id bigint PRIMARY KEY, email varchar(100) NOT NULL, note text, amount numeric(10, 2));\nALTER TABLE ledger_rest ADD CONSTRAINT ledger_rest_check CHECK (id >= 0);\n",
+                None,
+            ),
+            M(
+                "attach",
+                &format!("{TIMEOUT}ALTER TABLE ledger ATTACH PARTITION ledger_rest DEFAULT;\n"),
+                None,
+            ),
+        ]);
+        assert!(!codes(&report).contains(&RULE.code), "{}", human(&report));
     }
 }

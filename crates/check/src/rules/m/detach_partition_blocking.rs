@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
     summary: "DETACH PARTITION without CONCURRENTLY locks the whole partitioned table",
 };
 
-pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
+pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: &mut Vec<Hit>) {
     let StatementKind::AlterTable { table, actions, .. } = &statement.kind else {
         return;
     };
@@ -29,7 +29,14 @@ pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits:
         else {
             continue;
         };
-        let help = if cx.pg_version >= 14 {
+        let default = schema
+            .default_partition_of(&schema.resolve(table))
+            .filter(|d| *d != schema.resolve(partition));
+        let help = if let (true, Some(default)) = (cx.pg_version >= 14, default) {
+            format!(
+                "PostgreSQL refuses DETACH PARTITION ... CONCURRENTLY while `{table}` has a DEFAULT partition (`{default}`): detach alone in its migration, with a short lock_timeout so that a wait fails fast and is retried, at a quiet hour"
+            )
+        } else if cx.pg_version >= 14 {
             format!(
                 "use ALTER TABLE {table} DETACH PARTITION {partition} CONCURRENTLY (SHARE UPDATE EXCLUSIVE: queries go on), alone in a migration whose metadata.toml says run_in_transaction = false; PostgreSQL refuses it while `{table}` has a DEFAULT partition"
             )
@@ -53,7 +60,7 @@ pub(super) fn check(cx: &Context, _schema: &Schema, statement: &Statement, hits:
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::rules::m::testing::{M, NO_TX, TIMEOUT, rule, snapshot};
+    use crate::rules::m::testing::{M, NO_TX, TIMEOUT, check, human, rule, snapshot};
 
     const PARTITIONED: &str = "CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n";
 
@@ -89,5 +96,32 @@ mod tests {
             ],
         );
         snapshot!(RULE, human);
+    }
+
+    #[test]
+    fn with_a_default_partition_concurrently_is_not_the_advice() {
+        let report = check(&[
+            M(
+                "events",
+                &format!("{PARTITIONED}CREATE TABLE events_rest PARTITION OF events DEFAULT;\n"),
+                None,
+            ),
+            M(
+                "detach",
+                &format!("{TIMEOUT}ALTER TABLE events DETACH PARTITION events_2025;\n"),
+                None,
+            ),
+        ]);
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == RULE.code)
+            .collect();
+        assert_eq!(found.len(), 1, "{}", human(&report));
+        assert!(
+            found[0].help.contains("refuses") && found[0].help.contains("events_rest"),
+            "{}",
+            found[0].help
+        );
     }
 }

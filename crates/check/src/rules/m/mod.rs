@@ -8,6 +8,7 @@ pub mod attach_partition_scan;
 pub mod column_type_rewrite;
 pub mod concurrently_in_transaction;
 pub mod constraint_without_not_valid;
+pub mod create_partition_blocking;
 pub mod detach_partition_blocking;
 pub mod down_missing;
 pub mod drop_column_pre_deploy;
@@ -142,6 +143,7 @@ fn check_statement(cx: &Context, schema: &Schema, statement: &Statement, hits: &
     index_concurrently_partitioned::check(cx, schema, statement, hits);
     attach_partition_scan::check(cx, schema, statement, hits);
     detach_partition_blocking::check(cx, schema, statement, hits);
+    create_partition_blocking::check(cx, schema, statement, hits);
 }
 
 /// What a migration has done so far, beyond the schema.
