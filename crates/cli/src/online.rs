@@ -125,10 +125,25 @@ pub struct MigrateArgs {
     /// instead of DATABASE_URL: the first alone (the canary), then the others --wave at a
     /// time in parallel, halting after a wave in which any failed. Run again, it continues
     /// where it stopped.
-    #[arg(long, value_name = "FILE", conflicts_with = "standbys")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        group = "fleet_source",
+        conflicts_with = "standbys"
+    )]
     fleet: Option<PathBuf>,
+    /// Migrate the databases a query lists, run read-only on DATABASE_URL: one row each, its
+    /// first column a postgres:// URL or the name of a database on that server (`SELECT datname
+    /// FROM pg_database WHERE datname LIKE 'tenant_%' ORDER BY 1`); then as --fleet.
+    #[arg(
+        long,
+        value_name = "SQL",
+        group = "fleet_source",
+        conflicts_with = "standbys"
+    )]
+    fleet_query: Option<String>,
     /// Databases migrated at once after the canary.
-    #[arg(long, value_name = "N", default_value_t = 4, requires = "fleet", value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "fleet_source", value_parser = clap::value_parser!(u64).range(1..=256))]
     wave: u64,
     #[command(flatten)]
     replicas: ReplicaArgs,
@@ -537,9 +552,13 @@ fn migrate(args: MigrateArgs) -> Result<ExitCode, OnlineError> {
         PhaseArg::Post => Phase::PostDeploy,
         PhaseArg::All => Phase::All,
     };
-    if let Some(file) = &args.fleet {
+    let members = match (&args.fleet, &args.fleet_query) {
+        (Some(file), _) => Some(plumb_online::fleet::read_fleet(file)?),
+        (None, Some(sql)) => Some(plumb_online::fleet::query_fleet(&database_url()?, sql)?),
+        (None, None) => None,
+    };
+    if let Some(members) = members {
         let (settings, policy) = args.lock.settings_and_policy()?;
-        let members = plumb_online::fleet::read_fleet(file)?;
         let folders = MigrationFolders::read(&settings.migrations_dir)?;
         let wave = usize::try_from(args.wave).unwrap_or(4);
         let limits = args.replicas.limits();

@@ -862,3 +862,80 @@ fn a_fleet_is_migrated_canary_first_halts_at_a_failure_and_continues_when_run_ag
         "{stderr}"
     );
 }
+
+/// `migrate --fleet-query`: the fleet is what a read-only query on DATABASE_URL lists, by
+/// database name on that server or by URL.
+#[test]
+fn a_fleet_listed_by_a_query_is_migrated_like_a_fleet_file() {
+    let server = PgServer::shared().unwrap();
+    let control = TestDatabase::empty(server).unwrap();
+    let tenants: Vec<TestDatabase<'_>> = (0..2)
+        .map(|_| TestDatabase::empty(server).unwrap())
+        .collect();
+    let workspace = tempfile::tempdir().unwrap();
+    write_migration(
+        workspace.path(),
+        "2026-01-01-000000-0000_items",
+        "CREATE TABLE items (id bigint PRIMARY KEY);\n",
+        "DROP TABLE items;\n",
+    );
+    let names: Vec<String> = tenants
+        .iter()
+        .map(|t| t.url().database().unwrap())
+        .collect();
+    // One by name, one by URL, as a control table would hold them.
+    control
+        .connect()
+        .unwrap()
+        .batch_execute(&format!(
+            "CREATE TABLE tenants (position int, target text); \
+             INSERT INTO tenants VALUES (1, '{}'), (2, '{}')",
+            names[0],
+            tenants[1].url().expose()
+        ))
+        .unwrap();
+    let run = |sql: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_plumb"))
+            .args(["migrate", "--workspace"])
+            .arg(workspace.path())
+            .args(["--fleet-query", sql])
+            .env("DATABASE_URL", control.url().expose())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        text(&output)
+    };
+    let (code, stdout, stderr) = run("SELECT target FROM tenants ORDER BY position");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for tenant in &tenants {
+        assert!(
+            stdout.contains(&format!("  {}: up to date", tenant.url().describe())),
+            "{stdout}"
+        );
+        let mut conn = tenant.connect().unwrap();
+        diesel::sql_query("SELECT 1 FROM items")
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert!(
+        stdout.contains(&format!(
+            "fleet: the canary: {}",
+            tenants[0].url().describe()
+        )),
+        "{stdout}"
+    );
+    // The control database is not a member: nothing was applied to it.
+    let mut conn = control.connect().unwrap();
+    assert!(
+        diesel::sql_query("SELECT 1 FROM items")
+            .execute(&mut conn)
+            .is_err()
+    );
+    // A row that is no database, and a query with no row, are input errors naming the row.
+    let (code, _, stderr) = run("SELECT NULL::text");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("row 1 is NULL"), "{stderr}");
+    let (code, _, stderr) = run("SELECT target FROM tenants WHERE false");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("returned no database"), "{stderr}");
+}

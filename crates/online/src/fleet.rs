@@ -9,12 +9,81 @@ use crate::runner::{Phase, RunEvent, pending_migrations, run_migrations_watching
 use crate::{DatabaseUrl, OnlineError, Result};
 use plumb_pg::MigrationFolders;
 
-/// One database of the fleet, as its file names it.
+/// One database of the fleet, as its file or its query names it.
 #[derive(Debug, Clone)]
 pub struct Member {
     pub url: DatabaseUrl,
-    /// Its line in the fleet file.
+    /// Its line in the fleet file, or its row of the fleet query.
     pub line: usize,
+}
+
+/// The fleet a query lists, run read-only on `url` (the control database): one row per
+/// database, its first column a `postgres://` URL or the name of a database on `url`'s server
+/// (`SELECT datname FROM pg_database WHERE datname LIKE 'tenant_%'`). A value is never shown
+/// (it may hold a password): an error names its row.
+pub fn query_fleet(url: &DatabaseUrl, sql: &str) -> Result<Vec<Member>> {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        member: Option<String>,
+    }
+    let mut conn = url.connect()?;
+    let failed = |source| OnlineError::Query {
+        context: "running the fleet query".to_owned(),
+        target: url.describe(),
+        source,
+    };
+    // The query is a subquery, so it is one SELECT; and its transaction cannot write.
+    let wrapped = format!(
+        "SELECT plumb_member::text AS member FROM ({}) AS fleet(plumb_member)",
+        sql.trim().trim_end_matches(';')
+    );
+    let rows: Vec<Row> = conn
+        .transaction(|conn| {
+            conn.batch_execute("SET TRANSACTION READ ONLY")?;
+            diesel::sql_query(&wrapped).load(conn)
+        })
+        .map_err(failed)?;
+    let mut members = Vec::new();
+    for (index, row) in rows.into_iter().enumerate() {
+        let row_number = index + 1;
+        let value = row.member.ok_or_else(|| {
+            OnlineError::Invalid(format!(
+                "the fleet query: row {row_number} is NULL, not a database"
+            ))
+        })?;
+        let value = value.trim();
+        let member_url = if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            DatabaseUrl::parse(value).map_err(|error| {
+                OnlineError::Invalid(format!(
+                    "the fleet query: row {row_number}: not a database URL ({})",
+                    match error {
+                        OnlineError::InvalidUrl { reason } => reason,
+                        other => other.to_string(),
+                    }
+                ))
+            })?
+        } else if value.is_empty() {
+            return Err(OnlineError::Invalid(format!(
+                "the fleet query: row {row_number} is empty, not a database"
+            )));
+        } else {
+            url.with_database(value)
+        };
+        members.push(Member {
+            url: member_url,
+            line: row_number,
+        });
+    }
+    if members.is_empty() {
+        return Err(OnlineError::Invalid(format!(
+            "the fleet query returned no database (run on {})",
+            url.describe()
+        )));
+    }
+    Ok(members)
 }
 
 /// Reads a fleet file: one `postgres://` URL per line; blank lines and `#` comments ignored.
