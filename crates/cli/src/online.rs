@@ -213,7 +213,7 @@ pub struct BackfillArgs {
     /// SQL true for rows still to fill (default: `<column> IS NULL`).
     #[arg(long = "where", value_name = "SQL")]
     pending: Option<String>,
-    /// The key to walk in order: NOT NULL and the first column of a unique index (default: id).
+    /// The key to walk in order: a NOT NULL single-column unique key, or the first column of the primary key (default: id).
     #[arg(long)]
     key: Option<String>,
     /// Names the job and its progress row (default: `<table>.<column>`; a file's job is named

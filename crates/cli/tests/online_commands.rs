@@ -905,7 +905,7 @@ fn a_fleet_listed_by_a_query_is_migrated_like_a_fleet_file() {
             .unwrap();
         text(&output)
     };
-    let (code, stdout, stderr) = run("SELECT target FROM tenants ORDER BY position");
+    let (code, stdout, stderr) = run("SELECT target FROM tenants ORDER BY position -- the tenants");
     assert_eq!(code, 0, "{stdout}{stderr}");
     for tenant in &tenants {
         assert!(

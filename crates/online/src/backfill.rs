@@ -26,9 +26,9 @@ pub struct Backfill {
     /// Names the job and its progress row: run it again under the same name to resume.
     pub name: String,
     pub table: String,
-    /// The key walked in order: NOT NULL and the first column of a unique index (the primary
-    /// key, or its first column on a partitioned table). Batches are ranges of it, so rows that
-    /// share a value go in one batch.
+    /// The key walked in order: a NOT NULL single-column unique key, or the first column of the
+    /// primary key (a partitioned table's). Batches are ranges of it, so rows that share a value
+    /// go in one batch.
     pub key: String,
     pub column: String,
     /// SQL for the new value, evaluated on the row (`lower(email)`, `'unknown'`).
@@ -705,10 +705,12 @@ fn register(
     Ok(recorded.batches > 0)
 }
 
-/// The SQL type of the key, checked to be NOT NULL and the first column of a unique index.
-/// Uniqueness is not what the walk needs (a batch takes every row up to its last key, however
-/// many share it); it keeps a batch near its size. A partitioned table's primary key holds the
-/// partition key too: `(id, created_at)` is what its partitions have, and `id` walks them.
+/// The SQL type of the key, checked to be NOT NULL and a single-column unique index, or the
+/// first column of the primary key. Uniqueness is not what the walk needs (a batch takes every
+/// row up to its last key, however many share it); it keeps a batch near its size, and a batch
+/// cannot be split below the rows of one key. A partitioned table's primary key holds the
+/// partition key too: `(id, created_at)` is what its partitions have, and `id` walks them; the
+/// first column of another unique index (`UNIQUE (tenant_id, email)`) may group a whole tenant.
 fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
     #[derive(QueryableByName)]
     struct Key {
@@ -722,7 +724,7 @@ fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
     let key: Option<Key> = diesel::sql_query(
         "SELECT format_type(a.atttypid, a.atttypmod) AS key_type, \
          a.attnotnull AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indisvalid \
-                 AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS unique, \
+                 AND (i.indnkeyatts = 1 OR i.indisprimary) AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS unique, \
          EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = a.attrelid AND t.attname = $3 AND NOT t.attisdropped) AS target_exists \
          FROM pg_attribute a WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attname = $2 AND NOT a.attisdropped",
     )
@@ -740,7 +742,7 @@ fn key_type(conn: &mut PgConnection, b: &Backfill) -> Result<String> {
         None if !table_exists(conn, &b.table)? => format!("table {} does not exist", b.table),
         None => format!("{}.{} does not exist", b.table, b.key),
         Some(k) if !k.unique => format!(
-            "{}.{} is not NOT NULL and the first column of a unique index: keyset batches need one (the primary key)",
+            "{}.{} is neither a NOT NULL single-column unique key nor the first column of the primary key: keyset batches need one",
             b.table, b.key
         ),
         Some(k) if !k.target_exists => format!("{}.{} does not exist", b.table, b.column),

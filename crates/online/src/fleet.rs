@@ -35,9 +35,10 @@ pub fn query_fleet(url: &DatabaseUrl, sql: &str) -> Result<Vec<Member>> {
         target: url.describe(),
         source,
     };
-    // The query is a subquery, so it is one SELECT; and its transaction cannot write.
+    // The query is a subquery, so it is one SELECT; and its transaction cannot write. The
+    // line break ends a `--` comment the query may end with.
     let wrapped = format!(
-        "SELECT plumb_member::text AS member FROM ({}) AS fleet(plumb_member)",
+        "SELECT plumb_member::text AS member FROM ({}\n) AS fleet(plumb_member)",
         sql.trim().trim_end_matches(';')
     );
     let rows: Vec<Row> = conn

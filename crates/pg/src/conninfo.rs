@@ -57,20 +57,45 @@ impl DatabaseUrl {
         Self { url }
     }
 
-    /// The same server and credentials, another database.
+    /// The same server and credentials, another database. A `dbname` parameter goes: libpq
+    /// would take it over the path, and connect to the first database again.
     pub fn with_database(&self, database: &str) -> Self {
         let mut url = self.url.clone();
-        url.set_path(database);
+        if url.query_pairs().any(|(key, _)| key == "dbname") {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(key, _)| key != "dbname")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            if kept.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(&kept);
+            }
+        }
+        // Every byte but the unreserved ones escaped: libpq decodes the path, so a `%` or a
+        // `/` in the name must reach it encoded.
+        let encoded: String = database
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        url.set_path(&encoded);
         Self { url }
     }
 
-    /// The database named in the URL; libpq defaults it to the user name.
+    /// The database named in the URL, as libpq reads it (a `dbname` parameter over the path);
+    /// libpq defaults it to the user name.
     pub fn database(&self) -> Option<String> {
         let path = self.url.path().trim_start_matches('/');
         let decoded = percent_decode(path);
-        (!decoded.is_empty())
-            .then_some(decoded)
-            .or_else(|| self.query("dbname"))
+        self.query("dbname")
+            .or_else(|| (!decoded.is_empty()).then_some(decoded))
     }
 
     /// "host H port P, database D": what messages say about the server.
@@ -203,6 +228,23 @@ mod tests {
         let other = url.with_database("two");
         assert_eq!(other.expose(), "postgresql://u@h/two?sslmode=disable");
         assert_eq!(other.database().as_deref(), Some("two"));
+    }
+
+    #[test]
+    fn with_database_overrides_a_dbname_parameter_and_encodes_the_name() {
+        let url =
+            DatabaseUrl::parse("postgresql://u@h/?host=/run/postgresql&dbname=control").unwrap();
+        assert_eq!(url.database().as_deref(), Some("control"));
+        let other = url.with_database("tenant 50%/a");
+        assert_eq!(other.database().as_deref(), Some("tenant 50%/a"));
+        assert!(!other.expose().contains("control"), "{}", other.expose());
+        assert!(
+            other
+                .describe()
+                .starts_with("host /run/postgresql port 5432"),
+            "{}",
+            other.describe()
+        );
     }
 
     #[test]
