@@ -163,9 +163,21 @@ pub fn read_bytes_within(path: &Path, within: &Path) -> Result<Option<Vec<u8>>, 
     if !meta.is_file() {
         return Err(not_a_file());
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
-    // Through `take`: `File`'s own `read_to_end` asks the size and the position again, two
-    // more system calls per file, and the size is already known.
+    // The size is known: one read for the whole file, then one that finds its end (through
+    // `take`, since `File`'s own `read_to_end` asks the size and the position again).
+    let size = usize::try_from(meta.len()).unwrap_or(0);
+    let mut bytes = vec![0; size];
+    let mut filled = 0;
+    while filled < size {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadError::io(path, e)),
+        }
+    }
+    bytes.truncate(filled);
+    // What was written since the size was read.
     Read::by_ref(&mut file)
         .take(u64::MAX)
         .read_to_end(&mut bytes)

@@ -30,6 +30,8 @@ pub enum StatementKind {
         if_not_exists: bool,
         /// `PARTITION BY ...`: a partitioned table, which holds no rows of its own.
         partitioned: bool,
+        /// The columns it is partitioned by; empty when one of its keys is an expression.
+        partition_key: Vec<String>,
         /// `PARTITION OF parent`: a partition, with its parent's columns.
         partition_of: Option<String>,
         /// `PARTITION OF parent DEFAULT`: the partition of rows no other takes.
@@ -1171,11 +1173,30 @@ fn create_table(node: &SyntaxNode) -> StatementKind {
         constraints,
         if_not_exists: child(node, &[K::IF_NOT_EXISTS]).is_some(),
         partitioned: child(node, &[K::PARTITION_BY]).is_some(),
+        partition_key: partition_key(node),
         partition_of: child(node, &[K::PARTITION_OF])
             .and_then(|of| child(&of, &[K::TABLE_NAME_REF]))
             .map(|n| relation_name(&n)),
         default_partition: child(node, &[K::PARTITION_DEFAULT]).is_some(),
     }
+}
+
+/// The columns of `PARTITION BY RANGE (a, b)`; none when a key is an expression.
+fn partition_key(node: &SyntaxNode) -> Vec<String> {
+    let Some(items) =
+        child(node, &[K::PARTITION_BY]).and_then(|by| child(&by, &[K::PARTITION_ITEM_LIST]))
+    else {
+        return Vec::new();
+    };
+    let mut columns = Vec::new();
+    for item in items.children().filter(|n| n.kind() == K::PARTITION_ITEM) {
+        let parts: Vec<SyntaxNode> = item.children().collect();
+        match parts.as_slice() {
+            [name] if name.kind() == K::NAME_REF => columns.push(ident(&name.text().to_string())),
+            _ => return Vec::new(),
+        }
+    }
+    columns
 }
 
 fn type_node(node: &SyntaxNode) -> Option<SyntaxNode> {

@@ -240,6 +240,7 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
             columns,
             constraints,
             partitioned,
+            partition_key,
             partition_of,
             default_partition,
             ..
@@ -258,6 +259,7 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
                     name: table.clone(),
                     columns: inherited,
                     partitioned: *partitioned,
+                    partition_key: partition_key.clone(),
                     default_partition: *default_partition && parent.is_some(),
                     partition_of: parent,
                     ..Table::default()
@@ -374,8 +376,10 @@ pub fn apply_effective(schema: &mut Schema, statement: &StatementKind) {
             }
         }
         StatementKind::DropTable { tables, .. } => {
-            for table in tables {
-                let table = schema.resolve(table);
+            // A partitioned table's partitions go with it, theirs too.
+            let mut gone: Vec<String> = tables.iter().map(|t| schema.resolve(t)).collect();
+            while let Some(table) = gone.pop() {
+                gone.extend(schema.partitions_of(&table));
                 schema.tables.remove(&table);
                 schema.drop_indexes_of(&table);
             }
@@ -466,6 +470,11 @@ fn apply_action(schema: &mut Schema, table: &str, action: &Action) {
             if let Some(mut moved) = schema.tables.remove(table) {
                 Arc::make_mut(&mut moved).name = to.clone();
                 schema.tables.insert(to.clone(), moved);
+            }
+            for partition in schema.partitions_of(table) {
+                if let Some(t) = schema.table_mut(&partition) {
+                    t.partition_of = Some(to.clone());
+                }
             }
             let moved: Vec<String> = schema
                 .indexes

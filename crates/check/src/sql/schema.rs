@@ -194,6 +194,8 @@ pub struct Table {
     pub set_by_trigger: Vec<String>,
     /// `PARTITION BY`: it holds no rows; its partitions do.
     pub partitioned: bool,
+    /// The columns it is partitioned by; empty when it is not, or when a key is an expression.
+    pub partition_key: Vec<String>,
     /// The partitioned table it is a partition of.
     pub partition_of: Option<String>,
     /// It is its parent's DEFAULT partition: adding a partition scans it.

@@ -27,8 +27,9 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
             continue;
         };
         let key = schema.resolve(partition);
+        let parent = schema.resolve(table);
         // A table this migration created has no rows to scan and no readers to block.
-        if cx.is_existing(partition) && cx.is_existing(&key) && !proven(schema, &key) {
+        if cx.is_existing(partition) && cx.is_existing(&key) && !proven(schema, &key, &parent) {
             let parent_lock = if cx.pg_version >= 12 {
                 format!("SHARE UPDATE EXCLUSIVE on `{table}`")
             } else {
@@ -52,13 +53,20 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
     }
 }
 
-/// A validated CHECK on `table`. Whether it implies the bound is PostgreSQL's proof; one is
-/// taken as the safe sequence followed.
-fn proven(schema: &Schema, table: &str) -> bool {
+/// A validated CHECK on `table` that reads every column `parent` is partitioned by (any
+/// validated CHECK when a key is an expression). Whether it implies the bound is PostgreSQL's
+/// proof; such a CHECK is taken as the safe sequence followed.
+fn proven(schema: &Schema, table: &str, parent: &str) -> bool {
+    let key: &[String] = schema
+        .tables
+        .get(parent)
+        .map_or(&[], |p| p.partition_key.as_slice());
     schema.tables.get(table).is_some_and(|t| {
-        t.constraints
-            .iter()
-            .any(|c| c.kind == ConstraintKind::Check && c.validated)
+        t.constraints.iter().any(|c| {
+            c.kind == ConstraintKind::Check
+                && c.validated
+                && key.iter().all(|column| c.columns.contains(column))
+        })
     })
 }
 
@@ -69,9 +77,10 @@ pub(super) fn default_scanned<'s>(
     schema: &'s Schema,
     parent: &str,
 ) -> Option<&'s str> {
+    let parent = schema.resolve(parent);
     schema
-        .default_partition_of(&schema.resolve(parent))
-        .filter(|d| cx.is_existing(d) && !proven(schema, d))
+        .default_partition_of(&parent)
+        .filter(|d| cx.is_existing(d) && !proven(schema, d, &parent))
 }
 
 /// The finding for the scan of `parent`'s DEFAULT partition `scanned`.
@@ -127,6 +136,65 @@ mod tests {
             ],
         );
         snapshot!(RULE, human);
+    }
+
+    #[test]
+    fn a_dropped_partitioned_table_takes_its_default_partition_with_it() {
+        let report = check(&[
+            M(
+                "ledger",
+                &format!("{PARENT}CREATE TABLE ledger_rest PARTITION OF ledger DEFAULT;\n"),
+                None,
+            ),
+            M(
+                "again",
+                &format!("{TIMEOUT}DROP TABLE ledger;\n{PARENT}"),
+                None,
+            ),
+            M(
+                "next",
+                "CREATE TABLE ledger_next (id bigint PRIMARY KEY, email varchar(100) NOT NULL, note text, amount numeric(10, 2));\n",
+                None,
+            ),
+            M(
+                "attach",
+                &format!(
+                    "{TIMEOUT}ALTER TABLE ledger ATTACH PARTITION ledger_next FOR VALUES FROM (0) TO (10);\n"
+                ),
+                None,
+            ),
+        ]);
+        assert!(report.schema.tables.get("ledger_rest").is_none());
+        assert!(
+            !report
+                .findings
+                .iter()
+                .any(|f| f.message.contains("DEFAULT partition")),
+            "{}",
+            human(&report)
+        );
+    }
+
+    #[test]
+    fn a_check_of_other_columns_proves_nothing() {
+        let report = check(&[
+            M("ledger", PARENT, None),
+            M(
+                "check",
+                &format!(
+                    "{TIMEOUT}ALTER TABLE accounts ADD CONSTRAINT accounts_amount CHECK (amount >= 0) NOT VALID;\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_amount;\n"
+                ),
+                None,
+            ),
+            M(
+                "attach",
+                &format!(
+                    "{TIMEOUT}ALTER TABLE ledger ATTACH PARTITION accounts FOR VALUES FROM (0) TO (1000000);\n"
+                ),
+                None,
+            ),
+        ]);
+        assert!(codes(&report).contains(&RULE.code), "{}", human(&report));
     }
 
     #[test]

@@ -17,21 +17,34 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
     let StatementKind::AlterTable { table, actions, .. } = &statement.kind else {
         return;
     };
-    // A partitioned table this migration created has no readers yet.
-    if !cx.is_existing(table) {
-        return;
-    }
+    // PostgreSQL refuses DETACH ... CONCURRENTLY whenever the table has a DEFAULT partition,
+    // the one detached included.
+    let default = schema.default_partition_of(&schema.resolve(table));
     for (range, action) in actions {
         let Action::DetachPartition {
             partition,
-            concurrently: false,
+            concurrently,
         } = action
         else {
             continue;
         };
-        let default = schema
-            .default_partition_of(&schema.resolve(table))
-            .filter(|d| *d != schema.resolve(partition));
+        if *concurrently {
+            if let Some(default) = default {
+                hits.push(Hit::new(
+                    RULE,
+                    *range,
+                    format!(
+                        "PostgreSQL refuses DETACH PARTITION ... CONCURRENTLY while `{table}` has a DEFAULT partition (`{default}`): the migration fails"
+                    ),
+                    "detach without CONCURRENTLY, alone in its migration with a short lock_timeout so that a wait fails fast and is retried, at a quiet hour",
+                ));
+            }
+            continue;
+        }
+        // A partitioned table this migration created has no readers yet.
+        if !cx.is_existing(table) {
+            continue;
+        }
         let help = if let (true, Some(default)) = (cx.pg_version >= 14, default) {
             format!(
                 "PostgreSQL refuses DETACH PARTITION ... CONCURRENTLY while `{table}` has a DEFAULT partition (`{default}`): detach alone in its migration, with a short lock_timeout so that a wait fails fast and is retried, at a quiet hour"
@@ -96,6 +109,33 @@ mod tests {
             ],
         );
         snapshot!(RULE, human);
+    }
+
+    #[test]
+    fn concurrently_is_refused_while_there_is_a_default_partition() {
+        let report = check(&[
+            M(
+                "events",
+                &format!("{PARTITIONED}CREATE TABLE events_rest PARTITION OF events DEFAULT;\n"),
+                None,
+            ),
+            M(
+                "detach",
+                "ALTER TABLE events DETACH PARTITION events_rest CONCURRENTLY;\n",
+                NO_TX,
+            ),
+        ]);
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == RULE.code)
+            .collect();
+        assert_eq!(found.len(), 1, "{}", human(&report));
+        assert!(
+            found[0].message.contains("the migration fails"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

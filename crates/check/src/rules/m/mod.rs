@@ -104,7 +104,7 @@ pub(crate) fn check_migration<'p>(
         cx.before_rules(statement);
         let mut hits = Vec::new();
         check_statement(&cx, schema, statement, &mut hits);
-        cx.after_rules(statement);
+        cx.after_rules(statement, schema);
         out.push(Checked {
             allows: &written.allows,
             hits,
@@ -280,8 +280,9 @@ impl<'m> Context<'m> {
         }
     }
 
-    /// What a statement leaves for the statements after it.
-    fn after_rules(&mut self, statement: &Statement) {
+    /// What a statement leaves for the statements after it. A table is known by its name as
+    /// written and as the search path resolves it: a rule may hold either.
+    fn after_rules(&mut self, statement: &Statement, schema: &Schema) {
         self.current += 1;
         match &statement.kind {
             StatementKind::AlterTable { table, actions, .. } if self.is_existing(table) => {
@@ -297,17 +298,21 @@ impl<'m> Context<'m> {
                     .find(|(_, a)| matches!(a, Action::RenameTable { .. }))
                 {
                     self.created.remove(table);
+                    self.created.remove(&schema.resolve(table));
                     self.created.insert(to.clone());
+                    self.created.insert(schema.resolve(to));
                 }
             }
             StatementKind::CreateTable { table, .. }
             | StatementKind::CreateRelation { name: table, .. } => {
                 self.created.insert(table.clone());
+                self.created.insert(schema.resolve(table));
             }
             StatementKind::SetTimezone { utc } => self.timezone_utc = *utc,
             StatementKind::DropTable { tables, .. } => {
                 for table in tables {
                     self.created.remove(table);
+                    self.created.remove(&schema.resolve(table));
                 }
             }
             StatementKind::SetLockTimeout { value, local } => {
