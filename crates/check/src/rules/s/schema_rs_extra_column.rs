@@ -57,6 +57,24 @@ pub(super) fn tables(
         .iter()
         .filter(|t| !schema.tables.contains_key(&declared.replay_key(&t.name)))
     {
+        if let Some(parent) = partition_like(schema, rs) {
+            // Partitions made as data grows (by the application, or pg_partman) are no
+            // migration's, and `diesel print-schema` prints them all the same.
+            let mut finding = Finding::new(
+                RULE,
+                Span::line(file, rs.line),
+                format!(
+                    "schema.rs declares table `{}`, which the migrations do not create; it has the columns of the partitioned table `{parent}`: likely a partition made outside the migrations, which a database built from them lacks",
+                    rs.name
+                ),
+                format!(
+                    "if partitions of `{parent}` are made at run time, leave them out of schema.rs (diesel.toml's [print_schema] filter) and query `{parent}`; else add the migration that creates it"
+                ),
+            );
+            finding.severity = Severity::Note;
+            out.push(finding);
+            continue;
+        }
         out.push(Finding::new(
             RULE,
             Span::line(file, rs.line),
@@ -67,6 +85,20 @@ pub(super) fn tables(
             HELP,
         ));
     }
+}
+
+/// The partitioned table whose columns, by name and in order, `rs` declares.
+fn partition_like<'s>(schema: &'s Schema, rs: &TableRs) -> Option<&'s str> {
+    let declared: Vec<&str> = rs.columns.iter().map(|c| c.name.as_str()).collect();
+    schema
+        .tables
+        .values()
+        .find(|t| {
+            t.partitioned
+                && t.columns.len() == declared.len()
+                && t.columns.iter().zip(&declared).all(|(c, d)| c.name == *d)
+        })
+        .map(|t| t.name.as_str())
 }
 
 #[cfg(test)]
@@ -99,6 +131,36 @@ mod tests {
         assert_eq!(codes(&found), [RULE.code]);
         assert_eq!(at(&found[0]), "src/schema.rs:10");
         insta::assert_snapshot!(shown(&found[0]));
+    }
+
+    #[test]
+    fn a_partition_made_outside_the_migrations_is_a_note() {
+        use crate::finding::Severity;
+        let up = format!(
+            "{UP}CREATE TABLE sales (id bigint NOT NULL, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\n"
+        );
+        let table = |name: &str| {
+            format!(
+                "\ndiesel::table! {{\n    {name} (id, at) {{\n        id -> Int8,\n        at -> Date,\n    }}\n}}\n"
+            )
+        };
+        let schema_rs = format!("{SCHEMA_RS}{}{}", table("sales"), table("sales_2025"));
+        let found = check(&up, &schema_rs, MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(found[0].severity, Severity::Note);
+        assert!(
+            found[0].message.contains("partitioned table `sales`"),
+            "{}",
+            found[0].message
+        );
+        // Other columns: no partition of it, an error as before.
+        let schema_rs = format!(
+            "{SCHEMA_RS}{}\ndiesel::table! {{\n    sales_2025 (id) {{\n        id -> Int8,\n    }}\n}}\n",
+            table("sales")
+        );
+        let found = check(&up, &schema_rs, MODELS);
+        assert_eq!(codes(&found), [RULE.code]);
+        assert_eq!(found[0].severity, Severity::Error);
     }
 
     #[test]
