@@ -52,6 +52,13 @@ const ROWS: &str = "INSERT INTO u SELECT g FROM generate_series(1, 5000) g;\n\
      ANALYZE t; ANALYZE u;";
 const ROW_COUNT: i64 = 5000;
 
+/// `t` made a partitioned table with one partition holding the rows: the table watched is the
+/// partitioned one.
+const PARTITIONED_T: &str = "ALTER TABLE t RENAME TO t_plain;\n\
+     CREATE TABLE t (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
+     CREATE TABLE t_low PARTITION OF t FOR VALUES FROM (1) TO (100000);\n\
+     INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g;";
+
 const PROBES: &[Probe] = &[
     Probe {
         rule: "add-column-rewrite",
@@ -207,10 +214,7 @@ const PROBES: &[Probe] = &[
     Probe {
         rule: "detach-partition-blocking",
         what: "DETACH PARTITION (the partitioned table watched)",
-        setup: "ALTER TABLE t RENAME TO t_plain;\n\
-                CREATE TABLE t (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
-                CREATE TABLE t_low PARTITION OF t FOR VALUES FROM (1) TO (100000);\n\
-                INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g;",
+        setup: PARTITIONED_T,
         sql: "ALTER TABLE t DETACH PARTITION t_low;",
         claim: Claim::AccessExclusive,
     },
@@ -228,20 +232,14 @@ const PROBES: &[Probe] = &[
     Probe {
         rule: "create-partition-blocking",
         what: "CREATE TABLE ... PARTITION OF (the partitioned table watched)",
-        setup: "ALTER TABLE t RENAME TO t_plain;\n\
-                CREATE TABLE t (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
-                CREATE TABLE t_low PARTITION OF t FOR VALUES FROM (1) TO (100000);\n\
-                INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g;",
+        setup: PARTITIONED_T,
         sql: "CREATE TABLE t_high PARTITION OF t FOR VALUES FROM (100000) TO (200000);",
         claim: Claim::AccessExclusive,
     },
     Probe {
         rule: "create-partition-blocking",
         what: "CREATE TABLE on its own, then ATTACH PARTITION (the partitioned table watched)",
-        setup: "ALTER TABLE t RENAME TO t_plain;\n\
-                CREATE TABLE t (id bigint NOT NULL, a integer) PARTITION BY RANGE (id);\n\
-                CREATE TABLE t_low PARTITION OF t FOR VALUES FROM (1) TO (100000);\n\
-                INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g;",
+        setup: PARTITIONED_T,
         sql: "CREATE TABLE t_high (id bigint NOT NULL, a integer);\n\
               ALTER TABLE t ATTACH PARTITION t_high FOR VALUES FROM (100000) TO (200000);",
         claim: Claim::AccessExclusive,

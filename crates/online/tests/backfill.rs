@@ -368,19 +368,32 @@ fn progress_lives_outside_the_application_schema_and_an_old_table_moves_with_its
     );
 }
 
+/// `events`, partitioned by id: each partition holds the ids up to its last, filled from 1 with
+/// `note` NULL.
+fn partitioned_events(conn: &mut PgConnection, partitions: &[(&str, i64)]) {
+    let mut sql = "CREATE TABLE events (id bigint PRIMARY KEY, email text NOT NULL, note text) PARTITION BY RANGE (id);\n".to_owned();
+    let mut from = 1;
+    for (name, last) in partitions {
+        sql += &format!(
+            "CREATE TABLE {name} PARTITION OF events FOR VALUES FROM ({from}) TO ({});\n",
+            last + 1
+        );
+        from = last + 1;
+    }
+    sql += &format!(
+        "INSERT INTO events SELECT g, 'user' || g || '@example.com', NULL FROM generate_series(1, {}) g;",
+        from - 1
+    );
+    conn.batch_execute(&sql).unwrap();
+}
+
 /// A partitioned table is filled partition by partition, each a job of its own.
 #[test]
 fn a_partitioned_table_is_filled_partition_by_partition() {
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
     let mut conn = db.connect().unwrap();
-    conn.batch_execute(
-        "CREATE TABLE events (id bigint PRIMARY KEY, email text NOT NULL, note text) PARTITION BY RANGE (id); \
-         CREATE TABLE events_low PARTITION OF events FOR VALUES FROM (1) TO (1001); \
-         CREATE TABLE events_high PARTITION OF events FOR VALUES FROM (1001) TO (3001); \
-         INSERT INTO events SELECT g, 'user' || g || '@example.com', NULL FROM generate_series(1, 3000) g",
-    )
-    .unwrap();
+    partitioned_events(&mut conn, &[("events_low", 1000), ("events_high", 3000)]);
     let report = run(&db, &spec("events"), &small_batches(), None);
     assert_eq!(report.outcome, BackfillOutcome::Complete);
     assert_eq!(report.filled, 3000);
@@ -441,13 +454,7 @@ fn a_partition_with_rows_left_does_not_stop_the_others() {
     let server = PgServer::shared().unwrap();
     let db = TestDatabase::empty(server).unwrap();
     let mut conn = db.connect().unwrap();
-    conn.batch_execute(
-        "CREATE TABLE events (id bigint PRIMARY KEY, email text NOT NULL, note text) PARTITION BY RANGE (id); \
-         CREATE TABLE events_a PARTITION OF events FOR VALUES FROM (1) TO (1001); \
-         CREATE TABLE events_b PARTITION OF events FOR VALUES FROM (1001) TO (2001); \
-         INSERT INTO events SELECT g, 'user' || g || '@example.com', NULL FROM generate_series(1, 2000) g",
-    )
-    .unwrap();
+    partitioned_events(&mut conn, &[("events_a", 1000), ("events_b", 2000)]);
     // The expression gives NULL for a few rows of the first partition: they keep matching.
     let stubborn = Backfill {
         expression:

@@ -73,6 +73,7 @@ pub(super) fn check(cx: &Context, schema: &Schema, statement: &Statement, hits: 
 #[cfg(test)]
 mod tests {
     use super::RULE;
+    use crate::finding::Finding;
     use crate::rules::m::testing::{M, NO_TX, TIMEOUT, check, human, rule, snapshot};
 
     const PARTITIONED: &str = "CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n";
@@ -111,26 +112,33 @@ mod tests {
         snapshot!(RULE, human);
     }
 
-    #[test]
-    fn concurrently_is_refused_while_there_is_a_default_partition() {
+    /// Beside a DEFAULT partition: the detach as a migration after the one that made it, and
+    /// what the rule says of it.
+    fn beside_a_default_partition(detach: &str, metadata: Option<&str>) -> Vec<Finding> {
         let report = check(&[
             M(
                 "events",
                 &format!("{PARTITIONED}CREATE TABLE events_rest PARTITION OF events DEFAULT;\n"),
                 None,
             ),
-            M(
-                "detach",
-                "ALTER TABLE events DETACH PARTITION events_rest CONCURRENTLY;\n",
-                NO_TX,
-            ),
+            M("detach", detach, metadata),
         ]);
-        let found: Vec<_> = report
+        let found: Vec<Finding> = report
             .findings
             .iter()
             .filter(|f| f.code == RULE.code)
+            .cloned()
             .collect();
         assert_eq!(found.len(), 1, "{}", human(&report));
+        found
+    }
+
+    #[test]
+    fn concurrently_is_refused_while_there_is_a_default_partition() {
+        let found = beside_a_default_partition(
+            "ALTER TABLE events DETACH PARTITION events_rest CONCURRENTLY;\n",
+            NO_TX,
+        );
         assert!(
             found[0].message.contains("the migration fails"),
             "{}",
@@ -140,24 +148,10 @@ mod tests {
 
     #[test]
     fn with_a_default_partition_concurrently_is_not_the_advice() {
-        let report = check(&[
-            M(
-                "events",
-                &format!("{PARTITIONED}CREATE TABLE events_rest PARTITION OF events DEFAULT;\n"),
-                None,
-            ),
-            M(
-                "detach",
-                &format!("{TIMEOUT}ALTER TABLE events DETACH PARTITION events_2025;\n"),
-                None,
-            ),
-        ]);
-        let found: Vec<_> = report
-            .findings
-            .iter()
-            .filter(|f| f.code == RULE.code)
-            .collect();
-        assert_eq!(found.len(), 1, "{}", human(&report));
+        let found = beside_a_default_partition(
+            &format!("{TIMEOUT}ALTER TABLE events DETACH PARTITION events_2025;\n"),
+            None,
+        );
         assert!(
             found[0].help.contains("refuses") && found[0].help.contains("events_rest"),
             "{}",
