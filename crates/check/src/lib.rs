@@ -111,22 +111,39 @@ pub fn check_everything(
     pg_version: Option<u32>,
     base: &Base,
 ) -> Result<Report, InputError> {
-    let settings = head_settings(root, pg_version)?;
     let died = |what: &str| InputError::Invalid {
         path: root.to_path_buf(),
         reason: format!("{what} failed"),
     };
-    // Everything that does not wait on something else runs at once: git lists the base's
-    // files while the migrations are read; the Rust files are parsed, and git reads the few
-    // base files the work tree does not hold unchanged, while the migrations are checked.
+    // Everything that does not wait on something else runs at once: git finds the base while
+    // the settings are read, and lists its files while the migrations are read; the Rust files
+    // are parsed, and git reads the few base files the work tree does not hold unchanged,
+    // while the migrations are checked.
+    let (send_wanted, wanted) = std::sync::mpsc::channel::<Vec<PathBuf>>();
     let list = {
-        let (root, settings, base) = (root.to_path_buf(), settings.clone(), base.clone());
+        let (root, base) = (root.to_path_buf(), base.clone());
         std::thread::spawn(move || {
-            let mut wanted = settings.read_paths();
-            wanted.extend(["plumb.toml", "diesel.toml"].map(PathBuf::from));
-            list_base(&root, &base, &wanted)
+            let rev = base_revision(&root, &base);
+            // No settings, no listing: the settings' error is the one reported.
+            let Ok(wanted) = wanted.recv() else {
+                return Ok(Listed::None);
+            };
+            list_at(&root, &base, rev, &wanted)
         })
     };
+    let settings = match head_settings(root, pg_version) {
+        Ok(settings) => settings,
+        Err(error) => {
+            drop(send_wanted);
+            let _ = list.join();
+            return Err(error);
+        }
+    };
+    let mut listed_paths = settings.read_paths();
+    listed_paths.extend(["plumb.toml", "diesel.toml"].map(PathBuf::from));
+    // The listing thread waits for this; it only fails if that thread has ended, and its
+    // join reports why.
+    let _ = send_wanted.send(listed_paths);
     deep_stacks();
     // The migrations first: checking them is the longest work, and the Rust files' parsing,
     // queued on the same threads, would hold their reading back.
@@ -294,13 +311,30 @@ enum Listed {
 
 /// Lists `wanted` (paths relative to the root) as the base has them.
 fn list_base(root: &Path, base: &Base, wanted: &[PathBuf]) -> Result<Listed, InputError> {
-    let rev = match base {
-        Base::None => return Ok(Listed::None),
-        Base::Rev(rev) => rev.clone(),
-        Base::Default => match input::git::default_base(root) {
-            Ok(rev) => rev,
-            Err(reason) => return Ok(Listed::Skipped(reason.to_string())),
-        },
+    list_at(root, base, base_revision(root, base), wanted)
+}
+
+/// The revision `base` names (the default one found with git), or what to report instead.
+fn base_revision(root: &Path, base: &Base) -> Result<String, Listed> {
+    match base {
+        Base::None => Err(Listed::None),
+        Base::Rev(rev) => Ok(rev.clone()),
+        Base::Default => {
+            input::git::default_base(root).map_err(|reason| Listed::Skipped(reason.to_string()))
+        }
+    }
+}
+
+/// [`list_base`] with the revision already found.
+fn list_at(
+    root: &Path,
+    base: &Base,
+    rev: Result<String, Listed>,
+    wanted: &[PathBuf],
+) -> Result<Listed, InputError> {
+    let rev = match rev {
+        Ok(rev) => rev,
+        Err(listed) => return Ok(listed),
     };
     match input::git::list(root, &rev, wanted) {
         Ok(tree) => Ok(Listed::Tree(tree)),
