@@ -57,15 +57,8 @@ pub fn query_fleet(url: &DatabaseUrl, sql: &str) -> Result<Vec<Member>> {
         })?;
         let value = value.trim();
         let member_url = if value.starts_with("postgres://") || value.starts_with("postgresql://") {
-            DatabaseUrl::parse(value).map_err(|error| {
-                OnlineError::Invalid(format!(
-                    "the fleet query: row {row_number}: not a database URL ({})",
-                    match error {
-                        OnlineError::InvalidUrl { reason } => reason,
-                        other => other.to_string(),
-                    }
-                ))
-            })?
+            DatabaseUrl::parse(value)
+                .map_err(|e| not_a_url(format!("the fleet query: row {row_number}"), e))?
         } else if value.is_empty() {
             return Err(OnlineError::Invalid(format!(
                 "the fleet query: row {row_number} is empty, not a database"
@@ -102,16 +95,8 @@ pub fn read_fleet(path: &Path) -> Result<Vec<Member>> {
         if entry.is_empty() || entry.starts_with('#') {
             continue;
         }
-        let url = DatabaseUrl::parse(entry).map_err(|error| {
-            OnlineError::Invalid(format!(
-                "{}:{line_number}: not a database URL ({})",
-                path.display(),
-                match error {
-                    OnlineError::InvalidUrl { reason } => reason,
-                    other => other.to_string(),
-                }
-            ))
-        })?;
+        let url = DatabaseUrl::parse(entry)
+            .map_err(|e| not_a_url(format!("{}:{line_number}", path.display()), e))?;
         members.push(Member {
             url,
             line: line_number,
@@ -124,6 +109,15 @@ pub fn read_fleet(path: &Path) -> Result<Vec<Member>> {
         )));
     }
     Ok(members)
+}
+
+/// A fleet entry that is no URL: where it is and why, never its text (it may hold a password).
+fn not_a_url(place: String, error: OnlineError) -> OnlineError {
+    let reason = match error {
+        OnlineError::InvalidUrl { reason } => reason,
+        other => other.to_string(),
+    };
+    OnlineError::Invalid(format!("{place}: not a database URL ({reason})"))
 }
 
 /// Where one database stands at the end of a fleet run.
