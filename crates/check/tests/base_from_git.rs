@@ -118,3 +118,39 @@ fn a_schema_file_the_base_does_not_have_yet_is_read_from_the_head_alone() {
     assert_eq!(report.coverage.schema_files.len(), 1);
     assert!(report.base.is_some_and(|b| b.starts_with("base: HEAD")));
 }
+
+/// The base line of a check with the default base.
+fn default_base_line(root: &Path) -> String {
+    let report = check_workspace_against(root, None, &Base::Default).unwrap();
+    report.base.unwrap_or_default()
+}
+
+#[test]
+fn the_default_base_is_the_main_tip_on_main_and_where_a_branch_left_main_elsewhere() {
+    let repo = repository("", "2020-01-01-000000_create_accounts");
+    let short = |rev: &str| git(repo.path(), &["rev-parse", rev]).trim()[..12].to_owned();
+    let released = short("HEAD");
+    assert_eq!(default_base_line(repo.path()), format!("base: {released}"));
+
+    // A branch with a commit of its own, and main moved on since: neither tip is the base.
+    git(repo.path(), &["checkout", "-q", "-b", "feature"]);
+    fs::write(repo.path().join("notes.txt"), "feature\n").unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "feature"]);
+    git(repo.path(), &["checkout", "-q", "main"]);
+    fs::write(repo.path().join("later.txt"), "main\n").unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "main moves on"]);
+    let main_tip = short("HEAD");
+    git(repo.path(), &["checkout", "-q", "feature"]);
+    assert_eq!(default_base_line(repo.path()), format!("base: {released}"));
+
+    // Back on main, its tip.
+    git(repo.path(), &["checkout", "-q", "main"]);
+    assert_eq!(default_base_line(repo.path()), format!("base: {main_tip}"));
+
+    // No main branch to leave: said, and the base checks are skipped.
+    git(repo.path(), &["branch", "-q", "-m", "main", "trunk"]);
+    let line = default_base_line(repo.path());
+    assert!(line.contains("no main branch"), "{line}");
+}

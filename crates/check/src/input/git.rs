@@ -32,8 +32,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
 }
 
 /// The default base: where the current branch left the main branch.
-/// Two git commands: which main branches exist, then one merge-base (each git process costs
-/// milliseconds, a good part of checking a repository).
+/// One git command says where HEAD and the main branches point; a second, the merge-base, only
+/// when HEAD is not the main branch's tip (each git process costs a millisecond, a good part of
+/// checking a repository).
 pub fn default_base(root: &Path) -> Result<String, BaseError> {
     const MAINS: [&str; 4] = [
         "refs/heads/main",
@@ -41,17 +42,40 @@ pub fn default_base(root: &Path) -> Result<String, BaseError> {
         "refs/heads/master",
         "refs/remotes/origin/master",
     ];
-    let mut args = vec!["for-each-ref", "--format=%(refname)"];
-    args.extend(MAINS);
-    let refs = git(root, &args).map_err(|_| {
-        BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
-    })?;
-    let existing: Vec<&str> = refs.lines().collect();
-    let main = MAINS.iter().find(|m| existing.contains(m)).ok_or_else(|| {
-        BaseError::Unavailable(
-            "no main branch (main, origin/main, master) to take the merge-base with".into(),
-        )
-    })?;
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["show-ref", "--head"])
+        .args(MAINS)
+        .output()
+        .map_err(|e| BaseError::Unavailable(format!("cannot run git: {e}")))?;
+    // 1: nothing matched (HEAD has no commit yet, and no main branch); above: no repository.
+    if output.status.code() != Some(0) && output.status.code() != Some(1) {
+        return Err(BaseError::Unavailable(format!(
+            "{} is not in a git repository",
+            root.display()
+        )));
+    }
+    let listed = String::from_utf8_lossy(&output.stdout);
+    // `<id> <name>` per line; `show-ref` matches a pattern by its tail, so names are compared whole.
+    let id_of = |name: &str| {
+        listed
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .find(|(_, n)| *n == name)
+            .map(|(id, _)| id)
+    };
+    let (main, main_id) = MAINS
+        .iter()
+        .find_map(|main| Some((main, id_of(main)?)))
+        .ok_or_else(|| {
+            BaseError::Unavailable(
+                "no main branch (main, origin/main, master) to take the merge-base with".into(),
+            )
+        })?;
+    if id_of("HEAD") == Some(main_id) {
+        return Ok(main_id.to_owned());
+    }
     git(root, &["merge-base", "HEAD", main])
         .map_err(|e| BaseError::Unavailable(format!("no merge-base of HEAD and {main}: {e}")))
 }
@@ -133,29 +157,26 @@ pub fn list(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Tree, BaseError
 }
 
 /// Whether `bytes` are the content of git's object `id`: its hash, computed here, so that a
-/// file the work tree holds unchanged need not be read from git.
+/// file the work tree holds unchanged need not be read from git. Compared as bytes: this runs
+/// once per file of the base, hundreds of times on a repository with a long history.
 pub fn holds(id: &str, bytes: &[u8]) -> bool {
-    use sha1::Digest as _;
-    let header = format!("blob {}\0", bytes.len());
-    let hex = |digest: &[u8]| {
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+    fn same<D: sha1::Digest>(id: &[u8], header: &[u8], bytes: &[u8]) -> bool {
+        let mut hasher = D::new();
+        hasher.update(header);
+        hasher.update(bytes);
+        hasher.finalize().as_slice() == id
+    }
+    let mut raw = [0u8; 32];
+    let Some(raw) = raw.get_mut(..id.len() / 2) else {
+        return false;
     };
-    match id.len() {
-        40 => {
-            let mut hasher = sha1::Sha1::new();
-            hasher.update(header.as_bytes());
-            hasher.update(bytes);
-            hex(&hasher.finalize()) == id
-        }
-        64 => {
-            let mut hasher = sha2::Sha256::new();
-            hasher.update(header.as_bytes());
-            hasher.update(bytes);
-            hex(&hasher.finalize()) == id
-        }
+    if hex::decode_to_slice(id, raw).is_err() {
+        return false;
+    }
+    let header = format!("blob {}\0", bytes.len());
+    match raw.len() {
+        20 => same::<sha1::Sha1>(raw, header.as_bytes(), bytes),
+        32 => same::<sha2::Sha256>(raw, header.as_bytes(), bytes),
         _ => false,
     }
 }
