@@ -163,25 +163,33 @@ pub fn read_bytes_within(path: &Path, within: &Path) -> Result<Option<Vec<u8>>, 
     if !meta.is_file() {
         return Err(not_a_file());
     }
-    // The size is known: one read for the whole file, then one that finds its end (through
-    // `take`, since `File`'s own `read_to_end` asks the size and the position again).
+    // The size is known: one read asks for a byte more than it, and a regular file that gives
+    // back exactly its size has ended there (a second read only to be told so is saved, once
+    // per file). Less than its size (an interrupted read): read on; more: it grew, read it all.
     let size = usize::try_from(meta.len()).unwrap_or(0);
-    let mut bytes = vec![0; size];
+    let mut bytes = vec![0; size + 1];
     let mut filled = 0;
-    while filled < size {
+    loop {
         match file.read(&mut bytes[filled..]) {
             Ok(0) => break,
-            Ok(n) => filled += n,
+            Ok(n) => {
+                filled += n;
+                if filled == size || filled == bytes.len() {
+                    break;
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(ReadError::io(path, e)),
         }
     }
     bytes.truncate(filled);
-    // What was written since the size was read.
-    Read::by_ref(&mut file)
-        .take(u64::MAX)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ReadError::io(path, e))?;
+    if filled > size {
+        // Written to since its size was read.
+        Read::by_ref(&mut file)
+            .take(u64::MAX)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ReadError::io(path, e))?;
+    }
     Ok(Some(bytes))
 }
 
@@ -336,5 +344,35 @@ mod tests {
         .to_string();
         assert!(error.contains("line 1, column 3: byte 3 (0xff)"), "{error}");
         assert_eq!(utf8_text(Path::new("a"), b"ok".to_vec()).unwrap(), "ok");
+    }
+
+    #[test]
+    fn a_file_is_read_whole_whatever_size_it_says_it_has() {
+        let dir = std::env::temp_dir().join(format!("plumb-read-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        for text in [
+            "",
+            "x",
+            "SELECT 1;\n",
+            &"ALTER TABLE t ADD c int;\n".repeat(5000),
+        ] {
+            let path = dir.join("up.sql");
+            fs::write(&path, text).unwrap();
+            let read = read_bytes_within(&path, &dir).unwrap().unwrap();
+            assert_eq!(read, text.as_bytes(), "{} bytes", text.len());
+        }
+        assert_eq!(
+            read_bytes_within(&dir.join("none.sql"), &dir).unwrap(),
+            None
+        );
+        fs::remove_dir_all(&dir).unwrap();
+        // A file whose size says 0 but that holds text (the kernel's files do): read to its end.
+        let status = Path::new("/proc/self/status");
+        if status.exists() {
+            let read = read_bytes_within(status, Path::new("/proc"))
+                .unwrap()
+                .unwrap();
+            assert!(String::from_utf8_lossy(&read).contains("\nPid:"));
+        }
     }
 }
