@@ -1,5 +1,6 @@
 //! The commands of `plumb`, also reachable through `cargo xtask`.
 
+pub mod allocator;
 pub mod check;
 pub mod contract;
 pub mod online;

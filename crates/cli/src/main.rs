@@ -38,7 +38,12 @@ enum Command {
     Online(plumb::online::OnlineCommand),
 }
 
+/// See [`plumb::allocator`].
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
+    plumb::allocator::configure();
     match Cli::parse().command {
         Command::Check(args) => plumb::check::run(args),
         Command::Baseline(args) => plumb::check::run_baseline(args),
