@@ -145,12 +145,39 @@ fn the_default_base_is_the_main_tip_on_main_and_where_a_branch_left_main_elsewhe
     git(repo.path(), &["checkout", "-q", "feature"]);
     assert_eq!(default_base_line(repo.path()), format!("base: {released}"));
 
-    // Back on main, its tip.
+    // Back on main, its tip; and the same with HEAD detached there.
     git(repo.path(), &["checkout", "-q", "main"]);
     assert_eq!(default_base_line(repo.path()), format!("base: {main_tip}"));
+    git(repo.path(), &["checkout", "-q", "--detach", "main"]);
+    assert_eq!(default_base_line(repo.path()), format!("base: {main_tip}"));
+
+    // `main` comes before `master`, whichever is checked out.
+    git(repo.path(), &["branch", "-q", "master", &released]);
+    git(repo.path(), &["checkout", "-q", "feature"]);
+    git(
+        repo.path(),
+        &["merge", "-q", "main", "-m", "main into feature"],
+    );
+    assert_eq!(default_base_line(repo.path()), format!("base: {main_tip}"));
+
+    // A broken ref beside a sound main branch changes nothing.
+    let broken = repo.path().join(".git/refs/remotes/origin");
+    fs::create_dir_all(&broken).unwrap();
+    fs::write(broken.join("main"), format!("{}\n", "1".repeat(40))).unwrap();
+    assert_eq!(default_base_line(repo.path()), format!("base: {main_tip}"));
+    fs::remove_file(broken.join("main")).unwrap();
 
     // No main branch to leave: said, and the base checks are skipped.
+    git(repo.path(), &["branch", "-q", "-D", "master"]);
     git(repo.path(), &["branch", "-q", "-m", "main", "trunk"]);
     let line = default_base_line(repo.path());
+    assert!(line.contains("no main branch"), "{line}");
+}
+
+#[test]
+fn a_repository_with_no_commit_yet_has_no_base_to_compare_with() {
+    let workspace = common::workspace(&[]);
+    git(workspace.path(), &["init", "-q", "-b", "main"]);
+    let line = default_base_line(workspace.path());
     assert!(line.contains("no main branch"), "{line}");
 }

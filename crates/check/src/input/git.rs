@@ -32,9 +32,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
 }
 
 /// The default base: where the current branch left the main branch.
-/// One git command says where HEAD and the main branches point; a second, the merge-base, only
-/// when HEAD is not the main branch's tip (each git process costs a millisecond, a good part of
-/// checking a repository).
+/// One git command lists the main branches and which one is checked out; a second, the
+/// merge-base, runs only when that is not the main branch itself (each git process costs a
+/// millisecond, a good part of checking a repository).
 pub fn default_base(root: &Path) -> Result<String, BaseError> {
     const MAINS: [&str; 4] = [
         "refs/heads/main",
@@ -42,39 +42,33 @@ pub fn default_base(root: &Path) -> Result<String, BaseError> {
         "refs/heads/master",
         "refs/remotes/origin/master",
     ];
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["show-ref", "--head"])
-        .args(MAINS)
-        .output()
-        .map_err(|e| BaseError::Unavailable(format!("cannot run git: {e}")))?;
-    // 1: nothing matched (HEAD has no commit yet, and no main branch); above: no repository.
-    if output.status.code() != Some(0) && output.status.code() != Some(1) {
-        return Err(BaseError::Unavailable(format!(
-            "{} is not in a git repository",
-            root.display()
-        )));
-    }
-    let listed = String::from_utf8_lossy(&output.stdout);
-    // `<id> <name>` per line; `show-ref` matches a pattern by its tail, so names are compared whole.
-    let id_of = |name: &str| {
-        listed
-            .lines()
-            .filter_map(|line| line.split_once(' '))
-            .find(|(_, n)| *n == name)
-            .map(|(id, _)| id)
-    };
-    let (main, main_id) = MAINS
+    // `<id> <*: checked out> <name>`; a broken ref is left out with a warning, not an error.
+    let mut args = vec!["for-each-ref", "--format=%(objectname) %(HEAD) %(refname)"];
+    args.extend(MAINS);
+    let refs = git(root, &args).map_err(|_| {
+        BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
+    })?;
+    let listed: Vec<(&str, bool, &str)> = refs
+        .lines()
+        .filter_map(|line| {
+            let (id, rest) = line.split_once(' ')?;
+            let (head, name) = rest.split_at_checked(1)?;
+            Some((id, head == "*", name.trim_start()))
+        })
+        .collect();
+    let (main, (id, checked_out)) = MAINS
         .iter()
-        .find_map(|main| Some((main, id_of(main)?)))
+        .find_map(|main| {
+            let (id, head, _) = listed.iter().find(|(_, _, name)| name == main)?;
+            Some((main, (*id, *head)))
+        })
         .ok_or_else(|| {
             BaseError::Unavailable(
                 "no main branch (main, origin/main, master) to take the merge-base with".into(),
             )
         })?;
-    if id_of("HEAD") == Some(main_id) {
-        return Ok(main_id.to_owned());
+    if checked_out {
+        return Ok(id.to_owned());
     }
     git(root, &["merge-base", "HEAD", main])
         .map_err(|e| BaseError::Unavailable(format!("no merge-base of HEAD and {main}: {e}")))
