@@ -197,13 +197,13 @@ pub fn parse_models(text: &str, file: &Path) -> Result<Vec<Model>, ModelsError> 
 
 /// [`parse_models`], and the `DbEnum` enums of the file.
 fn parse_code(text: &str, file: &Path) -> Result<(Vec<Model>, Vec<DbEnum>), ModelsError> {
-    let tokens: proc_macro2::TokenStream =
-        text.parse()
-            .map_err(|e: proc_macro2::LexError| ModelsError {
-                file: file.to_path_buf(),
-                message: e.to_string(),
-                line: e.span().start().line,
-            })?;
+    let tokens: proc_macro2::TokenStream = plumb_schema_rs::blank_doc_comments(text)
+        .parse()
+        .map_err(|e: proc_macro2::LexError| ModelsError {
+            file: file.to_path_buf(),
+            message: e.to_string(),
+            line: e.span().start().line,
+        })?;
     let mut out = Vec::new();
     if may_call(text) {
         // Only the groups that span a line naming a call are walked.
@@ -553,6 +553,40 @@ fn items(tokens: proc_macro2::TokenStream) -> Vec<Vec<proc_macro2::TokenTree>> {
     items
 }
 
+/// The derives that make a struct a model (see [`model`]).
+const STRUCT_DERIVES: [&str; 5] = [
+    "Queryable",
+    "QueryableByName",
+    "Selectable",
+    "Insertable",
+    "AsChangeset",
+];
+
+/// Whether an item's outer attributes name one of [`STRUCT_DERIVES`], at any depth
+/// (`derive(...)`, `cfg_attr(..., derive(...))`).
+fn names_model_derive(item: &[proc_macro2::TokenTree]) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut streams: Vec<proc_macro2::TokenStream> = item
+        .iter()
+        .take_while(|t| !matches!(t, TokenTree::Ident(i) if i == "struct"))
+        .filter_map(|t| match t {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => Some(g.stream()),
+            _ => None,
+        })
+        .collect();
+    // A stack, not recursion: an attribute may nest deeper than a thread's stack.
+    while let Some(stream) = streams.pop() {
+        for token in stream {
+            match token {
+                TokenTree::Ident(i) if STRUCT_DERIVES.iter().any(|d| i == d) => return true,
+                TokenTree::Group(g) => streams.push(g.stream()),
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
 fn visit_items(
     tokens: proc_macro2::TokenStream,
     file: &Path,
@@ -570,7 +604,9 @@ fn visit_items(
             _ => None,
         });
         match keyword {
-            Some("struct") => {
+            // Only a struct that names a model's derive is parsed: in a crate's code, most
+            // structs are something else, and parsing them was much of reading the models.
+            Some("struct") if names_model_derive(&item) => {
                 let stream: proc_macro2::TokenStream = item.into_iter().collect();
                 if let Some((span, message)) = plumb_schema_rs::too_deep(&stream) {
                     return Err(ModelsError {
@@ -1057,6 +1093,41 @@ fn f(conn: &mut PgConnection) {
             .map(|f| f.value.as_deref())
             .collect();
         assert_eq!(written, [Some("on_hold"), Some("HTTP_LINK"), None]);
+    }
+
+    /// Only structs that derive a model are parsed: others are the compiler's to judge, and a
+    /// documented model reads as an undocumented one.
+    #[test]
+    fn structs_that_derive_no_model_are_not_read_and_doc_comments_change_nothing() {
+        let text = "//! Notes.
+/// A note, as written.
+#[derive(Insertable)]
+#[diesel(table_name = notes)]
+pub struct NewNote<'a> {
+    /// What the note says, \"quoted\".
+    pub body: &'a str,
+}
+
+/// A response no check reads, in a form only a later compiler accepts.
+#[derive(serde::Serialize)]
+pub struct Page { pub items: Vec<u8> = vec![], }
+";
+        let models = parse_models(text, Path::new("src/notes.rs")).unwrap();
+        let read: Vec<(&str, &str, usize, Vec<&str>)> = models
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.table.as_str(),
+                    m.line,
+                    m.fields.iter().map(|f| f.column.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(read, [("NewNote", "notes", 5, vec!["body"])]);
+        // Deriving a model, the same struct is read, and what cannot be read is said.
+        let derived = text.replace("serde::Serialize", "Queryable");
+        assert!(parse_models(&derived, Path::new("src/notes.rs")).is_err());
     }
 
     /// A struct made of other structs and expressions reads no table of its own, and an
