@@ -341,6 +341,13 @@ fn list_at(
         Err(input::git::BaseError::Unavailable(reason)) if *base == Base::Default => {
             Ok(Listed::Skipped(reason))
         }
+        // The main branch names a commit git does not have: no base, as without a main branch.
+        Err(input::git::BaseError::Invalid(_)) if *base == Base::Default => {
+            let short: String = rev.chars().take(12).collect();
+            Ok(Listed::Skipped(format!(
+                "the main branch points at {short}, a commit this repository does not hold"
+            )))
+        }
         Err(error) => Err(InputError::Invalid {
             path: root.to_path_buf(),
             reason: error.to_string(),

@@ -181,3 +181,63 @@ fn a_repository_with_no_commit_yet_has_no_base_to_compare_with() {
     let line = default_base_line(workspace.path());
     assert!(line.contains("no main branch"), "{line}");
 }
+
+#[test]
+fn the_default_base_is_the_same_whether_refs_are_loose_packed_or_in_a_linked_work_tree() {
+    let repo = repository("", "2020-01-01-000000_create_accounts");
+    let tip = |dir: &Path, rev: &str| git(dir, &["rev-parse", rev]).trim()[..12].to_owned();
+    git(repo.path(), &["checkout", "-q", "-b", "feature"]);
+    fs::write(repo.path().join("notes.txt"), "feature\n").unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "feature"]);
+    let left_main = tip(repo.path(), "main");
+
+    // Packed: no loose file under .git/refs names main any more.
+    git(repo.path(), &["pack-refs", "--all"]);
+    assert!(!repo.path().join(".git/refs/heads/main").exists());
+    assert_eq!(default_base_line(repo.path()), format!("base: {left_main}"));
+    git(repo.path(), &["checkout", "-q", "main"]);
+    assert_eq!(default_base_line(repo.path()), format!("base: {left_main}"));
+
+    // Only the remote's main, packed as a fetch leaves it.
+    let main_id = git(repo.path(), &["rev-parse", "main"]);
+    git(
+        repo.path(),
+        &["update-ref", "refs/remotes/origin/main", main_id.trim()],
+    );
+    git(repo.path(), &["checkout", "-q", "feature"]);
+    git(repo.path(), &["branch", "-q", "-D", "main"]);
+    git(repo.path(), &["pack-refs", "--all"]);
+    assert_eq!(default_base_line(repo.path()), format!("base: {left_main}"));
+
+    // A linked work tree, whose `.git` is a file: git is asked.
+    let linked = tempfile::tempdir().unwrap();
+    let linked_tree = linked.path().join("tree");
+    git(
+        repo.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "--detach",
+            linked_tree.to_str().unwrap(),
+            "origin/main",
+        ],
+    );
+    assert!(linked_tree.join(".git").is_file());
+    assert_eq!(
+        default_base_line(&linked_tree),
+        format!("base: {left_main}")
+    );
+}
+
+#[test]
+fn a_main_branch_naming_a_commit_the_repository_lacks_skips_the_base_and_is_no_input_error() {
+    let repo = repository("", "2020-01-01-000000_create_accounts");
+    git(repo.path(), &["branch", "-q", "-m", "main", "trunk"]);
+    let remotes = repo.path().join(".git/refs/remotes/origin");
+    fs::create_dir_all(&remotes).unwrap();
+    fs::write(remotes.join("main"), format!("{}\n", "1".repeat(40))).unwrap();
+    let line = default_base_line(repo.path());
+    assert!(line.contains("skipped"), "{line}");
+}

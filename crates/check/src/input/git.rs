@@ -31,47 +31,146 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     }
 }
 
+/// The branches the default base is taken from, in order of preference.
+const MAINS: [&str; 4] = [
+    "refs/heads/main",
+    "refs/remotes/origin/main",
+    "refs/heads/master",
+    "refs/remotes/origin/master",
+];
+
+/// The main branches a repository has, and where HEAD is.
+struct Refs {
+    /// Each main branch found: its commit and its full name.
+    mains: Vec<(String, String)>,
+    /// The branch checked out, by full name.
+    branch: Option<String>,
+    /// The commit HEAD is detached at, when it is.
+    detached: Option<String>,
+}
+
 /// The default base: where the current branch left the main branch.
-/// One git command lists the main branches and which one is checked out; a second, the
-/// merge-base, runs only when that is not the main branch itself (each git process costs a
-/// millisecond, a good part of checking a repository).
+/// The refs are read from the repository's files where it keeps them plainly (a `.git`
+/// folder, loose and packed refs), else by one git command; a second, the merge-base, runs
+/// only when HEAD is not at the main branch itself (each git process costs a millisecond, a
+/// good part of checking a repository).
 pub fn default_base(root: &Path) -> Result<String, BaseError> {
-    const MAINS: [&str; 4] = [
-        "refs/heads/main",
-        "refs/remotes/origin/main",
-        "refs/heads/master",
-        "refs/remotes/origin/master",
-    ];
-    // `<id> <*: checked out> <name>`; a broken ref is left out with a warning, not an error.
-    let mut args = vec!["for-each-ref", "--format=%(objectname) %(HEAD) %(refname)"];
-    args.extend(MAINS);
-    let refs = git(root, &args).map_err(|_| {
-        BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
-    })?;
-    let listed: Vec<(&str, bool, &str)> = refs
-        .lines()
-        .filter_map(|line| {
-            let (id, rest) = line.split_once(' ')?;
-            let (head, name) = rest.split_at_checked(1)?;
-            Some((id, head == "*", name.trim_start()))
-        })
-        .collect();
-    let (main, (id, checked_out)) = MAINS
+    let refs = match refs_from_files(root) {
+        Some(refs) => refs,
+        None => refs_from_git(root)?,
+    };
+    let (id, main) = MAINS
         .iter()
-        .find_map(|main| {
-            let (id, head, _) = listed.iter().find(|(_, _, name)| name == main)?;
-            Some((main, (*id, *head)))
-        })
+        .find_map(|main| refs.mains.iter().find(|(_, name)| name == main))
         .ok_or_else(|| {
             BaseError::Unavailable(
                 "no main branch (main, origin/main, master) to take the merge-base with".into(),
             )
         })?;
-    if checked_out {
-        return Ok(id.to_owned());
+    if refs.branch.as_deref() == Some(main) || refs.detached.as_deref() == Some(id) {
+        return Ok(id.clone());
     }
     git(root, &["merge-base", "HEAD", main])
         .map_err(|e| BaseError::Unavailable(format!("no merge-base of HEAD and {main}: {e}")))
+}
+
+/// The refs, as `git for-each-ref` lists them.
+fn refs_from_git(root: &Path) -> Result<Refs, BaseError> {
+    // `<id> <*: checked out> <name>`; a broken ref is left out with a warning, not an error.
+    let mut args = vec!["for-each-ref", "--format=%(objectname) %(HEAD) %(refname)"];
+    args.extend(MAINS);
+    let listed = git(root, &args).map_err(|_| {
+        BaseError::Unavailable(format!("{} is not in a git repository", root.display()))
+    })?;
+    let mut refs = Refs {
+        mains: Vec::new(),
+        branch: None,
+        detached: None,
+    };
+    for line in listed.lines() {
+        let Some((id, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some((head, name)) = rest.split_at_checked(1) else {
+            continue;
+        };
+        let name = name.trim_start().to_owned();
+        if head == "*" {
+            refs.branch = Some(name.clone());
+        }
+        refs.mains.push((id.to_owned(), name));
+    }
+    Ok(refs)
+}
+
+/// The refs read from the repository's own files, without a git process; `None` wherever git
+/// must be asked instead: the environment points git elsewhere, the work tree's `.git` is a
+/// file (a linked work tree, a submodule), refs are kept in a reftable, or a ref is symbolic
+/// or does not hold a commit id.
+fn refs_from_files(root: &Path) -> Option<Refs> {
+    const REDIRECTS: [&str; 5] = [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_COMMON_DIR",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_NAMESPACE",
+    ];
+    if REDIRECTS
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+    {
+        return None;
+    }
+    let root = std::fs::canonicalize(root).ok()?;
+    let git_dir = root
+        .ancestors()
+        .map(|dir| dir.join(".git"))
+        .find(|dot_git| std::fs::symlink_metadata(dot_git).is_ok())?;
+    if !std::fs::symlink_metadata(&git_dir).ok()?.is_dir() {
+        return None;
+    }
+    let config = std::fs::read_to_string(git_dir.join("config")).ok()?;
+    if config.to_ascii_lowercase().contains("refstorage") {
+        return None;
+    }
+    let is_id = |id: &str| matches!(id.len(), 40 | 64) && id.bytes().all(|b| b.is_ascii_hexdigit());
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim_end();
+    let (branch, detached) = match head.strip_prefix("ref: ") {
+        Some(name) => (Some(name.to_owned()), None),
+        None if is_id(head) => (None, Some(head.to_owned())),
+        None => return None,
+    };
+    let packed = match std::fs::read_to_string(git_dir.join("packed-refs")) {
+        Ok(packed) => packed,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(_) => return None,
+    };
+    let mut mains = Vec::new();
+    for name in MAINS {
+        // A loose ref stands over its packed line.
+        let id = match std::fs::read_to_string(git_dir.join(name)) {
+            Ok(loose) => Some(loose.trim_end().to_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => packed
+                .lines()
+                .filter(|line| !line.starts_with(['#', '^']))
+                .find_map(|line| {
+                    let (id, packed_name) = line.split_once(' ')?;
+                    (packed_name == name).then(|| id.to_owned())
+                }),
+            Err(_) => return None,
+        };
+        match id {
+            Some(id) if is_id(&id) => mains.push((id, name.to_owned())),
+            Some(_) => return None,
+            None => {}
+        }
+    }
+    Some(Refs {
+        mains,
+        branch,
+        detached,
+    })
 }
 
 /// A file of a revision: its path relative to the workspace root, and its bytes.
