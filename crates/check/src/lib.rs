@@ -181,24 +181,39 @@ pub fn check_everything(
     let rust = rust.unwrap_or_else(|_| Err(died("reading the Rust files")))?;
     let mut head = input::snapshot::snapshot(&settings, migrations, rust);
     head.replayed = replayed;
-    let head_rust = finish_head(&settings, &head, &mut report)?;
-    let fetched = fetched.unwrap_or_else(|_| Err(died("reading the base from git")))?;
-    let files = match fetched {
-        Fetched::None => {
+    // The base's snapshot is built while families S and C check the head: both only read it.
+    let (head_rust, built) = std::thread::scope(|scope| {
+        let (head, settings) = (&head, &settings);
+        let building = scope.spawn(move || {
+            let fetched = fetched.unwrap_or_else(|_| Err(died("reading the base from git")))?;
+            match fetched {
+                Fetched::Files(files) => {
+                    let rev = files.rev.clone();
+                    build_base(root, settings, head, files).map(|snapshot| Ok((rev, snapshot)))
+                }
+                Fetched::None => Ok(Err(None)),
+                Fetched::Skipped(reason) => Ok(Err(Some(reason))),
+            }
+        });
+        let head_rust = finish_head(settings, head, &mut report);
+        (head_rust, building.join())
+    });
+    let head_rust = head_rust?;
+    let built = built.unwrap_or_else(|_| Err(died("reading the base from git")))?;
+    let (rev, base_snapshot) = match built {
+        Ok(built) => built,
+        Err(None) => {
             discard(head);
             return Ok(report);
         }
-        Fetched::Skipped(reason) => {
+        Err(Some(reason)) => {
             report.base = Some(format!(
                 "base: none ({reason}); API and deploy checks skipped"
             ));
             discard(head);
             return Ok(report);
         }
-        Fetched::Files(files) => files,
     };
-    let rev = files.rev.clone();
-    let base_snapshot = build_base(root, &settings, &head, files)?;
     let short: String = rev.chars().take(12).collect();
     report.base = Some(format!("base: {short}"));
     report.changes = changes::between(&base_snapshot, &head);
