@@ -6,6 +6,8 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+mod files;
+
 /// Why the base could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum BaseError {
@@ -55,7 +57,7 @@ struct Refs {
 /// only when HEAD is not at the main branch itself (each git process costs a millisecond, a
 /// good part of checking a repository).
 pub fn default_base(root: &Path) -> Result<String, BaseError> {
-    let refs = match refs_from_files(root) {
+    let refs = match files::repository(root).and_then(|repository| repository.refs()) {
         Some(refs) => refs,
         None => refs_from_git(root)?,
     };
@@ -103,76 +105,6 @@ fn refs_from_git(root: &Path) -> Result<Refs, BaseError> {
     Ok(refs)
 }
 
-/// The refs read from the repository's own files, without a git process; `None` wherever git
-/// must be asked instead: the environment points git elsewhere, the work tree's `.git` is a
-/// file (a linked work tree, a submodule), refs are kept in a reftable, or a ref is symbolic
-/// or does not hold a commit id.
-fn refs_from_files(root: &Path) -> Option<Refs> {
-    const REDIRECTS: [&str; 5] = [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_COMMON_DIR",
-        "GIT_CEILING_DIRECTORIES",
-        "GIT_NAMESPACE",
-    ];
-    if REDIRECTS
-        .iter()
-        .any(|name| std::env::var_os(name).is_some())
-    {
-        return None;
-    }
-    let root = std::fs::canonicalize(root).ok()?;
-    let git_dir = root
-        .ancestors()
-        .map(|dir| dir.join(".git"))
-        .find(|dot_git| std::fs::symlink_metadata(dot_git).is_ok())?;
-    if !std::fs::symlink_metadata(&git_dir).ok()?.is_dir() {
-        return None;
-    }
-    let config = std::fs::read_to_string(git_dir.join("config")).ok()?;
-    if config.to_ascii_lowercase().contains("refstorage") {
-        return None;
-    }
-    let is_id = |id: &str| matches!(id.len(), 40 | 64) && id.bytes().all(|b| b.is_ascii_hexdigit());
-    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
-    let head = head.trim_end();
-    let (branch, detached) = match head.strip_prefix("ref: ") {
-        Some(name) => (Some(name.to_owned()), None),
-        None if is_id(head) => (None, Some(head.to_owned())),
-        None => return None,
-    };
-    let packed = match std::fs::read_to_string(git_dir.join("packed-refs")) {
-        Ok(packed) => packed,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(_) => return None,
-    };
-    let mut mains = Vec::new();
-    for name in MAINS {
-        // A loose ref stands over its packed line.
-        let id = match std::fs::read_to_string(git_dir.join(name)) {
-            Ok(loose) => Some(loose.trim_end().to_owned()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => packed
-                .lines()
-                .filter(|line| !line.starts_with(['#', '^']))
-                .find_map(|line| {
-                    let (id, packed_name) = line.split_once(' ')?;
-                    (packed_name == name).then(|| id.to_owned())
-                }),
-            Err(_) => return None,
-        };
-        match id {
-            Some(id) if is_id(&id) => mains.push((id, name.to_owned())),
-            Some(_) => return None,
-            None => {}
-        }
-    }
-    Some(Refs {
-        mains,
-        branch,
-        detached,
-    })
-}
-
 /// A file of a revision: its path relative to the workspace root, and its bytes.
 pub type Blob = (String, Vec<u8>);
 
@@ -187,8 +119,8 @@ pub struct Tree {
 }
 
 /// Lists the files under `paths` (relative to the workspace `root`, files or folders) as they
-/// are at `rev`: one git command, run in the workspace so that paths come relative to it;
-/// nothing read yet.
+/// are at `rev`: from the index when `rev` is HEAD and the index is HEAD's tree, else one git
+/// command, run in the workspace so that paths come relative to it; nothing read yet.
 pub fn list(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Tree, BaseError> {
     let mut tree = Tree {
         rev: rev.to_owned(),
@@ -209,6 +141,13 @@ pub fn list(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Tree, BaseError
             }
         })
         .collect();
+    if !paths.is_empty()
+        && let Some(files) = files::repository(root)
+            .and_then(|repository| repository.head_listing(root, rev, &pathspecs))
+    {
+        tree.files = files;
+        return Ok(tree);
+    }
     args.extend(pathspecs.iter().map(String::as_str));
     if paths.is_empty() {
         args.push(".");
