@@ -310,7 +310,11 @@ enum Fetched {
 /// the checks read.
 struct BaseFiles {
     rev: String,
-    migrations: Vec<(String, std::sync::Arc<str>)>,
+    /// Where the base's files are written when they must be read as a workspace; its
+    /// migrations are named as if they were there.
+    scratch: tempfile::TempDir,
+    /// The base's migrations, built while the head's are checked.
+    migrations: Vec<Migration>,
     others: Vec<input::git::Blob>,
     /// Every one of `others` is the head's file, byte for byte (its hash said so).
     others_as_head: bool,
@@ -450,8 +454,19 @@ fn fetch_base(
             None => others.push((path.clone(), bytes)),
         }
     }
+    let scratch =
+        tempfile::tempdir().map_err(|e| InputError::io(Path::new("a temporary directory"), e))?;
+    let migrations = plumb_migrations::migrations_from_files(
+        &settings.rerooted(scratch.path()).migrations_dir,
+        migrations,
+    )
+    .map_err(|e| InputError::Invalid {
+        path: root.to_path_buf(),
+        reason: format!("the base {}: {e}", tree.rev),
+    })?;
     Ok(Fetched::Files(BaseFiles {
         rev: tree.rev,
+        scratch,
         migrations,
         others,
         others_as_head,
@@ -468,7 +483,8 @@ fn build_base(
 ) -> Result<Snapshot, InputError> {
     let BaseFiles {
         rev,
-        migrations: migration_files,
+        scratch,
+        migrations,
         others,
         others_as_head,
     } = files;
@@ -477,8 +493,6 @@ fn build_base(
         path: root.to_path_buf(),
         reason,
     };
-    let scratch =
-        tempfile::tempdir().map_err(|e| InputError::io(Path::new("a temporary directory"), e))?;
     let base_root = scratch.path().to_path_buf();
     let same_settings = ["plumb.toml", "diesel.toml"].iter().all(|name| {
         let at_base = others
@@ -493,9 +507,6 @@ fn build_base(
     };
     let mut snapshot = if same_settings {
         let base_settings = settings.rerooted(&base_root);
-        let migrations =
-            plumb_migrations::migrations_from_files(&base_settings.migrations_dir, migration_files)
-                .map_err(|e| invalid(format!("the base {rev}: {e}")))?;
         if others_as_head && base_has_head_files(root, settings, head, &others) {
             // schema.rs, the models and the API as the head has them: read once.
             Snapshot {
