@@ -57,7 +57,8 @@ struct Refs {
 /// only when HEAD is not at the main branch itself (each git process costs a millisecond, a
 /// good part of checking a repository).
 pub fn default_base(root: &Path) -> Result<String, BaseError> {
-    let refs = match files::repository(root).and_then(|repository| repository.refs()) {
+    let repository = files::repository(root);
+    let refs = match repository.as_ref().and_then(files::Repository::refs) {
         Some(refs) => refs,
         None => refs_from_git(root)?,
     };
@@ -70,6 +71,11 @@ pub fn default_base(root: &Path) -> Result<String, BaseError> {
             )
         })?;
     if refs.branch.as_deref() == Some(main) || refs.detached.as_deref() == Some(id) {
+        return Ok(id.clone());
+    }
+    // A branch that holds the main branch's tip (a pull request ahead of main, main merged
+    // in): that tip is the merge-base.
+    if repository.is_some_and(|r| r.head_descends_from(id, 64) == Some(true)) {
         return Ok(id.clone());
     }
     git(root, &["merge-base", "HEAD", main])
@@ -142,10 +148,11 @@ pub fn list(root: &Path, rev: &str, paths: &[PathBuf]) -> Result<Tree, BaseError
         })
         .collect();
     if !paths.is_empty()
-        && let Some(files) = files::repository(root)
-            .and_then(|repository| repository.head_listing(root, rev, &pathspecs))
+        && let Some((head, head_files)) =
+            files::repository(root).and_then(|repository| repository.head_listing(root, &pathspecs))
+        && head == rev
     {
-        tree.files = files;
+        tree.files = head_files;
         return Ok(tree);
     }
     args.extend(pathspecs.iter().map(String::as_str));

@@ -125,21 +125,18 @@ impl Repository {
         }
     }
 
-    /// The files under `pathspecs` (relative to `root`, as `git ls-tree -r` takes them) at
-    /// `rev`, as `(blob id, path relative to root)`: only when `rev` is HEAD's commit and the
-    /// index records, as the tree it was last written as, HEAD's own tree (nothing staged
-    /// since, no `reset --soft`): the index's entries are then HEAD's files.
+    /// HEAD's commit and its files under `pathspecs` (relative to `root`, as `git ls-tree -r`
+    /// takes them), as `(blob id, path relative to root)`: only when the index records, as the
+    /// tree it was last written as, HEAD's own tree (nothing staged since, no `reset --soft`):
+    /// the index's entries are then HEAD's files.
     pub(super) fn head_listing(
         &self,
         root: &Path,
-        rev: &str,
         pathspecs: &[String],
-    ) -> Option<Vec<(String, String)>> {
-        if !is_id(rev) || self.head()? != rev {
-            return None;
-        }
+    ) -> Option<(String, Vec<(String, String)>)> {
+        let head = self.head()?;
         let index = Index::read(&self.git_dir.join("index"))?;
-        if index.tree? != self.commit_tree(rev)? {
+        if index.tree? != self.commit_tree(&head)? {
             return None;
         }
         let root = std::fs::canonicalize(root).ok()?;
@@ -153,48 +150,94 @@ impl Repository {
         } else {
             format!("{inside}/")
         };
-        let wanted = |path: &str| {
-            pathspecs.iter().any(|spec| {
-                spec == "."
-                    || path == spec
-                    || path
-                        .strip_prefix(spec.as_str())
-                        .is_some_and(|rest| rest.starts_with('/'))
+        let files = index
+            .entries
+            .into_iter()
+            .filter_map(|(id, path)| {
+                let path = path.strip_prefix(&prefix)?;
+                under(pathspecs, path).then(|| (id, path.to_owned()))
             })
-        };
-        Some(
-            index
-                .entries
-                .into_iter()
-                .filter_map(|(id, path)| {
-                    let path = path.strip_prefix(&prefix)?;
-                    wanted(path).then(|| (id, path.to_owned()))
-                })
-                .collect(),
-        )
+            .collect();
+        Some((head, files))
     }
 
-    /// The tree a commit records, read from its object, loose or in a pack.
-    fn commit_tree(&self, id: &str) -> Option<String> {
-        let objects = self.git_dir.join("objects");
-        let loose = objects.join(&id[..2]).join(&id[2..]);
-        let start = match std::fs::File::open(&loose) {
-            // `commit <size>\0tree <id>\n...`, compressed.
-            Ok(file) => {
-                let text = inflate_start(file, 128)?;
-                let nul = text.iter().position(|&b| b == 0)?;
-                (text.starts_with(b"commit ")).then(|| text[nul + 1..].to_vec())?
+    /// Whether `ancestor` is HEAD or one of its ancestors, looking at most `limit` commits back
+    /// (then the merge-base of HEAD and `ancestor` is `ancestor`): `None` when that cannot be
+    /// told without git (a commit stored as a delta, the limit reached).
+    pub(super) fn head_descends_from(&self, ancestor: &str, limit: usize) -> Option<bool> {
+        // A shallow clone, grafts and replaced objects give commits other parents than they
+        // record: git reads those.
+        let rewritten = ["shallow", "info/grafts", "refs/replace"]
+            .iter()
+            .any(|path| self.git_dir.join(path).exists())
+            || self.packed_refs()?.contains(" refs/replace/");
+        if rewritten {
+            return None;
+        }
+        let mut queue = std::collections::VecDeque::from([self.head()?]);
+        let mut seen = std::collections::HashSet::new();
+        while let Some(id) = queue.pop_front() {
+            if id == ancestor {
+                return Some(true);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.packed_commit(id)?,
-            Err(_) => return None,
-        };
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            if seen.len() > limit {
+                return None;
+            }
+            queue.extend(self.parents(&id)?);
+        }
+        Some(false)
+    }
+
+    /// The first bytes of a commit's text (`tree …`, `parent …`, `author …`), loose or in a
+    /// pack.
+    fn commit_start(&self, id: &str, want: usize) -> Option<Vec<u8>> {
+        let objects = self.git_dir.join("objects");
+        let loose = objects.join(id.get(..2)?).join(id.get(2..)?);
+        match std::fs::File::open(&loose) {
+            // `commit <size>\0` before the text, all compressed.
+            Ok(file) => {
+                let text = inflate_start(file, want + 32)?;
+                let nul = text.iter().position(|&b| b == 0)?;
+                text.starts_with(b"commit ")
+                    .then(|| text[nul + 1..].to_vec())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.packed_commit(id, want),
+            Err(_) => None,
+        }
+    }
+
+    /// The tree a commit records.
+    fn commit_tree(&self, id: &str) -> Option<String> {
+        let start = self.commit_start(id, 64)?;
         let tree = start.strip_prefix(b"tree ")?.get(..40)?;
         let tree = std::str::from_utf8(tree).ok()?;
         is_id(tree).then(|| tree.to_owned())
     }
 
+    /// A commit's parents, from the header lines before its author.
+    fn parents(&self, id: &str) -> Option<Vec<String>> {
+        let start = self.commit_start(id, 1024)?;
+        let mut parents = Vec::new();
+        for line in start.split(|&b| b == b'\n') {
+            if let Some(parent) = line.strip_prefix(b"parent ") {
+                let parent = std::str::from_utf8(parent).ok()?;
+                if !is_id(parent) {
+                    return None;
+                }
+                parents.push(parent.to_owned());
+            } else if line.starts_with(b"author ") {
+                return Some(parents);
+            }
+        }
+        // So many parents that the author line was not reached.
+        None
+    }
+
     /// The first bytes of a commit stored whole in one of the repository's packs.
-    fn packed_commit(&self, id: &str) -> Option<Vec<u8>> {
+    fn packed_commit(&self, id: &str, want: usize) -> Option<Vec<u8>> {
         let mut raw = [0u8; 20];
         hex::decode_to_slice(id, &mut raw).ok()?;
         let packs = std::fs::read_dir(self.git_dir.join("objects").join("pack")).ok()?;
@@ -220,10 +263,21 @@ impl Repository {
                 pack.read_exact(&mut header).ok()?;
                 byte = header[0];
             }
-            return inflate_start(pack, 64);
+            return inflate_start(pack, want);
         }
         None
     }
+}
+
+/// Whether `path` is one of `pathspecs` or inside one, as `git ls-tree` matches them.
+pub(super) fn under(pathspecs: &[String], path: &str) -> bool {
+    pathspecs.iter().any(|spec| {
+        spec == "."
+            || path == spec
+            || path
+                .strip_prefix(spec.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 /// The first `want` bytes (fewer if the stream ends) of the zlib stream `from` starts with.
@@ -416,8 +470,10 @@ mod tests {
             .collect()
     }
 
+    /// The listing from the index, when `rev` is HEAD.
     fn listing(root: &Path, rev: &str, pathspecs: &[String]) -> Option<Vec<(String, String)>> {
-        repository(root)?.head_listing(root, rev, pathspecs)
+        let (head, files) = repository(root)?.head_listing(root, pathspecs)?;
+        (head == rev).then_some(files)
     }
 
     #[test]
@@ -522,5 +578,41 @@ mod tests {
         // HEAD moved back with the index left as it was: the index is the third commit's.
         git(top, &["reset", "-q", "--soft", &first]);
         assert!(listing(top, &first, &all).is_none());
+    }
+
+    #[test]
+    fn a_branch_holding_mains_tip_is_seen_to_descend_from_it_loose_or_packed() {
+        let repo = tempfile::tempdir().unwrap();
+        let top = repo.path();
+        let commit = |name: &str| {
+            std::fs::write(top.join(name), name).unwrap();
+            git(top, &["add", "-A"]);
+            git(top, &["commit", "-q", "-m", name]);
+            git(top, &["rev-parse", "HEAD"]).trim().to_owned()
+        };
+        git(top, &["init", "-q", "-b", "main"]);
+        let first = commit("first");
+        let main_tip = commit("second");
+        git(top, &["checkout", "-q", "-b", "feature"]);
+        commit("feature-1");
+        commit("feature-2");
+        let descends = |ancestor: &str| repository(top).unwrap().head_descends_from(ancestor, 64);
+        assert_eq!(descends(&main_tip), Some(true));
+        assert_eq!(descends(&first), Some(true));
+        git(top, &["gc", "-q"]);
+        assert_eq!(descends(&main_tip), Some(true));
+        // main moves on: its new tip is no ancestor, and the walk says so.
+        git(top, &["checkout", "-q", "main"]);
+        let moved = commit("third");
+        git(top, &["checkout", "-q", "feature"]);
+        assert_eq!(descends(&moved), Some(false));
+        // Merged into the branch, it is one, through the merge's second parent.
+        git(top, &["merge", "-q", "--no-edit", "main"]);
+        assert_eq!(descends(&moved), Some(true));
+        // Further back than the walk goes: git is asked.
+        assert_eq!(repository(top).unwrap().head_descends_from(&first, 2), None);
+        // A shallow clone's history ends where git says, not where the objects do.
+        std::fs::write(top.join(".git/shallow"), format!("{first}\n")).unwrap();
+        assert_eq!(descends(&moved), None);
     }
 }
