@@ -309,10 +309,17 @@ fn pack_offset(idx: &Path, id: &[u8; 20]) -> Option<Option<u64>> {
         ]))
     };
     let count = fanout(255);
+    // A 20-byte id, a CRC and an offset per object: a count the file cannot hold is no index.
+    if file.metadata().ok()?.len() < 8 + 256 * 4 + count * 28 {
+        return None;
+    }
     let first = usize::from(id[0]);
     let low = if first == 0 { 0 } else { fanout(first - 1) };
     let high = fanout(first);
-    if high <= low {
+    if high > count || low > high {
+        return None;
+    }
+    if high == low {
         return Some(None);
     }
     // The ids that share the first byte, in order.
@@ -369,8 +376,12 @@ impl Index {
         if data.get(..4)? != b"DIRC" || !matches!(word(4)?, 2 | 3) {
             return None;
         }
-        let count = word(8)?;
-        let mut entries = Vec::with_capacity(usize::try_from(count).ok()?);
+        let count = usize::try_from(word(8)?).ok()?;
+        // An entry takes at least 64 bytes: a count the file cannot hold is no index.
+        if count > data.len() / 64 {
+            return None;
+        }
+        let mut entries = Vec::with_capacity(count);
         let mut at = 12;
         for _ in 0..count {
             // ctime, mtime, dev, ino (24 bytes), mode, uid, gid, size, id, flags.
@@ -614,5 +625,32 @@ mod tests {
         // A shallow clone's history ends where git says, not where the objects do.
         std::fs::write(top.join(".git/shallow"), format!("{first}\n")).unwrap();
         assert_eq!(descends(&moved), None);
+    }
+
+    #[test]
+    fn an_index_or_pack_index_that_cannot_be_what_it_says_is_no_answer_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        // Four billion entries claimed in a few bytes.
+        let index = dir.path().join("index");
+        let mut claimed = b"DIRC\0\0\0\x02\xff\xff\xff\xff".to_vec();
+        claimed.extend([0u8; 100]);
+        std::fs::write(&index, &claimed).unwrap();
+        assert!(Index::read(&index).is_none());
+        // Cut short anywhere: never a tree to take HEAD's files from.
+        let mut one = b"DIRC\0\0\0\x02\0\0\0\x01".to_vec();
+        one.extend([0u8; 70]);
+        one.extend(b"TREE\0\0\0\x19\x001 0\n");
+        for end in 0..one.len() {
+            std::fs::write(&index, &one[..end]).unwrap();
+            assert!(Index::read(&index).and_then(|i| i.tree).is_none(), "{end}");
+        }
+        // A pack index whose fan-out claims more objects than the file holds.
+        let idx = dir.path().join("pack-0.idx");
+        let mut header = vec![0xff, b't', b'O', b'c', 0, 0, 0, 2];
+        header.extend(std::iter::repeat_n([0xff; 4], 256).flatten());
+        std::fs::write(&idx, &header).unwrap();
+        assert_eq!(pack_offset(&idx, &[0x12; 20]), None);
+        std::fs::write(&idx, &header[..100]).unwrap();
+        assert_eq!(pack_offset(&idx, &[0x12; 20]), None);
     }
 }
