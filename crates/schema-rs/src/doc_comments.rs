@@ -151,11 +151,22 @@ fn raw_string_end(b: &[u8], mut i: usize, hashes: usize) -> Option<usize> {
 fn char_literal_end(b: &[u8], start: usize) -> usize {
     let i = start + 1;
     match b.get(i) {
-        // `\'`, `\n`, `\u{1F600}`: the closing quote comes after the escaped character.
-        Some(b'\\') => b
-            .get(i + 2..)
-            .and_then(|rest| rest.iter().take(12).position(|&c| c == b'\''))
-            .map_or(i, |n| i + 2 + n + 1),
+        // `\'`, `\n`, `\x7f`, `\u{1F600}` (with any number of `_`): the closing quote comes
+        // right after the escape.
+        Some(b'\\') => {
+            let end = match (b.get(i + 1), b.get(i + 2)) {
+                (Some(b'u'), Some(b'{')) => {
+                    memchr::memchr(b'}', &b[i + 3..]).map_or(b.len(), |n| i + 3 + n + 1)
+                }
+                (Some(b'x'), _) => i + 4,
+                _ => i + 2,
+            };
+            if b.get(end) == Some(&b'\'') {
+                end + 1
+            } else {
+                i
+            }
+        }
         Some(&lead) => {
             let width = match lead {
                 0xf0.. => 4,
@@ -211,6 +222,8 @@ mod tests {
             "/* outer /* nested */\n/// in a block comment\n*/",
             "let c = '\"'; let s = \"\n/// the quote was a character\n\";",
             "let c = '\\''; let s = \"\n/// so was this one\n\";",
+            "let c = ['\\u{1_____________}', '\"']; let s = \"\n/// after a long escape\n\";",
+            "let c = ['\\x7f', '\"']; let s = \"\n/// after a byte escape\n\";",
         ] {
             assert_eq!(blank_doc_comments(text), text, "{text}");
         }

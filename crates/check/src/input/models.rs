@@ -1125,6 +1125,8 @@ pub struct Page { pub items: Vec<u8> = vec![], }
             })
             .collect();
         assert_eq!(read, [("NewNote", "notes", 5, vec!["body"])]);
+        // A documented field is reported at itself (or its first attribute), not at its doc.
+        assert_eq!(models[0].fields[0].line, 7);
         // Deriving a model, the same struct is read, and what cannot be read is said.
         let derived = text.replace("serde::Serialize", "Queryable");
         assert!(parse_models(&derived, Path::new("src/notes.rs")).is_err());

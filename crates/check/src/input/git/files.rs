@@ -21,13 +21,18 @@ pub(super) struct Repository {
 
 /// The repository `root` is in, when git would find the same one and its files are plain.
 pub(super) fn repository(root: &Path) -> Option<Repository> {
-    const REDIRECTS: [&str; 6] = [
+    const REDIRECTS: [&str; 11] = [
         "GIT_DIR",
         "GIT_WORK_TREE",
         "GIT_COMMON_DIR",
         "GIT_CEILING_DIRECTORIES",
+        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
         "GIT_NAMESPACE",
         "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
     ];
     if REDIRECTS
         .iter()
@@ -43,11 +48,14 @@ pub(super) fn repository(root: &Path) -> Option<Repository> {
     if !std::fs::symlink_metadata(&git_dir).ok()?.is_dir() {
         return None;
     }
-    // Refs in a reftable, and SHA-256 objects: git reads those.
+    // Refs in a reftable, SHA-256 objects, a work tree elsewhere: git reads those.
     let config = std::fs::read_to_string(git_dir.join("config"))
         .ok()?
         .to_ascii_lowercase();
-    if config.contains("refstorage") || config.contains("objectformat") {
+    if ["refstorage", "objectformat", "worktree"]
+        .iter()
+        .any(|key| config.contains(key))
+    {
         return None;
     }
     Some(Repository {
@@ -134,6 +142,13 @@ impl Repository {
         root: &Path,
         pathspecs: &[String],
     ) -> Option<(String, Vec<(String, String)>)> {
+        // Paths as `under` compares them: git would clean up `a/../b`, `a//b` or `a/.` first.
+        let plain = pathspecs.iter().all(|spec| {
+            spec == "." || spec.split('/').all(|part| !matches!(part, "" | "." | ".."))
+        });
+        if !plain {
+            return None;
+        }
         let head = self.head()?;
         let index = Index::read(&self.git_dir.join("index"))?;
         if index.tree? != self.commit_tree(&head)? {
@@ -559,6 +574,15 @@ mod tests {
                 listing(&root, &head, &pathspecs),
                 Some(expected),
                 "{pathspecs:?}"
+            );
+        }
+        // A path git would clean up first is left to git.
+        for unclean in ["src/../migrations", "migrations//x", "migrations/.", "/abs"] {
+            let specs = specs(&[unclean]);
+            assert_eq!(
+                listing(&top.join("services/api"), &head, &specs),
+                None,
+                "{unclean}"
             );
         }
     }
