@@ -117,7 +117,7 @@ pub fn read_models(root: &Path, dirs: &[&Path]) -> (Vec<Model>, Vec<ModelsError>
             };
             // A model derives one of these; a file that names none holds no model, and
             // parsing it is most of the time a large crate costs.
-            if !MODEL_DERIVES.iter().any(|derive| text.contains(derive))
+            if !STRUCT_DERIVES.iter().any(|derive| text.contains(derive))
                 && !may_call(&text)
                 && !text.contains(DB_ENUM)
             {
@@ -162,9 +162,6 @@ fn resolve_variants(models: &mut [Model], enums: &[DbEnum]) {
             .map(|(_, value)| value.clone());
     }
 }
-
-/// The derives of which one makes a struct a model (`QueryableByName` contains `Queryable`).
-const MODEL_DERIVES: [&str; 4] = ["Queryable", "Selectable", "Insertable", "AsChangeset"];
 
 fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {

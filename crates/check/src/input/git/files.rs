@@ -72,13 +72,7 @@ fn is_id(id: &str) -> bool {
 impl Repository {
     /// The main branches and where HEAD is.
     pub(super) fn refs(&self) -> Option<Refs> {
-        let head = std::fs::read_to_string(self.git_dir.join("HEAD")).ok()?;
-        let head = head.trim_end();
-        let (branch, detached) = match head.strip_prefix("ref: ") {
-            Some(name) => (Some(name.to_owned()), None),
-            None if is_id(head) => (None, Some(head.to_owned())),
-            None => return None,
-        };
+        let (branch, detached) = self.head_file()?;
         let packed = self.packed_refs()?;
         let mut mains = Vec::new();
         for name in MAINS {
@@ -123,10 +117,20 @@ impl Repository {
         }
     }
 
+    /// What `.git/HEAD` says: the branch checked out, or the commit HEAD is detached at.
+    fn head_file(&self) -> Option<(Option<String>, Option<String>)> {
+        let head = std::fs::read_to_string(self.git_dir.join("HEAD")).ok()?;
+        let head = head.trim_end();
+        match head.strip_prefix("ref: ") {
+            Some(name) => Some((Some(name.to_owned()), None)),
+            None if is_id(head) => Some((None, Some(head.to_owned()))),
+            None => None,
+        }
+    }
+
     /// The commit HEAD is at.
     fn head(&self) -> Option<String> {
-        let refs = self.refs()?;
-        match (refs.branch, refs.detached) {
+        match self.head_file()? {
             (_, Some(id)) => Some(id),
             (Some(branch), None) => self.resolve(&branch, &self.packed_refs()?)?,
             (None, None) => None,
@@ -461,24 +465,18 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use std::process::Command;
 
+    /// The project's git runner, as a committer who signs nothing.
     fn git(dir: &Path, args: &[&str]) -> String {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args([
-                "-c",
-                "user.name=plumb",
-                "-c",
-                "user.email=plumb@example.com",
-            ])
-            .args(["-c", "commit.gpgsign=false"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "git {args:?}");
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let mut all = vec![
+            "-c",
+            "user.name=plumb",
+            "-c",
+            "user.email=plumb@example.com",
+        ];
+        all.extend(["-c", "commit.gpgsign=false"]);
+        all.extend(args);
+        super::super::git(dir, &all).unwrap_or_else(|e| panic!("git {args:?}: {e}"))
     }
 
     /// What `git ls-tree -r` lists of the blobs under `pathspecs`, run in `root`.
